@@ -1,0 +1,132 @@
+// The drawbridge API (group jit.drawbridge.dev, version v1alpha1) as TypeScript types.
+// crds/*.yaml is the source of truth for the schema; test/unit/api-types-drift.test.ts fails when
+// these types and the CRD schemas disagree on field names.
+
+export const API_GROUP = "jit.drawbridge.dev";
+export const API_VERSION = "v1alpha1";
+export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+export const JITPOLICY_PLURAL = "jitpolicies";
+export const ACCESSREQUEST_PLURAL = "accessrequests";
+
+export type Protocol = "TCP" | "UDP" | "Any";
+export type NsgScope = "All" | "NetworkInterface" | "Subnet";
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** metav1.Condition */
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface PolicyTarget {
+  virtualMachineId?: string;
+  networkSecurityGroupId?: string;
+  /** Required for NSG targets: the addresses the grant opens towards. */
+  destinationAddressPrefixes?: string[];
+}
+
+export interface PolicyPort {
+  number: number;
+  protocol: Protocol;
+  /** Omitted: any specific (non-wildcard) prefix the request names. */
+  allowedSourceAddressPrefixes?: string[];
+  /** ISO-8601 duration, PT1M..P1D */
+  maxDuration: string;
+}
+
+export interface PriorityRange {
+  from: number;
+  to: number;
+}
+
+export interface JitPolicySpec {
+  targets: PolicyTarget[];
+  ports: PolicyPort[];
+  priorityRange: PriorityRange;
+  nsgScope: NsgScope;
+}
+
+export interface ResolvedTargetStatus {
+  /** The virtualMachineId or networkSecurityGroupId named in spec.targets. */
+  id: string;
+  privateIpAddresses?: string[];
+  networkSecurityGroupIds?: string[];
+  message?: string;
+}
+
+export interface JitPolicyStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  targets?: ResolvedTargetStatus[];
+}
+
+export interface JitPolicy {
+  apiVersion: typeof API_GROUP_VERSION;
+  kind: "JitPolicy";
+  metadata: ObjectMeta;
+  spec: JitPolicySpec;
+  status?: JitPolicyStatus;
+}
+
+export type AccessRequestPhase = "Pending" | "Active" | "Expired" | "Revoked" | "Denied" | "Failed";
+
+export interface AccessRequestSpec {
+  policyName: string;
+  /** virtualMachineId or networkSecurityGroupId values of the policy's targets; omitted -> all. */
+  targets?: string[];
+  ports: number[];
+  sourceAddressPrefix: string;
+  /** ISO-8601 duration, PT10S..P1D, <= the port's maxDuration */
+  duration: string;
+  justification: string;
+  requester: string;
+  revoked?: boolean;
+}
+
+export interface GrantRuleStatus {
+  networkSecurityGroupId: string;
+  ruleName: string;
+  priority: number;
+  port: number;
+  protocol: Protocol;
+}
+
+export interface AccessRequestStatus {
+  phase?: AccessRequestPhase;
+  startTime?: string;
+  expiresAt?: string;
+  observedGeneration?: number;
+  conditions?: Condition[];
+  rules?: GrantRuleStatus[];
+  /** Machine-readable reason for the current phase (e.g. SourceNotAllowed). */
+  reason?: string;
+  message?: string;
+}
+
+export interface AccessRequest {
+  apiVersion: typeof API_GROUP_VERSION;
+  kind: "AccessRequest";
+  metadata: ObjectMeta;
+  spec: AccessRequestSpec;
+  status?: AccessRequestStatus;
+}
+
+export const TERMINAL_PHASES: readonly AccessRequestPhase[] = ["Expired", "Revoked", "Denied", "Failed"];
+export const FINALIZER = "jit.drawbridge.dev/finalizer";

@@ -1,0 +1,38 @@
+// `drawbridge <command>`: each command lives in its own module and is loaded on demand, so the
+// emulator does not load the Kubernetes client and the operator does not load the emulator.
+
+type CommandModule = { run(args: string[]): Promise<number> };
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  run: { summary: "run the operator", load: () => import("../operator/cli.ts") },
+  emulator: { summary: "run the ARM emulator", load: () => import("../emulator/cli.ts") },
+  cluster: {
+    summary: "start/stop the local control plane (up|env|down)",
+    load: () => import("../controlplane/cli.ts"),
+  },
+  demo: {
+    summary: "control plane + emulator + operator with examples/",
+    load: () => import("../demo/cli.ts"),
+  },
+  bench: { summary: "run the benchmarks", load: () => import("../../bench/cli.ts") },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: drawbridge <command> [flags]\n\ncommands:\n${lines.join("\n")}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`drawbridge: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
