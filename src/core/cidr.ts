@@ -1,0 +1,121 @@
+// IPv4/IPv6 address and prefix maths for sources and destinations. Parsing is strict (four-part
+// decimal IPv4, no zone ids, no host bits set) because a lenient parser that reads "10.1" as
+// 10.0.0.1 would open something nobody asked for.
+import ipaddr from "ipaddr.js";
+
+export type IpFamily = "IPv4" | "IPv6";
+
+/** Source values that mean "everyone"; a policy must list the exact one to accept it. */
+export const WILDCARD_PREFIXES: readonly string[] = ["*", "Internet", "Any", "0.0.0.0/0", "::/0"];
+
+export interface ParsedPrefix {
+  family: IpFamily;
+  /** Network address bytes (4 or 16). */
+  bytes: number[];
+  bits: number;
+  /** Canonical text: address in RFC 5952 / dotted form, always with "/bits". */
+  text: string;
+}
+
+export type PrefixResult = { ok: true; prefix: ParsedPrefix } | { ok: false; error: string };
+
+const WILDCARD_LOWER = new Set(WILDCARD_PREFIXES.map((w) => w.toLowerCase()));
+
+/**
+ * True for anything that means "every address": the listed wildcards in any letter case and any
+ * zero-length prefix (e.g. "::0/0"). Detection is broad on purpose; acceptance (validate.ts) is exact.
+ */
+export function isWildcardPrefix(text: string): boolean {
+  if (WILDCARD_LOWER.has(text.toLowerCase())) return true;
+  const r = parsePrefix(text);
+  return r.ok && r.prefix.bits === 0;
+}
+
+function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (text.includes(":")) {
+    if (text.includes("%") || !ipaddr.IPv6.isValid(text)) return undefined;
+    return ipaddr.IPv6.parse(text);
+  }
+  return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
+}
+
+/** Parses "a.b.c.d", "a.b.c.d/n", "x::y" or "x::y/n" (a bare address is a host prefix). */
+export function parsePrefix(text: string): PrefixResult {
+  const slash = text.indexOf("/");
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const bitsText = slash < 0 ? undefined : text.slice(slash + 1);
+  const addr = parseAddress(addrText);
+  if (addr === undefined) return { ok: false, error: `"${text}" is not an IPv4 or IPv6 address or CIDR` };
+  const family: IpFamily = addr.kind() === "ipv4" ? "IPv4" : "IPv6";
+  const max = family === "IPv4" ? 32 : 128;
+  if (bitsText !== undefined && !/^(0|[1-9][0-9]{0,2})$/.test(bitsText)) {
+    return { ok: false, error: `"${text}" has an invalid prefix length (0..${max})` };
+  }
+  const bits = bitsText === undefined ? max : Number(bitsText);
+  if (bits > max) return { ok: false, error: `"${text}" has prefix length ${bits} above ${max}` };
+  const bytes = addr.toByteArray();
+  if (!hostBitsClear(bytes, bits)) {
+    const network = maskBytes(bytes, bits);
+    return {
+      ok: false,
+      error: `"${text}" has host bits set; the network is ${formatPrefix(family, network, bits)}`,
+    };
+  }
+  return { ok: true, prefix: { family, bytes, bits, text: formatPrefix(family, bytes, bits) } };
+}
+
+function maskBytes(bytes: number[], bits: number): number[] {
+  return bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
+}
+
+function hostBitsClear(bytes: number[], bits: number): boolean {
+  const masked = maskBytes(bytes, bits);
+  return masked.every((b, i) => b === bytes[i]);
+}
+
+function formatPrefix(family: IpFamily, bytes: number[], bits: number): string {
+  const addr = ipaddr.fromByteArray(bytes);
+  const text = family === "IPv6" ? (addr as ipaddr.IPv6).toRFC5952String() : addr.toString();
+  return `${text}/${bits}`;
+}
+
+/** Canonical CIDR text ("10.0.1.4" -> "10.0.1.4/32"), or undefined when not a valid prefix. */
+export function normalizePrefix(text: string): string | undefined {
+  const r = parsePrefix(text);
+  return r.ok ? r.prefix.text : undefined;
+}
+
+export function prefixFamily(text: string): IpFamily | undefined {
+  const r = parsePrefix(text);
+  return r.ok ? r.prefix.family : undefined;
+}
+
+function bytesContain(outer: ParsedPrefix, inner: ParsedPrefix): boolean {
+  if (outer.family !== inner.family || outer.bits > inner.bits) return false;
+  const full = outer.bits >> 3;
+  for (let i = 0; i < full; i++) if (outer.bytes[i] !== inner.bytes[i]) return false;
+  const rest = outer.bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return ((outer.bytes[full] ?? 0) & mask) === ((inner.bytes[full] ?? 0) & mask);
+}
+
+/**
+ * True when every address of `inner` lies in `outer` (CIDR containment, same family). Named wildcards
+ * and invalid text contain nothing here; validate.ts decides what "*" or "Any" in a policy admits.
+ */
+export function prefixContains(outer: string, inner: string): boolean {
+  const o = parsePrefix(outer);
+  const i = parsePrefix(inner);
+  return o.ok && i.ok && bytesContain(o.prefix, i.prefix);
+}
+
+/** True when the two prefixes share at least one address. */
+export function prefixesOverlap(a: string, b: string): boolean {
+  const pa = parsePrefix(a);
+  const pb = parsePrefix(b);
+  return pa.ok && pb.ok && (bytesContain(pa.prefix, pb.prefix) || bytesContain(pb.prefix, pa.prefix));
+}

@@ -1,0 +1,58 @@
+// The pure core of drawbridge: no I/O, no clock of its own (callers pass `now`). Reconcilers gather
+// state, call these functions, and apply what they return. Signatures here are stable; changes are
+// additive only.
+//
+// - parsePrefix / normalizePrefix / prefixContains / prefixesOverlap / isWildcardPrefix / prefixFamily:
+//   strict IPv4/IPv6 address and CIDR maths (cidr.ts).
+// - parseDuration / formatDuration / DURATION_BOUNDS: ISO-8601 PnDTnHnMnS durations (duration.ts).
+// - validatePolicySpec(spec): every issue of a JitPolicy spec (shape, ranges, CIDRs, durations).
+// - validateRequest(request, policy): allowed, or denied with the first broken limit and all issues.
+// - activeGrants(policies, requests, now): grants that must be in NSGs now, and the next expiry.
+// - planNsg({ nsg, bindings, grants }): desired managed rules, PUTs/DELETEs, whole-NSG body,
+//   PriorityConflict / BaselineShadowed findings, grants rejected for capacity, grant placements.
+// - rule naming helpers (names.ts): deterministic names within Azure limits.
+export type {
+  Clock,
+  Issue,
+  Verdict,
+  Grant,
+  ActiveGrants,
+  PolicyBinding,
+  PlanInput,
+  NsgPlan,
+} from "./types.ts";
+export type {
+  PriorityConflict,
+  ShadowedBaseline,
+  RejectedGrant,
+  RejectionReason,
+  GrantPlacement,
+} from "./types.ts";
+export type { IpFamily, ParsedPrefix, PrefixResult } from "./cidr.ts";
+export type { DurationResult } from "./duration.ts";
+export type { SecurityRule, ObservedNsg, RuleDirection, RuleAccess, RuleProtocol } from "./nsg.ts";
+export { AZURE_LIMITS, MANAGED_RULE_PREFIX, isManagedRule } from "./nsg.ts";
+export {
+  WILDCARD_PREFIXES,
+  isWildcardPrefix,
+  normalizePrefix,
+  parsePrefix,
+  prefixContains,
+  prefixesOverlap,
+  prefixFamily,
+} from "./cidr.ts";
+export { DURATION_BOUNDS, formatDuration, parseDuration } from "./duration.ts";
+export { validatePolicySpec, validateRequest } from "./validate.ts";
+export { activeGrants } from "./grants.ts";
+export { planNsg } from "./diff.ts";
+export {
+  allowRuleDescription,
+  allowRuleName,
+  bindingHash,
+  bindingRulePrefix,
+  denyRuleDescription,
+  denyRuleName,
+  isValidRuleName,
+  ruleProtocol,
+  shortTargetName,
+} from "./names.ts";

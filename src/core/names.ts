@@ -1,0 +1,93 @@
+// Deterministic names and descriptions of managed rules. A name carries the policy for people and a
+// short hash of (policy key, target id) for uniqueness, so it stays within Azure's 80 characters
+// whatever the namespace, policy or target is called.
+import type { Protocol } from "../api/types.ts";
+import { AZURE_LIMITS, MANAGED_RULE_PREFIX } from "./nsg.ts";
+import type { RuleProtocol } from "./nsg.ts";
+
+const SLUG_MAX = 48;
+
+/** cyrb53: a fast, well-mixed 53-bit string hash; 8 hex digits of it name a binding. */
+function cyrb53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** Eight hex digits identifying (policy, target); ARM ids compare case-insensitively. */
+export function bindingHash(policyKey: string, targetId: string): string {
+  return cyrb53(`${policyKey}\n${targetId.toLowerCase()}`).toString(16).padStart(14, "0").slice(-8);
+}
+
+function slug(policyKey: string): string {
+  return policyKey.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, SLUG_MAX);
+}
+
+/** Every rule of one binding starts with this: "drawbridge-<ns>-<policy>-<hash8>-". */
+export function bindingRulePrefix(policyKey: string, targetId: string): string {
+  return `${MANAGED_RULE_PREFIX}${slug(policyKey)}-${bindingHash(policyKey, targetId)}-`;
+}
+
+export function protocolToken(protocol: Protocol): string {
+  return protocol.toLowerCase();
+}
+
+/** The ARM protocol of a policy protocol (Any -> "*"). */
+export function ruleProtocol(protocol: Protocol): RuleProtocol {
+  if (protocol === "TCP") return "Tcp";
+  if (protocol === "UDP") return "Udp";
+  return "*";
+}
+
+export function allowRuleName(policyKey: string, targetId: string, protocol: Protocol, port: number): string {
+  return `${bindingRulePrefix(policyKey, targetId)}${protocolToken(protocol)}-${port}`;
+}
+
+export function denyRuleName(policyKey: string, targetId: string, protocol: Protocol): string {
+  return `${bindingRulePrefix(policyKey, targetId)}deny-${protocolToken(protocol)}`;
+}
+
+/** Azure's rule-name rules: 1..80 of letters, digits, "_", ".", "-", starting alnum, ending alnum or "_". */
+export function isValidRuleName(name: string): boolean {
+  return (
+    name.length >= 1 &&
+    name.length <= AZURE_LIMITS.ruleNameMax &&
+    /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(name)
+  );
+}
+
+/** The last segment of an ARM id ("/.../virtualMachines/web-1" -> "web-1"). */
+export function shortTargetName(targetId: string): string {
+  const parts = targetId.split("/").filter((p) => p !== "");
+  return parts[parts.length - 1] ?? targetId;
+}
+
+function clip(text: string): string {
+  const max = AZURE_LIMITS.descriptionMax;
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
+
+export function allowRuleDescription(
+  policyKey: string,
+  targetId: string,
+  protocol: Protocol,
+  port: number,
+  sources: number,
+): string {
+  const target = shortTargetName(targetId);
+  return clip(
+    `drawbridge JIT allow ${port}/${protocol}, ${sources} source(s), policy ${policyKey}, target ${target}`,
+  );
+}
+
+export function denyRuleDescription(policyKey: string, targetId: string, protocol: Protocol): string {
+  const target = shortTargetName(targetId);
+  return clip(`drawbridge JIT baseline deny ${protocol}, policy ${policyKey}, target ${target}`);
+}
