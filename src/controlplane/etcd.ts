@@ -1,0 +1,36 @@
+// etcd for one control plane: a single member on loopback, data under the state directory.
+import { join } from "node:path";
+import { freePorts } from "./ports.ts";
+import { spawnDaemon } from "./processes.ts";
+import { httpOk, waitUntilServing } from "./readiness.ts";
+
+export type Etcd = { pid: number; bin: string; url: string; logFile: string };
+
+export async function startEtcd(opts: {
+  binDir: string;
+  stateDir: string;
+  detached: boolean;
+}): Promise<Etcd> {
+  const bin = join(opts.binDir, "etcd");
+  const [clientPort, peerPort] = await freePorts(2);
+  const client = `http://127.0.0.1:${clientPort ?? 0}`;
+  const peer = `http://127.0.0.1:${peerPort ?? 0}`;
+  const logFile = join(opts.stateDir, "etcd.log");
+  const args = [
+    "--name=default",
+    `--data-dir=${join(opts.stateDir, "etcd")}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=default=${peer}`,
+    // A throw-away store: durability across power loss buys nothing and costs every write a fsync.
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+  const pid = await spawnDaemon({ bin, args, logFile, detached: opts.detached });
+  await waitUntilServing({ what: "etcd", pid, bin, logFile, timeoutMs: 30_000 }, () =>
+    httpOk(`${client}/health`),
+  );
+  return { pid, bin, url: client, logFile };
+}
