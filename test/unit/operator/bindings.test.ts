@@ -1,0 +1,60 @@
+import { describe, expect, it } from "@jest/globals";
+import { BindingIndex, policyBindings } from "../../../src/operator/bindings.ts";
+import { nsgKey } from "../../../src/operator/keys.ts";
+import { JUMP_NSG, NIC_NSG, SUBNET_NSG, VM, policy } from "./fixtures.ts";
+
+describe("policyBindings", () => {
+  it("binds a VM target to each resolved NSG with its IPs, and an NSG target to its declared prefixes", () => {
+    const b = policyBindings(policy());
+    expect(b.map((x) => [x.nsgId, x.binding.targetId, x.binding.destinationPrefixes])).toEqual([
+      [NIC_NSG, VM, ["10.0.1.4"]],
+      [SUBNET_NSG, VM, ["10.0.1.4"]],
+      [JUMP_NSG, JUMP_NSG, ["10.0.2.4/32"]],
+    ]);
+    expect(b[0]?.binding.policyKey).toBe("team-a/web-admin");
+    expect(b[0]?.binding.priorityRange).toEqual({ from: 100, to: 199 });
+  });
+
+  it("leaves an unresolved VM target unbound (nothing is written for it yet)", () => {
+    const b = policyBindings(policy({}, false));
+    expect(b.map((x) => x.nsgId)).toEqual([JUMP_NSG]);
+  });
+
+  it("never binds an NSG target without destination prefixes", () => {
+    const p = policy({ targets: [{ networkSecurityGroupId: JUMP_NSG }] });
+    expect(policyBindings(p)).toEqual([]);
+  });
+});
+
+describe("BindingIndex", () => {
+  it("indexes NSGs case-insensitively and reports which NSGs a change touched", () => {
+    const idx = new BindingIndex();
+    const touched = idx.upsert(policy());
+    expect(touched.sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG), nsgKey(JUMP_NSG)].sort());
+    expect(idx.upsert(policy())).toEqual([]);
+    expect(idx.bindingsFor(nsgKey(NIC_NSG.toUpperCase()))).toHaveLength(1);
+    expect(idx.nsgId(nsgKey(NIC_NSG))).toBe(NIC_NSG);
+    expect(idx.nsgsOf("team-a/web-admin", VM).sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG)].sort());
+  });
+
+  it("leaves a deleting policy out of planning but keeps its NSGs known until removed", () => {
+    const idx = new BindingIndex();
+    idx.upsert(policy());
+    const p = policy();
+    p.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+    expect(idx.upsert(p).length).toBe(3);
+    expect(idx.bindingsFor(nsgKey(JUMP_NSG))).toEqual([]);
+    expect(idx.policiesOf(nsgKey(JUMP_NSG))).toEqual(["team-a/web-admin"]);
+    expect(idx.isDeleting("team-a/web-admin")).toBe(true);
+    expect(idx.remove("team-a/web-admin").length).toBe(3);
+    expect(idx.allNsgs()).toEqual([]);
+  });
+
+  it("drops the NSGs of a target removed from the spec", () => {
+    const idx = new BindingIndex();
+    idx.upsert(policy());
+    const touched = idx.upsert(policy({ targets: [{ virtualMachineId: VM }] }));
+    expect(touched).toContain(nsgKey(JUMP_NSG));
+    expect(idx.allNsgs().sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG)].sort());
+  });
+});
