@@ -33,8 +33,10 @@ export function isWildcardPrefix(text: string): boolean {
 
 function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   if (text.includes(":")) {
+    // Zone ids and IPv4-mapped forms are refused, as the API server's CEL isIP() refuses them.
     if (text.includes("%") || !ipaddr.IPv6.isValid(text)) return undefined;
-    return ipaddr.IPv6.parse(text);
+    const v6 = ipaddr.IPv6.parse(text);
+    return v6.isIPv4MappedAddress() ? undefined : v6;
   }
   return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
 }

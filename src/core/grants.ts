@@ -1,7 +1,116 @@
-// Which grants must be in the NSGs right now.
+// Which grants must be in the NSGs right now. A grant exists only while its request is approved
+// (startTime set, phase Pending or Active), not revoked, not being deleted, unexpired, and still
+// allowed by the *current* policy: a port or target dropped from the policy closes its grants.
 import type { AccessRequest, JitPolicy } from "../api/types.ts";
-import type { ActiveGrants } from "./types.ts";
+import { isWildcardPrefix, normalizePrefix } from "./cidr.ts";
+import { parseDuration } from "./duration.ts";
+import type { ActiveGrants, Grant } from "./types.ts";
+import { effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
+import {
+  durationIssue,
+  policyLabel,
+  portEntries,
+  requestShapeIssues,
+  sourceIssue,
+} from "./validate-request.ts";
 
-export function activeGrants(_policies: JitPolicy[], _requests: AccessRequest[], _now: Date): ActiveGrants {
-  throw new Error("activeGrants: not implemented yet");
+export function objectKey(meta: { namespace?: string; name?: string }): string {
+  return `${meta.namespace ?? ""}/${meta.name ?? ""}`;
+}
+
+/** startTime + duration, capped by status.expiresAt; undefined when either is unreadable. */
+export function grantExpiry(request: AccessRequest): Date | undefined {
+  const start = Date.parse(request.status?.startTime ?? "");
+  const duration = parseDuration(request.spec.duration);
+  if (Number.isNaN(start) || !duration.ok) return undefined;
+  let end = start + duration.ms;
+  const stated = request.status?.expiresAt;
+  if (stated !== undefined) {
+    const parsed = Date.parse(stated);
+    if (Number.isNaN(parsed)) return undefined;
+    end = Math.min(end, parsed);
+  }
+  return new Date(end);
+}
+
+function isApprovedAndLive(request: AccessRequest): boolean {
+  const phase = request.status?.phase;
+  return (
+    request.status?.startTime !== undefined &&
+    (phase === "Pending" || phase === "Active") &&
+    request.spec.revoked !== true &&
+    request.metadata.deletionTimestamp === undefined
+  );
+}
+
+/** The policy's target ids (as the policy writes them) that the request opens. */
+function requestedTargets(request: AccessRequest, policy: JitPolicy): string[] | undefined {
+  const ids = effectivePolicySpec(policy.spec).targets.map(
+    (t) => t.virtualMachineId ?? t.networkSecurityGroupId ?? "",
+  );
+  if (request.spec.targets === undefined) return ids;
+  const out: string[] = [];
+  for (const wanted of request.spec.targets) {
+    const match = ids.find((id) => id.toLowerCase() === wanted.toLowerCase());
+    if (match === undefined) return undefined; // a target left the policy: the whole request closes
+    out.push(match);
+  }
+  return out;
+}
+
+function grantsOf(request: AccessRequest, policy: JitPolicy, expiresAt: Date): Grant[] {
+  const targets = requestedTargets(request, policy);
+  if (targets === undefined) return [];
+  const source = request.spec.sourceAddressPrefix;
+  const sourcePrefix = isWildcardPrefix(source) ? source : normalizePrefix(source);
+  const durationMs = parseDuration(request.spec.duration);
+  if (sourcePrefix === undefined || !durationMs.ok) return [];
+  const name = policyLabel(policy);
+  const out: Grant[] = [];
+  for (const number of new Set(request.spec.ports)) {
+    for (const entry of portEntries(policy, number)) {
+      if (sourceIssue(source, entry, name) !== undefined) continue;
+      if (durationIssue(durationMs.ms, request.spec.duration, entry, name) !== undefined) continue;
+      for (const targetId of targets) {
+        out.push({
+          requestKey: objectKey(request.metadata),
+          policyKey: objectKey(policy.metadata),
+          targetId,
+          port: number,
+          protocol: entry.protocol,
+          sourcePrefix,
+          expiresAt,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function compareGrants(a: Grant, b: Grant): number {
+  const ka = `${a.policyKey}\n${a.targetId}\n${a.requestKey}`;
+  const kb = `${b.policyKey}\n${b.targetId}\n${b.requestKey}`;
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0);
+}
+
+/** The grants that must be in NSGs at `now`, sorted, and the earliest expiry among them. */
+export function activeGrants(policies: JitPolicy[], requests: AccessRequest[], now: Date): ActiveGrants {
+  const valid = new Map<string, JitPolicy>();
+  for (const p of policies) {
+    if (validatePolicySpec(p.spec).length === 0) valid.set(objectKey(p.metadata), p);
+  }
+  const grants: Grant[] = [];
+  let next: number | undefined;
+  for (const request of requests) {
+    if (!isApprovedAndLive(request) || requestShapeIssues(request.spec).length > 0) continue;
+    const policy = valid.get(`${request.metadata.namespace ?? ""}/${request.spec.policyName}`);
+    const expiresAt = grantExpiry(request);
+    if (policy === undefined || expiresAt === undefined || expiresAt.getTime() <= now.getTime()) continue;
+    const mine = grantsOf(request, policy, expiresAt);
+    if (mine.length > 0) next = Math.min(next ?? Infinity, expiresAt.getTime());
+    grants.push(...mine);
+  }
+  grants.sort(compareGrants);
+  return { grants, nextExpiry: next === undefined ? undefined : new Date(next) };
 }

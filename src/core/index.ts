@@ -6,7 +6,11 @@
 //   strict IPv4/IPv6 address and CIDR maths (cidr.ts).
 // - parseDuration / formatDuration / DURATION_BOUNDS: ISO-8601 PnDTnHnMnS durations (duration.ts).
 // - validatePolicySpec(spec): every issue of a JitPolicy spec (shape, ranges, CIDRs, durations).
+// - effectivePolicySpec(spec): the spec with the CRD defaults applied.
+// - validateRequestSpec(spec): the request's own issues (what admission checks), no policy needed.
 // - validateRequest(request, policy): allowed, or denied with the first broken limit and all issues.
+// - verdictOf(issues): a Verdict from a list of issues (first issue is the reason).
+// - objectKey(meta): "namespace/name"; grantExpiry(request): startTime + duration capped by expiresAt.
 // - activeGrants(policies, requests, now): grants that must be in NSGs now, and the next expiry.
 // - planNsg({ nsg, bindings, grants }): desired managed rules, PUTs/DELETEs, whole-NSG body,
 //   PriorityConflict / BaselineShadowed findings, grants rejected for capacity, grant placements.
@@ -42,8 +46,14 @@ export {
   prefixFamily,
 } from "./cidr.ts";
 export { DURATION_BOUNDS, formatDuration, parseDuration } from "./duration.ts";
-export { validatePolicySpec, validateRequest } from "./validate.ts";
-export { activeGrants } from "./grants.ts";
+export {
+  effectivePolicySpec,
+  validatePolicySpec,
+  validateRequest,
+  validateRequestSpec,
+  verdictOf,
+} from "./validate.ts";
+export { activeGrants, grantExpiry, objectKey } from "./grants.ts";
 export { planNsg } from "./diff.ts";
 export {
   allowRuleDescription,

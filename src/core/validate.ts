@@ -1,12 +1,29 @@
 // Defence-in-depth validation: everything the CRD schema and CEL rules check, re-checked in code,
-// plus the semantic checks of a request against its policy.
+// plus the semantic checks of a request against its policy. Each check is a small named function
+// (validate-policy.ts, validate-request.ts) returning { reason, field, message }.
 import type { AccessRequest, JitPolicy } from "../api/types.ts";
 import type { Issue, Verdict } from "./types.ts";
+import { requestShapeIssues, semanticIssues } from "./validate-request.ts";
 
-export function validatePolicySpec(_spec: unknown): Issue[] {
-  throw new Error("validatePolicySpec: not implemented yet");
+export { validatePolicySpec, effectivePolicySpec } from "./validate-policy.ts";
+
+/** Issues of the request alone (what admission checks), without looking at any policy. */
+export function validateRequestSpec(spec: unknown): Issue[] {
+  return requestShapeIssues(spec);
 }
 
-export function validateRequest(_request: AccessRequest, _policy: JitPolicy | undefined): Verdict {
-  throw new Error("validateRequest: not implemented yet");
+export function verdictOf(issues: Issue[]): Verdict {
+  const first = issues[0];
+  if (first === undefined) return { allowed: true };
+  return { allowed: false, reason: first.reason, field: first.field, message: first.message, issues };
+}
+
+/**
+ * Allowed, or denied with the first broken limit. Shape issues come first (they make semantic checks
+ * meaningless), then the policy's existence and validity, then targets, ports, sources and durations.
+ */
+export function validateRequest(request: AccessRequest, policy: JitPolicy | undefined): Verdict {
+  const shape = requestShapeIssues(request.spec);
+  if (shape.length > 0) return verdictOf(shape);
+  return verdictOf(semanticIssues(request, policy));
 }
