@@ -1,0 +1,259 @@
+// The AzurePort over the real SDKs (@azure/arm-network, @azure/arm-compute). Every HTTP request
+// goes through one policy (./arm-policy.ts): client-side token bucket per subscription, timeout,
+// bounded retries honouring Retry-After, metrics. Every failure leaves as an AzureError.
+import type { NetworkSecurityGroup } from "@azure/arm-network";
+import type { TokenCredential } from "@azure/core-auth";
+import type { Logger } from "pino";
+import { isManagedRule, type ObservedNsg, type SecurityRule } from "../core/nsg.ts";
+import { armPolicy, type ArmCallHook } from "./arm-policy.ts";
+import { ArmClientFactory, normalizeEndpoint } from "./clients.ts";
+import { systemAdapterClock, type AdapterClock } from "./clock.ts";
+import { toAzureError } from "./errors.ts";
+import { normalizeId, parseNsgId } from "./ids.ts";
+import { fromSdkNsg, toSdkRule } from "./mapping.ts";
+import { buildNsgPutBody } from "./nsg-body.ts";
+import { AzureError, type AzurePort, type ResolvedVm } from "./port.ts";
+import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from "./retry.ts";
+import { DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, type RateLimits } from "./token-bucket.ts";
+import { AsyncTtlCache } from "./ttl-cache.ts";
+import { resolveVm } from "./vm-resolver.ts";
+
+export interface AzureAdapterOptions {
+  credential: TokenCredential;
+  /** ARM base URL; default https://management.azure.com. */
+  endpoint?: string | undefined;
+  /** PEM of an extra CA to trust (the emulator's), added to Node's bundled roots. */
+  caPem?: string | undefined;
+  logger: Logger;
+  clock?: AdapterClock | undefined;
+  /** Per HTTP request; default 30 s. */
+  requestTimeoutMs?: number | undefined;
+  /** Retries per HTTP request after the first attempt; default 3. */
+  maxRetries?: number | undefined;
+  /** Backoff details; maxRetries above wins over retry.maxRetries. */
+  retry?: Partial<RetryOptions> | undefined;
+  /** Client-side token buckets per subscription; default reads 20/s burst 200, writes 8/s burst 150. */
+  rateLimit?: Partial<RateLimits> | undefined;
+  /** How long a resolved VM is reused before it is read again; default 5 min. */
+  vmCacheTtlMs?: number | undefined;
+  /** Long-running-operation poll interval when ARM sends no Retry-After; default 500 ms. */
+  pollIntervalMs?: number | undefined;
+  /** Called once per HTTP attempt with "GET networkSecurityGroups"-style op names. */
+  onArmCall?: ArmCallHook | undefined;
+  /** Jitter source; default Math.random. */
+  random?: (() => number) | undefined;
+}
+
+export interface AzureAdapterStats {
+  /** Pages read by the last listNsgs call. */
+  lastListPages: number;
+  /** HTTP requests that waited for the client-side token bucket. */
+  rateLimitedCalls: number;
+  /** VM resolutions that went to ARM (cache misses and refreshes). */
+  vmLoads: number;
+}
+
+export interface AzureAdapter extends AzurePort {
+  /** Drop a VM's cached resolution (e.g. after its NSG vanished). */
+  invalidateVm(vmId: string): void;
+  stats(): AzureAdapterStats;
+  /** Close idle connections. */
+  close(): void;
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number, max: number): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < 1 || x > max) {
+    throw new RangeError(`${name} must be an integer in 1..${max}, got ${x}`);
+  }
+  return x;
+}
+
+function rateLimits(r: Partial<RateLimits> | undefined): RateLimits {
+  const out = { ...DEFAULT_RATE_LIMITS, ...r };
+  for (const k of ["readsPerSec", "readBurst", "writesPerSec", "writeBurst"] as const) {
+    const v = out[k];
+    if (!Number.isFinite(v) || v <= 0 || (k.endsWith("Burst") && v < 1) || v > 100_000) {
+      throw new RangeError(`rateLimit.${k} must be a positive number (bursts at least 1), got ${v}`);
+    }
+  }
+  return out;
+}
+
+export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
+  const clock = opts.clock ?? systemAdapterClock;
+  const now = (): number => clock.now().getTime();
+  const retry: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...opts.retry };
+  if (opts.maxRetries !== undefined) retry.maxRetries = opts.maxRetries;
+  validateRetryOptions(retry);
+  const limiter = new SubscriptionRateLimiter(rateLimits(opts.rateLimit));
+  const requestTimeoutMs = positiveInt("requestTimeoutMs", opts.requestTimeoutMs, 30_000, 600_000);
+  const pollIntervalMs = positiveInt("pollIntervalMs", opts.pollIntervalMs, 500, 60_000);
+  const log = opts.logger;
+  const factory = new ArmClientFactory({
+    credential: opts.credential,
+    endpoint: normalizeEndpoint(opts.endpoint),
+    caPem: opts.caPem,
+    policy: armPolicy({
+      clock,
+      limiter,
+      retry,
+      requestTimeoutMs,
+      random: opts.random ?? Math.random,
+      logger: log,
+      onArmCall: opts.onArmCall,
+    }),
+  });
+  const clientsFor = (sub: string): ReturnType<ArmClientFactory["for"]> => factory.for(sub);
+  const vmCache = new AsyncTtlCache<ResolvedVm>({ ttlMs: opts.vmCacheTtlMs ?? 5 * 60_000, now });
+  // The SDK document each ObservedNsg was made from, so an nsg-mode PUT can send back every
+  // property as read. Weak: it lives exactly as long as the caller holds the ObservedNsg.
+  const sdkDocs = new WeakMap<ObservedNsg, NetworkSecurityGroup>();
+  let lastListPages = 0;
+
+  function observe(doc: NetworkSecurityGroup): ObservedNsg {
+    const nsg = fromSdkNsg(doc);
+    sdkDocs.set(nsg, doc);
+    return nsg;
+  }
+
+  async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = toAzureError(err, what, now());
+      log.debug({ err: e, kind: e.kind, code: e.code, status: e.statusCode }, "ARM call failed");
+      throw e;
+    }
+  }
+
+  function refuseForeign(op: string, nsgId: string, ruleName: string): void {
+    if (!isManagedRule({ name: ruleName })) {
+      throw new AzureError(
+        "Invalid",
+        `${op}: refusing to touch rule ${JSON.stringify(ruleName)} in ${nsgId}: only drawbridge- rules are managed`,
+        { code: "ForeignRuleRefused" },
+      );
+    }
+  }
+
+  async function readNsg(nsgId: string): Promise<NetworkSecurityGroup> {
+    const id = parseNsgId(nsgId);
+    return clientsFor(id.subscriptionId).network.networkSecurityGroups.get(id.resourceGroup, id.name);
+  }
+
+  return {
+    resolveVirtualMachine(vmId: string): Promise<ResolvedVm> {
+      return guarded(`resolve VM ${vmId}`, () =>
+        vmCache.get(normalizeId(vmId), () => resolveVm(clientsFor, vmId)),
+      );
+    },
+
+    getNsg(nsgId: string): Promise<ObservedNsg> {
+      return guarded(`GET NSG ${nsgId}`, async () => observe(await readNsg(nsgId)));
+    },
+
+    listNsgs(subscriptionId: string): Promise<ObservedNsg[]> {
+      return guarded(`list NSGs of subscription ${subscriptionId}`, async () => {
+        if (!/^[0-9a-zA-Z-]{1,64}$/.test(subscriptionId)) {
+          throw new AzureError(
+            "Invalid",
+            `subscription id ${JSON.stringify(subscriptionId)} is not a valid id`,
+            {
+              code: "InvalidSubscriptionId",
+            },
+          );
+        }
+        const out: ObservedNsg[] = [];
+        let pages = 0;
+        for await (const page of clientsFor(subscriptionId)
+          .network.networkSecurityGroups.listAll()
+          .byPage()) {
+          pages++;
+          for (const doc of page) out.push(observe(doc));
+        }
+        lastListPages = pages;
+        log.debug({ subscriptionId, pages, nsgs: out.length }, "listed NSGs");
+        return out;
+      });
+    },
+
+    putRule(nsgId: string, rule: SecurityRule): Promise<void> {
+      return guarded(`PUT rule ${rule.name} in ${nsgId}`, async () => {
+        refuseForeign("putRule", nsgId, rule.name);
+        const id = parseNsgId(nsgId);
+        await clientsFor(id.subscriptionId)
+          .network.securityRules.createOrUpdate(id.resourceGroup, id.name, rule.name, toSdkRule(rule), {
+            updateIntervalInMs: pollIntervalMs,
+          })
+          .pollUntilDone();
+      });
+    },
+
+    deleteRule(nsgId: string, ruleName: string): Promise<void> {
+      return guarded(`DELETE rule ${ruleName} in ${nsgId}`, async () => {
+        refuseForeign("deleteRule", nsgId, ruleName);
+        const id = parseNsgId(nsgId);
+        try {
+          await clientsFor(id.subscriptionId)
+            .network.securityRules.delete(id.resourceGroup, id.name, ruleName, {
+              updateIntervalInMs: pollIntervalMs,
+            })
+            .pollUntilDone();
+        } catch (err) {
+          // Already gone is what we wanted. (A missing NSG is also a 404: nothing left to revoke.)
+          if (toAzureError(err, "", now()).kind === "NotFound") return;
+          throw err;
+        }
+      });
+    },
+
+    replaceRules(nsg: ObservedNsg, securityRules: SecurityRule[]): Promise<ObservedNsg> {
+      return guarded(`PUT NSG ${nsg.id}`, async () => {
+        const etag = nsg.etag;
+        if (etag === undefined || etag === "") {
+          throw new AzureError(
+            "Invalid",
+            `replaceRules: NSG ${nsg.id} has no etag; read it with getNsg first`,
+            {
+              code: "MissingEtag",
+            },
+          );
+        }
+        let doc = sdkDocs.get(nsg);
+        if (doc?.etag !== etag) {
+          doc = await readNsg(nsg.id);
+          if (doc.etag !== etag) {
+            throw new AzureError(
+              "PreconditionFailed",
+              `PUT NSG ${nsg.id}: it changed since it was read (etag ${etag}, now ${doc.etag ?? "none"}); re-read and re-plan`,
+              { code: "PreconditionFailed", statusCode: 412 },
+            );
+          }
+        }
+        const id = parseNsgId(nsg.id);
+        const body = buildNsgPutBody(doc, securityRules);
+        const written = await clientsFor(id.subscriptionId)
+          .network.networkSecurityGroups.createOrUpdate(id.resourceGroup, id.name, body, {
+            updateIntervalInMs: pollIntervalMs,
+            requestOptions: { headers: { "If-Match": etag } },
+          })
+          .pollUntilDone();
+        return observe(written);
+      });
+    },
+
+    invalidateVm(vmId: string): void {
+      vmCache.invalidate(normalizeId(vmId));
+    },
+
+    stats(): AzureAdapterStats {
+      return { lastListPages, rateLimitedCalls: limiter.delayedCalls, vmLoads: vmCache.loads };
+    },
+
+    close(): void {
+      vmCache.clear();
+      factory.close();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "@jest/globals";
+import { DefaultAzureCredential } from "@azure/identity";
+import { createCredential, isAzureCloudEndpoint, StaticTokenCredential } from "./credentials.ts";
+
+describe("credentials", () => {
+  it("uses a static token for the emulator and DefaultAzureCredential for Azure", async () => {
+    const emu = createCredential({ armEndpoint: "https://127.0.0.1:8443" });
+    expect(emu).toBeInstanceOf(StaticTokenCredential);
+    expect((await emu.getToken("https://management.azure.com/.default"))?.token).toBe("drawbridge-emulator");
+    expect(
+      createCredential({ armEndpoint: "https://management.azure.com", armCaFile: "/tmp/ca.pem" }),
+    ).toBeInstanceOf(StaticTokenCredential);
+    expect(createCredential({})).toBeInstanceOf(DefaultAzureCredential);
+    expect(createCredential({ armEndpoint: "https://management.usgovcloudapi.net/" })).toBeInstanceOf(
+      DefaultAzureCredential,
+    );
+  });
+
+  it("recognises the Azure cloud ARM hosts only", () => {
+    expect(isAzureCloudEndpoint("https://management.azure.com")).toBe(true);
+    expect(isAzureCloudEndpoint("https://management.azure.com.evil.example")).toBe(false);
+    expect(isAzureCloudEndpoint("not a url")).toBe(false);
+  });
+
+  it("refuses an empty static token", () => {
+    expect(() => new StaticTokenCredential(" ")).toThrow(/must not be empty/);
+  });
+});
