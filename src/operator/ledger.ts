@@ -25,11 +25,14 @@ export interface NsgRecord {
   error: Reason | undefined;
   /** Clock time (ms) of the last write this operator made to the NSG. */
   lastWriteAt: number | undefined;
+  /** Policies that still have managed rules in the NSG. */
+  policiesWithRules: Set<string>;
 }
 
 export class Ledger {
   #seq = 0;
   #records = new Map<string, NsgRecord>();
+  #waiters = new Map<string, Set<string>>();
 
   /** A fresh sequence number: records made from inputs gathered later carry a higher one. */
   nextSeq(): number {
@@ -55,5 +58,21 @@ export class Ledger {
 
   forget(nsgKey: string): void {
     this.#records.delete(nsgKey);
+  }
+
+  /** Ask to be woken (by request key) after the next record of this NSG. */
+  addWaiter(nsgKey: string, requestKey: string): void {
+    let set = this.#waiters.get(nsgKey);
+    if (set === undefined) {
+      set = new Set();
+      this.#waiters.set(nsgKey, set);
+    }
+    set.add(requestKey);
+  }
+
+  takeWaiters(nsgKey: string): string[] {
+    const set = this.#waiters.get(nsgKey);
+    this.#waiters.delete(nsgKey);
+    return [...(set ?? [])];
   }
 }

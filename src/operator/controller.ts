@@ -1,0 +1,253 @@
+// Wires the reconcilers to the informer caches and the work queues: informer events keep the binding
+// and grant indexes current and queue keys (never objects); three queues (NSGs, requests, policies)
+// run the reconcilers; the resync loop re-reads every NSG periodically. Only the leader runs this.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { AccessRequest, JitPolicy } from "../api/types.ts";
+import type { AzurePort } from "../azure/port.ts";
+import { BindingIndex } from "./bindings.ts";
+import { informerCaches } from "./caches.ts";
+import type { Caches } from "./caches.ts";
+import { GrantIndex } from "./grant-index.ts";
+import { objectKey } from "./keys.ts";
+import type { KubeWriter } from "./kube.ts";
+import { Ledger } from "./ledger.ts";
+import type { WriteMode } from "./nsg-apply.ts";
+import { NsgReconciler } from "./nsg-reconciler.ts";
+import { PolicyReconciler } from "./policy-reconciler.ts";
+import { Prefetch } from "./prefetch.ts";
+import { RequestReconciler } from "./request-reconciler.ts";
+import { ResyncLoop } from "./resync.ts";
+import type { Clock } from "./runtime/clock.ts";
+import type { Informer } from "./runtime/informer.ts";
+import type { Logger } from "./runtime/logger.ts";
+import type { Metrics } from "./runtime/metrics.ts";
+import { WorkQueue } from "./runtime/queue.ts";
+import type { Handler, HandlerResult } from "./runtime/queue.ts";
+
+export interface ControllerOptions {
+  policies: Informer<KubernetesObject>;
+  requests: Informer<KubernetesObject>;
+  azure: AzurePort;
+  kube: KubeWriter;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics | undefined;
+  writeMode: WriteMode;
+  resyncIntervalMs: number;
+  maxConcurrentNsgs: number;
+  requestRetentionMs: number;
+}
+
+/** What a request change means for the NSGs: only these fields change the grant set. */
+function grantFingerprint(r: AccessRequest | undefined): string {
+  if (r === undefined) return "";
+  return JSON.stringify([
+    r.status?.startTime,
+    r.status?.expiresAt,
+    r.status?.phase,
+    r.spec.revoked,
+    r.metadata.deletionTimestamp,
+    r.spec.ports,
+    r.spec.sourceAddressPrefix,
+    r.spec.targets,
+  ]);
+}
+
+export class Controller {
+  readonly #o: ControllerOptions;
+  readonly caches: Caches;
+  readonly bindings = new BindingIndex();
+  readonly ledger = new Ledger();
+  readonly grants: GrantIndex;
+  readonly nsgQueue: WorkQueue;
+  readonly requestQueue: WorkQueue;
+  readonly policyQueue: WorkQueue;
+  readonly #resync: ResyncLoop;
+  readonly #unsubscribe: (() => void)[] = [];
+
+  constructor(o: ControllerOptions) {
+    this.#o = o;
+    this.caches = informerCaches(o.policies, o.requests);
+    const caches = this.caches;
+    this.grants = new GrantIndex(
+      () => caches.policies(),
+      () => caches.requests(),
+    );
+    const onError = (name: string) => (key: string, err: unknown, retryInMs: number) => {
+      o.log.warn(
+        { controller: name, key, retryInMs, err: err instanceof Error ? err.message : String(err) },
+        "reconcile failed",
+      );
+    };
+    const queue = (name: string, concurrency: number): WorkQueue =>
+      new WorkQueue({
+        clock: o.clock,
+        concurrency,
+        metrics: o.metrics?.queueMetrics(name),
+        onError: onError(name),
+      });
+    this.nsgQueue = queue("nsg", o.maxConcurrentNsgs);
+    this.requestQueue = queue("accessrequest", 4);
+    this.policyQueue = queue("jitpolicy", 2);
+    const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
+    const wakeNsg = (k: string, afterMs?: number): void => {
+      if (afterMs === undefined) this.nsgQueue.add(k);
+      else this.nsgQueue.addAfter(k, afterMs);
+    };
+    this.nsgReconciler = new NsgReconciler({
+      azure: o.azure,
+      bindings: this.bindings,
+      grants: this.grants,
+      ledger: this.ledger,
+      prefetch,
+      clock: o.clock,
+      log: o.log.child({ controller: "nsg" }),
+      metrics: o.metrics,
+      writeMode: o.writeMode,
+      getRequest: (k) => this.caches.request(k),
+      wakeRequest: (k) => {
+        this.requestQueue.add(k);
+      },
+      wakePolicy: (k) => {
+        this.policyQueue.add(k);
+      },
+    });
+    this.requestReconciler = new RequestReconciler({
+      caches: this.caches,
+      bindings: this.bindings,
+      grants: this.grants,
+      ledger: this.ledger,
+      kube: o.kube,
+      clock: o.clock,
+      log: o.log.child({ controller: "accessrequest" }),
+      metrics: o.metrics,
+      retentionMs: o.requestRetentionMs,
+      wakeNsg,
+    });
+    this.policyReconciler = new PolicyReconciler({
+      caches: this.caches,
+      bindings: this.bindings,
+      ledger: this.ledger,
+      azure: o.azure,
+      kube: o.kube,
+      clock: o.clock,
+      log: o.log.child({ controller: "jitpolicy" }),
+      wakeNsg: (k) => {
+        this.nsgQueue.add(k);
+      },
+    });
+    this.#resync = new ResyncLoop({
+      azure: o.azure,
+      bindings: this.bindings,
+      prefetch,
+      clock: o.clock,
+      log: o.log.child({ controller: "resync" }),
+      metrics: o.metrics,
+      intervalMs: o.resyncIntervalMs,
+      wakeNsg: (k) => {
+        this.nsgQueue.add(k);
+      },
+      wakeAllPolicies: () => {
+        for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
+      },
+    });
+  }
+
+  readonly nsgReconciler: NsgReconciler;
+  readonly requestReconciler: RequestReconciler;
+  readonly policyReconciler: PolicyReconciler;
+
+  /** Subscribe to the (synced) informers, index what they hold, start the queues and the resync. */
+  start(): void {
+    const o = this.#o;
+    this.#subscribe(o.policies, (obj, old, deleted) => {
+      this.#onPolicy(obj as unknown as JitPolicy, old as unknown as JitPolicy | undefined, deleted);
+    });
+    this.#subscribe(o.requests, (obj, old, deleted) => {
+      this.#onRequest(obj as unknown as AccessRequest, old as unknown as AccessRequest | undefined, deleted);
+    });
+    for (const p of this.caches.policies()) this.bindings.upsert(p);
+    this.nsgQueue.start(this.#timed("nsg", (k) => this.nsgReconciler.reconcile(k)));
+    this.requestQueue.start(this.#timed("accessrequest", (k) => this.requestReconciler.reconcile(k)));
+    this.policyQueue.start(this.#timed("jitpolicy", (k) => this.policyReconciler.reconcile(k)));
+    for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
+    for (const r of this.caches.requests()) this.requestQueue.add(objectKey(r.metadata));
+    // The first resync reconciles every bound NSG from listed documents: the ledger is rebuilt and
+    // anything that lapsed while no operator was leading is removed.
+    this.#resync.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.#unsubscribe.splice(0)) u();
+    await this.#resync.stop();
+    await Promise.all([this.nsgQueue.shutdown(), this.requestQueue.shutdown(), this.policyQueue.shutdown()]);
+  }
+
+  #subscribe(
+    inf: Informer<KubernetesObject>,
+    fn: (obj: KubernetesObject, old: KubernetesObject | undefined, deleted: boolean) => void,
+  ): void {
+    const add = (obj: KubernetesObject): void => {
+      fn(obj, undefined, false);
+    };
+    const update = (obj: KubernetesObject, old: KubernetesObject | undefined): void => {
+      fn(obj, old, false);
+    };
+    const del = (obj: KubernetesObject): void => {
+      fn(obj, undefined, true);
+    };
+    inf.on("add", add);
+    inf.on("update", update);
+    inf.on("delete", del);
+    this.#unsubscribe.push(() => {
+      inf.off("add", add);
+      inf.off("update", update);
+      inf.off("delete", del);
+    });
+  }
+
+  #onPolicy(p: JitPolicy, old: JitPolicy | undefined, deleted: boolean): void {
+    const key = objectKey(p.metadata);
+    this.grants.invalidate();
+    const touched = deleted ? this.bindings.remove(key) : this.bindings.upsert(p);
+    for (const k of touched) this.nsgQueue.add(k);
+    this.policyQueue.add(key);
+    if (old === undefined || old.metadata.generation !== p.metadata.generation || deleted) {
+      // A policy change can close live grants: let each of its requests re-check.
+      for (const r of this.caches.requests()) {
+        if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
+          this.requestQueue.add(objectKey(r.metadata));
+        }
+      }
+    }
+  }
+
+  #onRequest(r: AccessRequest, old: AccessRequest | undefined, deleted: boolean): void {
+    const key = objectKey(r.metadata);
+    this.requestQueue.add(key);
+    if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
+    this.grants.invalidate();
+    if (r.status?.startTime === undefined) return;
+    for (const k of this.bindings.nsgsOf(`${r.metadata.namespace ?? ""}/${r.spec.policyName}`))
+      this.nsgQueue.add(k);
+  }
+
+  #timed(controller: string, fn: (key: string) => Promise<HandlerResult>): Handler {
+    const { clock, metrics } = this.#o;
+    return async (key) => {
+      const start = clock.now().getTime();
+      try {
+        const r = await fn(key);
+        metrics?.observeReconcile(
+          controller,
+          r.requeueAfterMs === undefined ? "success" : "requeue_after",
+          (clock.now().getTime() - start) / 1000,
+        );
+        return r;
+      } catch (err) {
+        metrics?.observeReconcile(controller, "error", (clock.now().getTime() - start) / 1000);
+        throw err;
+      }
+    };
+  }
+}

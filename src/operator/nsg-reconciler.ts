@@ -1,0 +1,196 @@
+// The NSG reconciler, the unit of the work queue: gather the bindings and active grants for one NSG,
+// read it (or take the document a resync just listed), plan with the core, apply, and record what the
+// NSG now carries so the request and policy reconcilers can report it.
+import type { AccessRequest, GrantRuleStatus } from "../api/types.ts";
+import type { AzurePort } from "../azure/port.ts";
+import { AzureError } from "../azure/port.ts";
+import { bindingRulePrefix, planNsg } from "../core/index.ts";
+import type { Grant, NsgPlan, ObservedNsg, PolicyBinding } from "../core/index.ts";
+import type { BindingIndex } from "./bindings.ts";
+import type { GrantIndex } from "./grant-index.ts";
+import type { Ledger, NsgRecord, Reason } from "./ledger.ts";
+import { applyPlan } from "./nsg-apply.ts";
+import type { ApplyResult, WriteMode } from "./nsg-apply.ts";
+import type { Prefetch } from "./prefetch.ts";
+import type { Clock } from "./runtime/clock.ts";
+import type { Logger } from "./runtime/logger.ts";
+import type { Metrics } from "./runtime/metrics.ts";
+import type { HandlerResult } from "./runtime/queue.ts";
+
+export interface NsgReconcilerDeps {
+  azure: AzurePort;
+  bindings: BindingIndex;
+  grants: GrantIndex;
+  ledger: Ledger;
+  prefetch: Prefetch;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics | undefined;
+  writeMode: WriteMode;
+  getRequest(key: string): AccessRequest | undefined;
+  wakeRequest(key: string): void;
+  wakePolicy(key: string): void;
+}
+
+/** How long to wait before looking again at an NSG that does not exist. */
+const MISSING_NSG_RETRY_MS = 30_000;
+
+function grantsFor(bindings: PolicyBinding[], byPolicy: Map<string, Grant[]>): Grant[] {
+  const out: Grant[] = [];
+  for (const key of new Set(bindings.map((b) => b.policyKey))) out.push(...(byPolicy.get(key) ?? []));
+  return out;
+}
+
+function placementsOf(nsgId: string, result: ApplyResult): Map<string, GrantRuleStatus[]> {
+  const out = new Map<string, GrantRuleStatus[]>();
+  for (const p of result.plan.placements) {
+    if (result.refused.has(p.ruleName)) continue;
+    const list = out.get(p.grant.requestKey) ?? [];
+    list.push({
+      networkSecurityGroupId: nsgId,
+      ruleName: p.ruleName,
+      priority: p.priority,
+      port: p.grant.port,
+      protocol: p.grant.protocol,
+    });
+    out.set(p.grant.requestKey, list);
+  }
+  return out;
+}
+
+function failuresOf(result: ApplyResult): Map<string, Reason> {
+  const out = new Map<string, Reason>();
+  for (const p of result.plan.placements) {
+    const r = result.refused.get(p.ruleName);
+    if (r !== undefined) out.set(p.grant.requestKey, r);
+  }
+  return out;
+}
+
+/** Policies that still have rules in the NSG after the apply. */
+function policiesWithRules(plan: NsgPlan, bindings: PolicyBinding[]): Set<string> {
+  const out = new Set<string>();
+  for (const b of bindings) {
+    const prefix = bindingRulePrefix(b.policyKey, b.targetId);
+    if (plan.desired.some((r) => r.name.startsWith(prefix))) out.add(b.policyKey);
+  }
+  return out;
+}
+
+export class NsgReconciler {
+  readonly #d: NsgReconcilerDeps;
+
+  constructor(deps: NsgReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const d = this.#d;
+    const seq = d.ledger.nextSeq();
+    const nsgId = d.bindings.nsgId(key);
+    const log = d.log.child({ nsg: nsgId });
+    const bindings = d.bindings.bindingsFor(key);
+    const snapshot = d.grants.current(d.clock.now());
+    const grants = grantsFor(bindings, snapshot.byPolicy);
+    const prev = d.ledger.get(key);
+    let observed: ObservedNsg;
+    try {
+      observed = d.prefetch.take(key, prev?.lastWriteAt) ?? (await d.azure.getNsg(nsgId));
+    } catch (err) {
+      if (!(err instanceof AzureError && err.kind === "NotFound")) throw err;
+      this.#finish(key, prev, emptyRecord(seq, prev, { reason: "NsgNotFound", message: err.message }));
+      log.warn({ err: err.message }, "NSG not found");
+      return { requeueAfterMs: MISSING_NSG_RETRY_MS };
+    }
+    const plan = planNsg({ nsg: observed, bindings, grants });
+    const result = await applyPlan(d.writeMode, d.azure, observed, plan, (fresh) =>
+      planNsg({ nsg: fresh, bindings, grants }),
+    );
+    const now = d.clock.now();
+    const rec: NsgRecord = {
+      seq,
+      placements: placementsOf(nsgId, result),
+      rejected: new Map(
+        result.plan.rejected.map((r) => [r.grant.requestKey, { reason: r.reason, message: r.message }]),
+      ),
+      failed: failuresOf(result),
+      conflicts: result.plan.conflicts,
+      shadowed: result.plan.shadowed,
+      error: undefined,
+      lastWriteAt: result.writes > 0 ? now.getTime() : prev?.lastWriteAt,
+      policiesWithRules: policiesWithRules(result.plan, bindings),
+    };
+    this.#finish(key, prev, rec);
+    if (result.writes > 0) {
+      log.info(
+        {
+          puts: result.plan.puts.length,
+          deletes: result.plan.deletes.length,
+          writes: result.writes,
+          mode: d.writeMode,
+        },
+        "NSG updated",
+      );
+    }
+    for (const [name, r] of result.refused) log.warn({ rule: name, reason: r.reason }, r.message);
+    const next = earliest(grants);
+    return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
+  }
+
+  /** Store the record, report revoke lag, and wake the requests and policies whose view changed. */
+  #finish(key: string, prev: NsgRecord | undefined, rec: NsgRecord): void {
+    const d = this.#d;
+    d.ledger.record(key, rec);
+    for (const k of this.#touchedRequests(key, prev, rec)) d.wakeRequest(k);
+    const findingsChanged =
+      prev === undefined ||
+      JSON.stringify([prev.conflicts, prev.shadowed, prev.error]) !==
+        JSON.stringify([rec.conflicts, rec.shadowed, rec.error]);
+    for (const p of d.bindings.policiesOf(key)) {
+      if (findingsChanged || d.bindings.isDeleting(p)) d.wakePolicy(p);
+    }
+  }
+
+  /** Requests whose placement in this NSG changed, were rejected or failed, or wait for it. */
+  #touchedRequests(key: string, prev: NsgRecord | undefined, rec: NsgRecord): Set<string> {
+    const d = this.#d;
+    const now = d.clock.now().getTime();
+    const touched = new Set<string>([
+      ...rec.rejected.keys(),
+      ...rec.failed.keys(),
+      ...d.ledger.takeWaiters(key),
+    ]);
+    for (const k of rec.placements.keys()) if (prev?.placements.has(k) !== true) touched.add(k);
+    for (const k of prev?.placements.keys() ?? []) {
+      if (rec.placements.has(k)) continue;
+      touched.add(k);
+      const expiresAt = Date.parse(d.getRequest(k)?.status?.expiresAt ?? "");
+      if (!Number.isNaN(expiresAt) && expiresAt <= now)
+        d.metrics?.revokeLag.observe((now - expiresAt) / 1000);
+    }
+    return touched;
+  }
+}
+
+function emptyRecord(seq: number, prev: NsgRecord | undefined, error: Reason): NsgRecord {
+  return {
+    seq,
+    placements: new Map(),
+    rejected: new Map(),
+    failed: new Map(),
+    conflicts: [],
+    shadowed: [],
+    error,
+    lastWriteAt: prev?.lastWriteAt,
+    policiesWithRules: new Set(),
+  };
+}
+
+function earliest(grants: Grant[]): number | undefined {
+  let min: number | undefined;
+  for (const g of grants) {
+    const t = g.expiresAt.getTime();
+    if (min === undefined || t < min) min = t;
+  }
+  return min;
+}

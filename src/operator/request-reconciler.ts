@@ -1,0 +1,203 @@
+// The AccessRequest reconciler (key "namespace/name"): gather the facts from the caches, the core
+// and the NSG ledger, decide with decideRequest, and apply: finalizer, status (only when changed),
+// Events, NSG wake-ups, deletion after retention.
+import type { AccessRequest, GrantRuleStatus } from "../api/types.ts";
+import { FINALIZER } from "../api/types.ts";
+import { parseDuration, validateRequest } from "../core/index.ts";
+import type { Grant } from "../core/index.ts";
+import type { BindingIndex } from "./bindings.ts";
+import type { Caches } from "./caches.ts";
+import { deepEqual } from "./conditions.ts";
+import type { GrantIndex } from "./grant-index.ts";
+import { isNotFound } from "./kube.ts";
+import type { KubeWriter } from "./kube.ts";
+import type { Ledger, Reason } from "./ledger.ts";
+import { decideRequest } from "./request-decision.ts";
+import type { RequestDecision, RequestFacts } from "./request-decision.ts";
+import type { Clock } from "./runtime/clock.ts";
+import type { Logger } from "./runtime/logger.ts";
+import type { Metrics } from "./runtime/metrics.ts";
+import type { HandlerResult } from "./runtime/queue.ts";
+
+export interface RequestReconcilerDeps {
+  caches: Caches;
+  bindings: BindingIndex;
+  grants: GrantIndex;
+  ledger: Ledger;
+  kube: KubeWriter;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics | undefined;
+  retentionMs: number;
+  wakeNsg(nsgKey: string, afterMs?: number): void;
+}
+
+interface NsgView {
+  placement: { complete: boolean; rules: GrantRuleStatus[] };
+  rejected: Reason | undefined;
+  failed: Reason | undefined;
+}
+
+export class RequestReconciler {
+  readonly #d: RequestReconcilerDeps;
+  /** Ledger sequence at which a request was first seen not to be a grant (for finalizer removal). */
+  readonly #marks = new Map<string, number>();
+
+  constructor(deps: RequestReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const d = this.#d;
+    const request = d.caches.request(key);
+    if (request === undefined) {
+      this.#marks.delete(key);
+      return {};
+    }
+    const now = d.clock.now();
+    const policyKey = `${request.metadata.namespace ?? ""}/${request.spec.policyName}`;
+    const policy = d.caches.policy(policyKey);
+    const livePolicy = policy?.metadata.deletionTimestamp === undefined ? policy : undefined;
+    const snapshot = d.grants.current(now);
+    const mine = snapshot.byRequest.get(key) ?? [];
+    const duration = parseDuration(request.spec.duration);
+    const facts: RequestFacts = {
+      request,
+      now,
+      verdict: validateRequest(request, livePolicy),
+      durationMs: duration.ok ? duration.ms : undefined,
+      activeGrantCount: mine.length,
+      ...this.#nsgView(key, mine),
+      cleared:
+        request.metadata.deletionTimestamp !== undefined && this.#cleared(key, policyKey, mine.length === 0),
+      retentionMs: d.retentionMs,
+    };
+    const decision = decideRequest(facts);
+    d.metrics?.activeGrants.set(snapshot.byRequest.size);
+    await this.#apply(request, decision, policyKey, mine);
+    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  #nsgView(key: string, grants: Grant[]): NsgView {
+    const d = this.#d;
+    const rules: GrantRuleStatus[] = [];
+    let complete = grants.length > 0;
+    let rejected: Reason | undefined;
+    let failed: Reason | undefined;
+    for (const g of grants) {
+      const nsgs = d.bindings.nsgsOf(g.policyKey, g.targetId);
+      if (nsgs.length === 0) complete = false;
+      for (const nsg of nsgs) {
+        const rec = d.ledger.get(nsg);
+        rejected ??= rec?.rejected.get(key);
+        failed ??= rec?.failed.get(key);
+        const placed = rec?.placements.get(key)?.find((r) => r.port === g.port && r.protocol === g.protocol);
+        if (placed === undefined) complete = false;
+        else if (
+          !rules.some(
+            (r) =>
+              r.networkSecurityGroupId === placed.networkSecurityGroupId && r.ruleName === placed.ruleName,
+          )
+        ) {
+          rules.push(placed);
+        }
+      }
+    }
+    return { placement: { complete, rules }, rejected, failed };
+  }
+
+  /** True once every NSG of the policy was reconciled after the request stopped being a grant. */
+  #cleared(key: string, policyKey: string, notAGrant: boolean): boolean {
+    const d = this.#d;
+    if (!notAGrant) {
+      this.#marks.delete(key);
+      return false;
+    }
+    let mark = this.#marks.get(key);
+    if (mark === undefined) {
+      mark = d.ledger.mark();
+      this.#marks.set(key, mark);
+    }
+    let cleared = true;
+    for (const nsg of d.bindings.nsgsOf(policyKey)) {
+      const rec = d.ledger.get(nsg);
+      if (rec !== undefined && rec.seq > mark && !rec.placements.has(key)) continue;
+      cleared = false;
+      d.ledger.addWaiter(nsg, key);
+    }
+    return cleared;
+  }
+
+  async #apply(
+    request: AccessRequest,
+    dec: RequestDecision,
+    policyKey: string,
+    mine: Grant[],
+  ): Promise<void> {
+    const meta = request.metadata;
+    const log = this.#d.log.child({
+      request: `${meta.namespace ?? ""}/${meta.name ?? ""}`,
+      policy: policyKey,
+    });
+    try {
+      await this.#write(request, dec, log);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    this.#wake(dec, policyKey, mine, request);
+  }
+
+  async #write(request: AccessRequest, dec: RequestDecision, log: Logger): Promise<void> {
+    const d = this.#d;
+    const meta = request.metadata;
+    const finalizers = meta.finalizers ?? [];
+    if (dec.addFinalizer) await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]);
+    if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
+      await d.kube.patchStatus("AccessRequest", meta, dec.status);
+      if (dec.status.phase !== request.status?.phase) {
+        log.info({ phase: dec.status.phase, reason: dec.status.reason }, dec.status.message ?? "");
+        this.#observeGrantLatency(request, dec);
+      }
+    }
+    for (const e of dec.events) {
+      await d.kube.event("AccessRequest", meta, e).catch((err: unknown) => {
+        log.warn({ err: String(err) }, "could not record event");
+      });
+    }
+    if (dec.removeFinalizer) {
+      await d.kube.setFinalizers(
+        "AccessRequest",
+        meta,
+        finalizers.filter((f) => f !== FINALIZER),
+      );
+      log.info("finalizer removed; no NSG carries the grant");
+    }
+    if (dec.deleteObject) {
+      await d.kube.deleteObject("AccessRequest", meta);
+      log.info("deleted after the retention period");
+    }
+  }
+
+  #observeGrantLatency(request: AccessRequest, dec: RequestDecision): void {
+    if (dec.status?.phase !== "Active") return;
+    const start = Date.parse(request.status?.startTime ?? "");
+    if (!Number.isNaN(start))
+      this.#d.metrics?.grantLatency.observe((this.#d.clock.now().getTime() - start) / 1000);
+  }
+
+  #wake(dec: RequestDecision, policyKey: string, mine: Grant[], request: AccessRequest): void {
+    const d = this.#d;
+    const nsgs = new Set<string>();
+    if (dec.wakeNsgs) {
+      const targets = mine.length > 0 ? mine.map((g) => g.targetId) : [undefined];
+      for (const t of targets) for (const k of d.bindings.nsgsOf(policyKey, t)) nsgs.add(k);
+      for (const k of nsgs) d.wakeNsg(k);
+    }
+    const expiresAt = Date.parse(dec.status?.expiresAt ?? request.status?.expiresAt ?? "");
+    const left = expiresAt - d.clock.now().getTime();
+    if (!Number.isNaN(expiresAt) && left > 0) {
+      for (const g of mine) for (const k of d.bindings.nsgsOf(policyKey, g.targetId)) d.wakeNsg(k, left);
+    }
+  }
+}

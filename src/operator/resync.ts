@@ -1,0 +1,104 @@
+// The periodic resync: read every NSG of each subscription the policies reference with paged list
+// calls (not one GET per NSG), hand each listed document to the NSG reconciler and queue it. The
+// planner then writes only where the NSG drifted or a grant lapsed, so a converged estate costs the
+// list calls and nothing else. Policies are queued too, to re-resolve their VM targets.
+import type { AzurePort } from "../azure/port.ts";
+import type { BindingIndex } from "./bindings.ts";
+import { nsgKey, subscriptionOf } from "./keys.ts";
+import type { Prefetch } from "./prefetch.ts";
+import type { Clock, Timer } from "./runtime/clock.ts";
+import type { Logger } from "./runtime/logger.ts";
+import type { Metrics } from "./runtime/metrics.ts";
+
+export interface ResyncDeps {
+  azure: AzurePort;
+  bindings: BindingIndex;
+  prefetch: Prefetch;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics | undefined;
+  intervalMs: number;
+  wakeNsg(key: string): void;
+  wakeAllPolicies(): void;
+}
+
+export interface ResyncStats {
+  subscriptions: number;
+  listed: number;
+  queued: number;
+  failedSubscriptions: number;
+}
+
+/** One pass: list, prefetch, queue. A subscription whose list fails falls back to per-NSG reads. */
+export async function resyncOnce(d: ResyncDeps): Promise<ResyncStats> {
+  const started = d.clock.now().getTime();
+  const bound = new Set(d.bindings.allNsgs());
+  const subs = new Set<string>();
+  for (const k of bound) {
+    const s = subscriptionOf(d.bindings.nsgId(k));
+    if (s !== undefined) subs.add(s);
+  }
+  const stats: ResyncStats = { subscriptions: subs.size, listed: 0, queued: 0, failedSubscriptions: 0 };
+  const seen = new Set<string>();
+  for (const sub of subs) {
+    try {
+      const docs = await d.azure.listNsgs(sub);
+      stats.listed += docs.length;
+      for (const doc of docs) {
+        const k = nsgKey(doc.id);
+        if (!bound.has(k)) continue;
+        d.prefetch.put(k, doc, started);
+        seen.add(k);
+      }
+    } catch (err) {
+      stats.failedSubscriptions++;
+      d.log.warn({ subscription: sub, err: String(err) }, "listing NSGs failed; reading them one by one");
+    }
+  }
+  for (const k of bound) {
+    d.wakeNsg(k);
+    stats.queued++;
+  }
+  d.wakeAllPolicies();
+  d.metrics?.resyncDuration.observe((d.clock.now().getTime() - started) / 1000);
+  d.log.debug({ ...stats, prefetched: seen.size }, "resync queued");
+  return stats;
+}
+
+/** Runs resyncOnce now and every intervalMs until stopped; passes never overlap. */
+export class ResyncLoop {
+  readonly #d: ResyncDeps;
+  #timer: Timer | undefined;
+  #stopped = false;
+  #running: Promise<void> | undefined;
+
+  constructor(deps: ResyncDeps) {
+    this.#d = deps;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#d.clock.clearTimer(this.#timer);
+    await this.#running;
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    this.#running = resyncOnce(this.#d)
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        this.#d.log.error({ err: String(err) }, "resync failed");
+      })
+      .finally(() => {
+        if (!this.#stopped)
+          this.#timer = this.#d.clock.setTimer(() => {
+            this.#tick();
+          }, this.#d.intervalMs);
+      });
+  }
+}
