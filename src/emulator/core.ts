@@ -1,0 +1,75 @@
+// The shared state every route handler works on.
+import type { Operations } from "./lro.ts";
+import type { Store } from "./store.ts";
+import type { Throttle } from "./throttle.ts";
+import type { EmulatorStats, FaultOptions, LatencyOptions, LroMode } from "./types.ts";
+
+/** One write at a time per NSG: the holder's operation URL is what a refused writer is told. */
+export class NsgLocks {
+  private readonly busy = new Map<string, string>();
+
+  holder(key: string): string | undefined {
+    return this.busy.get(key);
+  }
+
+  acquire(key: string, operationUrl: string): boolean {
+    if (this.busy.has(key)) return false;
+    this.busy.set(key, operationUrl);
+    return true;
+  }
+
+  release(key: string): void {
+    this.busy.delete(key);
+  }
+}
+
+export class StatsCounter {
+  reads = 0;
+  writes = 0;
+  throttled = 0;
+  byOperation: Record<string, number> = {};
+
+  count(operation: string, isWrite: boolean): void {
+    if (isWrite) this.writes += 1;
+    else this.reads += 1;
+    this.byOperation[operation] = (this.byOperation[operation] ?? 0) + 1;
+  }
+
+  snapshot(): EmulatorStats {
+    return {
+      reads: this.reads,
+      writes: this.writes,
+      throttled: this.throttled,
+      byOperation: { ...this.byOperation },
+    };
+  }
+
+  reset(): void {
+    this.reads = 0;
+    this.writes = 0;
+    this.throttled = 0;
+    this.byOperation = {};
+  }
+}
+
+export interface Core {
+  store: Store;
+  ops: Operations;
+  throttle: Throttle;
+  locks: NsgLocks;
+  stats: StatsCounter;
+  endpoint: string;
+  latency: LatencyOptions;
+  faults: FaultOptions;
+  lroMode: LroMode;
+  lroDurationMs: number;
+  pageSize: number;
+  requireToken: boolean;
+  /** Pending async completions, run at once on close. */
+  pending: Map<NodeJS.Timeout, () => void>;
+}
+
+export function sleep(ms: number | undefined): Promise<void> {
+  if (ms === undefined || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
