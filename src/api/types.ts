@@ -75,6 +75,9 @@ export interface JitPolicyStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   targets?: ResolvedTargetStatus[];
+  /** spec.ports as "number/protocol" joined by commas (e.g. "22/TCP,3389/TCP"): the Ports column of
+   * `kubectl get jp`, since a printer column shows only the first element of a list. */
+  portSummary?: string;
 }
 
 export interface JitPolicy {
