@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import("../demo/cli.ts"),
   },
   bench: { summary: "run the benchmarks", load: () => import("../../bench/cli.ts") },
+  helm: { summary: "run the pinned Helm", load: () => import("../helm/cli.ts") },
 };
 
 function usage(): string {

@@ -1,0 +1,313 @@
+// The chart rendered by the pinned helm, checked property by property: restricted pod security,
+// probes, leader election, workload identity, RBAC without wildcards, the requester admission
+// policy, the CRD switch and the optional ServiceMonitor; operator flags parse with the
+// operator's own configuration parser.
+import { beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { ensureHelm } from "../../src/helm/build.ts";
+import { chartDir, helmTemplate, renderChart, runHelm, type Manifest } from "../../src/helm/template.ts";
+import { parseConfig } from "../../src/operator/runtime/config.ts";
+import {
+  NON_DEFAULT_VALUES,
+  WORKLOAD_CLIENT_ID,
+  containerOf,
+  only,
+  rbacRules,
+  ruleKeys,
+} from "./helm-support.ts";
+
+// Every step spawns helm or kubectl; on a loaded machine that takes seconds, not milliseconds.
+jest.setTimeout(60_000);
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+let helm = "";
+let defaults: Manifest[] = [];
+let custom: Manifest[] = [];
+
+beforeAll(async () => {
+  // Cold: builds helm from the Go module proxy (minutes); warm: a cache hit.
+  helm = await ensureHelm({ env: process.env });
+  defaults = await renderChart(helm);
+  custom = await renderChart(helm, { namespace: "jit-ops", values: NON_DEFAULT_VALUES });
+}, 1_800_000);
+
+function operatorArgs(manifests: Manifest[]): string[] {
+  const args = containerOf(only(manifests, "Deployment")).args ?? [];
+  expect(args[0]).toBe("run");
+  return args.slice(1);
+}
+
+const host = { podNamespace: (): string => "drawbridge-system", hostname: (): string => "pod", pid: 1 };
+
+describe("helm lint", () => {
+  test("passes --strict with the default values and with non-default values", async () => {
+    const plain = await runHelm(helm, ["lint", "--strict", chartDir()]);
+    expect(plain.stderr + plain.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+    expect(plain.code).toBe(0);
+    const withValues = await runHelm(helm, [
+      "lint",
+      "--strict",
+      chartDir(),
+      "--set",
+      `azure.workloadIdentity.clientId=${WORKLOAD_CLIENT_ID}`,
+      "--set",
+      "serviceMonitor.enabled=true",
+    ]);
+    expect(withValues.code).toBe(0);
+  });
+});
+
+describe("values.schema.json through helm", () => {
+  test.each([
+    ["replicaCont=2", "replicaCont"],
+    ["operator.writeMod=nsg", "writeMod"],
+    ["operator.writeMode=both", "writeMode"],
+  ])("rejects --set %s naming %s", async (set, field) => {
+    const result = await helmTemplate(helm, { extraArgs: ["--set", set] });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(field);
+  });
+
+  test("refuses two replicas without leader election", async () => {
+    const result = await helmTemplate(helm, {
+      extraArgs: ["--set", "operator.leaderElection.enabled=false"],
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("operator.leaderElection.enabled");
+  });
+});
+
+describe("Deployment", () => {
+  test("runs 2 replicas with leader election in the release namespace", () => {
+    const deploy = only(defaults, "Deployment") as Manifest & { spec: { replicas: number } };
+    expect(deploy.spec.replicas).toBe(2);
+    const args = operatorArgs(defaults);
+    expect(args).toContain("--leader-elect=true");
+    expect(args).toContain("--leader-election-namespace=drawbridge-system");
+  });
+
+  test("passes flags the operator's configuration parser accepts", () => {
+    const config = parseConfig(operatorArgs(defaults), {}, host);
+    expect(config).toMatchObject({ writeMode: "rule", leaderElect: true, namespace: undefined });
+    expect(config.metricsBindAddress).toBe(":8080");
+    expect(config.healthProbeBindAddress).toBe(":8081");
+    const customConfig = parseConfig(operatorArgs(custom), {}, host);
+    expect(customConfig).toMatchObject({
+      writeMode: "nsg",
+      namespace: "team-a",
+      resyncIntervalMs: 120_000,
+      logLevel: "debug",
+      leaderElectionNamespace: "jit-ops",
+      armEndpoint: "https://arm.example.test",
+      armCaFile: "/etc/drawbridge/arm-ca/bundle.pem",
+    });
+  });
+
+  test("meets Pod Security restricted and writes only to an emptyDir /tmp", () => {
+    const deploy = only(defaults, "Deployment") as Manifest & {
+      spec: { template: { spec: Record<string, unknown> } };
+    };
+    const pod = deploy.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    const c = containerOf(deploy);
+    expect(c.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(c.securityContext?.capabilities?.add).toBeUndefined();
+    expect(c.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+    expect(pod.volumes).toContainEqual({ name: "tmp", emptyDir: { sizeLimit: "64Mi" } });
+    expect(c.resources).toMatchObject({
+      requests: { cpu: "50m", memory: "128Mi" },
+      limits: { memory: "256Mi" },
+    });
+  });
+
+  test("probes /healthz and /readyz on the health port the operator binds", () => {
+    const c = containerOf(only(defaults, "Deployment"));
+    const health = c.ports?.find((p) => p.name === "health");
+    expect(health?.containerPort).toBe(8081);
+    expect(c.livenessProbe).toMatchObject({ httpGet: { path: "/healthz", port: "health" } });
+    expect(c.readinessProbe).toMatchObject({ httpGet: { path: "/readyz", port: "health" } });
+    expect(operatorArgs(defaults)).toContain(`--health-probe-bind-address=:${String(health?.containerPort)}`);
+  });
+
+  test("spreads pods over zones and nodes", () => {
+    const deploy = only(defaults, "Deployment") as Manifest & {
+      spec: { template: { spec: { topologySpreadConstraints: { topologyKey: string }[] } } };
+    };
+    const keys = deploy.spec.template.spec.topologySpreadConstraints.map((t) => t.topologyKey);
+    expect(keys).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+  });
+});
+
+describe("workload identity", () => {
+  test("labels the pod and annotates the ServiceAccount with the managed identity", () => {
+    const deploy = only(custom, "Deployment") as Manifest & {
+      spec: {
+        template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string } };
+      };
+    };
+    expect(deploy.spec.template.metadata.labels["azure.workload.identity/use"]).toBe("true");
+    const sa = only(custom, "ServiceAccount");
+    expect(deploy.spec.template.spec.serviceAccountName).toBe(sa.metadata.name);
+    expect(sa.metadata.name).toBe("drawbridge");
+    expect(sa.metadata.annotations?.["azure.workload.identity/client-id"]).toBe(WORKLOAD_CLIENT_ID);
+  });
+
+  test("omits the client-id annotation until a client ID is given", () => {
+    expect(
+      only(defaults, "ServiceAccount").metadata.annotations?.["azure.workload.identity/client-id"],
+    ).toBeUndefined();
+  });
+});
+
+describe("RBAC", () => {
+  test("no rule in any Role or ClusterRole uses a wildcard", () => {
+    for (const manifests of [defaults, custom]) {
+      const rules = rbacRules(manifests);
+      expect(rules.length).toBeGreaterThan(5);
+      for (const { role, rule } of rules) {
+        const words = [...rule.apiGroups, ...rule.resources, ...rule.verbs, ...(rule.resourceNames ?? [])];
+        expect({ role, wildcard: words.some((w) => w.includes("*")) }).toEqual({ role, wildcard: false });
+      }
+    }
+  });
+
+  test("the operator gets exactly what it needs", () => {
+    expect(ruleKeys(defaults, "drawbridge-operator")).toEqual(
+      [
+        ...["jitpolicies", "accessrequests"].flatMap((r) =>
+          ["get", "list", "watch", "update", "patch"].map((v) => `jit.drawbridge.dev/${r}:${v}`),
+        ),
+        "jit.drawbridge.dev/accessrequests:delete",
+        ...["jitpolicies/status", "accessrequests/status"].flatMap((r) =>
+          ["get", "update", "patch"].map((v) => `jit.drawbridge.dev/${r}:${v}`),
+        ),
+        "jit.drawbridge.dev/jitpolicies/finalizers:update",
+        "jit.drawbridge.dev/accessrequests/finalizers:update",
+        "/events:create",
+        "/events:patch",
+        "events.k8s.io/events:create",
+        "events.k8s.io/events:patch",
+      ].sort(),
+    );
+    const binding = only(defaults, "ClusterRoleBinding") as Manifest & { subjects: unknown[] };
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "drawbridge", namespace: "drawbridge-system" },
+    ]);
+    const lease = only(defaults, "Role");
+    expect(lease.metadata.namespace).toBe("drawbridge-system");
+    expect(ruleKeys(defaults, "drawbridge-leader-election")).toEqual([
+      "coordination.k8s.io/leases:create",
+      "coordination.k8s.io/leases:get",
+      "coordination.k8s.io/leases:update",
+    ]);
+  });
+
+  test("watching one namespace binds the operator there only", () => {
+    expect(custom.filter((m) => m.kind === "ClusterRoleBinding")).toEqual([]);
+    const bindings = custom.filter(
+      (m) => m.kind === "RoleBinding" && m.metadata.name === "drawbridge-operator",
+    );
+    expect(bindings.map((b) => b.metadata.namespace)).toEqual(["team-a"]);
+  });
+
+  test("people get requester, policy-admin and viewer roles", () => {
+    expect(ruleKeys(defaults, "drawbridge-requester")).toEqual(
+      [
+        ...["create", "get", "list", "watch", "patch"].map((v) => `jit.drawbridge.dev/accessrequests:${v}`),
+        ...["get", "list", "watch"].map((v) => `jit.drawbridge.dev/jitpolicies:${v}`),
+      ].sort(),
+    );
+    const admin = ruleKeys(defaults, "drawbridge-policy-admin").filter((k) => k.includes("/jitpolicies:"));
+    expect(admin).toEqual(
+      ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"].map(
+        (v) => `jit.drawbridge.dev/jitpolicies:${v}`,
+      ),
+    );
+    expect(ruleKeys(defaults, "drawbridge-viewer").every((k) => /:(get|list|watch)$/.test(k))).toBe(true);
+    const aggregated = custom.find((m) => m.metadata.name === "drawbridge-requester");
+    expect(aggregated?.metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-edit"]).toBe("true");
+  });
+});
+
+describe("requester admission policy", () => {
+  test("denies a CREATE whose spec.requester is not the caller", () => {
+    const policy = only(defaults, "ValidatingAdmissionPolicy") as Manifest & {
+      spec: {
+        failurePolicy: string;
+        matchConstraints: { resourceRules: { operations: string[]; resources: string[] }[] };
+        validations: { expression: string; messageExpression: string }[];
+      };
+    };
+    expect(policy.spec.failurePolicy).toBe("Fail");
+    expect(policy.spec.matchConstraints.resourceRules).toMatchObject([
+      { operations: ["CREATE"], resources: ["accessrequests"] },
+    ]);
+    expect(policy.spec.validations[0]?.expression).toContain(
+      "object.spec.requester == request.userInfo.username",
+    );
+    expect(policy.spec.validations[0]?.messageExpression).toContain(
+      "spec.requester must equal your user name",
+    );
+    const binding = only(defaults, "ValidatingAdmissionPolicyBinding") as Manifest & {
+      spec: { policyName: string; validationActions: string[]; matchResources?: unknown };
+    };
+    expect(binding.spec).toEqual({ policyName: policy.metadata.name, validationActions: ["Deny"] });
+    const scoped = only(custom, "ValidatingAdmissionPolicyBinding") as Manifest & {
+      spec: Record<string, unknown>;
+    };
+    expect(scoped.spec.matchResources).toEqual({
+      namespaceSelector: { matchLabels: { "jit.drawbridge.dev/enabled": "true" } },
+    });
+  });
+});
+
+describe("CRDs, PDB, metrics", () => {
+  test("renders the CRDs of crds/ unchanged but for labels and the keep annotation", () => {
+    const rendered = defaults.filter((m) => m.kind === "CustomResourceDefinition");
+    const files = readdirSync(join(root, "crds")).filter((f) => f.endsWith(".yaml"));
+    expect(rendered.map((c) => c.metadata.name).sort()).toEqual(
+      files.map((f) => f.replace(/\.yaml$/, "")).sort(),
+    );
+    for (const crd of rendered) {
+      const source = parse(readFileSync(join(root, "crds", `${crd.metadata.name}.yaml`), "utf8")) as Manifest;
+      expect(crd.metadata.annotations?.["helm.sh/resource-policy"]).toBe("keep");
+      expect({ ...crd, metadata: undefined }).toEqual({ ...source, metadata: undefined });
+    }
+  });
+
+  test("crds.enabled=false drops the CRDs", () => {
+    expect(custom.filter((m) => m.kind === "CustomResourceDefinition")).toEqual([]);
+  });
+
+  test("a PodDisruptionBudget keeps one operator pod", () => {
+    const pdb = only(defaults, "PodDisruptionBudget") as Manifest & {
+      spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+    };
+    expect(pdb.spec.minAvailable).toBe(1);
+    const deploy = only(defaults, "Deployment") as Manifest & {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    expect(deploy.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+  });
+
+  test("a metrics Service always, a ServiceMonitor only when enabled", () => {
+    const svc = only(defaults, "Service") as Manifest & { spec: { ports: { targetPort: string }[] } };
+    expect(svc.spec.ports[0]?.targetPort).toBe("metrics");
+    expect(defaults.filter((m) => m.kind === "ServiceMonitor")).toEqual([]);
+    const monitor = only(custom, "ServiceMonitor") as Manifest & { spec: { endpoints: { port: string }[] } };
+    expect(monitor.spec.endpoints[0]?.port).toBe("metrics");
+    expect(monitor.metadata.labels?.release).toBe("prometheus");
+  });
+});
