@@ -6,6 +6,13 @@ const common = {
   transform: { "\\.ts$": "<rootDir>/scripts/jest-transform.js" },
   testEnvironment: "node",
 };
+// Integration and e2e share one control plane per run. Jest runs a global setup module once per run
+// (deduplicated by path) and only when a selected test belongs to a project naming it, so a
+// unit-only run starts nothing.
+const controlPlane = {
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
+  globalTeardown: "<rootDir>/test/support/global-teardown.ts",
+};
 
 export default {
   projects: [
@@ -16,11 +23,13 @@ export default {
     },
     {
       ...common,
+      ...controlPlane,
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
     },
     {
       ...common,
+      ...controlPlane,
       displayName: "e2e",
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
     },

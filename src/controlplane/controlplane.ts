@@ -15,6 +15,9 @@ import { readState, writeState } from "./state.ts";
 import type { ControlPlaneState, Users } from "./state.ts";
 import { mintBuiltinUsers, mintUserKubeconfig } from "./users.ts";
 
+/** Prefix of the temp dirs planes without an explicit stateDir live in. */
+export const TEMP_STATE_PREFIX = "drawbridge-cp-";
+
 export const DEFAULT_CRDS_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
 
 export type ControlPlaneOptions = {
@@ -66,7 +69,7 @@ export async function stopState(state: ControlPlaneState): Promise<void> {
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = opts.logger ?? { info: () => undefined };
   const binDir = opts.binDir ?? (await ensureBinaries({ logger: log }));
-  const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), "drawbridge-cp-")));
+  const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), TEMP_STATE_PREFIX)));
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const detached = opts.detached ?? false;
   const state: ControlPlaneState = {

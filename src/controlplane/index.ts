@@ -1,5 +1,12 @@
 // The local control plane (real kube-apiserver + etcd) that tests, the demo and developers run.
-export { startControlPlane, attachControlPlane, stopStateDir, DEFAULT_CRDS_DIR } from "./controlplane.ts";
+export {
+  startControlPlane,
+  attachControlPlane,
+  stopState,
+  stopStateDir,
+  DEFAULT_CRDS_DIR,
+  TEMP_STATE_PREFIX,
+} from "./controlplane.ts";
 export type { ControlPlane, ControlPlaneOptions } from "./controlplane.ts";
 export { ensureBinaries } from "./binaries.ts";
 export { kubectl, kubectlOk } from "./kubectl.ts";
@@ -8,3 +15,5 @@ export { mintUserKubeconfig, BUILTIN_USERS } from "./users.ts";
 export { readState } from "./state.ts";
 export type { ControlPlaneState, Users } from "./state.ts";
 export type { Logger } from "./logger.ts";
+export { reapStaleControlPlanes } from "./reap.ts";
+export { killDaemonNow } from "./processes.ts";
