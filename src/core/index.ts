@@ -14,6 +14,9 @@
 // - activeGrants(policies, requests, now): grants that must be in NSGs now, and the next expiry.
 // - planNsg({ nsg, bindings, grants }): desired managed rules, PUTs/DELETEs, whole-NSG body,
 //   PriorityConflict / BaselineShadowed findings, grants rejected for capacity, grant placements.
+// - desiredRules(input): the desired-state half of planNsg (no diff).
+// - ruleSignature(rule): comparison key over the fields Azure acts on (drift detection).
+// - ruleSources / ruleDestinations / ruleDestinationPorts / rulePrefixCount: singular+plural views.
 // - rule naming helpers (names.ts): deterministic names within Azure limits.
 export type {
   Clock,
@@ -55,6 +58,15 @@ export {
 } from "./validate.ts";
 export { activeGrants, grantExpiry, objectKey } from "./grants.ts";
 export { planNsg } from "./diff.ts";
+export { desiredRules } from "./desired.ts";
+export type { DesiredState } from "./desired.ts";
+export {
+  ruleSignature,
+  ruleSources,
+  ruleDestinations,
+  ruleDestinationPorts,
+  rulePrefixCount,
+} from "./rules.ts";
 export {
   allowRuleDescription,
   allowRuleName,

@@ -1,0 +1,50 @@
+// The managed rules one NSG must hold (DESIGN §2): per (policy, target, protocol) a baseline deny at
+// the high end of the band; per (policy, target, protocol, port) an allow from the low end carrying
+// the union of the active grants' sources. Living rules keep their priority; Azure's limits are
+// enforced and whatever does not fit is rejected, never dropped silently, never widened.
+import { placeAllows } from "./allows.ts";
+import { indexGrants, normalizeBindings } from "./bindings.ts";
+import { findConflicts } from "./conflicts.ts";
+import { placeDenies } from "./denies.ts";
+import { shortTargetName } from "./names.ts";
+import type { SecurityRule } from "./nsg.ts";
+import { newPlanContext } from "./plan-context.ts";
+import type { DenySlot } from "./plan-context.ts";
+import { findShadowed, foreignAllows } from "./shadow.ts";
+import type {
+  GrantPlacement,
+  PlanInput,
+  PriorityConflict,
+  RejectedGrant,
+  ShadowedBaseline,
+} from "./types.ts";
+
+export interface DesiredState {
+  desired: SecurityRule[];
+  conflicts: PriorityConflict[];
+  shadowed: ShadowedBaseline[];
+  rejected: RejectedGrant[];
+  placements: GrantPlacement[];
+  denies: DenySlot[];
+}
+
+export function desiredRules(input: PlanInput): DesiredState {
+  const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id));
+  const bindings = normalizeBindings(input.bindings);
+  ctx.frozen = findConflicts(bindings, ctx.foreignInbound, ctx.nsgName);
+  const slots = bindings.flatMap((b) =>
+    b.protocols.map(([protocol, ports]): DenySlot => ({ b, protocol, ports })),
+  );
+  placeDenies(ctx, slots);
+  const allows = placeAllows(ctx, slots, indexGrants(input.grants));
+  const denies = slots.flatMap((s) => (s.rule === undefined ? [] : [s.rule]));
+  const desired = [...denies, ...allows].sort((a, b) => a.priority - b.priority);
+  return {
+    desired,
+    conflicts: [...ctx.frozen.values()].flat(),
+    shadowed: findShadowed(slots, foreignAllows(ctx.foreignInbound)),
+    rejected: ctx.rejected,
+    placements: ctx.placements,
+    denies: slots,
+  };
+}

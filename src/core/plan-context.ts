@@ -1,0 +1,120 @@
+// Shared state of one NSG plan: the observed rules split into managed and foreign, the priority
+// allocator, what is left of Azure's per-NSG limits, and the grants rejected or placed so far.
+import type { Protocol } from "../api/types.ts";
+import type { NormBinding } from "./bindings.ts";
+import { inBand, newAllocator } from "./priorities.ts";
+import type { PriorityAllocator } from "./priorities.ts";
+import { AZURE_LIMITS, isManagedRule } from "./nsg.ts";
+import type { ObservedNsg, SecurityRule } from "./nsg.ts";
+import { rulePrefixCount } from "./rules.ts";
+import type { Grant, GrantPlacement, PriorityConflict, RejectedGrant } from "./types.ts";
+
+export interface PlanContext {
+  nsgName: string;
+  managed: Map<string, SecurityRule>;
+  /** Foreign Inbound rules sorted by priority. */
+  foreignInbound: SecurityRule[];
+  foreignInboundPriorities: Set<number>;
+  /** Priorities claimed by living managed rules that keep them in this plan. */
+  claimed: Set<number>;
+  alloc: PriorityAllocator;
+  budget: { rules: number; prefixes: number };
+  /** Conflicted policies, by key. */
+  frozen: Map<string, PriorityConflict[]>;
+  rejected: RejectedGrant[];
+  placements: GrantPlacement[];
+}
+
+/** Per (policy, target, protocol): the baseline deny, or why it could not be placed. */
+export interface DenySlot {
+  b: NormBinding;
+  protocol: Protocol;
+  ports: number[];
+  rule?: SecurityRule;
+  failure?: string;
+}
+
+export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
+  const managed = new Map<string, SecurityRule>();
+  const foreignInbound: SecurityRule[] = [];
+  const inbound: number[] = [];
+  const budget = { rules: AZURE_LIMITS.rulesPerNsg, prefixes: AZURE_LIMITS.prefixesPerNsg };
+  for (const r of nsg.securityRules) {
+    if (r.direction === "Inbound") inbound.push(r.priority);
+    if (isManagedRule(r)) {
+      managed.set(r.name, r);
+      continue;
+    }
+    budget.rules -= 1;
+    budget.prefixes -= rulePrefixCount(r);
+    if (r.direction === "Inbound") foreignInbound.push(r);
+  }
+  foreignInbound.sort((a, b) => a.priority - b.priority);
+  return {
+    nsgName,
+    managed,
+    foreignInbound,
+    foreignInboundPriorities: new Set(foreignInbound.map((r) => r.priority)),
+    claimed: new Set(),
+    alloc: newAllocator(inbound),
+    budget,
+    frozen: new Map(),
+    rejected: [],
+    placements: [],
+  };
+}
+
+export function withoutReadOnly(rule: SecurityRule): SecurityRule {
+  const { etag: _etag, provisioningState: _state, ...rest } = rule;
+  return rest;
+}
+
+/** Takes rules and prefixes from what is left of the NSG's limits, or says which limit would break. */
+export function spend(ctx: PlanContext, rules: number, prefixes: number): string | undefined {
+  if (ctx.budget.rules < rules) {
+    return `NSG ${ctx.nsgName} would exceed Azure's limit of ${AZURE_LIMITS.rulesPerNsg} security rules`;
+  }
+  if (ctx.budget.prefixes < prefixes) {
+    return `NSG ${ctx.nsgName} would exceed Azure's limit of ${AZURE_LIMITS.prefixesPerNsg} address prefixes`;
+  }
+  ctx.budget.rules -= rules;
+  ctx.budget.prefixes -= prefixes;
+  return undefined;
+}
+
+export function refund(ctx: PlanContext, rules: number, prefixes: number): void {
+  ctx.budget.rules += rules;
+  ctx.budget.prefixes += prefixes;
+}
+
+export function bandFull(ctx: PlanContext, b: NormBinding, what: string): string {
+  return (
+    `no free priority left in band ${b.band.from}..${b.band.to} of policy ${b.policyKey} in NSG ` +
+    `${ctx.nsgName} for ${what} (band exhausted)`
+  );
+}
+
+/** The observed priority of a living managed rule when it may keep it (Inbound, in band, below `below`, unique). */
+export function keepable(ctx: PlanContext, name: string, b: NormBinding, below: number): number | undefined {
+  const o = ctx.managed.get(name);
+  if (o?.direction !== "Inbound" || !inBand(o.priority, b.band) || o.priority >= below) return undefined;
+  if (ctx.claimed.has(o.priority) || ctx.foreignInboundPriorities.has(o.priority)) return undefined;
+  ctx.claimed.add(o.priority);
+  return o.priority;
+}
+
+export function reject(
+  ctx: PlanContext,
+  grants: Grant[],
+  reason: RejectedGrant["reason"],
+  message: string,
+): void {
+  for (const grant of grants) ctx.rejected.push({ grant, reason, message });
+}
+
+export function conflictMessage(ctx: PlanContext, policyKey: string): string {
+  return (
+    ctx.frozen.get(policyKey)?.[0]?.message ??
+    `policy ${policyKey} has a priority conflict in NSG ${ctx.nsgName}`
+  );
+}
