@@ -126,6 +126,12 @@ describe("toAzureError", () => {
       NOW,
     );
     expect(bad.kind).toBe("Invalid");
+    const clash = toAzureError(
+      new Error("The long-running operation has failed. SecurityRuleConflict. Same priority and direction."),
+      "PUT",
+      NOW,
+    );
+    expect(clash.kind).toBe("Invalid");
     const other = toAzureError(
       new Error("The long-running operation has failed. InternalServerError. x."),
       "PUT",

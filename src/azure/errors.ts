@@ -38,9 +38,8 @@ export function kindForStatus(status: number | undefined, code?: string): AzureE
 
 /** Codes a long-running operation can fail with, by kind; anything else is treated as transient. */
 function kindForLroCode(code: string): AzureErrorKind {
-  if (code === "AnotherOperationInProgress" || code === "SecurityRuleConflict" || code === "Conflict") {
-    return "Conflict";
-  }
+  // SecurityRuleConflict (same priority and direction) is a 400 in ARM: retrying cannot fix it.
+  if (code === "AnotherOperationInProgress" || code === "Conflict") return "Conflict";
   if (code === "PreconditionFailed") return "PreconditionFailed";
   if (/^(Invalid|SecurityRule|SecurityRules|BadRequest)/.test(code)) return "Invalid";
   if (code === "AuthorizationFailed" || code === "LinkedAuthorizationFailed") return "Unauthorized";

@@ -1,0 +1,254 @@
+// ARM faults against the adapter: throttling with Retry-After, 5xx, dropped connections, timeouts
+// and a busy NSG are retried within bounds; when retries run out the caller gets the right kind.
+// Faults are switched off from the onArmCall hook after the first failure, so every test is
+// deterministic: exactly one failed attempt, then success.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { pino } from "pino";
+import { createAzureAdapter, type AzureAdapter, type AzureAdapterOptions } from "../../src/azure/adapter.ts";
+import { StaticTokenCredential } from "../../src/azure/credentials.ts";
+import { AzureError } from "../../src/azure/port.ts";
+import type { SecurityRule } from "../../src/core/nsg.ts";
+import { startEmulator, type FaultOptions, type RunningEmulator } from "../../src/emulator/index.ts";
+
+const SUB = "00000000-0000-0000-0000-000000000001";
+const NSGS = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers/Microsoft.Network/networkSecurityGroups`;
+const JUMP_NSG = `${NSGS}/jump-nsg`;
+
+let emu: RunningEmulator;
+const adapters: AzureAdapter[] = [];
+
+function adapter(extra: Partial<AzureAdapterOptions> = {}): {
+  a: AzureAdapter;
+  calls: Array<[string, number | "error"]>;
+} {
+  const calls: Array<[string, number | "error"]> = [];
+  const hook = extra.onArmCall;
+  const a = createAzureAdapter({
+    credential: new StaticTokenCredential("integration-test"),
+    endpoint: emu.endpoint,
+    caPem: emu.caPem,
+    logger: pino({ level: "silent" }),
+    pollIntervalMs: 20,
+    retry: { baseDelayMs: 50 },
+    ...extra,
+    onArmCall: (op, status, ms) => {
+      calls.push([op, status]);
+      hook?.(op, status, ms);
+    },
+  });
+  adapters.push(a);
+  return { a, calls };
+}
+
+/** Inject `faults` until the first failed attempt is seen, then heal. */
+function faultOnce(faults: FaultOptions): Partial<AzureAdapterOptions> {
+  emu.setFaults(faults);
+  return {
+    onArmCall: (_op, status) => {
+      if (status === "error" || status >= 400) emu.setFaults({});
+    },
+  };
+}
+
+function rule(name: string, priority: number): SecurityRule {
+  return {
+    name,
+    priority,
+    direction: "Inbound",
+    access: "Allow",
+    protocol: "Tcp",
+    sourceAddressPrefix: "203.0.113.7/32",
+    sourcePortRange: "*",
+    destinationAddressPrefix: "10.0.2.4",
+    destinationPortRange: "22",
+  };
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({ seedFile: "examples/seed.yaml" });
+});
+
+afterEach(() => {
+  emu.setFaults({});
+  emu.setLatency({});
+});
+
+afterAll(async () => {
+  for (const a of adapters) a.close();
+  await emu.close();
+});
+
+describe("retried faults", () => {
+  it("waits out a 429 for its Retry-After, then succeeds", async () => {
+    const { a, calls } = adapter(faultOnce({ rate429: 1 }));
+    const started = Date.now();
+    const nsg = await a.getNsg(JUMP_NSG);
+    expect(nsg.securityRules.length).toBeGreaterThan(0);
+    expect(calls).toEqual([
+      ["GET networkSecurityGroups", 429],
+      ["GET networkSecurityGroups", 200],
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950); // Retry-After: 1
+  });
+
+  it.each([
+    ["500", { rate500: 1 }, 500],
+    ["503", { rate503: 1 }, 503],
+    ["a dropped connection", { rateDrop: 1 }, "error"],
+  ] as const)("retries %s on a write and succeeds", async (_name, faults, firstStatus) => {
+    const { a, calls } = adapter(faultOnce(faults));
+    await a.putRule(JUMP_NSG, rule("drawbridge-fault", 150));
+    expect(calls[0]).toEqual(["PUT securityRules", firstStatus]);
+    expect(calls[1]).toEqual(["PUT securityRules", 201]);
+    const nsg = await a.getNsg(JUMP_NSG);
+    expect(nsg.securityRules.filter((r) => r.name === "drawbridge-fault")).toHaveLength(1);
+    await a.deleteRule(JUMP_NSG, "drawbridge-fault");
+  });
+
+  it("times out a request that gets no answer and retries it", async () => {
+    const { a, calls } = adapter({
+      requestTimeoutMs: 300,
+      ...faultOnce({ rateTimeout: 1, timeoutMs: 5000 }),
+    });
+    const nsg = await a.getNsg(JUMP_NSG);
+    expect(nsg.etag).toBeDefined();
+    expect(calls).toEqual([
+      ["GET networkSecurityGroups", "error"],
+      ["GET networkSecurityGroups", 200],
+    ]);
+  });
+
+  it("retries a write that finds the NSG busy (AnotherOperationInProgress)", async () => {
+    emu.setLatency({ write: 300 });
+    const { a, calls } = adapter({ retry: { baseDelayMs: 200, maxRetries: 4 } });
+    await Promise.all([
+      a.putRule(JUMP_NSG, rule("drawbridge-c1", 161)),
+      a.putRule(JUMP_NSG, rule("drawbridge-c2", 162)),
+    ]);
+    expect(calls.filter(([op, s]) => op === "PUT securityRules" && s === 409).length).toBeGreaterThanOrEqual(
+      1,
+    );
+    const names = (await a.getNsg(JUMP_NSG)).securityRules.map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(["drawbridge-c1", "drawbridge-c2"]));
+    emu.setLatency({});
+    await a.deleteRule(JUMP_NSG, "drawbridge-c1");
+    await a.deleteRule(JUMP_NSG, "drawbridge-c2");
+  });
+});
+
+describe("exhausted retries", () => {
+  it("surfaces persistent throttling as Throttled with retryAfterMs", async () => {
+    emu.setFaults({ rate429: 1 });
+    const { a, calls } = adapter({ maxRetries: 1 });
+    const e = (await a.getNsg(JUMP_NSG).catch((x: unknown) => x)) as AzureError;
+    expect(e).toBeInstanceOf(AzureError);
+    expect(e.kind).toBe("Throttled");
+    expect(e.retryAfterMs).toBe(1000);
+    expect(e.code).toBe("SubscriptionRequestsThrottled");
+    expect(calls).toHaveLength(2);
+  });
+
+  it("surfaces persistent 500s as Transient with the ARM code", async () => {
+    emu.setFaults({ rate500: 1 });
+    const { a, calls } = adapter({ maxRetries: 2 });
+    const e = (await a.putRule(JUMP_NSG, rule("drawbridge-x", 170)).catch((x: unknown) => x)) as AzureError;
+    expect(e.kind).toBe("Transient");
+    expect(e.statusCode).toBe(500);
+    expect(e.code).toBe("InternalServerError");
+    expect(calls).toHaveLength(3);
+  });
+
+  it("surfaces dropped connections as Transient ConnectionFailed", async () => {
+    emu.setFaults({ rateDrop: 1 });
+    const { a } = adapter({ maxRetries: 1 });
+    await expect(a.getNsg(JUMP_NSG)).rejects.toMatchObject({ kind: "Transient", code: "ConnectionFailed" });
+  });
+
+  it("surfaces a busy NSG as Conflict AnotherOperationInProgress", async () => {
+    emu.setLatency({ write: 400 });
+    const { a } = adapter({ maxRetries: 0 });
+    const results = await Promise.allSettled([
+      a.putRule(JUMP_NSG, rule("drawbridge-b1", 171)),
+      a.putRule(JUMP_NSG, rule("drawbridge-b2", 172)),
+    ]);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.reason).toMatchObject({
+      kind: "Conflict",
+      code: "AnotherOperationInProgress",
+      statusCode: 409,
+    });
+    emu.setLatency({});
+    for (const n of ["drawbridge-b1", "drawbridge-b2"]) await a.deleteRule(JUMP_NSG, n);
+  });
+
+  it("waits no longer than maxRetryAfterMs in the adapter", async () => {
+    emu.setFaults({ rate429: 1 });
+    const { a, calls } = adapter({ retry: { maxRetryAfterMs: 500 } });
+    const started = Date.now();
+    await expect(a.getNsg(JUMP_NSG)).rejects.toMatchObject({ kind: "Throttled", retryAfterMs: 1000 });
+    expect(calls).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("rate limits", () => {
+  const bucketNsgs = Array.from({ length: 6 }, (_, i) => `${NSGS}/bucket-${i}`);
+
+  beforeAll(() => {
+    emu.addResources(
+      bucketNsgs.map((id) => ({
+        id,
+        name: id.split("/").at(-1),
+        type: "Microsoft.Network/networkSecurityGroups",
+        location: "westeurope",
+        properties: { securityRules: [] },
+      })),
+    );
+  });
+
+  it("holds writes beyond the client-side burst, so ARM never throttles", async () => {
+    const { a, calls } = adapter({ rateLimit: { writesPerSec: 5, writeBurst: 2 } });
+    emu.resetStats();
+    const started = Date.now();
+    await Promise.all(bucketNsgs.map((id) => a.putRule(id, rule("drawbridge-rl", 190))));
+    // Six concurrent writes, burst 2: four had to wait for a token, the last one 4/5 s.
+    expect(a.stats().rateLimitedCalls).toBe(4);
+    expect(calls.filter(([op]) => op === "PUT securityRules")).toHaveLength(6);
+    expect(emu.stats().throttled).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(750);
+    for (const id of bucketNsgs)
+      expect((await a.getNsg(id)).securityRules.map((r) => r.name)).toEqual(["drawbridge-rl"]);
+  });
+
+  it("honours ARM's own 429 + Retry-After when the client-side limit is set too high", async () => {
+    const strict = await startEmulator({
+      seedFile: "examples/seed.yaml",
+      throttle: { readBurst: 100, readPerSec: 50, writeBurst: 1, writePerSec: 2 },
+    });
+    try {
+      const statuses: Array<number | "error"> = [];
+      const a = createAzureAdapter({
+        credential: new StaticTokenCredential("t"),
+        endpoint: strict.endpoint,
+        caPem: strict.caPem,
+        logger: pino({ level: "silent" }),
+        pollIntervalMs: 20,
+        rateLimit: { writesPerSec: 1000, writeBurst: 1000 },
+        onArmCall: (op, status) => {
+          if (op === "PUT securityRules") statuses.push(status);
+        },
+      });
+      adapters.push(a);
+      await Promise.all([
+        a.putRule(JUMP_NSG, rule("drawbridge-t1", 191)),
+        a.putRule(`${NSGS}/web-1-nic-nsg`, rule("drawbridge-t2", 191)),
+      ]);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.filter((s) => s === 201 || s === 200)).toHaveLength(2);
+      expect(strict.stats().throttled).toBeGreaterThanOrEqual(1);
+    } finally {
+      await strict.close();
+    }
+  });
+});
