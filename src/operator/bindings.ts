@@ -1,16 +1,10 @@
 // The binding index: which policy targets land in which NSG. It is derived from the JitPolicy cache
 // alone (spec for ports and band, status.targets for the resolved NSGs and IPs), so after a restart
 // it is complete as soon as the informer has synced, before any ARM call.
-import type { JitPolicy, PolicyPort, PolicyTarget, ResolvedTargetStatus } from "../api/types.ts";
+import type { JitPolicy, PolicyTarget, ResolvedTargetStatus } from "../api/types.ts";
+import { effectivePolicySpec } from "../core/validate-policy.ts";
 import type { PolicyBinding } from "../core/types.ts";
 import { nsgKey, objectKey } from "./keys.ts";
-
-/** Ports a policy gets when spec.ports is omitted (DESIGN §1). */
-export const DEFAULT_PORTS: readonly PolicyPort[] = [22, 3389, 5985, 5986].map((number) => ({
-  number,
-  protocol: "Any",
-  maxDuration: "PT3H",
-}));
 
 export interface NsgBinding {
   /** The NSG id as ARM spelled it (for port calls); keys use nsgKey(). */
@@ -33,12 +27,13 @@ function resolvedFor(
 /** Every (NSG, binding) of one policy, from its spec and the resolution recorded in its status. */
 export function policyBindings(policy: JitPolicy): NsgBinding[] {
   const policyKey = objectKey(policy.metadata);
-  const ports = policy.spec.ports.length > 0 ? policy.spec.ports : [...DEFAULT_PORTS];
+  const spec = effectivePolicySpec(policy.spec);
+  const ports = spec.ports;
   const out: NsgBinding[] = [];
-  for (const target of policy.spec.targets) {
+  for (const target of spec.targets) {
     const targetId = targetIdOf(target);
     if (targetId === undefined) continue;
-    const base = { policyKey, targetId, ports, priorityRange: policy.spec.priorityRange };
+    const base = { policyKey, targetId, ports, priorityRange: spec.priorityRange };
     if (target.networkSecurityGroupId !== undefined) {
       const prefixes = target.destinationAddressPrefixes ?? [];
       if (prefixes.length === 0) continue; // required by the schema; never open towards "*"

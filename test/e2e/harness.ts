@@ -1,0 +1,270 @@
+// End-to-end harness: the run's real control plane, an in-process ARM emulator seeded with
+// examples/seed.yaml, and the operator as a child process (`node bin/drawbridge.js run`) watching
+// only the test's namespace, so every test file has its own estate and operator.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { startEmulator } from "../../src/emulator/index.ts";
+import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { testCluster } from "../support/cluster.ts";
+import type { TestCluster } from "../support/cluster.ts";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+export const SUB = "00000000-0000-0000-0000-000000000001";
+const RG = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers`;
+export const VM_ID = `${RG}/Microsoft.Compute/virtualMachines/web-1`;
+export const NIC_NSG = `${RG}/Microsoft.Network/networkSecurityGroups/web-1-nic-nsg`;
+export const SUBNET_NSG = `${RG}/Microsoft.Network/networkSecurityGroups/web-subnet-nsg`;
+export const JUMP_NSG = `${RG}/Microsoft.Network/networkSecurityGroups/jump-nsg`;
+export const ALL_NSGS = [NIC_NSG, SUBNET_NSG, JUMP_NSG];
+
+export interface Rule {
+  name: string;
+  properties: {
+    priority: number;
+    direction: string;
+    access: string;
+    protocol: string;
+    sourceAddressPrefix?: string;
+    sourceAddressPrefixes?: string[];
+    destinationAddressPrefix?: string;
+    destinationAddressPrefixes?: string[];
+    destinationPortRange?: string;
+    destinationPortRanges?: string[];
+    description?: string;
+  };
+}
+
+export interface OperatorOptions {
+  writeMode?: "rule" | "nsg";
+  resyncInterval?: string;
+  extraArgs?: string[];
+}
+
+export class Operator {
+  readonly child: ChildProcess;
+  output = "";
+  readonly exited: Promise<number | null>;
+
+  constructor(child: ChildProcess) {
+    this.child = child;
+    const collect = (b: Buffer): void => {
+      this.output += b.toString();
+      if (this.output.length > 2_000_000) this.output = this.output.slice(-1_000_000);
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code) => {
+        resolve(code);
+      }),
+    );
+  }
+
+  /** SIGTERM and wait; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill("SIGTERM");
+    return this.exited;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+}
+
+export class Stack {
+  readonly cluster: TestCluster;
+  readonly emulator: RunningEmulator;
+  readonly ns: string;
+  operator: Operator | undefined;
+
+  constructor(cluster: TestCluster, emulator: RunningEmulator, ns: string) {
+    this.cluster = cluster;
+    this.emulator = emulator;
+    this.ns = ns;
+  }
+
+  static async start(prefix: string): Promise<Stack> {
+    const cluster = testCluster();
+    const emulator = await startEmulator({ seedFile: join(ROOT, "examples", "seed.yaml"), throttle: false });
+    const ns = await cluster.createNamespace(prefix);
+    const stack = new Stack(cluster, emulator, ns);
+    await stack.grantAlice();
+    return stack;
+  }
+
+  startOperator(opts: OperatorOptions = {}): Operator {
+    const args = [
+      "--disable-warning=ExperimentalWarning",
+      join(ROOT, "bin", "drawbridge.js"),
+      "run",
+      `--kubeconfig=${this.cluster.adminKubeconfig}`,
+      `--arm-endpoint=${this.emulator.endpoint}`,
+      `--arm-ca-file=${this.emulator.caFile}`,
+      "--leader-elect=false",
+      `--namespace=${this.ns}`,
+      "--metrics-bind-address=0",
+      "--health-probe-bind-address=0",
+      `--write-mode=${opts.writeMode ?? "rule"}`,
+      `--resync-interval=${opts.resyncInterval ?? "5m"}`,
+      "--log-level=debug",
+      ...(opts.extraArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    this.operator = new Operator(child);
+    return this.operator;
+  }
+
+  async stop(): Promise<void> {
+    await this.operator?.stop();
+    await this.emulator.close();
+  }
+
+  /** alice may work with AccessRequests in the test namespace (and nothing else). */
+  async grantAlice(): Promise<void> {
+    const rbac = [
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "accessrequest-editor", namespace: this.ns },
+        rules: [
+          {
+            apiGroups: ["jit.drawbridge.dev"],
+            resources: ["accessrequests"],
+            verbs: ["create", "get", "list", "watch", "update", "patch", "delete"],
+          },
+          { apiGroups: ["jit.drawbridge.dev"], resources: ["jitpolicies"], verbs: ["get", "list", "watch"] },
+        ],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "alice-accessrequest-editor", namespace: this.ns },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "accessrequest-editor" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
+      },
+    ];
+    await this.kubectlOk(["apply", "-f", "-"], { input: rbac.map((d) => stringify(d)).join("---\n") });
+  }
+
+  async kubectlOk(args: string[], opts: { as?: string; input?: string } = {}): Promise<string> {
+    const r = await this.cluster.kubectl(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** The example policy in this namespace, optionally changed. */
+  policyYaml(mutate: (doc: Record<string, unknown>) => void = () => undefined): string {
+    const doc = parse(readFileSync(join(ROOT, "examples", "policy.yaml"), "utf8")) as Record<string, unknown>;
+    (doc.metadata as Record<string, unknown>).namespace = this.ns;
+    mutate(doc);
+    return stringify(doc);
+  }
+
+  async applyPolicy(mutate?: (doc: Record<string, unknown>) => void): Promise<void> {
+    await this.kubectlOk(["apply", "-f", "-"], { input: this.policyYaml(mutate) });
+  }
+
+  /** As alice: create the example request with changes; resolves to its name. */
+  async createRequest(spec: Record<string, unknown> = {}, as = "alice"): Promise<string> {
+    const doc = parse(readFileSync(join(ROOT, "examples", "request.yaml"), "utf8")) as {
+      metadata: Record<string, unknown>;
+      spec: Record<string, unknown>;
+    };
+    doc.metadata.namespace = this.ns;
+    doc.spec = { ...doc.spec, ...spec };
+    const out = await this.kubectlOk(["create", "-f", "-", "-o", "name"], { as, input: stringify(doc) });
+    return out.trim().split("/").pop() ?? "";
+  }
+
+  async getRequest(
+    name: string,
+  ): Promise<{ status?: Record<string, unknown>; metadata: Record<string, unknown> } | undefined> {
+    const r = await this.cluster.kubectl(["get", "accessrequest", name, "-n", this.ns, "-o", "json"]);
+    if (r.code !== 0) return undefined;
+    return JSON.parse(r.stdout) as { status?: Record<string, unknown>; metadata: Record<string, unknown> };
+  }
+
+  async phaseOf(name: string): Promise<string | undefined> {
+    return (await this.getRequest(name))?.status?.phase as string | undefined;
+  }
+
+  rules(nsgId: string): Rule[] {
+    const doc = this.emulator.getNsgDocument(nsgId) as
+      { properties?: { securityRules?: Rule[] } } | undefined;
+    return doc?.properties?.securityRules ?? [];
+  }
+
+  managed(nsgId: string): Rule[] {
+    return this.rules(nsgId).filter((r) => r.name.startsWith("drawbridge-"));
+  }
+
+  foreign(nsgId: string): Rule[] {
+    return this.rules(nsgId).filter((r) => !r.name.startsWith("drawbridge-"));
+  }
+
+  /** Allow rules that carry `source` for `port`. */
+  allowsFor(nsgId: string, port: number, source: string): Rule[] {
+    return this.managed(nsgId).filter(
+      (r) =>
+        r.properties.access === "Allow" && sourcesOf(r).includes(source) && portsOf(r).includes(String(port)),
+    );
+  }
+}
+
+export function sourcesOf(r: Rule): string[] {
+  const p = r.properties;
+  return p.sourceAddressPrefixes?.length
+    ? p.sourceAddressPrefixes
+    : p.sourceAddressPrefix === undefined
+      ? []
+      : [p.sourceAddressPrefix];
+}
+
+export function destinationsOf(r: Rule): string[] {
+  const p = r.properties;
+  return p.destinationAddressPrefixes?.length
+    ? p.destinationAddressPrefixes
+    : p.destinationAddressPrefix === undefined
+      ? []
+      : [p.destinationAddressPrefix];
+}
+
+export function portsOf(r: Rule): string[] {
+  const p = r.properties;
+  return p.destinationPortRanges?.length
+    ? p.destinationPortRanges
+    : p.destinationPortRange === undefined
+      ? []
+      : [p.destinationPortRange];
+}
+
+/** Poll `fn` until it returns a value that is not undefined/false; fail with `what` after timeoutMs. */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs = 20_000,
+  stepMs = 100,
+): Promise<Exclude<T, false | undefined>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
