@@ -146,8 +146,10 @@ export async function startHttpServers(opts: HttpServersOptions): Promise<HttpSe
     },
   };
   try {
-    if (opts.metricsAddr !== undefined && opts.metricsAddr === opts.healthAddr) {
-      const both = await listen(opts.metricsAddr, new Map([...metricsRoutes, ...healthRoutes]));
+    // Port 0 means "any free port": two such addresses are two servers, not one shared one.
+    const shared = opts.metricsAddr === opts.healthAddr ? opts.metricsAddr : undefined;
+    if (shared !== undefined && parseListenAddress(shared).port !== 0) {
+      const both = await listen(shared, new Map([...metricsRoutes, ...healthRoutes]));
       servers.push(both.server);
       out.metricsAddress = both.address;
       out.healthAddress = both.address;
