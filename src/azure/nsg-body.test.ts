@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import type { NetworkSecurityGroup } from "@azure/arm-network";
+import fc from "fast-check";
+import type { NetworkSecurityGroup, SecurityRule as SdkSecurityRule } from "@azure/arm-network";
 import { buildNsgPutBody } from "./nsg-body.ts";
 
 const foreign = {
@@ -61,5 +62,52 @@ describe("buildNsgPutBody", () => {
 
   it("deletes every managed rule when none is desired, and no foreign one", () => {
     expect(buildNsgPutBody(observed, []).securityRules).toEqual([foreign]);
+  });
+});
+
+describe("buildNsgPutBody (property)", () => {
+  const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/);
+  const sdkRule = (n: string, priority: number): SdkSecurityRule => ({
+    name: n,
+    priority,
+    direction: "Inbound",
+    access: "Allow",
+    protocol: "Tcp",
+    destinationPortRange: String(priority),
+  });
+
+  it("always sends every foreign rule as read, in order, and exactly the desired managed rules", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { maxLength: 8 }),
+        fc.uniqueArray(name, { maxLength: 8 }),
+        fc.uniqueArray(name, { maxLength: 8 }),
+        fc.boolean(),
+        (foreignNames, oldManaged, newManaged, echoForeign) => {
+          const foreignRules = foreignNames.map((n, i) => sdkRule(n, 200 + i));
+          const doc: NetworkSecurityGroup = {
+            ...observed,
+            securityRules: [
+              ...foreignRules,
+              ...oldManaged.map((n, i) => sdkRule(`drawbridge-${n}`, 100 + i)),
+            ],
+          };
+          const desired = newManaged.map((n, i) => ({
+            ...managed,
+            name: `drawbridge-${n}`,
+            priority: 150 + i,
+          }));
+          const echoed = echoForeign
+            ? foreignNames.map((n) => ({ ...managed, name: n, priority: 4000 }))
+            : [];
+          const body = buildNsgPutBody(doc, [...echoed, ...desired]);
+          const rules = body.securityRules ?? [];
+          rules.slice(0, foreignRules.length).forEach((r, i) => {
+            expect(r).toBe(foreignRules[i]);
+          });
+          expect(rules.slice(foreignRules.length).map((r) => r.name)).toEqual(desired.map((d) => d.name));
+        },
+      ),
+    );
   });
 });
