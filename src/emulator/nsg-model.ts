@@ -32,6 +32,7 @@ export interface NsgShape {
   tags?: Record<string, string> | undefined;
   resourceGuid?: string | undefined;
   rules: RuleInput[];
+  flushConnection?: boolean | undefined;
   networkInterfaces?: unknown[] | undefined;
   subnets?: unknown[] | undefined;
 }
@@ -41,6 +42,7 @@ export function nsgDoc(shape: NsgShape, etag: string, provisioningState = "Succe
   const properties: Record<string, unknown> = {
     resourceGuid: shape.resourceGuid ?? randomUUID(),
     provisioningState,
+    flushConnection: shape.flushConnection ?? false,
     securityRules: shape.rules.map((r) => ruleDoc(shape.id, r, etag)),
     defaultSecurityRules: defaultSecurityRules(shape.id, etag),
   };
@@ -75,6 +77,7 @@ export function shapeOf(doc: ArmDoc): NsgShape {
     tags: doc.tags,
     resourceGuid: typeof p["resourceGuid"] === "string" ? p["resourceGuid"] : undefined,
     rules: rulesOf(doc).map((r) => ({ name: r.name, properties: r.properties })),
+    flushConnection: typeof p["flushConnection"] === "boolean" ? p["flushConnection"] : undefined,
     networkInterfaces: p["networkInterfaces"] as unknown[] | undefined,
     subnets: p["subnets"] as unknown[] | undefined,
   };

@@ -50,7 +50,19 @@ function seedNsg(doc: ArmDoc, index: number): ArmDoc {
     return { name, properties: normalizeRuleProperties(r["properties"], `${doc.id}/securityRules/${name}`) };
   });
   validateRuleSet(rules, doc.id);
-  return nsgDoc({ ...doc, location: doc.location ?? "westeurope", rules }, newEtag());
+  const p = doc.properties;
+  const shape = {
+    ...doc,
+    location: doc.location ?? "westeurope",
+    rules,
+    flushConnection: typeof p["flushConnection"] === "boolean" ? p["flushConnection"] : undefined,
+    // Explicit back-references are kept; NICs and subnets of the seed add theirs (linkNsgs).
+    networkInterfaces: Array.isArray(p["networkInterfaces"])
+      ? (p["networkInterfaces"] as unknown[])
+      : undefined,
+    subnets: Array.isArray(p["subnets"]) ? (p["subnets"] as unknown[]) : undefined,
+  };
+  return nsgDoc(shape, newEtag());
 }
 
 function seedResource(doc: ArmDoc): ArmDoc {

@@ -28,13 +28,25 @@ export function listNsgs(ctx: RequestContext, subscriptionId: string, resourceGr
   return paged(ctx, ctx.core.store.listNsgs(subscriptionId, resourceGroup));
 }
 
-function parseRules(body: Record<string, unknown>, id: string): RuleInput[] {
+function propsOf(body: Record<string, unknown>): Record<string, unknown> {
   const props = body["properties"];
-  if (props === undefined || props === null) return [];
+  if (props === undefined || props === null) return {};
   if (typeof props !== "object" || Array.isArray(props)) {
     throw badRequest("InvalidRequestFormat", "Cannot parse the request: 'properties' must be an object.");
   }
-  const raw = (props as Record<string, unknown>)["securityRules"];
+  return props as Record<string, unknown>;
+}
+
+function flushOf(body: Record<string, unknown>): boolean | undefined {
+  const v = propsOf(body)["flushConnection"];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean")
+    throw badRequest("InvalidRequestFormat", "'properties.flushConnection' must be a boolean.");
+  return v;
+}
+
+function parseRules(body: Record<string, unknown>, id: string): RuleInput[] {
+  const raw = propsOf(body)["securityRules"];
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw))
     throw badRequest("InvalidRequestFormat", "'properties.securityRules' must be an array.");
@@ -64,6 +76,7 @@ export async function putNsg(ctx: RequestContext, r: NsgRoute): Promise<Reply> {
   const body = jsonBody(ctx);
   const rules = parseRules(body, id);
   const tags = tagsOf(body);
+  const flush = flushOf(body);
   const location = typeof body["location"] === "string" ? body["location"] : undefined;
   const existing = ctx.core.store.getNsg(id);
   if (existing === undefined && location === undefined) {
@@ -90,11 +103,14 @@ export async function putNsg(ctx: RequestContext, r: NsgRoute): Promise<Reply> {
     }
     validateRuleSet(rules, id);
     const base = current === undefined ? { id, name: r.name, location: location ?? "" } : shapeOf(current);
-    return commitNsg(
-      ctx,
-      { ...base, rules, tags: tags ?? (current === undefined ? undefined : current.tags) },
-      current === undefined,
-    );
+    const keep = current === undefined ? undefined : shapeOf(current);
+    const shape = {
+      ...base,
+      rules,
+      tags: tags ?? keep?.tags,
+      flushConnection: flush ?? keep?.flushConnection,
+    };
+    return commitNsg(ctx, shape, current === undefined);
   });
 }
 

@@ -12,8 +12,8 @@ function find(ctx: RequestContext, id: string): NonNullable<ReturnType<Operation
 
 export function getOperationStatus(ctx: RequestContext, id: string): Reply {
   const op = find(ctx, id);
-  const body: Record<string, unknown> = { name: op.id, status: op.status, startTime: op.startTime };
-  if (op.endTime !== undefined) body["endTime"] = op.endTime;
+  // AzureAsyncOperationResult: only status (and error when failed), as Network answers it.
+  const body: Record<string, unknown> = { status: op.status };
   if (op.status === "Failed") body["error"] = { code: "OperationFailed", message: "The operation failed." };
   return { status: 200, body, headers: op.status === "InProgress" ? { "Retry-After": "1" } : {} };
 }

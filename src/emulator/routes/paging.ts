@@ -18,10 +18,9 @@ export function paged(ctx: RequestContext, items: Iterable<unknown>): Reply {
   }
   const body: { value: unknown[]; nextLink?: string } = { value };
   if (more) {
-    const next = new URL(ctx.url.pathname, ctx.core.endpoint);
-    next.searchParams.set("api-version", ctx.apiVersion);
-    next.searchParams.set("$skiptoken", String(start + size));
-    body.nextLink = next.toString();
+    // ARM writes `$skiptoken` literally (not %24-encoded).
+    const version = encodeURIComponent(ctx.apiVersion);
+    body.nextLink = `${ctx.core.endpoint}${ctx.url.pathname}?api-version=${version}&$skiptoken=${start + size}`;
   }
   return { status: 200, body };
 }
