@@ -152,3 +152,13 @@ export function checkDuration(
   }
   return { ms: parsed.ms };
 }
+
+/** Entries of a set-typed list that repeat an earlier entry (field of the repeat, e.g. "x[1]"). */
+export function duplicateIssues(values: unknown[], field: string, reason: string): Issue[] {
+  const out: Issue[] = [];
+  values.forEach((v, i) => {
+    if (values.indexOf(v) !== i)
+      out.push(issue(reason, `${field}[${i}]`, `${field}[${i}] repeats ${show(v)}`));
+  });
+  return out;
+}

@@ -1,7 +1,16 @@
 // Defence-in-depth re-check of a JitPolicy spec: everything the CRD schema and its CEL rules say,
 // so an object that slipped past admission (older CRD, direct etcd write) is still refused.
 import type { JitPolicySpec, PolicyPort } from "../api/types.ts";
-import { checkArray, checkDuration, checkInteger, checkPrefix, issue, isRecord, show } from "./checks.ts";
+import {
+  checkArray,
+  checkDuration,
+  checkInteger,
+  checkPrefix,
+  duplicateIssues,
+  issue,
+  isRecord,
+  show,
+} from "./checks.ts";
 import { DURATION_BOUNDS } from "./duration.ts";
 import type { Issue } from "./types.ts";
 
@@ -91,6 +100,7 @@ function targetIssues(t: unknown, field: string): Issue[] {
     out.push(arr);
     if (arr === undefined && Array.isArray(dest)) {
       dest.forEach((d, i) => out.push(checkPrefix(d, `${dField}[${i}]`, "InvalidDestinationPrefix", false)));
+      out.push(...duplicateIssues(dest, dField, "InvalidDestinationPrefix"));
     }
   }
   return out.filter((i) => i !== undefined);
@@ -107,13 +117,8 @@ function targetListIssues(targets: unknown): Issue[] {
     if (typeof id !== "string") return;
     const key = id.toLowerCase();
     if (seen.has(key)) {
-      out.push(
-        issue(
-          "DuplicateTarget",
-          `spec.targets[${i}]`,
-          `spec.targets[${i}] names ${id} twice (ARM ids compare case-insensitively)`,
-        ),
-      );
+      const msg = `spec.targets names ${id} twice (entry ${i}; ARM ids compare case-insensitively)`;
+      out.push(issue("DuplicateTarget", "spec.targets", msg));
     }
     seen.add(key);
   });
@@ -143,6 +148,7 @@ function portIssues(p: unknown, field: string): Issue[] {
     out.push(arr);
     if (arr === undefined && Array.isArray(allowed)) {
       allowed.forEach((a, i) => out.push(checkPrefix(a, `${aField}[${i}]`, "InvalidSourcePrefix", true)));
+      out.push(...duplicateIssues(allowed, aField, "InvalidSourcePrefix"));
     }
   }
   if (p["maxDuration"] !== undefined) {
@@ -176,8 +182,8 @@ function portListIssues(ports: unknown): Issue[] {
         ),
       );
     } else if (seen.length > 0 && (protocol === "Any" || seen.includes("Any"))) {
-      const msg = `spec.ports[${i}] lists port ${show(p["number"])} with Any and again with TCP or UDP (Any covers both)`;
-      out.push(issue("DuplicatePort", `spec.ports[${i}]`, msg));
+      const msg = `spec.ports lists port ${show(p["number"])} with Any and again with TCP or UDP (Any covers both)`;
+      out.push(issue("DuplicatePort", "spec.ports", msg));
     }
     byNumber.set(p["number"], [...seen, protocol]);
   });
@@ -212,13 +218,30 @@ function nsgScopeIssues(scope: unknown): Issue[] {
   ];
 }
 
+/**
+ * The band must hold one target's rules in an NSG: an allow per port entry plus a deny per protocol.
+ * Admission cannot count this; the operator refuses such a policy rather than half-apply it.
+ */
+function bandSizeIssues(spec: JitPolicySpec): Issue[] {
+  const eff = effectivePolicySpec(spec);
+  const needed = eff.ports.length + new Set(eff.ports.map((p) => p.protocol)).size;
+  const size = eff.priorityRange.to - eff.priorityRange.from + 1;
+  if (size >= needed) return [];
+  const { from, to } = eff.priorityRange;
+  const msg =
+    `spec.priorityRange ${from}..${to} holds ${size} priorities, but each target needs ${needed} ` +
+    `(${eff.ports.length} allow rules, one per port, and one baseline deny per protocol)`;
+  return [issue("PriorityBandTooSmall", "spec.priorityRange", msg)];
+}
+
 /** Every issue of a JitPolicy spec; fields the CRD defaults may be absent. Empty means valid. */
 export function validatePolicySpec(spec: unknown): Issue[] {
   if (!isRecord(spec)) return [issue("MissingField", "spec", "spec is required and must be an object")];
-  return [
+  const shape = [
     ...targetListIssues(spec["targets"]),
     ...portListIssues(spec["ports"]),
     ...priorityRangeIssues(spec["priorityRange"]),
     ...nsgScopeIssues(spec["nsgScope"]),
   ];
+  return shape.length > 0 ? shape : bandSizeIssues(spec as unknown as JitPolicySpec);
 }

@@ -10,7 +10,7 @@ import {
   isRecord,
   show,
 } from "./checks.ts";
-import { isWildcardPrefix, parsePrefix, prefixContains } from "./cidr.ts";
+import { isWildcardPrefix, parsePrefix, prefixContains, prefixFamily } from "./cidr.ts";
 import { DURATION_BOUNDS, formatDuration } from "./duration.ts";
 import type { Issue } from "./types.ts";
 import { NSG_ID_PATTERN, VM_ID_PATTERN, effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
@@ -150,6 +150,25 @@ export function durationIssue(
   return issue("DurationExceedsMax", "spec.duration", msg);
 }
 
+/** An NSG target whose declared destinations are all of the other address family can never be reached. */
+function familyIssue(source: string, policy: JitPolicy, targets: string[] | undefined): Issue | undefined {
+  const parsed = parsePrefix(source);
+  if (!parsed.ok) return undefined;
+  const wanted = targets?.map((t) => t.toLowerCase());
+  for (const t of effectivePolicySpec(policy.spec).targets) {
+    const id = t.networkSecurityGroupId;
+    if (id === undefined || (wanted !== undefined && !wanted.includes(id.toLowerCase()))) continue;
+    const dests = t.destinationAddressPrefixes ?? [];
+    if (dests.length > 0 && dests.every((d) => prefixFamily(d) !== parsed.prefix.family)) {
+      const msg =
+        `spec.sourceAddressPrefix ${source} is ${parsed.prefix.family}, but target ${id} of policy ` +
+        `${policyLabel(policy)} has only other-family destinations (${dests.join(", ")})`;
+      return issue("AddressFamilyMismatch", "spec.sourceAddressPrefix", msg);
+    }
+  }
+  return undefined;
+}
+
 /** The policy's port entries a request port number selects (TCP and UDP, or Any). */
 export function portEntries(policy: JitPolicy, port: number): PolicyPort[] {
   return effectivePolicySpec(policy.spec).ports.filter((p) => p.number === port);
@@ -209,5 +228,7 @@ export function semanticIssues(request: AccessRequest, policy: JitPolicy | undef
       if (d !== undefined) out.push(d);
     }
   });
+  const family = familyIssue(spec.sourceAddressPrefix, policy, spec.targets);
+  if (family !== undefined) out.push(family);
   return out;
 }
