@@ -5,7 +5,6 @@
 import { beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { ensureHelm } from "../../src/helm/build.ts";
 import { chartDir, helmTemplate, renderChart, runHelm, type Manifest } from "../../src/helm/template.ts";
@@ -22,7 +21,6 @@ import {
 // Every step spawns helm or kubectl; on a loaded machine that takes seconds, not milliseconds.
 jest.setTimeout(60_000);
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 let helm = "";
 let defaults: Manifest[] = [];
 let custom: Manifest[] = [];
@@ -274,14 +272,18 @@ describe("requester admission policy", () => {
 });
 
 describe("CRDs, PDB, metrics", () => {
-  test("renders the CRDs of crds/ unchanged but for labels and the keep annotation", () => {
+  // Rendering fidelity against the chart's copy; test/unit/packaging/chart-crds-drift.test.ts keeps
+  // that copy equal to crds/.
+  test("renders the chart's CRD files unchanged but for labels and the keep annotation", () => {
     const rendered = defaults.filter((m) => m.kind === "CustomResourceDefinition");
-    const files = readdirSync(join(root, "crds")).filter((f) => f.endsWith(".yaml"));
+    const files = readdirSync(join(chartDir(), "files", "crds")).filter((f) => f.endsWith(".yaml"));
     expect(rendered.map((c) => c.metadata.name).sort()).toEqual(
       files.map((f) => f.replace(/\.yaml$/, "")).sort(),
     );
     for (const crd of rendered) {
-      const source = parse(readFileSync(join(root, "crds", `${crd.metadata.name}.yaml`), "utf8")) as Manifest;
+      const source = parse(
+        readFileSync(join(chartDir(), "files", "crds", `${crd.metadata.name}.yaml`), "utf8"),
+      ) as Manifest;
       expect(crd.metadata.annotations?.["helm.sh/resource-policy"]).toBe("keep");
       expect({ ...crd, metadata: undefined }).toEqual({ ...source, metadata: undefined });
     }

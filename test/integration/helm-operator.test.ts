@@ -1,0 +1,215 @@
+// The chart's RBAC is enough, and no more than enough, for the real operator: the operator runs
+// with the flags the chart renders, authenticated as the chart's ServiceAccount (a TokenRequest
+// token, so every call is authorized by the chart's Roles), against the ARM emulator. alice,
+// bound to the chart's requester role, asks for access, revokes it, and a policy admin deletes the
+// policy; the finalizers run and every managed rule is gone.
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { startEmulator, type RunningEmulator } from "../../src/emulator/index.ts";
+import { ensureHelm } from "../../src/helm/build.ts";
+import { renderChart, type Manifest } from "../../src/helm/template.ts";
+import { testCluster, type TestCluster } from "../support/cluster.ts";
+import { WORKLOAD_CLIENT_ID, containerOf, only } from "./helm-support.ts";
+
+jest.setTimeout(120_000);
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const run = randomBytes(3).toString("hex");
+const release = `drawbridge-op${run}`;
+const scopeLabel = "drawbridge.dev/packaging-test";
+const NSGS = ["web-1-nic-nsg", "web-subnet-nsg", "jump-nsg"].map(
+  (n) =>
+    `/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo-rg/providers/Microsoft.Network/networkSecurityGroups/${n}`,
+);
+
+let cluster: TestCluster;
+let emulator: RunningEmulator;
+let operator: ChildProcess | undefined;
+let operatorOutput = "";
+let tempDir = "";
+let releaseNs = "";
+let teamNs = "";
+let manifests: Manifest[] = [];
+
+type SecurityRule = {
+  name: string;
+  properties: { sourceAddressPrefixes?: string[]; sourceAddressPrefix?: string };
+};
+
+function managedRules(): SecurityRule[] {
+  return NSGS.flatMap((id) => {
+    const doc = emulator.getNsgDocument(id) as
+      { properties?: { securityRules?: SecurityRule[] } } | undefined;
+    return (doc?.properties?.securityRules ?? []).filter((r) => r.name.startsWith("drawbridge-"));
+  });
+}
+
+async function kubectlOk(args: string[], opts: { as?: string; input?: string } = {}): Promise<string> {
+  const r = await cluster.kubectl(args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; operator output:\n${operatorOutput.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A kubeconfig that authenticates as the chart's ServiceAccount with a bound token. */
+async function serviceAccountKubeconfig(sa: string): Promise<string> {
+  const token = (await kubectlOk(["-n", releaseNs, "create", "token", sa, "--duration=1h"])).trim();
+  const admin = parse(readFileSync(cluster.adminKubeconfig, "utf8")) as { clusters: { name: string }[] };
+  const clusterEntry = admin.clusters[0];
+  const path = join(tempDir, "operator.kubeconfig");
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [clusterEntry],
+      users: [{ name: sa, user: { token } }],
+      contexts: [{ name: sa, context: { cluster: clusterEntry?.name, user: sa } }],
+      "current-context": sa,
+    }),
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+function yamlOf(objects: unknown[]): string {
+  return objects.map((o) => `---\n${stringify(o)}`).join("");
+}
+
+beforeAll(async () => {
+  cluster = testCluster();
+  tempDir = mkdtempSync(join(tmpdir(), "drawbridge-helm-operator-"));
+  const helm = await ensureHelm({ env: process.env });
+  releaseNs = await cluster.createNamespace("drawbridge-system");
+  teamNs = await cluster.createNamespace("team-a");
+  await kubectlOk(["label", "namespace", teamNs, `${scopeLabel}=${run}`]);
+  manifests = await renderChart(helm, {
+    releaseName: release,
+    namespace: releaseNs,
+    values: {
+      crds: { enabled: false },
+      operator: { watchNamespace: teamNs, resyncInterval: "30s", logLevel: "debug" },
+      azure: { workloadIdentity: { clientId: WORKLOAD_CLIENT_ID } },
+      admissionPolicy: { namespaceSelector: { matchLabels: { [scopeLabel]: run } } },
+    },
+  });
+  await kubectlOk(["apply", "--server-side", "--field-manager=helm-test", "-f", "-"], {
+    input: yamlOf(manifests),
+  });
+  await kubectlOk([
+    "-n",
+    teamNs,
+    "create",
+    "rolebinding",
+    "alice-jit",
+    `--clusterrole=${release}-requester`,
+    "--user=alice",
+  ]);
+  emulator = await startEmulator({ seedFile: join(root, "examples", "seed.yaml"), throttle: false });
+
+  const sa = only(manifests, "ServiceAccount").metadata.name;
+  const kubeconfig = await serviceAccountKubeconfig(sa);
+  // The Deployment's own arguments; the appended flags only point it at this machine.
+  const args = containerOf(only(manifests, "Deployment")).args ?? [];
+  const child = spawn(
+    process.execPath,
+    [
+      "--disable-warning=ExperimentalWarning",
+      "bin/drawbridge.js",
+      ...args,
+      `--kubeconfig=${kubeconfig}`,
+      `--arm-endpoint=${emulator.endpoint}`,
+      `--arm-ca-file=${emulator.caFile}`,
+      "--metrics-bind-address=127.0.0.1:0",
+      "--health-probe-bind-address=127.0.0.1:0",
+    ],
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout.on("data", (b: Buffer) => (operatorOutput += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (operatorOutput += b.toString()));
+  operator = child;
+}, 1_800_000);
+
+afterAll(async () => {
+  if (operator !== undefined && operator.exitCode === null && operator.signalCode === null) {
+    const exited = new Promise((r) => operator?.once("exit", r));
+    operator.kill("SIGTERM");
+    await exited;
+  }
+  await emulator.close();
+  const clusterScoped = manifests.filter((m) => m.metadata.namespace === undefined);
+  if (clusterScoped.length > 0) {
+    await cluster.kubectl(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], {
+      input: yamlOf(clusterScoped),
+    });
+  }
+  rmSync(tempDir, { recursive: true, force: true });
+}, 60_000);
+
+describe("the operator under the chart's RBAC", () => {
+  test("grants alice's request, revokes it on her patch, and cleans up when the policy goes", async () => {
+    const policy = parse(readFileSync(join(root, "examples", "policy.yaml"), "utf8")) as Manifest;
+    policy.metadata.namespace = teamNs;
+    await kubectlOk(["apply", "-f", "-"], { input: stringify(policy) });
+    const request = parse(readFileSync(join(root, "examples", "request.yaml"), "utf8")) as Manifest;
+    request.metadata.namespace = teamNs;
+    const name =
+      (await kubectlOk(["create", "-o", "name", "-f", "-"], { as: "alice", input: stringify(request) }))
+        .trim()
+        .split("/")
+        .pop() ?? "";
+    const phase = async (): Promise<string> =>
+      (await cluster.kubectl(["-n", teamNs, "get", "accessrequest", name, "-o", "jsonpath={.status.phase}"]))
+        .stdout;
+
+    await eventually("Active", async () => ((await phase()) === "Active" ? true : undefined));
+    const granted = managedRules().filter((r) =>
+      [...(r.properties.sourceAddressPrefixes ?? []), r.properties.sourceAddressPrefix].includes(
+        "203.0.113.7/32",
+      ),
+    );
+    expect(granted.length).toBeGreaterThan(0);
+
+    await kubectlOk(
+      ["-n", teamNs, "patch", "accessrequest", name, "--type=merge", "-p", '{"spec":{"revoked":true}}'],
+      {
+        as: "alice",
+      },
+    );
+    await eventually("Revoked", async () => ((await phase()) === "Revoked" ? true : undefined));
+    await eventually("the grant's rules to go", () =>
+      managedRules().some((r) =>
+        [...(r.properties.sourceAddressPrefixes ?? []), r.properties.sourceAddressPrefix].includes(
+          "203.0.113.7/32",
+        ),
+      )
+        ? undefined
+        : true,
+    );
+
+    await kubectlOk(["-n", teamNs, "delete", "jitpolicy", "web-admin", "--wait=false"]);
+    await eventually("the policy to be gone", async () => {
+      const r = await cluster.kubectl(["-n", teamNs, "get", "jitpolicy", "web-admin"]);
+      return r.code !== 0 && r.stderr.includes("NotFound") ? true : undefined;
+    });
+    expect(managedRules()).toEqual([]);
+    expect(operatorOutput).toContain("drawbridge operator starting");
+    expect(operatorOutput).not.toMatch(/forbidden/i);
+  });
+});
