@@ -3,7 +3,7 @@
 // only the test's namespace, so every test file has its own estate and operator.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { startEmulator } from "../../src/emulator/index.ts";
@@ -115,6 +115,7 @@ export class Stack {
       "--log-level=debug",
       ...(opts.extraArgs ?? []),
     ];
+    if (this.operator !== undefined) this.#previous.push(this.operator.output);
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     this.operator = new Operator(child);
     return this.operator;
@@ -123,7 +124,17 @@ export class Stack {
   async stop(): Promise<void> {
     await this.operator?.stop();
     await this.emulator.close();
+    if (process.env.DRAWBRIDGE_E2E_LOGS !== undefined && this.operator !== undefined) {
+      writeFileSync(join(process.env.DRAWBRIDGE_E2E_LOGS, `${this.ns}.log`), this.logs);
+    }
   }
+
+  /** Output of every operator process this stack started (kept across restarts). */
+  get logs(): string {
+    return [...this.#previous, this.operator?.output ?? ""].join("\n--- restart ---\n");
+  }
+
+  #previous: string[] = [];
 
   /** alice may work with AccessRequests in the test namespace (and nothing else). */
   async grantAlice(): Promise<void> {
@@ -248,7 +259,7 @@ export function portsOf(r: Rule): string[] {
 export async function eventually<T>(
   what: string,
   fn: () => Promise<T> | T,
-  timeoutMs = 20_000,
+  timeoutMs = 30_000,
   stepMs = 100,
 ): Promise<Exclude<T, false | undefined>> {
   const deadline = Date.now() + timeoutMs;
