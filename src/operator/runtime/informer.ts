@@ -57,6 +57,8 @@ export interface Informer<T extends KubernetesObject> {
   readonly lastEventAt: Date | undefined;
   /** resourceVersion the next watch starts from. */
   readonly resourceVersion: string | undefined;
+  /** True while a watch connection is established. */
+  readonly watching: boolean;
   /** Abort the current watch connection (as a network drop would); it restarts by itself. */
   dropWatch(): void;
   /** Relist now (stop watch, list, diff, rewatch); resolves when the cache is refreshed. */
@@ -112,6 +114,8 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
   #watchdogTimer: Timer | undefined;
   #relistTimer: Timer | undefined;
   #listing: Promise<void> | undefined;
+  /** Set by dropWatch() so the restart is counted as "dropped". */
+  #dropped = false;
 
   constructor(opts: InformerOptions<T>) {
     this.#o = opts;
@@ -130,6 +134,10 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
 
   get resourceVersion(): string | undefined {
     return this.#rv;
+  }
+
+  get watching(): boolean {
+    return this.#abort !== undefined;
   }
 
   async start(): Promise<void> {
@@ -174,7 +182,9 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
   }
 
   dropWatch(): void {
-    this.#abort?.abort();
+    if (this.#abort === undefined) return;
+    this.#dropped = true;
+    this.#abort.abort();
   }
 
   relist(): Promise<void> {
@@ -337,14 +347,15 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       return;
     }
     const lastedMs = this.#o.clock.now().getTime() - startedAt;
-    if ((err === null || err === undefined) && lastedMs >= 1000) {
+    if ((err === null || err === undefined) && lastedMs >= 1000 && !this.#dropped) {
       // The server ended the watch at timeoutSeconds: resume from the last resourceVersion.
       this.#countRestart("closed");
       this.#failures = 0;
       this.#startWatch(gen);
       return;
     }
-    const aborted = errName(err) === "AbortError";
+    const aborted = this.#dropped || errName(err) === "AbortError";
+    this.#dropped = false;
     this.#countRestart(aborted ? "dropped" : "error");
     const delay = aborted ? 0 : this.#nextBackoff();
     this.#log.warn({ err, status: statusOf(err), retryInMs: delay }, "watch ended; restarting");

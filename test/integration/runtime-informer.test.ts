@@ -1,0 +1,188 @@
+// The resilient informer against the real API server: events arrive; a dropped watch, a silent watch and an API-server outage (connections cut and refused, then back) are recovered
+// from without losing changes. The shared control plane cannot be restarted from a test (it serves
+// the whole run), so the outage is simulated by a TCP proxy in front of it that goes down and up.
+import { afterEach, describe, expect, jest, test } from "@jest/globals";
+import { CoreV1Api } from "@kubernetes/client-node";
+import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
+import { testCluster } from "../support/cluster.ts";
+import { systemClock } from "../../src/operator/runtime/clock.ts";
+import { createInformer } from "../../src/operator/runtime/informer.ts";
+import type { Informer, InformerOptions, ListFn } from "../../src/operator/runtime/informer.ts";
+import { createLogger } from "../../src/operator/runtime/logger.ts";
+import { Metrics } from "../../src/operator/runtime/metrics.ts";
+import { CuttableProxy, kubeConfigVia, waitFor } from "./runtime-support.ts";
+
+jest.setTimeout(90_000);
+
+const stops: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+});
+
+function configMapLister(kc: KubeConfig, namespace: string): ListFn<V1ConfigMap> {
+  const api = kc.makeApiClient(CoreV1Api);
+  return async ({ limit, continue: cont }) =>
+    await api.listNamespacedConfigMap({
+      namespace,
+      limit,
+      _continue: cont,
+    });
+}
+
+interface Recorder {
+  informer: Informer<V1ConfigMap>;
+  events: string[];
+  metrics: Metrics;
+}
+
+function configMapInformer(
+  kc: KubeConfig,
+  namespace: string,
+  extra: Partial<InformerOptions<V1ConfigMap>> = {},
+): Recorder {
+  const metrics = new Metrics({ processMetrics: false });
+  const informer = createInformer<V1ConfigMap>({
+    kubeConfig: kc,
+    path: `/api/v1/namespaces/${namespace}/configmaps`,
+    listFn: configMapLister(kc, namespace),
+    logger: createLogger("silent"),
+    clock: systemClock,
+    metrics,
+    minBackoffMs: 100,
+    maxBackoffMs: 1000,
+    pageSize: 2,
+    ...extra,
+  });
+  const events: string[] = [];
+  informer.on("add", (o) => events.push(`add ${o.metadata?.name}=${o.data?.v}`));
+  informer.on("update", (o) => events.push(`update ${o.metadata?.name}=${o.data?.v}`));
+  informer.on("delete", (o) => events.push(`delete ${o.metadata?.name}`));
+  stops.push(() => {
+    informer.stop();
+  });
+  return { informer, events, metrics };
+}
+
+async function restarts(m: Metrics, reason: string): Promise<number> {
+  const metric = await m.informerRestarts.get();
+  return metric.values.filter((v) => v.labels.reason === reason).reduce((a, v) => a + v.value, 0);
+}
+
+function cm(name: string, v: string): V1ConfigMap {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- JSON shape
+  return { metadata: { name }, data: { v } };
+}
+
+describe("createInformer against the API server", () => {
+  test("lists in pages, then delivers adds, updates and deletes from the watch", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-informer");
+    const kc = cluster.kubeConfig("admin");
+    const api = kc.makeApiClient(CoreV1Api);
+    for (const n of ["a", "b", "c"]) await api.createNamespacedConfigMap({ namespace: ns, body: cm(n, "0") });
+    const { informer, events } = configMapInformer(kc, ns);
+    await informer.start();
+    expect(informer.hasSynced()).toBe(true);
+    // kube-root-ca.crt is created in every namespace by the API server's controller (when it runs).
+    expect(informer.list().map((o) => o.metadata?.name)).toEqual(expect.arrayContaining(["a", "b", "c"]));
+    expect(informer.get(ns, "b")?.data?.v).toBe("0");
+
+    await api.createNamespacedConfigMap({ namespace: ns, body: cm("d", "1") });
+    await api.patchNamespacedConfigMap({
+      name: "a",
+      namespace: ns,
+      body: [{ op: "replace", path: "/data/v", value: "2" }],
+    });
+    await api.deleteNamespacedConfigMap({ name: "b", namespace: ns });
+    await waitFor("watch events", () => events.includes("delete b"));
+    expect(events).toEqual(expect.arrayContaining(["add a=0", "add d=1", "update a=2", "delete b"]));
+    expect(events.indexOf("add d=1")).toBeLessThan(events.indexOf("update a=2"));
+    expect(informer.get(ns, "b")).toBeUndefined();
+    expect(informer.get(ns, "a")?.data?.v).toBe("2");
+    expect(informer.lastEventAt).toBeInstanceOf(Date);
+  });
+
+  test("recovers after its watch connection is dropped, without missing changes made meanwhile", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-drop");
+    const kc = cluster.kubeConfig("admin");
+    const api = kc.makeApiClient(CoreV1Api);
+    const { informer, events, metrics } = configMapInformer(kc, ns);
+    await informer.start();
+    await waitFor("the watch to be established", () => informer.watching);
+    informer.dropWatch();
+    await api.createNamespacedConfigMap({ namespace: ns, body: cm("after-drop", "1") });
+    await waitFor("event after the drop", () => events.includes("add after-drop=1"));
+    expect(await restarts(metrics, "dropped")).toBeGreaterThanOrEqual(1);
+  });
+
+  test("the watchdog restarts a watch that stays silent", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-watchdog");
+    const kc = cluster.kubeConfig("admin");
+    const api = kc.makeApiClient(CoreV1Api);
+    const { informer, events, metrics } = configMapInformer(kc, ns, { watchdogMs: 1000 });
+    await informer.start();
+    const before = await restarts(metrics, "watchdog");
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await restarts(metrics, "watchdog")) - before).toBeGreaterThanOrEqual(1);
+    await api.createNamespacedConfigMap({ namespace: ns, body: cm("z", "3") });
+    await waitFor("event after watchdog restarts", () => events.includes("add z=3"));
+  });
+
+  test("rides out an API-server outage and catches up on changes made during it", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-outage");
+    const admin = cluster.kubeConfig("admin");
+    const api = admin.makeApiClient(CoreV1Api);
+    const proxy = new CuttableProxy(new URL(cluster.server));
+    await proxy.up();
+    stops.push(() => proxy.down());
+    const { informer, events, metrics } = configMapInformer(kubeConfigVia(admin, proxy.url), ns);
+    await informer.start();
+    await proxy.down();
+    await api.createNamespacedConfigMap({ namespace: ns, body: cm("during", "1") });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(events).not.toContain("add during=1");
+    await proxy.up();
+    await waitFor("catch-up after the outage", () => events.includes("add during=1"), 20_000);
+    await api.createNamespacedConfigMap({ namespace: ns, body: cm("after", "2") });
+    await waitFor("event after the outage", () => events.includes("add after=2"));
+    expect(await restarts(metrics, "error")).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a relist emits synthetic updates and deletes for changes no watch delivered", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-diff");
+    const kc = cluster.kubeConfig("admin");
+    const api = kc.makeApiClient(CoreV1Api);
+    for (const n of ["keep", "gone", "edit"])
+      await api.createNamespacedConfigMap({ namespace: ns, body: cm(n, "0") });
+    const { informer, events } = configMapInformer(kc, ns);
+    await informer.start();
+    informer.stop();
+    await api.deleteNamespacedConfigMap({ name: "gone", namespace: ns });
+    await api.patchNamespacedConfigMap({
+      name: "edit",
+      namespace: ns,
+      body: [{ op: "replace", path: "/data/v", value: "9" }],
+    });
+    events.length = 0;
+    await informer.start();
+    expect(events).toEqual(expect.arrayContaining(["delete gone", "update edit=9"]));
+    expect(events).not.toContain("update keep=0");
+    expect(informer.get(ns, "gone")).toBeUndefined();
+  });
+
+  test("relists periodically and start() waits for the first list", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-relist");
+    const kc = cluster.kubeConfig("admin");
+    const { informer, metrics } = configMapInformer(kc, ns, { relistIntervalMs: 500 });
+    expect(informer.hasSynced()).toBe(false);
+    await informer.start();
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(await restarts(metrics, "relist")).toBeGreaterThanOrEqual(2);
+    expect(informer.hasSynced()).toBe(true);
+  });
+});
