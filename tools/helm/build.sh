@@ -12,6 +12,15 @@ if [[ -x "$out/helm" ]]; then
   exit 0
 fi
 mkdir -p "$out"
+# Parallel test workers may all arrive on a cold cache: one builds, the others wait for it.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$out/.build.lock"
+  flock 9
+  if [[ -x "$out/helm" ]]; then
+    echo "$out/helm"
+    exit 0
+  fi
+fi
 cd "$here"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 # Helm's own release build derives the default Kubernetes version (.Capabilities.KubeVersion and
