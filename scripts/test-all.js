@@ -1,19 +1,60 @@
-// `npm test`: every test level, in order of cost. Unit tests need nothing; the other levels share
-// one real control plane (started by Jest global setup) and start ARM emulators as they need.
-import { spawnSync } from "node:child_process";
+// `npm test`: every test level, in order of cost. Unit tests need nothing; integration and e2e
+// share one real control plane (started by Jest global setup, test/support/global-setup.ts) and
+// start ARM emulators as they need. The control-plane binaries are built (first time only, minutes)
+// before any test runs, so that cost shows up as its own step. Extra arguments go to every level,
+// e.g. `npm test -- crds` runs the tests whose path matches "crds" at each level.
+import { spawn } from "node:child_process";
 
 const jest = [
   "--disable-warning=ExperimentalWarning",
   "--experimental-vm-modules",
   "node_modules/jest/bin/jest.js",
 ];
-const levels = [
-  ["--selectProjects", "unit"],
-  ["--selectProjects", "integration", "e2e", "--runInBand"],
+const extra = process.argv.slice(2);
+// With a path pattern some level may have no matching test; that is not a failure.
+const patternFlags = extra.length > 0 ? ["--passWithNoTests"] : [];
+// `--injectGlobals` (the default anyway) ends --selectProjects' list, which would swallow a pattern.
+const steps = [
+  { name: "control-plane binaries", command: "bash", args: ["tools/controlplane/build.sh"] },
+  {
+    name: "unit",
+    command: process.execPath,
+    args: [...jest, "--selectProjects", "unit", "--injectGlobals", ...patternFlags, ...extra],
+  },
+  {
+    name: "integration + e2e",
+    command: process.execPath,
+    args: [...jest, "--selectProjects", "integration", "e2e", "--runInBand", ...patternFlags, ...extra],
+  },
 ];
+
+let current;
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    interrupted = true;
+    // Jest's global setup stops the control plane on these signals; wait for it to finish.
+    current?.kill(signal);
+  });
+}
+
 let failed = false;
-for (const args of levels) {
-  const r = spawnSync(process.execPath, [...jest, ...args, ...process.argv.slice(2)], { stdio: "inherit" });
-  if (r.status !== 0) failed = true;
+for (const step of steps) {
+  const code = await new Promise((resolve) => {
+    current = spawn(step.command, step.args, { stdio: ["ignore", "inherit", "inherit"] });
+    current.once("error", (error) => {
+      process.stderr.write(`test-all: ${step.name}: ${error.message}\n`);
+      resolve(1);
+    });
+    current.once("close", (code, signal) => {
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+  if (interrupted) process.exit(130);
+  if (code !== 0) {
+    process.stderr.write(`test-all: ${step.name} failed (exit ${code})\n`);
+    failed = true;
+    if (step.name === "control-plane binaries") break;
+  }
 }
 process.exit(failed ? 1 : 0);

@@ -27,14 +27,25 @@ export function sharedPlane(): SharedPlane | undefined {
 
 /** Kills the daemons and removes the state synchronously: all there is time for in a signal handler. */
 function emergencyCleanup(state: ControlPlaneState): () => void {
-  const handler = (signal?: NodeJS.Signals | number): void => {
+  let done = false;
+  const cleanup = (): void => {
+    if (done) return;
+    done = true;
     for (const d of state.daemons) killDaemonNow(d.pid, d.bin);
     rmSync(state.stateDir, { recursive: true, force: true });
-    if (typeof signal === "string") process.exit(signal === "SIGINT" ? 130 : 143);
   };
-  process.once("SIGINT", handler).once("SIGTERM", handler).once("SIGHUP", handler).once("exit", handler);
+  // Stays registered (not `once`) so that a second signal cannot fall back to the default action
+  // halfway through the cleanup.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    cleanup();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  process.on("exit", cleanup);
   return () => {
-    process.off("SIGINT", handler).off("SIGTERM", handler).off("SIGHUP", handler).off("exit", handler);
+    for (const s of signals) process.off(s, onSignal);
+    process.off("exit", cleanup);
   };
 }
 
@@ -60,7 +71,11 @@ async function start(): Promise<SharedPlane> {
   const reaped = await reapStaleControlPlanes(tmpdir(), TEMP_STATE_PREFIX);
   for (const dir of reaped) process.stderr.write(`drawbridge: removed a stale control plane: ${dir}\n`);
   const began = Date.now();
-  const plane = await startControlPlane({ logger: { info: () => undefined } });
+  // Only a first-time binary build says anything; it takes minutes, so show its progress.
+  const logger = {
+    info: (m: string) => /^buil(t|ding) /.test(m) && process.stderr.write(`\ndrawbridge: ${m}\n`),
+  };
+  const plane = await startControlPlane({ logger });
   const state = await readState(plane.stateDir);
   const release = state ? emergencyCleanup(state) : () => undefined;
   process.stderr.write(`\ndrawbridge: control plane ${plane.server} ready in ${Date.now() - began} ms\n`);

@@ -11,6 +11,15 @@ if [[ -x "$out/kube-apiserver" && -x "$out/kubectl" && -x "$out/etcd" ]]; then
   echo "$out"
   exit 0
 fi
+command -v go >/dev/null || { echo "build.sh: Go is needed to build the control plane" >&2; exit 1; }
+mkdir -p "$(dirname "$out")"
+# One build at a time (npm test and `cluster up` may start together); the loser reuses the result.
+exec 9>"$out.lock"
+flock 9
+if [[ -x "$out/kube-apiserver" && -x "$out/kubectl" && -x "$out/etcd" ]]; then
+  echo "$out"
+  exit 0
+fi
 mkdir -p "$out.partial"
 cd "$here"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
