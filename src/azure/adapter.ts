@@ -38,6 +38,8 @@ export interface AzureAdapterOptions {
   vmCacheTtlMs?: number | undefined;
   /** Long-running-operation poll interval when ARM sends no Retry-After; default 500 ms. */
   pollIntervalMs?: number | undefined;
+  /** Deadline for one write including its polling; default 2 min. A write ARM never finishes fails Transient. */
+  operationTimeoutMs?: number | undefined;
   /** Called once per HTTP attempt with "GET networkSecurityGroups"-style op names. */
   onArmCall?: ArmCallHook | undefined;
   /** Jitter source; default Math.random. */
@@ -89,6 +91,12 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
   const limiter = new SubscriptionRateLimiter(rateLimits(opts.rateLimit));
   const requestTimeoutMs = positiveInt("requestTimeoutMs", opts.requestTimeoutMs, 30_000, 600_000);
   const pollIntervalMs = positiveInt("pollIntervalMs", opts.pollIntervalMs, 500, 60_000);
+  const operationTimeoutMs = positiveInt("operationTimeoutMs", opts.operationTimeoutMs, 120_000, 3_600_000);
+  /** Options of every long-running write: poll interval and an overall deadline. */
+  const lro = (): { updateIntervalInMs: number; abortSignal: AbortSignal } => ({
+    updateIntervalInMs: pollIntervalMs,
+    abortSignal: AbortSignal.timeout(operationTimeoutMs),
+  });
   const log = opts.logger;
   const factory = new ArmClientFactory({
     credential: opts.credential,
@@ -183,9 +191,7 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
         refuseForeign("putRule", nsgId, rule.name);
         const id = parseNsgId(nsgId);
         await clientsFor(id.subscriptionId)
-          .network.securityRules.createOrUpdate(id.resourceGroup, id.name, rule.name, toSdkRule(rule), {
-            updateIntervalInMs: pollIntervalMs,
-          })
+          .network.securityRules.createOrUpdate(id.resourceGroup, id.name, rule.name, toSdkRule(rule), lro())
           .pollUntilDone();
       });
     },
@@ -196,9 +202,7 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
         const id = parseNsgId(nsgId);
         try {
           await clientsFor(id.subscriptionId)
-            .network.securityRules.delete(id.resourceGroup, id.name, ruleName, {
-              updateIntervalInMs: pollIntervalMs,
-            })
+            .network.securityRules.delete(id.resourceGroup, id.name, ruleName, lro())
             .pollUntilDone();
         } catch (err) {
           // Already gone is what we wanted. (A missing NSG is also a 404: nothing left to revoke.)
@@ -235,7 +239,7 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
         const body = buildNsgPutBody(doc, securityRules);
         const written = await clientsFor(id.subscriptionId)
           .network.networkSecurityGroups.createOrUpdate(id.resourceGroup, id.name, body, {
-            updateIntervalInMs: pollIntervalMs,
+            ...lro(),
             requestOptions: { headers: { "If-Match": etag } },
           })
           .pollUntilDone();

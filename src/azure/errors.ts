@@ -93,8 +93,12 @@ export function toAzureError(err: unknown, what: string, nowMs: number): AzureEr
   }
   const statusCode = typeof e.statusCode === "number" ? e.statusCode : undefined;
   const code = typeof e.code === "string" ? e.code : undefined;
-  if (statusCode === undefined && e.name === "AbortError") {
-    return new AzureError("Transient", `${what}: aborted: ${message}`, { code: "Aborted", cause: err });
+  if (statusCode === undefined && isAbortName(e.name)) {
+    // The adapter aborts a write whose polling outlives operationTimeoutMs.
+    return new AzureError("Transient", `${what}: aborted before ARM finished: ${message}`, {
+      code: "OperationAborted",
+      cause: err,
+    });
   }
   const status = statusCode === undefined ? "no response" : `HTTP ${statusCode}`;
   return new AzureError(
@@ -107,6 +111,10 @@ export function toAzureError(err: unknown, what: string, nowMs: number): AzureEr
       cause: err,
     }),
   );
+}
+
+function isAbortName(name: unknown): boolean {
+  return name === "AbortError" || name === "TimeoutError";
 }
 
 /** Drop undefined fields (AzureError's options are optional, not `| undefined`). */

@@ -136,6 +136,24 @@ describe("retried faults", () => {
   });
 });
 
+describe("fault storm", () => {
+  it("converges under 20% 500s and dropped connections: every write lands exactly once", async () => {
+    emu.setFaults({ rate500: 0.1, rateDrop: 0.1 });
+    const { a, calls } = adapter({ maxRetries: 8, retry: { baseDelayMs: 10, maxDelayMs: 100 } });
+    const names = Array.from({ length: 8 }, (_, i) => `drawbridge-storm-${i}`);
+    for (const [i, n] of names.entries()) await a.putRule(JUMP_NSG, rule(n, 130 + i));
+    for (const n of names.slice(0, 4)) await a.deleteRule(JUMP_NSG, n);
+    emu.setFaults({});
+    const managed = (await a.getNsg(JUMP_NSG)).securityRules.filter((r) =>
+      r.name.startsWith("drawbridge-storm-"),
+    );
+    expect(managed.map((r) => [r.name, r.priority])).toEqual(names.slice(4).map((n, i) => [n, 134 + i]));
+    // The storm did hit: some attempts failed and were retried.
+    expect(calls.filter(([, s]) => s === "error" || s === 500).length).toBeGreaterThan(0);
+    for (const n of names.slice(4)) await a.deleteRule(JUMP_NSG, n);
+  });
+});
+
 describe("exhausted retries", () => {
   it("surfaces persistent throttling as Throttled with retryAfterMs", async () => {
     emu.setFaults({ rate429: 1 });

@@ -186,6 +186,37 @@ describe("rule write mode", () => {
   });
 });
 
+describe("long-running operations", () => {
+  it("gives up on a write ARM does not finish within operationTimeoutMs", async () => {
+    const stuck = await startEmulator({
+      seedFile: "examples/seed.yaml",
+      lroMode: "async",
+      lroDurationMs: 20_000,
+    });
+    try {
+      const a = createAzureAdapter({
+        credential: new StaticTokenCredential("t"),
+        endpoint: stuck.endpoint,
+        caPem: stuck.caPem,
+        logger: pino({ level: "silent" }),
+        pollIntervalMs: 25,
+        operationTimeoutMs: 600,
+      });
+      adapters.push(a);
+      const started = Date.now();
+      const e = (await a
+        .putRule(JUMP_NSG, grant("drawbridge-stuck", 100, ["203.0.113.7/32"]))
+        .catch((x: unknown) => x)) as AzureError;
+      expect(e).toBeInstanceOf(AzureError);
+      expect(e.kind).toBe("Transient");
+      expect(e.code).toBe("OperationAborted");
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await stuck.close();
+    }
+  });
+});
+
 describe("nsg write mode", () => {
   it("replaces the managed rules in one If-Match PUT and keeps everything else as it was", async () => {
     const { a, calls } = adapter();
