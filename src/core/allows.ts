@@ -3,7 +3,7 @@
 // first, then new rules (each with its first source), then the remaining new sources. Whatever
 // does not fit is rejected with the limit it would break.
 import { slotKey } from "./bindings.ts";
-import { allowRuleName } from "./names.ts";
+import { allowNameFrom } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import {
   bandFull,
@@ -35,7 +35,7 @@ interface Candidate {
 function candidatesOf(
   ctx: PlanContext,
   slots: DenySlot[],
-  index: Map<string, Map<string, Grant[]>>,
+  index: Map<string, Map<number, Grant[]>>,
 ): Candidate[] {
   const out: Candidate[] = [];
   for (const slot of slots) {
@@ -44,9 +44,16 @@ function candidatesOf(
     for (const port of slot.ports) {
       const grants = bySlot.get(slotKey(slot.protocol, port));
       if (grants === undefined || grants.length === 0) continue;
-      const name = allowRuleName(slot.b.policyKey, slot.b.targetId, slot.protocol, port);
+      const name = allowNameFrom(slot.b.rulePrefix, slot.protocol, port);
       const observed = ctx.managed.get(name);
-      const sources = [...new Set(grants.map((g) => g.sourcePrefix))];
+      const seen = new Set<string>();
+      const sources: string[] = [];
+      for (const g of grants) {
+        if (!seen.has(g.sourcePrefix)) {
+          seen.add(g.sourcePrefix);
+          sources.push(g.sourcePrefix);
+        }
+      }
       const c: Candidate = { slot, port, name, grants, sources, chosen: new Set() };
       if (observed !== undefined) c.observed = observed;
       out.push(c);
@@ -170,7 +177,7 @@ function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
 export function placeAllows(
   ctx: PlanContext,
   slots: DenySlot[],
-  index: Map<string, Map<string, Grant[]>>,
+  index: Map<string, Map<number, Grant[]>>,
 ): SecurityRule[] {
   const all = candidatesOf(ctx, slots, index);
   const out: SecurityRule[] = [];

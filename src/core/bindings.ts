@@ -1,6 +1,7 @@
 // Normalizes the policy bindings of one NSG and indexes grants by the allow rule that carries them.
 import type { PriorityRange, Protocol } from "../api/types.ts";
 import { normalizePrefix } from "./cidr.ts";
+import { bindingRulePrefix, shortTargetName } from "./names.ts";
 import type { BindingRef } from "./rules.ts";
 import type { Grant, PolicyBinding } from "./types.ts";
 
@@ -15,8 +16,11 @@ export function bindingKey(policyKey: string, targetId: string): string {
   return `${policyKey}\n${targetId.toLowerCase()}`;
 }
 
-export function slotKey(protocol: Protocol, port: number): string {
-  return `${protocol}/${port}`;
+const PROTOCOL_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, Any: 2 };
+
+/** A number naming (protocol, port), cheaper to hash than a string. */
+export function slotKey(protocol: Protocol, port: number): number {
+  return port * 4 + PROTOCOL_INDEX[protocol];
 }
 
 /** One binding per (policy, target): duplicates merge their destinations and ports. Sorted by key. */
@@ -52,16 +56,29 @@ export function normalizeBindings(bindings: PolicyBinding[]): NormBinding[] {
       band: b.priorityRange,
       destinations: [...dests].sort(),
       protocols,
+      rulePrefix: bindingRulePrefix(b.policyKey, b.targetId),
+      targetName: shortTargetName(b.targetId),
     });
   }
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
-/** Grants by binding key, then by "protocol/port". */
-export function indexGrants(grants: Grant[]): Map<string, Map<string, Grant[]>> {
-  const index = new Map<string, Map<string, Grant[]>>();
+/** Grants by binding key, then by slotKey(protocol, port). */
+export function indexGrants(grants: Grant[]): Map<string, Map<number, Grant[]>> {
+  const index = new Map<string, Map<number, Grant[]>>();
+  // Grants share their key strings; computing each binding key once keeps this linear and cheap.
+  const keys = new Map<string, Map<string, string>>();
   for (const g of grants) {
-    const bk = bindingKey(g.policyKey, g.targetId);
+    let byTarget = keys.get(g.policyKey);
+    if (byTarget === undefined) {
+      byTarget = new Map();
+      keys.set(g.policyKey, byTarget);
+    }
+    let bk = byTarget.get(g.targetId);
+    if (bk === undefined) {
+      bk = bindingKey(g.policyKey, g.targetId);
+      byTarget.set(g.targetId, bk);
+    }
     let slots = index.get(bk);
     if (slots === undefined) {
       slots = new Map();

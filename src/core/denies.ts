@@ -1,13 +1,13 @@
 // Baseline deny placement: living denies keep their priority; new ones take the highest free
 // priority of the band. A conflicted policy keeps whatever deny it already has, untouched.
 import { allocateHigh } from "./priorities.ts";
-import { denyRuleName } from "./names.ts";
+import { denyNameFrom } from "./names.ts";
 import { bandFull, conflictMessage, keepable, refund, spend, withoutReadOnly } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { buildDenyRule, rulePrefixCount } from "./rules.ts";
 
 function placeLiving(ctx: PlanContext, s: DenySlot): void {
-  const name = denyRuleName(s.b.policyKey, s.b.targetId, s.protocol);
+  const name = denyNameFrom(s.b.rulePrefix, s.protocol);
   if (ctx.frozen.has(s.b.policyKey)) {
     const observed = ctx.managed.get(name);
     if (observed === undefined) s.failure = conflictMessage(ctx, s.b.policyKey);

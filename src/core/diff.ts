@@ -3,7 +3,7 @@
 import { desiredRules } from "./desired.ts";
 import { isManagedRule } from "./nsg.ts";
 import type { SecurityRule } from "./nsg.ts";
-import { ruleSignature } from "./rules.ts";
+import { sameRule } from "./rules.ts";
 import type { NsgPlan, PlanInput } from "./types.ts";
 
 function denyFirst(a: SecurityRule, b: SecurityRule): number {
@@ -24,7 +24,7 @@ export function planNsg(input: PlanInput): NsgPlan {
   for (const rule of state.desired) {
     desiredNames.add(rule.name);
     const had = observed.get(rule.name);
-    if (had === undefined || ruleSignature(had) !== ruleSignature(rule)) puts.push(rule);
+    if (had === undefined || !sameRule(had, rule)) puts.push(rule);
   }
   puts.sort(denyFirst);
   // Allow rules go first so that a grant never outlives the deny that bounded it.

@@ -47,11 +47,20 @@ export function ruleProtocol(protocol: Protocol): RuleProtocol {
 }
 
 export function allowRuleName(policyKey: string, targetId: string, protocol: Protocol, port: number): string {
-  return `${bindingRulePrefix(policyKey, targetId)}${protocolToken(protocol)}-${port}`;
+  return allowNameFrom(bindingRulePrefix(policyKey, targetId), protocol, port);
 }
 
 export function denyRuleName(policyKey: string, targetId: string, protocol: Protocol): string {
-  return `${bindingRulePrefix(policyKey, targetId)}deny-${protocolToken(protocol)}`;
+  return denyNameFrom(bindingRulePrefix(policyKey, targetId), protocol);
+}
+
+/** allowRuleName from a precomputed bindingRulePrefix (the planner hashes once per binding). */
+export function allowNameFrom(prefix: string, protocol: Protocol, port: number): string {
+  return `${prefix}${protocolToken(protocol)}-${port}`;
+}
+
+export function denyNameFrom(prefix: string, protocol: Protocol): string {
+  return `${prefix}deny-${protocolToken(protocol)}`;
 }
 
 /** Azure's rule-name rules: 1..80 of letters, digits, "_", ".", "-", starting alnum, ending alnum or "_". */
@@ -81,13 +90,25 @@ export function allowRuleDescription(
   port: number,
   sources: number,
 ): string {
-  const target = shortTargetName(targetId);
+  return allowDescriptionFrom(policyKey, shortTargetName(targetId), protocol, port, sources);
+}
+
+export function allowDescriptionFrom(
+  policyKey: string,
+  target: string,
+  protocol: Protocol,
+  port: number,
+  sources: number,
+): string {
   return clip(
     `drawbridge JIT allow ${port}/${protocol}, ${sources} source(s), policy ${policyKey}, target ${target}`,
   );
 }
 
 export function denyRuleDescription(policyKey: string, targetId: string, protocol: Protocol): string {
-  const target = shortTargetName(targetId);
+  return denyDescriptionFrom(policyKey, shortTargetName(targetId), protocol);
+}
+
+export function denyDescriptionFrom(policyKey: string, target: string, protocol: Protocol): string {
   return clip(`drawbridge JIT baseline deny ${protocol}, policy ${policyKey}, target ${target}`);
 }

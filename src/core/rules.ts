@@ -1,10 +1,10 @@
 // Building managed rules and comparing rules on the fields that matter to Azure's behaviour.
 import type { Protocol } from "../api/types.ts";
 import {
-  allowRuleDescription,
-  allowRuleName,
-  denyRuleDescription,
-  denyRuleName,
+  allowDescriptionFrom,
+  allowNameFrom,
+  denyDescriptionFrom,
+  denyNameFrom,
   ruleProtocol,
 } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
@@ -37,6 +37,60 @@ function sortedText(values: string[]): string {
   return [...values].sort().join(",");
 }
 
+function sameList(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  let inOrder = true;
+  for (let i = 0; i < a.length && inOrder; i++) inOrder = a[i] === b[i];
+  return inOrder || sortedText(a) === sortedText(b);
+}
+
+function sameField(
+  one1: string | undefined,
+  many1: string[] | undefined,
+  one2: string | undefined,
+  many2: string[] | undefined,
+): boolean {
+  if (
+    one1 === one2 &&
+    (many1 === undefined || many1.length === 0) &&
+    (many2 === undefined || many2.length === 0)
+  ) {
+    return true;
+  }
+  return sameList(both(one1, many1), both(one2, many2));
+}
+
+/** ruleSignature(a) === ruleSignature(b), without building strings on the common path. */
+export function sameRule(a: SecurityRule, b: SecurityRule): boolean {
+  return (
+    a.name === b.name &&
+    a.priority === b.priority &&
+    a.direction === b.direction &&
+    a.access === b.access &&
+    a.protocol === b.protocol &&
+    (a.description ?? "") === (b.description ?? "") &&
+    sameField(
+      a.sourceAddressPrefix,
+      a.sourceAddressPrefixes,
+      b.sourceAddressPrefix,
+      b.sourceAddressPrefixes,
+    ) &&
+    sameField(a.sourcePortRange, a.sourcePortRanges, b.sourcePortRange, b.sourcePortRanges) &&
+    sameField(
+      a.destinationAddressPrefix,
+      a.destinationAddressPrefixes,
+      b.destinationAddressPrefix,
+      b.destinationAddressPrefixes,
+    ) &&
+    sameField(
+      a.destinationPortRange,
+      a.destinationPortRanges,
+      b.destinationPortRange,
+      b.destinationPortRanges,
+    )
+  );
+}
+
 /** Everything Azure acts on (plus name and description); singular/plural and order do not matter. */
 export function ruleSignature(rule: SecurityRule): string {
   return [
@@ -57,6 +111,10 @@ export interface BindingRef {
   policyKey: string;
   targetId: string;
   destinations: string[];
+  /** bindingRulePrefix(policyKey, targetId) */
+  rulePrefix: string;
+  /** shortTargetName(targetId) */
+  targetName: string;
 }
 
 export function buildDenyRule(
@@ -67,12 +125,12 @@ export function buildDenyRule(
 ): SecurityRule {
   const portTexts = ports.map(String);
   return {
-    name: denyRuleName(b.policyKey, b.targetId, protocol),
+    name: denyNameFrom(b.rulePrefix, protocol),
     priority,
     direction: "Inbound",
     access: "Deny",
     protocol: ruleProtocol(protocol),
-    description: denyRuleDescription(b.policyKey, b.targetId, protocol),
+    description: denyDescriptionFrom(b.policyKey, b.targetName, protocol),
     sourceAddressPrefix: "*",
     sourcePortRange: "*",
     destinationAddressPrefixes: [...b.destinations],
@@ -104,12 +162,12 @@ export function buildAllowRule(
   const fields = sourceFields(sources);
   const count = fields.sourceAddressPrefixes?.length ?? 1;
   return {
-    name: allowRuleName(b.policyKey, b.targetId, protocol, port),
+    name: allowNameFrom(b.rulePrefix, protocol, port),
     priority,
     direction: "Inbound",
     access: "Allow",
     protocol: ruleProtocol(protocol),
-    description: allowRuleDescription(b.policyKey, b.targetId, protocol, port, count),
+    description: allowDescriptionFrom(b.policyKey, b.targetName, protocol, port, count),
     ...fields,
     sourcePortRange: "*",
     destinationAddressPrefixes: [...b.destinations],

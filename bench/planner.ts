@@ -1,0 +1,110 @@
+// Planner micro-benchmark (DESIGN §5: one NSG with 1,000 rules, <= 1 ms per plan). Builds a
+// converged NSG of 100 foreign and 900 managed rules (10 policies x 10 targets x (8 allows + 1 deny),
+// 2,400 grants) and times planNsg on it; also times a cold plan from foreign rules only.
+// Run: `node bench/planner.ts` (prints JSON) or through `npm run bench`.
+import { fileURLToPath } from "node:url";
+import type { PolicyPort } from "../src/api/types.ts";
+import { planNsg } from "../src/core/index.ts";
+import type { Grant, PlanInput, PolicyBinding, SecurityRule } from "../src/core/index.ts";
+
+export interface PlannerBenchResult {
+  rules: number;
+  grants: number;
+  /** Wall-clock ms per converged plan (the DESIGN §5 measure). */
+  msPerPlan: number;
+  /** CPU ms (user + system) per converged plan: the fairer figure on a shared, loaded machine. */
+  cpuMsPerPlan: number;
+  msPerColdPlan: number;
+  iterations: number;
+  targetMs: number;
+  pass: boolean;
+}
+
+const SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/bench-rg/providers";
+
+function foreignRules(count: number): SecurityRule[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `foreign-${i}`,
+    priority: 2000 + i,
+    direction: i % 2 === 0 ? "Inbound" : "Outbound",
+    access: i % 3 === 0 ? "Deny" : "Allow",
+    protocol: "Tcp",
+    sourceAddressPrefix: "*",
+    sourcePortRange: "*",
+    destinationAddressPrefix: `10.9.${i % 250}.0/24`,
+    destinationPortRange: String(8000 + i),
+  }));
+}
+
+export function benchInput(): PlanInput {
+  const bindings: PolicyBinding[] = [];
+  const grants: Grant[] = [];
+  const expiresAt = new Date("2030-01-01T00:00:00Z");
+  for (let p = 0; p < 10; p++) {
+    const policyKey = `team-${p}/policy-${p}`;
+    const ports: PolicyPort[] = Array.from({ length: 8 }, (_, i) => ({
+      number: 1000 + i,
+      protocol: "TCP",
+      maxDuration: "PT3H",
+    }));
+    const priorityRange = { from: 100 + p * 150, to: 249 + p * 150 };
+    for (let t = 0; t < 10; t++) {
+      const targetId = `${SUB}/Microsoft.Compute/virtualMachines/vm-${p}-${t}`;
+      bindings.push({ policyKey, targetId, destinationPrefixes: [`10.${p}.${t}.4`], ports, priorityRange });
+      for (const port of ports) {
+        for (let g = 0; g < 3; g++) {
+          const sourcePrefix = `198.${p}.${t * 8 + g}.${port.number % 250}/32`;
+          grants.push({
+            requestKey: `team-${p}/r-${t}-${g}`,
+            policyKey,
+            targetId,
+            port: port.number,
+            protocol: "TCP",
+            sourcePrefix,
+            expiresAt,
+          });
+        }
+      }
+    }
+  }
+  return {
+    nsg: { id: `${SUB}/Microsoft.Network/networkSecurityGroups/bench-nsg`, securityRules: foreignRules(100) },
+    bindings,
+    grants,
+  };
+}
+
+function timeIt(iterations: number, fn: () => void): { wall: number; cpu: number } {
+  for (let i = 0; i < Math.min(50, iterations); i++) fn(); // warm up the JIT
+  const cpu0 = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  const wall = Number(process.hrtime.bigint() - start) / 1e6 / iterations;
+  const used = process.cpuUsage(cpu0);
+  return { wall, cpu: (used.user + used.system) / 1000 / iterations };
+}
+
+export function runPlannerBench(iterations = 500): PlannerBenchResult {
+  const cold = benchInput();
+  const first = planNsg(cold);
+  const converged: PlanInput = { ...cold, nsg: { ...cold.nsg, securityRules: first.nsgBody } };
+  const check = planNsg(converged);
+  if (!check.unchanged || first.rejected.length > 0) throw new Error("bench NSG did not converge");
+  const steady = timeIt(iterations, () => planNsg(converged));
+  const coldTime = timeIt(Math.max(1, iterations >> 2), () => planNsg(cold));
+  const msPerPlan = steady.wall;
+  return {
+    rules: converged.nsg.securityRules.length,
+    grants: cold.grants.length,
+    msPerPlan,
+    cpuMsPerPlan: steady.cpu,
+    msPerColdPlan: coldTime.wall,
+    iterations,
+    targetMs: 1,
+    pass: msPerPlan <= 1,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(`${JSON.stringify(runPlannerBench(), null, 2)}\n`);
+}
