@@ -240,7 +240,7 @@ describe("RBAC", () => {
 });
 
 describe("requester admission policy", () => {
-  test("denies a CREATE whose spec.requester is not the caller", () => {
+  test("denies a CREATE whose spec.requester is not the caller, and revoking others' requests", () => {
     const policy = only(defaults, "ValidatingAdmissionPolicy") as Manifest & {
       spec: {
         failurePolicy: string;
@@ -250,7 +250,7 @@ describe("requester admission policy", () => {
     };
     expect(policy.spec.failurePolicy).toBe("Fail");
     expect(policy.spec.matchConstraints.resourceRules).toMatchObject([
-      { operations: ["CREATE"], resources: ["accessrequests"] },
+      { operations: ["CREATE", "UPDATE"], resources: ["accessrequests"] },
     ]);
     expect(policy.spec.validations[0]?.expression).toContain(
       "object.spec.requester == request.userInfo.username",
@@ -258,6 +258,10 @@ describe("requester admission policy", () => {
     expect(policy.spec.validations[0]?.messageExpression).toContain(
       "spec.requester must equal your user name",
     );
+    expect(policy.spec.validations[1]?.expression).toContain(
+      "oldObject.spec.requester == request.userInfo.username",
+    );
+    expect(policy.spec.validations[1]?.expression).toContain(".check('update').allowed()");
     const binding = only(defaults, "ValidatingAdmissionPolicyBinding") as Manifest & {
       spec: { policyName: string; validationActions: string[]; matchResources?: unknown };
     };

@@ -153,6 +153,16 @@ describe("requester admission policy, for real", () => {
       "--group=team-a",
     ]);
     expect(bind.stderr).toBe("");
+    const bindBob = await cluster.kubectl([
+      "-n",
+      teamNs,
+      "create",
+      "rolebinding",
+      "team-b-jit",
+      `--clusterrole=${release}-requester`,
+      "--user=bob",
+    ]);
+    expect(bindBob.stderr).toBe("");
     // Bindings of admission policies take effect asynchronously: wait (bounded) until the
     // policy rejects a known-bad object; a dry run keeps the probes from creating anything.
     const deadline = Date.now() + 20_000;
@@ -182,6 +192,46 @@ describe("requester admission policy, for real", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^accessrequest\.jit\.drawbridge\.dev\/alice-/);
+  });
+
+  test("only the requester (or a policy admin) may revoke a request", async () => {
+    const created = await cluster.kubectl(["create", "-o", "name", "-f", "-"], {
+      as: "alice",
+      input: request(teamNs, "alice"),
+    });
+    expect(created.code).toBe(0);
+    const name = created.stdout.trim();
+    const revoke = ["-n", teamNs, "patch", name, "--type=merge", "-p", '{"spec":{"revoked":true}}'];
+    const label = ["-n", teamNs, "label", name, "seen-by=bob"];
+    // bob may patch requests in the namespace (RBAC), but not revoke alice's.
+    const byBob = await cluster.kubectl(revoke, { as: "bob" });
+    expect(byBob.code).not.toBe(0);
+    expect(byBob.stderr).toContain('only the requester "alice" or a policy admin of this namespace');
+    expect((await cluster.kubectl(label, { as: "bob" })).code).toBe(0);
+    const byAlice = await cluster.kubectl(revoke, { as: "alice" });
+    expect(byAlice.stderr).toBe("");
+    const revoked = await cluster.kubectl(["-n", teamNs, "get", name, "-o", "jsonpath={.spec.revoked}"]);
+    expect(revoked.stdout).toBe("true");
+  });
+
+  test("a policy admin may revoke anyone's request", async () => {
+    const created = await cluster.kubectl(["create", "-o", "name", "-f", "-"], {
+      as: "alice",
+      input: request(teamNs, "alice"),
+    });
+    expect(created.code).toBe(0);
+    const revoke = [
+      "-n",
+      teamNs,
+      "patch",
+      created.stdout.trim(),
+      "--type=merge",
+      "-p",
+      '{"spec":{"revoked":true}}',
+    ];
+    const byAdmin = await cluster.kubectl(revoke, { as: "admin" });
+    expect(byAdmin.stderr).toBe("");
+    expect(byAdmin.code).toBe(0);
   });
 
   test("alice cannot create a request in a namespace where RBAC gives her nothing", async () => {
