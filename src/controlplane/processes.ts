@@ -49,8 +49,11 @@ export function isRunning(pid: number, bin?: string): boolean {
   if (state === "Z" || state === "X") return false;
   if (bin === undefined) return true;
   try {
-    // The pid could have been reused by an unrelated process: only touch ours.
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(bin);
+    // The pid could have been reused by an unrelated process: only touch ours. The command line
+    // reads empty while the process is in execve (setpriv becoming the daemon) and for kernel
+    // threads, which ignore signals anyway: count that as ours.
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline === "" || cmdline.split("\0").includes(bin);
   } catch {
     return false;
   }

@@ -10,7 +10,7 @@ export type WaitSpec = { what: string; pid: number; bin: string; logFile: string
 export async function waitUntilServing(spec: WaitSpec, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + spec.timeoutMs;
   for (;;) {
-    if (!isRunning(spec.pid, spec.bin)) {
+    if (!isRunning(spec.pid)) {
       throw new Error(`${spec.what} exited during start-up; last log lines:\n${logTail(spec.logFile)}`);
     }
     if (await probe().catch(() => false)) return;
