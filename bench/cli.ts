@@ -1,5 +1,146 @@
-// Placeholder until this command lands.
-export function run(_args: string[]): Promise<number> {
-  process.stderr.write("drawbridge: this command is not available yet\n");
-  return Promise.resolve(2);
+// `drawbridge bench [--quick] [--only latency,burst,resync,planner] [--out DIR]`: runs the
+// benchmarks of DESIGN §5 on the real stack (control plane + emulator process + operator process)
+// and writes DIR/latest.json and DIR/latest.md (default bench/results). Exits non-zero only when
+// the harness fails or a scenario cannot complete; missed targets are printed, not fatal.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { currentLoad, machine } from "./machine.ts";
+import { runPlannerBench } from "./planner.ts";
+import { Reaper, ROOT } from "./procs.ts";
+import { FULL, QUICK } from "./profiles.ts";
+import type { Profile } from "./profiles.ts";
+import { assess, buildResults, renderMarkdown } from "./report.ts";
+import type { ScenarioOutcomes } from "./report.ts";
+import { runBurst } from "./scenarios/burst.ts";
+import { runLatency } from "./scenarios/latency.ts";
+import { runResync } from "./scenarios/resync.ts";
+import { startStack } from "./stack.ts";
+import type { Stack } from "./stack.ts";
+
+const SCENARIOS = ["planner", "latency", "burst", "resync"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const USAGE = `usage: drawbridge bench [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR]
+  --quick   scaled-down smoke run (CI); default: the full run of DESIGN §5
+  --only    run only these scenarios (comma-separated)
+  --out     results directory (default bench/results)
+`;
+
+interface Args {
+  profile: Profile;
+  only: Scenario[];
+  out: string;
+}
+
+function parse(args: string[]): Args {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help === true) throw new HelpRequested();
+  const only = (values.only ?? SCENARIOS.join(",")).split(",").map((s) => s.trim());
+  for (const s of only) {
+    if (!SCENARIOS.some((k) => k === s))
+      throw new Error(`--only: unknown scenario "${s}" (one of ${SCENARIOS.join(", ")})`);
+  }
+  return {
+    profile: values.quick === true ? QUICK : FULL,
+    only: only as Scenario[],
+    out: values.out ?? join(ROOT, "bench", "results"),
+  };
+}
+
+class HelpRequested extends Error {}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+async function runScenario(name: string, outcomes: ScenarioOutcomes, fn: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  try {
+    await fn();
+  } catch (err) {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    outcomes.errors[name] = message.slice(0, 20_000);
+    log(`${name} FAILED: ${message}`);
+  } finally {
+    outcomes.seconds[name] = Math.round((Date.now() - started) / 100) / 10;
+  }
+}
+
+async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Promise<void> {
+  const p = a.profile;
+  if (a.only.includes("planner")) {
+    await runScenario("planner", outcomes, () => {
+      outcomes.planner = runPlannerBench(p.plannerIterations);
+      log(`planner: ${outcomes.planner.msPerPlan.toFixed(3)} ms per plan (${outcomes.planner.rules} rules)`);
+      return Promise.resolve();
+    });
+  }
+  if (!a.only.some((s) => s !== "planner")) return;
+  let stack: Stack | undefined;
+  await runScenario("stack", outcomes, async () => {
+    stack = await startStack(reaper, log);
+  });
+  if (stack === undefined) return;
+  const s = stack;
+  if (a.only.includes("latency"))
+    await runScenario("latency", outcomes, async () => {
+      outcomes.latency = await runLatency(s, p.latency);
+    });
+  if (a.only.includes("burst"))
+    await runScenario("burst", outcomes, async () => {
+      outcomes.burst = await runBurst(s, p.burst);
+    });
+  if (a.only.includes("resync"))
+    await runScenario("resync", outcomes, async () => {
+      outcomes.resync = await runResync(s, p.resync);
+    });
+}
+
+export async function run(args: string[]): Promise<number> {
+  let a: Args;
+  try {
+    a = parse(args);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(`drawbridge bench: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const started = Date.now();
+  const m = machine();
+  log(`${a.profile.name} run on ${m.cpus} x ${m.model}, load average ${m.loadavg_start.join(" ")}`);
+  const outcomes: ScenarioOutcomes = { errors: {}, seconds: {} };
+  const reaper = new Reaper();
+  try {
+    await runAll(a, outcomes, reaper);
+  } finally {
+    await reaper.stopAll();
+  }
+  m.loadavg_end = currentLoad();
+  const results = buildResults(a.profile, m, outcomes, (Date.now() - started) / 1000);
+  mkdirSync(a.out, { recursive: true });
+  writeFileSync(join(a.out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(a.out, "latest.md"), renderMarkdown(results));
+  const checks = assess(results);
+  for (const c of checks)
+    log(`${c.pass ? "met   " : "MISSED"} ${c.measure}: ${c.value} (target ${c.target})`);
+  log(`results in ${join(a.out, "latest.json")} and latest.md after ${results.total_seconds} s`);
+  const failed = Object.keys(outcomes.errors);
+  if (failed.length > 0) {
+    log(`harness/scenario failures: ${failed.join(", ")}`);
+    return 1;
+  }
+  return 0;
 }

@@ -1,0 +1,119 @@
+// The operator under test as a child process (`drawbridge run`), plus what the benchmark reads from
+// it: Prometheus metrics (queue depth, reconcile counts, resync count) and, from /proc, CPU seconds
+// and peak RSS.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, spawnNode, tail, waitForLine } from "./procs.ts";
+import type { Child, Reaper } from "./procs.ts";
+
+export interface OperatorSpec {
+  kubeconfig: string;
+  armEndpoint: string;
+  armCaFile: string;
+  namespace: string;
+  writeMode: "rule" | "nsg";
+  resyncInterval: string;
+  extraArgs?: string[];
+}
+
+export interface ProcSample {
+  cpuSeconds: number;
+  rssMiB: number;
+  peakRssMiB: number;
+}
+
+export type MetricSamples = Map<string, number>;
+
+export class OperatorProcess {
+  readonly child: Child;
+  readonly metricsUrl: string;
+  readonly #reaper: Reaper;
+  readonly #name: string;
+
+  constructor(child: Child, metricsUrl: string, reaper: Reaper, name: string) {
+    this.child = child;
+    this.metricsUrl = metricsUrl;
+    this.#reaper = reaper;
+    this.#name = name;
+  }
+
+  async stop(): Promise<void> {
+    await this.#reaper.release(this.#name);
+  }
+
+  /** Every sample of /metrics keyed by `name{labels}` (labels as printed). */
+  async metrics(): Promise<MetricSamples> {
+    const res = await fetch(this.metricsUrl);
+    if (!res.ok) throw new Error(`operator /metrics: ${res.status}`);
+    return parseMetrics(await res.text());
+  }
+
+  /** CPU seconds (user + system) and resident memory from /proc. */
+  proc(): ProcSample {
+    return procSample(this.child.pid);
+  }
+
+  logs(chars = 4000): string {
+    return tail(this.child, chars);
+  }
+}
+
+export function parseMetrics(text: string): MetricSamples {
+  const out: MetricSamples = new Map();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const i = line.lastIndexOf(" ");
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+/** Sum of the samples whose key starts with `prefix` (e.g. a metric over all its labels). */
+export function sumOf(m: MetricSamples, prefix: string): number {
+  let total = 0;
+  for (const [k, v] of m) if (k === prefix || k.startsWith(`${prefix}{`)) total += v;
+  return total;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+export function procSample(pid: number): ProcSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces) start at ") ".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
+  return {
+    cpuSeconds: (utime + stime) / CLOCK_TICKS,
+    rssMiB: kib("VmRSS") / 1024,
+    peakRssMiB: kib("VmHWM") / 1024,
+  };
+}
+
+let counter = 0;
+
+export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise<OperatorProcess> {
+  const args = [
+    join(ROOT, "bin", "drawbridge.js"),
+    "run",
+    `--kubeconfig=${spec.kubeconfig}`,
+    `--arm-endpoint=${spec.armEndpoint}`,
+    `--arm-ca-file=${spec.armCaFile}`,
+    "--leader-elect=false",
+    `--namespace=${spec.namespace}`,
+    "--metrics-bind-address=127.0.0.1:0",
+    "--health-probe-bind-address=0",
+    `--write-mode=${spec.writeMode}`,
+    `--resync-interval=${spec.resyncInterval}`,
+    "--log-level=info",
+    ...(spec.extraArgs ?? []),
+  ];
+  const name = `operator-${++counter}`;
+  const child = spawnNode(name, args);
+  reaper.add(name, () => child.stop());
+  const m = await waitForLine(child, /"metrics":"([^"]+)".*drawbridge operator starting/, 60_000);
+  const address = m[1] ?? "";
+  return new OperatorProcess(child, `http://${address}/metrics`, reaper, name);
+}

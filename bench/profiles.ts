@@ -1,0 +1,26 @@
+// What a full and a quick run measure. Quick is the CI smoke test (< 3 minutes on an idle
+// 2-core machine): the same scenarios on the same stack, scaled down.
+
+export interface Profile {
+  name: "full" | "quick";
+  latency: { concurrency: number[]; writeLatencyMs: number[]; duration: string };
+  burst: { requests: number; nsgs: number; writeLatencyMs: number; duration: string };
+  resync: { nsgs: number; grants: number; policies: number; intervalS: number };
+  plannerIterations: number;
+}
+
+export const FULL: Profile = {
+  name: "full",
+  latency: { concurrency: [1, 10, 100], writeLatencyMs: [0, 2000], duration: "PT10S" },
+  burst: { requests: 500, nsgs: 5, writeLatencyMs: 500, duration: "PT1H" },
+  resync: { nsgs: 2000, grants: 10_000, policies: 20, intervalS: 45 },
+  plannerIterations: 500,
+};
+
+export const QUICK: Profile = {
+  name: "quick",
+  latency: { concurrency: [1, 10], writeLatencyMs: [0, 500], duration: "PT10S" },
+  burst: { requests: 100, nsgs: 5, writeLatencyMs: 200, duration: "PT1H" },
+  resync: { nsgs: 200, grants: 1000, policies: 2, intervalS: 15 },
+  plannerIterations: 100,
+};

@@ -1,0 +1,157 @@
+// Scenarios 1 and 2: grant latency (request created -> allow rule in the emulator's NSG, and ->
+// status Active) and revoke lag (status.expiresAt -> rule gone), for N concurrent requests on one
+// NSG at emulator write latency L. One operator (rule mode) serves every run; each run has its own
+// NSG and policy, so runs do not disturb each other.
+import { ACCESSREQUEST_PLURAL, JITPOLICY_PLURAL } from "../../src/api/types.ts";
+import { hasManagedDeny } from "../emulator.ts";
+import { foreignRules, nsgDocument, nsgId, policyObject, requestObject, sourceOf } from "../estate.ts";
+import { createNamespace, crPath } from "../kube.ts";
+import { NsgWatch } from "../nsg-watch.ts";
+import { RequestWatch } from "../request-watch.ts";
+import type { Stack } from "../stack.ts";
+import { summarize, until } from "../stats.ts";
+import type { Percentiles } from "../stats.ts";
+
+export interface LatencyRun {
+  concurrency: number;
+  write_latency_ms: number;
+  /** created -> rule present in the emulator */
+  grant_ms: Percentiles;
+  /** created -> status.phase Active seen through a watch */
+  active_ms: Percentiles;
+  /** created -> status.startTime (approval) */
+  approval_ms: Percentiles;
+  /** status.expiresAt -> rule gone */
+  revoke_ms: Percentiles;
+  grant_target_ms: number;
+  revoke_target_ms: number;
+  arm_writes: number;
+  arm_reads: number;
+  poll_resolution_ms: number;
+}
+
+export interface LatencyOptions {
+  concurrency: number[];
+  writeLatencyMs: number[];
+  duration: string;
+}
+
+const DURATION_MS: Record<string, number> = { PT10S: 10_000, PT15S: 15_000, PT20S: 20_000 };
+
+export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<LatencyRun[]> {
+  const ns = `bench-latency-${Date.now().toString(36)}`;
+  await createNamespace(stack.kube, ns);
+  const operator = await stack.operator({ namespace: ns, writeMode: "rule", resyncInterval: "5m" });
+  const watch = await RequestWatch.start(stack.kube, ns);
+  const runs: LatencyRun[] = [];
+  let index = 0;
+  try {
+    for (const latency of opts.writeLatencyMs) {
+      for (const n of opts.concurrency) {
+        stack.log(`latency: ${n} concurrent request(s), write latency ${latency} ms`);
+        const run = await runOne(stack, { ns, index: index++, n, latency, duration: opts.duration, watch });
+        stack.log(
+          `  grant p50/p99 ${run.grant_ms.p50}/${run.grant_ms.p99} ms, active p99 ${run.active_ms.p99} ms, ` +
+            `revoke p50/p99 ${run.revoke_ms.p50}/${run.revoke_ms.p99} ms, ${run.arm_writes} writes`,
+        );
+        runs.push(run);
+      }
+    }
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\noperator log tail:\n${operator.logs()}`, { cause: err });
+  } finally {
+    watch.stop();
+    await stack.emulator.admin.setWriteLatency(0);
+    await operator.stop();
+  }
+  return runs;
+}
+
+interface RunSpec {
+  ns: string;
+  index: number;
+  n: number;
+  latency: number;
+  duration: string;
+  watch: RequestWatch;
+}
+
+async function runOne(stack: Stack, r: RunSpec): Promise<LatencyRun> {
+  const { admin } = stack.emulator;
+  const id = nsgId(`bench-lat-${r.ns.slice(-6)}-${r.index}`);
+  const policy = `lat-${r.index}`;
+  await admin.setWriteLatency(r.latency);
+  await admin.addResources([nsgDocument(id, foreignRules())]);
+  await stack.kube.call("POST", crPath(r.ns, JITPOLICY_PLURAL), policyObject(r.ns, policy, [id]));
+  await until(
+    "the baseline deny rule",
+    async () => hasManagedDeny((await admin.rules(id)) ?? []),
+    60_000 + 4 * r.latency,
+  );
+  await admin.resetStats();
+  const nsgWatch = new NsgWatch(admin, [id]).start();
+  const names = Array.from({ length: r.n }, (_, k) => `r-${r.index}-${k}`);
+  const sources = names.map((_, k) => sourceOf(r.index * 256 + k));
+  const issued: number[] = [];
+  try {
+    await Promise.all(
+      names.map(async (name, k) => {
+        const body = requestObject({
+          namespace: r.ns,
+          name,
+          policy,
+          source: sources[k] ?? "",
+          duration: r.duration,
+        });
+        issued[k] = Date.now();
+        await stack.kube.call("POST", crPath(r.ns, ACCESSREQUEST_PLURAL), body);
+      }),
+    );
+    const grantTimeout = 60_000 + 4 * r.latency;
+    await until(
+      `${r.n} allow rule source(s) in ${id}`,
+      () => sources.every((s) => nsgWatch.appeared.has(s)),
+      grantTimeout,
+    );
+    await until(
+      `${r.n} request(s) Active`,
+      () => names.every((n) => r.watch.tracks.get(n)?.phases.has("Active")),
+      grantTimeout,
+    );
+    const durationMs = DURATION_MS[r.duration] ?? 20_000;
+    await until(
+      `${r.n} source(s) removed after expiry`,
+      () => sources.every((s) => nsgWatch.gone.has(s)),
+      durationMs + 60_000 + 4 * r.latency,
+    );
+  } finally {
+    await nsgWatch.stop();
+  }
+  const stats = await admin.stats();
+  const grant: number[] = [];
+  const active: number[] = [];
+  const approval: number[] = [];
+  const revoke: number[] = [];
+  names.forEach((name, k) => {
+    const t0 = issued[k] ?? NaN;
+    const track = r.watch.tracks.get(name);
+    const src = sources[k] ?? "";
+    grant.push((nsgWatch.appeared.get(src) ?? NaN) - t0);
+    active.push((track?.phases.get("Active") ?? NaN) - t0);
+    approval.push((track?.startTime ?? NaN) - t0);
+    revoke.push((nsgWatch.gone.get(src) ?? NaN) - (track?.expiresAt ?? NaN));
+  });
+  return {
+    concurrency: r.n,
+    write_latency_ms: r.latency,
+    grant_ms: summarize(grant),
+    active_ms: summarize(active),
+    approval_ms: summarize(approval),
+    revoke_ms: summarize(revoke),
+    grant_target_ms: 2 * r.latency + 50,
+    revoke_target_ms: 2 * r.latency + 250,
+    arm_writes: stats.writes,
+    arm_reads: stats.reads,
+    poll_resolution_ms: Math.round(nsgWatch.resolutionMs * 10) / 10,
+  };
+}

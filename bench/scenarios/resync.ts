@@ -1,0 +1,158 @@
+// Scenario 4: one periodic resync over a converged estate of N NSGs and G active grants. The
+// emulator is seeded with NSGs whose managed rules already match, the API server with the policies
+// and the approved requests (created once, in parallel); then the operator starts, settles, and one
+// full resync period is measured: ARM reads and writes (emulator counters), operator CPU seconds
+// (/proc utime+stime) and RSS (VmRSS now, VmHWM = peak over the process lifetime).
+import { ACCESSREQUEST_PLURAL, JITPOLICY_PLURAL } from "../../src/api/types.ts";
+import { createNamespace, crPath, pool } from "../kube.ts";
+import { sumOf } from "../operator.ts";
+import type { MetricSamples, OperatorProcess } from "../operator.ts";
+import type { Stack } from "../stack.ts";
+import { sleep } from "../stats.ts";
+import { buildResyncEstate } from "./resync-estate.ts";
+
+export interface ResyncResults {
+  nsgs: number;
+  grants: number;
+  policies: number;
+  managed_rules: number;
+  /** one resync: emulator counters and operator process deltas */
+  reads: number;
+  writes: number;
+  reads_per_50_nsgs: number;
+  cpu_s: number;
+  rss_mib: number;
+  peak_rss_mib: number;
+  resync_duration_s: number;
+  /** operator start -> queues idle after the first (start-up) resync */
+  startup: { seconds: number; reads: number; writes: number; cpu_s: number; active_grants: number };
+  setup_seconds: number;
+}
+
+export interface ResyncOptions {
+  nsgs: number;
+  grants: number;
+  policies: number;
+  intervalS: number;
+}
+
+const round = (v: number, d = 100): number => Math.round(v * d) / d;
+
+/** Work still pending or running in any queue, and how many reconciles ran so far. */
+function activity(m: MetricSamples): { busy: number; reconciles: number; resyncs: number } {
+  return {
+    busy: sumOf(m, "workqueue_depth") + sumOf(m, "workqueue_unfinished_work_seconds"),
+    reconciles: sumOf(m, "controller_runtime_reconcile_total"),
+    resyncs: sumOf(m, "drawbridge_resync_duration_seconds_count"),
+  };
+}
+
+/** Waits until at least `minResyncs` resyncs completed and the queues stayed idle for `quietMs`. */
+async function settle(
+  op: OperatorProcess,
+  minResyncs: number,
+  timeoutMs: number,
+  quietMs = 2000,
+): Promise<MetricSamples> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let quietSince = Date.now();
+  for (;;) {
+    const m = await op.metrics();
+    const a = activity(m);
+    if (a.busy > 0 || a.reconciles !== last || a.resyncs < minResyncs) quietSince = Date.now();
+    last = a.reconciles;
+    if (Date.now() - quietSince >= quietMs) return m;
+    if (Date.now() > deadline)
+      throw new Error(
+        `operator did not settle (resyncs ${a.resyncs}/${minResyncs}, busy ${a.busy}) in ${timeoutMs} ms`,
+      );
+    if (op.child.proc.exitCode !== null) throw new Error(`operator exited (${op.child.proc.exitCode})`);
+    await sleep(250);
+  }
+}
+
+async function seed(stack: Stack, ns: string, o: ResyncOptions): Promise<{ managedRules: number }> {
+  const estate = buildResyncEstate(ns, o.nsgs, o.grants, o.policies);
+  for (let i = 0; i < estate.nsgDocs.length; i += 250)
+    await stack.emulator.admin.addResources(estate.nsgDocs.slice(i, i + 250));
+  await createNamespace(stack.kube, ns);
+  for (const p of estate.policies) await stack.kube.call("POST", crPath(ns, JITPOLICY_PLURAL), p);
+  let done = 0;
+  await pool(estate.requests, 48, async (r) => {
+    const created = await stack.kube.call("POST", crPath(ns, ACCESSREQUEST_PLURAL), r.body);
+    const name = created.metadata.name ?? "";
+    await stack.kube.call(
+      "PATCH",
+      `${crPath(ns, ACCESSREQUEST_PLURAL, name)}/status`,
+      { status: r.status },
+      "application/merge-patch+json",
+    );
+    if (++done % 2000 === 0) stack.log(`  ${done}/${estate.requests.length} requests created`);
+  });
+  return { managedRules: estate.managedRules };
+}
+
+export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncResults> {
+  const { admin } = stack.emulator;
+  const ns = `bench-resync-${Date.now().toString(36)}`;
+  stack.log(`resync: seeding ${o.nsgs} converged NSGs, ${o.policies} policies, ${o.grants} active requests`);
+  const setupStart = Date.now();
+  const { managedRules } = await seed(stack, ns, o);
+  const setupSeconds = round((Date.now() - setupStart) / 1000, 10);
+  stack.log(`  seeded in ${setupSeconds} s; starting the operator (resync every ${o.intervalS} s)`);
+  await admin.resetStats();
+  const t0 = Date.now();
+  const op = await stack.operator({ namespace: ns, writeMode: "rule", resyncInterval: `${o.intervalS}s` });
+  try {
+    const timeout = 600_000;
+    const m0 = await settle(op, 1, timeout);
+    const startup = await admin.stats();
+    const p0 = op.proc();
+    const startupInfo = {
+      seconds: round((Date.now() - t0) / 1000, 10),
+      reads: startup.reads,
+      writes: startup.writes,
+      cpu_s: round(p0.cpuSeconds),
+      active_grants: sumOf(m0, "drawbridge_active_grants"),
+    };
+    stack.log(
+      `  operator settled in ${startupInfo.seconds} s: ${startup.reads} reads, ${startup.writes} writes, ${startupInfo.cpu_s} CPU s`,
+    );
+    // Measure one whole period that starts just after a resync finished and ends after the next.
+    const first = activity(m0).resyncs;
+    await settle(op, first + 1, timeout);
+    await admin.resetStats();
+    const a = op.proc();
+    const mA = await op.metrics();
+    const mB = await settle(op, first + 2, timeout);
+    const b = op.proc();
+    const stats = await admin.stats();
+    const resyncSeconds =
+      sumOf(mB, "drawbridge_resync_duration_seconds_sum") -
+      sumOf(mA, "drawbridge_resync_duration_seconds_sum");
+    const result: ResyncResults = {
+      nsgs: o.nsgs,
+      grants: o.grants,
+      policies: o.policies,
+      managed_rules: managedRules,
+      reads: stats.reads,
+      writes: stats.writes,
+      reads_per_50_nsgs: round((stats.reads * 50) / o.nsgs),
+      cpu_s: round(b.cpuSeconds - a.cpuSeconds),
+      rss_mib: round(b.rssMiB, 10),
+      peak_rss_mib: round(b.peakRssMiB, 10),
+      resync_duration_s: round(resyncSeconds, 1000),
+      startup: startupInfo,
+      setup_seconds: setupSeconds,
+    };
+    stack.log(
+      `  one resync: ${result.reads} reads, ${result.writes} writes, ${result.cpu_s} CPU s, RSS ${result.rss_mib} MiB (peak ${result.peak_rss_mib})`,
+    );
+    return result;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\noperator log tail:\n${op.logs()}`, { cause: err });
+  } finally {
+    await op.stop();
+  }
+}

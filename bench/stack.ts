@@ -1,0 +1,64 @@
+// The stack every scenario runs on: a real control plane (kube-apiserver + etcd, started here and
+// stopped at the end), the ARM emulator in its own process, and an admin Kubernetes client.
+// Operators are started per scenario (see operator.ts).
+import { startControlPlane } from "../src/controlplane/index.ts";
+import type { ControlPlane } from "../src/controlplane/index.ts";
+import { startEmulatorProcess } from "./emulator.ts";
+import type { EmulatorProcess } from "./emulator.ts";
+import { KubeClient } from "./kube.ts";
+import { startOperator } from "./operator.ts";
+import type { OperatorProcess, OperatorSpec } from "./operator.ts";
+import type { Reaper } from "./procs.ts";
+
+export interface Stack {
+  plane: ControlPlane;
+  emulator: EmulatorProcess;
+  kube: KubeClient;
+  reaper: Reaper;
+  log(msg: string): void;
+  operator(spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval">): Promise<OperatorProcess>;
+}
+
+/** On a loaded machine a daemon occasionally dies during start-up; a fresh attempt then succeeds. */
+async function startPlane(log: (msg: string) => void): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControlPlane({ logger: { info: (m: string) => { log(`control plane: ${m}`); } } });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      log(
+        `control plane start failed (attempt ${attempt}), retrying: ${(err as Error).message.split("\n")[0] ?? ""}`,
+      );
+    }
+  }
+}
+
+export async function startStack(reaper: Reaper, log: (msg: string) => void): Promise<Stack> {
+  const started = Date.now();
+  const plane = await startPlane(log);
+  reaper.add("control-plane", () => plane.stop());
+  const emulator = await startEmulatorProcess(reaper);
+  const kube = await KubeClient.fromKubeconfig(plane.kubeconfigs.admin);
+  reaper.add("kube-client", () => {
+    kube.close();
+    return Promise.resolve();
+  });
+  log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (emulator ${emulator.endpoint})`);
+  return {
+    plane,
+    emulator,
+    kube,
+    reaper,
+    log,
+    operator: (spec) =>
+      startOperator(
+        {
+          ...spec,
+          kubeconfig: plane.kubeconfigs.admin,
+          armEndpoint: emulator.endpoint,
+          armCaFile: emulator.caFile,
+        },
+        reaper,
+      ),
+  };
+}
