@@ -40,18 +40,22 @@ function startCli(args: string[]): Promise<Cli> {
     },
   );
   children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (codeNum) => resolve(codeNum)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", resolve);
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
-    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-    child.stdout?.on("data", (d: Buffer) => {
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const endpoint = /ARM_ENDPOINT=(\S+)/.exec(out)?.[1];
       const caFile = /ARM_CA_FILE=(\S+)/.exec(out)?.[1];
       if (endpoint !== undefined && caFile !== undefined) resolve({ child, endpoint, caFile, exited });
     });
-    void exited.then((c) => reject(new Error(`emulator exited with ${String(c)}: ${err}`)));
+    void exited.then((c) => {
+      reject(new Error(`emulator exited with ${String(c)}: ${err}`));
+    });
   });
 }
 
