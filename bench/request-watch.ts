@@ -25,7 +25,11 @@ export class RequestWatch {
     const path = crPath(namespace, ACCESSREQUEST_PLURAL);
     const list = await kube.call("GET", `${path}?limit=1`);
     const rv = list.metadata.resourceVersion ?? "0";
-    return new RequestWatch((self) => kube.watch(path, rv, (e) => { self.#onEvent(e); }));
+    return new RequestWatch((self) =>
+      kube.watch(path, rv, (e) => {
+        self.#onEvent(e);
+      }),
+    );
   }
 
   stop(): void {

@@ -23,7 +23,13 @@ export interface Stack {
 async function startPlane(log: (msg: string) => void): Promise<ControlPlane> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startControlPlane({ logger: { info: (m: string) => { log(`control plane: ${m}`); } } });
+      return await startControlPlane({
+        logger: {
+          info: (m: string) => {
+            log(`control plane: ${m}`);
+          },
+        },
+      });
     } catch (err) {
       if (attempt >= 3) throw err;
       log(
