@@ -151,6 +151,33 @@ describe("createInformer against the API server", () => {
     expect(await restarts(metrics, "error")).toBeGreaterThanOrEqual(1);
   });
 
+  test("start() retries the first list until the API server answers; stop() ends the wait", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-late");
+    const admin = cluster.kubeConfig("admin");
+    const proxy = new CuttableProxy(new URL(cluster.server));
+    await proxy.up();
+    const url = proxy.url;
+    await proxy.down();
+    stops.push(() => proxy.down());
+    const { informer } = configMapInformer(kubeConfigVia(admin, url), ns);
+    let synced = false;
+    const starting = informer.start().then(() => (synced = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(synced).toBe(false);
+    expect(informer.hasSynced()).toBe(false);
+    await proxy.up();
+    await starting;
+    expect(informer.hasSynced()).toBe(true);
+
+    const never = configMapInformer(kubeConfigVia(admin, "https://127.0.0.1:1"), ns).informer;
+    const waiting = never.start();
+    await new Promise((r) => setTimeout(r, 300));
+    never.stop();
+    await waiting;
+    expect(never.hasSynced()).toBe(false);
+  });
+
   test("a relist emits synthetic updates and deletes for changes no watch delivered", async () => {
     const cluster = testCluster();
     const ns = await cluster.createNamespace("rt-diff");

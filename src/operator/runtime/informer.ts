@@ -114,6 +114,8 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
   #watchdogTimer: Timer | undefined;
   #relistTimer: Timer | undefined;
   #listing: Promise<void> | undefined;
+  /** Ends a list-retry wait early, so stop() never leaves start() hanging. */
+  #wakeRetry: (() => void) | undefined;
   /** Set by dropWatch() so the restart is counted as "dropped". */
   #dropped = false;
 
@@ -157,6 +159,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       if (t !== undefined) this.#o.clock.clearTimer(t);
     }
     this.#retryTimer = this.#watchdogTimer = this.#relistTimer = undefined;
+    this.#wakeRetry?.();
   }
 
   list(): T[] {
@@ -234,8 +237,10 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
         const delay = this.#nextBackoff();
         this.#log.warn({ err, status: statusOf(err), retryInMs: delay }, "list failed; retrying");
         await new Promise<void>((resolve) => {
+          this.#wakeRetry = resolve;
           this.#retryTimer = this.#o.clock.setTimer(resolve, delay);
         });
+        this.#wakeRetry = undefined;
       }
     }
   }
