@@ -29,7 +29,7 @@ const NSGS = ["web-1-nic-nsg", "web-subnet-nsg", "jump-nsg"].map(
 );
 
 let cluster: TestCluster;
-let emulator: RunningEmulator;
+let emulator: RunningEmulator | undefined;
 let operator: ChildProcess | undefined;
 let operatorOutput = "";
 let tempDir = "";
@@ -44,7 +44,7 @@ type SecurityRule = {
 
 function managedRules(): SecurityRule[] {
   return NSGS.flatMap((id) => {
-    const doc = emulator.getNsgDocument(id) as
+    const doc = emulator?.getNsgDocument(id) as
       { properties?: { securityRules?: SecurityRule[] } } | undefined;
     return (doc?.properties?.securityRules ?? []).filter((r) => r.name.startsWith("drawbridge-"));
   });
@@ -152,7 +152,7 @@ afterAll(async () => {
     operator.kill("SIGTERM");
     await exited;
   }
-  await emulator.close();
+  await emulator?.close();
   const clusterScoped = manifests.filter((m) => m.metadata.namespace === undefined);
   if (clusterScoped.length > 0) {
     await cluster.kubectl(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], {
