@@ -64,6 +64,9 @@ beforeAll(async () => {
   cluster = testCluster();
   const helm = await ensureHelm({ env: process.env });
   releaseNs = await cluster.createNamespace("drawbridge-system");
+  // Pod Security admission checks every pod template against "restricted" and warns on violations.
+  const pss = ["enforce", "warn"].map((mode) => `pod-security.kubernetes.io/${mode}=restricted`);
+  expect((await cluster.kubectl(["label", "namespace", releaseNs, ...pss])).code).toBe(0);
   teamNs = await scopedNamespace("team-a");
   otherNs = await scopedNamespace("team-b");
   manifests = await renderChart(helm, { releaseName: release, namespace: releaseNs, values: values(true) });
@@ -115,6 +118,22 @@ describe("chart on a real API server", () => {
     const deploy = await cluster.kubectl(["-n", releaseNs, "get", "deployment", release, "-o", "json"]);
     const spec = (JSON.parse(deploy.stdout) as { spec: { replicas: number } }).spec;
     expect(spec.replicas).toBe(2);
+  });
+
+  test("the pod template meets Pod Security restricted (and the check is live)", async () => {
+    const deploy = manifests.find((m) => m.kind === "Deployment") as Manifest;
+    const dryRun = ["apply", "--server-side", "--field-manager=helm-test", "--dry-run=server", "-f", "-"];
+    const clean = await cluster.kubectl(dryRun, { input: yamlOf([deploy]) });
+    expect(clean.stderr).toBe("");
+    const weakened = structuredClone(deploy) as Manifest & {
+      spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } };
+    };
+    const container = weakened.spec.template.spec.containers[0];
+    if (container !== undefined) container.securityContext.allowPrivilegeEscalation = true;
+    const warned = await cluster.kubectl(dryRun, { input: yamlOf([weakened]) });
+    expect(warned.stderr).toContain(
+      'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation',
+    );
   });
 
   test("the operator's service account may do its job and nothing more", async () => {
