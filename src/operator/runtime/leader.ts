@@ -96,7 +96,11 @@ export class LeaderElector {
     if (reason === "stopped") await this.#release();
     else
       this.#log.error({ renewDeadlineMs: this.#o.renewDeadlineMs }, "lost leadership: could not renew lease");
-    cb.onStoppedLeading(reason);
+    try {
+      cb.onStoppedLeading(reason);
+    } catch (err) {
+      this.#log.error({ err }, "onStoppedLeading failed");
+    }
   }
 
   async #renewLoop(cb: LeaderCallbacks): Promise<"lost" | "stopped"> {
