@@ -20,7 +20,7 @@ import { createLogger } from "./runtime/logger.ts";
 import type { Logger } from "./runtime/logger.ts";
 import { Metrics } from "./runtime/metrics.ts";
 import { Shutdown } from "./runtime/shutdown.ts";
-import { startLeadership } from "./leadership.ts";
+import { LEADERSHIP_LOST, startLeadership } from "./leadership.ts";
 
 export interface RunOptions {
   clock?: Clock;
@@ -126,7 +126,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     maxConcurrentNsgs: config.maxConcurrentNsgs,
     requestRetentionMs: config.requestRetentionMs,
   });
-  await startLeadership({
+  startLeadership({
     config,
     kc,
     clock,
@@ -144,5 +144,5 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     },
   });
   await shutdown.done;
-  return 0;
+  return shutdown.reason === LEADERSHIP_LOST ? 1 : 0;
 }
