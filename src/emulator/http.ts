@@ -3,6 +3,15 @@ import type { IncomingHttpHeaders } from "node:http";
 import { badRequest } from "./errors.ts";
 import type { Core } from "./core.ts";
 
+/** A body already serialized (stored documents cache their JSON; lists join it). */
+export class RawJson {
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 export interface Reply {
   status: number;
   headers?: Record<string, string>;

@@ -85,8 +85,9 @@ export function shapeOf(doc: ArmDoc): NsgShape {
 
 /** A copy with provisioningState set on the NSG and its rules (PUT answers say Updating). */
 export function withState(doc: ArmDoc, state: string): ArmDoc {
-  const copy = structuredClone(doc);
-  copy.properties["provisioningState"] = state;
-  for (const r of rulesOf(copy)) r.properties["provisioningState"] = state;
-  return copy;
+  const rules = rulesOf(doc).map((r) => ({
+    ...r,
+    properties: { ...r.properties, provisioningState: state },
+  }));
+  return { ...doc, properties: { ...doc.properties, provisioningState: state, securityRules: rules } };
 }

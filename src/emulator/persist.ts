@@ -70,7 +70,8 @@ export class Persister {
 
   private append(e: JournalEntry): void {
     this.fd ??= openSync(this.journalFile, "a");
-    writeSync(this.fd, `${JSON.stringify(e)}\n`);
+    const line = e.k === "nsg" ? `{"k":"nsg","doc":${this.store.jsonOf(e.doc)}}` : JSON.stringify(e);
+    writeSync(this.fd, `${line}\n`);
     this.entries += 1;
     if (this.entries >= COMPACT_AFTER) this.compact();
   }

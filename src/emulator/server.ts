@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { sleep, type Core } from "./core.ts";
 import { ArmError } from "./errors.ts";
 import { drawFault, faultError } from "./faults.ts";
-import type { Reply, RequestContext } from "./http.ts";
+import { RawJson, type Reply, type RequestContext } from "./http.ts";
 import { route, type Route } from "./router.ts";
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -132,7 +132,7 @@ function send(res: ServerResponse, reply: Reply, headers: Record<string, string>
     res.end();
     return;
   }
-  const text = JSON.stringify(reply.body);
+  const text = reply.body instanceof RawJson ? reply.body.text : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
     ...all,
     "Content-Type": "application/json; charset=utf-8",

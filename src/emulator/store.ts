@@ -21,6 +21,8 @@ export class Store {
   private readonly resources = new Map<string, ArmDoc>();
   private readonly groups = new Set<string>();
   private readonly subscriptions = new Set<string>();
+  /** Stored documents are never mutated, so their JSON is computed once. */
+  private readonly json = new WeakMap<ArmDoc, string>();
   journal: ((e: JournalEntry) => void) | undefined;
 
   addResourceGroup(id: string): void {
@@ -64,6 +66,15 @@ export class Store {
     const prefix =
       rg === undefined ? `/subscriptions/${sub}/`.toLowerCase() : `${resourceGroupKey(sub, rg)}/`;
     for (const [key, doc] of this.nsgs) if (key.startsWith(prefix)) yield doc;
+  }
+
+  jsonOf(doc: ArmDoc): string {
+    let text = this.json.get(doc);
+    if (text === undefined) {
+      text = JSON.stringify(doc);
+      this.json.set(doc, text);
+    }
+    return text;
   }
 
   nsgCount(): number {

@@ -29,52 +29,55 @@ export function ensureTls(dir: string, host: string): TlsMaterial {
   mkdirSync(dir, { recursive: true });
   const san = subjectAltNames(host);
   const sanFile = join(dir, "server.san");
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-sha256"];
   if (!existsSync(join(dir, "ca.pem")) || !existsSync(join(dir, "ca.key"))) {
-    openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], dir);
     openssl(
       [
         "req",
         "-x509",
-        "-new",
-        "-key",
+        ...ec,
+        "-keyout",
         "ca.key",
-        "-sha256",
-        "-days",
-        "3650",
-        "-subj",
-        "/CN=drawbridge ARM emulator CA",
         "-out",
         "ca.pem",
+        "-subj",
+        "/CN=drawbridge ARM emulator CA",
+        "-days",
+        "3650",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
       ],
       dir,
     );
   }
   const sameSan = existsSync(sanFile) && readFileSync(sanFile, "utf8") === san;
   if (!sameSan || !existsSync(join(dir, "server.pem")) || !existsSync(join(dir, "server.key"))) {
-    writeFileSync(
-      join(dir, "server.ext"),
-      `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
-    );
-    openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key"], dir);
-    openssl(["req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-out", "server.csr"], dir);
+    // One openssl 3 command: new key, certificate signed by the CA (-CA/-CAkey).
     openssl(
       [
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
+        "req",
+        "-x509",
+        ...ec,
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.pem",
+        "-subj",
+        "/CN=localhost",
+        "-days",
+        "825",
         "-CA",
         "ca.pem",
         "-CAkey",
         "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "825",
-        "-sha256",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "server.pem",
+        "-addext",
+        `subjectAltName=${san}`,
+        "-addext",
+        "extendedKeyUsage=serverAuth",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
       ],
       dir,
     );

@@ -1,6 +1,6 @@
 // NetworkSecurityGroups_Get / CreateOrUpdate / UpdateTags / Delete / List / ListAll.
 import { ArmError, badRequest, notFound } from "../errors.ts";
-import { header, jsonBody, ok, type Reply, type RequestContext } from "../http.ts";
+import { header, jsonBody, ok, RawJson, type Reply, type RequestContext } from "../http.ts";
 import { nsgId } from "../ids.ts";
 import { newEtag, nsgDoc, shapeOf, withState, type RuleInput } from "../nsg-model.ts";
 import type { ArmDoc } from "../types.ts";
@@ -21,11 +21,12 @@ function idOf(r: NsgRoute): string {
 export function getNsg(ctx: RequestContext, r: NsgRoute): Reply {
   const doc = ctx.core.store.getNsg(idOf(r));
   if (doc === undefined) throw notFound("Microsoft.Network/networkSecurityGroups", r.name, r.resourceGroup);
-  return ok(doc);
+  return ok(new RawJson(ctx.core.store.jsonOf(doc)));
 }
 
 export function listNsgs(ctx: RequestContext, subscriptionId: string, resourceGroup?: string): Reply {
-  return paged(ctx, ctx.core.store.listNsgs(subscriptionId, resourceGroup));
+  const store = ctx.core.store;
+  return paged(ctx, store.listNsgs(subscriptionId, resourceGroup), (d) => store.jsonOf(d));
 }
 
 function propsOf(body: Record<string, unknown>): Record<string, unknown> {

@@ -1,11 +1,12 @@
 // ARM list paging: `value` plus a `nextLink` carrying `$skiptoken` while more items remain.
-import type { RequestContext, Reply } from "../http.ts";
+import { RawJson, type Reply, type RequestContext } from "../http.ts";
 
-export function paged(ctx: RequestContext, items: Iterable<unknown>): Reply {
+/** With `serialize`, items are joined from their cached JSON instead of re-serialized. */
+export function paged<T>(ctx: RequestContext, items: Iterable<T>, serialize?: (item: T) => string): Reply {
   const size = ctx.core.pageSize;
   const token = ctx.url.searchParams.get("$skiptoken");
   const start = token !== null && /^\d+$/.test(token) ? Number(token) : 0;
-  const value: unknown[] = [];
+  const value: T[] = [];
   let index = 0;
   let more = false;
   for (const item of items) {
@@ -22,5 +23,7 @@ export function paged(ctx: RequestContext, items: Iterable<unknown>): Reply {
     const version = encodeURIComponent(ctx.apiVersion);
     body.nextLink = `${ctx.core.endpoint}${ctx.url.pathname}?api-version=${version}&$skiptoken=${start + size}`;
   }
-  return { status: 200, body };
+  if (serialize === undefined) return { status: 200, body };
+  const next = body.nextLink === undefined ? "" : `,"nextLink":${JSON.stringify(body.nextLink)}`;
+  return { status: 200, body: new RawJson(`{"value":[${value.map(serialize).join(",")}]${next}}`) };
 }
