@@ -4,7 +4,8 @@
 import { join } from "node:path";
 import type { Pki } from "./pki.ts";
 import { freePort } from "./ports.ts";
-import { spawnDaemon } from "./processes.ts";
+import { spawnDaemon, stopDaemon } from "./processes.ts";
+import { retryOnPortClash } from "./retry.ts";
 import { httpsGet, waitUntilServing } from "./readiness.ts";
 
 export type ApiServer = { pid: number; bin: string; url: string; logFile: string };
@@ -45,16 +46,25 @@ export function apiServerArgs(port: number, opts: ApiServerOptions): string[] {
   ];
 }
 
-export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+async function startApiServerOnce(opts: ApiServerOptions): Promise<ApiServer> {
   const bin = join(opts.binDir, "kube-apiserver");
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const logFile = join(opts.stateDir, "kube-apiserver.log");
   const pid = await spawnDaemon({ bin, args: apiServerArgs(port, opts), logFile, detached: opts.detached });
   const tls = { ca: opts.pki.ca.cert, ...opts.admin };
-  await waitUntilServing({ what: "kube-apiserver", pid, bin, logFile, timeoutMs: 120_000 }, async () => {
-    const res = await httpsGet(`${url}/readyz`, tls);
-    return res.status === 200;
-  });
+  try {
+    await waitUntilServing({ what: "kube-apiserver", pid, bin, logFile, timeoutMs: 120_000 }, async () => {
+      const res = await httpsGet(`${url}/readyz`, tls);
+      return res.status === 200;
+    });
+  } catch (error) {
+    await stopDaemon(pid, bin);
+    throw error;
+  }
   return { pid, bin, url, logFile };
+}
+
+export function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  return retryOnPortClash(() => startApiServerOnce(opts));
 }

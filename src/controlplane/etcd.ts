@@ -1,24 +1,27 @@
 // etcd for one control plane: a single member on loopback, data under the state directory.
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { freePorts } from "./ports.ts";
-import { spawnDaemon } from "./processes.ts";
+import { spawnDaemon, stopDaemon } from "./processes.ts";
+import { retryOnPortClash } from "./retry.ts";
 import { httpOk, waitUntilServing } from "./readiness.ts";
 
 export type Etcd = { pid: number; bin: string; url: string; logFile: string };
 
-export async function startEtcd(opts: {
-  binDir: string;
-  stateDir: string;
-  detached: boolean;
-}): Promise<Etcd> {
+export type EtcdOptions = { binDir: string; stateDir: string; detached: boolean };
+
+async function startEtcdOnce(opts: EtcdOptions): Promise<Etcd> {
   const bin = join(opts.binDir, "etcd");
+  const dataDir = join(opts.stateDir, "etcd");
+  // A member is bootstrapped with its peer URL: a retry on new ports needs a fresh data dir.
+  await rm(dataDir, { recursive: true, force: true });
   const [clientPort, peerPort] = await freePorts(2);
   const client = `http://127.0.0.1:${clientPort ?? 0}`;
   const peer = `http://127.0.0.1:${peerPort ?? 0}`;
   const logFile = join(opts.stateDir, "etcd.log");
   const args = [
     "--name=default",
-    `--data-dir=${join(opts.stateDir, "etcd")}`,
+    `--data-dir=${dataDir}`,
     `--listen-client-urls=${client}`,
     `--advertise-client-urls=${client}`,
     `--listen-peer-urls=${peer}`,
@@ -29,8 +32,17 @@ export async function startEtcd(opts: {
     "--log-level=warn",
   ];
   const pid = await spawnDaemon({ bin, args, logFile, detached: opts.detached });
-  await waitUntilServing({ what: "etcd", pid, bin, logFile, timeoutMs: 30_000 }, () =>
-    httpOk(`${client}/health`),
-  );
+  try {
+    await waitUntilServing({ what: "etcd", pid, bin, logFile, timeoutMs: 30_000 }, () =>
+      httpOk(`${client}/health`),
+    );
+  } catch (error) {
+    await stopDaemon(pid, bin);
+    throw error;
+  }
   return { pid, bin, url: client, logFile };
+}
+
+export function startEtcd(opts: EtcdOptions): Promise<Etcd> {
+  return retryOnPortClash(() => startEtcdOnce(opts));
 }
