@@ -57,7 +57,7 @@ async function kubectlOk(args: string[], opts: { as?: string; input?: string } =
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
@@ -163,6 +163,22 @@ afterAll(async () => {
 }, 60_000);
 
 describe("the operator under the chart's RBAC", () => {
+  test("wins the Lease in the release namespace", async () => {
+    const holder = await eventually("the Lease", async () => {
+      const r = await cluster.kubectl([
+        "-n",
+        releaseNs,
+        "get",
+        "lease",
+        "drawbridge-leader",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+      ]);
+      return r.code === 0 && r.stdout !== "" ? r.stdout : undefined;
+    });
+    expect(holder.length).toBeGreaterThan(0);
+  });
+
   test("grants alice's request, revokes it on her patch, and cleans up when the policy goes", async () => {
     const policy = parse(readFileSync(join(root, "examples", "policy.yaml"), "utf8")) as Manifest;
     policy.metadata.namespace = teamNs;
