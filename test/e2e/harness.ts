@@ -118,11 +118,12 @@ export class Stack {
     if (this.operator !== undefined) this.#previous.push(this.operator.output);
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     this.operator = new Operator(child);
+    this.#all.push(this.operator);
     return this.operator;
   }
 
   async stop(): Promise<void> {
-    await this.operator?.stop();
+    for (const op of this.#all) await op.stop();
     await this.emulator.close();
     if (process.env.DRAWBRIDGE_E2E_LOGS !== undefined && this.operator !== undefined) {
       writeFileSync(join(process.env.DRAWBRIDGE_E2E_LOGS, `${this.ns}.log`), this.logs);
@@ -135,6 +136,7 @@ export class Stack {
   }
 
   #previous: string[] = [];
+  #all: Operator[] = [];
 
   /** alice may work with AccessRequests in the test namespace (and nothing else). */
   async grantAlice(): Promise<void> {

@@ -1,0 +1,78 @@
+// Two replicas with leader election through a Lease: one reconciles, the other waits; on SIGTERM the
+// leader releases the Lease and the standby takes over. Also the metrics and health endpoints.
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { ALL_NSGS, Stack, eventually } from "./harness.ts";
+import type { Operator } from "./harness.ts";
+
+let stack: Stack;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+async function replica(identity: string): Promise<{ op: Operator; metrics: number; health: number }> {
+  const metrics = await freePort();
+  const health = await freePort();
+  const op = stack.startOperator({
+    extraArgs: [
+      "--leader-elect=true",
+      `--leader-election-namespace=${stack.ns}`,
+      "--leader-election-id=drawbridge-e2e",
+      "--lease-duration=6s",
+      "--renew-deadline=4s",
+      "--retry-period=1s",
+      `--identity=${identity}`,
+      `--metrics-bind-address=127.0.0.1:${metrics}`,
+      `--health-probe-bind-address=127.0.0.1:${health}`,
+    ],
+  });
+  return { op, metrics, health };
+}
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: r.status, body: await r.text() };
+}
+
+beforeAll(async () => {
+  stack = await Stack.start("op-leader");
+  await stack.applyPolicy();
+}, 120_000);
+
+afterAll(async () => {
+  await stack.stop();
+});
+
+describe("leader election", () => {
+  it("runs reconcilers only in the leader and fails over on SIGTERM", async () => {
+    const a = await replica("replica-a");
+    await eventually("a leads", () => a.op.output.includes("leading: starting reconcilers"), 120_000);
+    await eventually("baseline", () => ALL_NSGS.every((id) => stack.managed(id).length > 0), 30_000);
+    const b = await replica("replica-b");
+    await eventually("b waits", () => b.op.output.includes("waiting for leadership"), 120_000);
+    const first = await stack.createRequest({ sourceAddressPrefix: "203.0.113.70/32" });
+    await eventually("first Active", async () => (await stack.phaseOf(first)) === "Active");
+    expect(b.op.output).not.toContain("leading: starting reconcilers");
+    expect((await get(b.health, "/readyz")).status).toBe(200);
+    const metrics = await get(a.metrics, "/metrics");
+    expect(metrics.body).toMatch(/drawbridge_grant_latency_seconds_count 1\b/);
+    expect(metrics.body).toMatch(
+      /controller_runtime_reconcile_total\{controller="nsg",result="[a-z_]+"\} [1-9]/,
+    );
+    expect(metrics.body).toMatch(/leader_election_master_status\{name="drawbridge-e2e"\} 1/);
+    expect(await a.op.stop()).toBe(0);
+    await eventually("b leads", () => b.op.output.includes("leading: starting reconcilers"), 30_000);
+    const second = await stack.createRequest({ sourceAddressPrefix: "203.0.113.71/32" });
+    await eventually("second Active", async () => (await stack.phaseOf(second)) === "Active");
+    for (const id of ALL_NSGS) expect(stack.allowsFor(id, 22, "203.0.113.71/32")).toHaveLength(1);
+  }, 300_000);
+});
