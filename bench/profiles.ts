@@ -12,7 +12,7 @@ export interface Profile {
 export const FULL: Profile = {
   name: "full",
   latency: { concurrency: [1, 10, 100], writeLatencyMs: [0, 2000], duration: "PT10S" },
-  burst: { requests: 500, nsgs: 5, writeLatencyMs: 500, duration: "PT1H" },
+  burst: { requests: 500, nsgs: 5, writeLatencyMs: 1000, duration: "PT1H" },
   resync: { nsgs: 2000, grants: 10_000, policies: 20, intervalS: 45 },
   plannerIterations: 500,
 };
@@ -20,7 +20,7 @@ export const FULL: Profile = {
 export const QUICK: Profile = {
   name: "quick",
   latency: { concurrency: [1, 10], writeLatencyMs: [0, 500], duration: "PT10S" },
-  burst: { requests: 100, nsgs: 5, writeLatencyMs: 200, duration: "PT1H" },
-  resync: { nsgs: 200, grants: 1000, policies: 2, intervalS: 15 },
+  burst: { requests: 50, nsgs: 5, writeLatencyMs: 200, duration: "PT1H" },
+  resync: { nsgs: 100, grants: 500, policies: 1, intervalS: 10 },
   plannerIterations: 100,
 };

@@ -134,13 +134,15 @@ function latencyChecks(runs: LatencyRun[]): Check[] {
 }
 
 function burstChecks(b: BurstResults): Check[] {
-  const scale = b.rule.requests / 500;
-  const cap = Math.max(1, Math.round(25 * scale));
+  // DESIGN: 500 requests over 5 NSGs in <= 25 writes (5 per NSG) and >= 20x fewer than naive. A
+  // scaled-down burst keeps the per-NSG bound; the ratio is only meaningful at full size.
+  const cap = 5 * b.rule.nsgs;
+  const full = b.rule.requests >= 500;
   return (["rule", "nsg"] as const).map((m) => ({
     measure: `ARM writes, burst of ${b[m].requests} requests over ${b[m].nsgs} NSGs, ${m} mode`,
     value: `${b[m].writes} (${b.write_reduction[m]}x fewer than naive)`,
-    target: `<= ${cap} and >= 20x fewer`,
-    pass: b[m].writes <= cap && b.write_reduction[m] >= 20,
+    target: full ? `<= ${cap} and >= 20x fewer` : `<= ${cap}`,
+    pass: b[m].writes <= cap && (!full || b.write_reduction[m] >= 20),
   }));
 }
 
@@ -148,6 +150,12 @@ function resyncChecks(r: ResyncResults): Check[] {
   const at = `${r.nsgs} NSGs / ${r.grants} grants`;
   return [
     { measure: `resync writes, ${at}`, value: String(r.writes), target: "0", pass: r.writes === 0 },
+    {
+      measure: `operator start-up writes on the converged estate, ${at}`,
+      value: `${r.startup.writes} (${r.startup.active_grants} grants active)`,
+      target: `0 (${r.grants} active)`,
+      pass: r.startup.writes === 0 && r.startup.active_grants === r.grants,
+    },
     {
       measure: `resync reads, ${at}`,
       value: String(r.reads),

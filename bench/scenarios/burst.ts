@@ -25,6 +25,7 @@ export interface BurstRun {
   converge_s: number;
   /** first create -> last create acknowledged */
   create_span_s: number;
+  by_operation: Record<string, number>;
 }
 
 export interface BurstResults {
@@ -106,6 +107,7 @@ async function runMode(stack: Stack, mode: "rule" | "nsg", o: BurstOptions): Pro
       throttled: stats.throttled,
       converge_s: round((converged - t0) / 1000, 100),
       create_span_s: round((lastAck - t0) / 1000, 100),
+      by_operation: stats.byOperation,
     };
   } catch (err) {
     throw new Error(`${(err as Error).message}\noperator log tail:\n${operator.logs()}`, { cause: err });
@@ -161,6 +163,7 @@ async function runNaive(stack: Stack, o: BurstOptions): Promise<BurstRun> {
     throttled: stats.throttled,
     converge_s: round(seconds, 100),
     create_span_s: 0,
+    by_operation: stats.byOperation,
   };
 }
 

@@ -25,7 +25,15 @@ export interface ResyncResults {
   peak_rss_mib: number;
   resync_duration_s: number;
   /** operator start -> queues idle after the first (start-up) resync */
-  startup: { seconds: number; reads: number; writes: number; cpu_s: number; active_grants: number };
+  startup: {
+    seconds: number;
+    reads: number;
+    writes: number;
+    cpu_s: number;
+    active_grants: number;
+    by_operation: Record<string, number>;
+  };
+  by_operation: Record<string, number>;
   setup_seconds: number;
 }
 
@@ -115,6 +123,7 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
       writes: startup.writes,
       cpu_s: round(p0.cpuSeconds),
       active_grants: sumOf(m0, "drawbridge_active_grants"),
+      by_operation: startup.byOperation,
     };
     stack.log(
       `  operator settled in ${startupInfo.seconds} s: ${startup.reads} reads, ${startup.writes} writes, ${startupInfo.cpu_s} CPU s`,
@@ -144,6 +153,7 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
       peak_rss_mib: round(b.peakRssMiB, 10),
       resync_duration_s: round(resyncSeconds, 1000),
       startup: startupInfo,
+      by_operation: stats.byOperation,
       setup_seconds: setupSeconds,
     };
     stack.log(
