@@ -1,10 +1,57 @@
 // Address prefix and port range checks the way Network validates security rules.
 import ipaddr from "ipaddr.js";
 
+// Service tags Azure accepts (a regional form like Storage.WestEurope is accepted for each).
+// Anything else that is not an IP or CIDR ("any", "all") is refused, as Azure does.
+const SERVICE_TAGS = new Set(
+  [
+    "VirtualNetwork",
+    "Internet",
+    "AzureLoadBalancer",
+    "AzureCloud",
+    "Storage",
+    "Sql",
+    "SqlManagement",
+    "AzureActiveDirectory",
+    "AzureMonitor",
+    "AppService",
+    "AppServiceManagement",
+    "AzureKeyVault",
+    "EventHub",
+    "ServiceBus",
+    "AzureContainerRegistry",
+    "AzureCosmosDB",
+    "GatewayManager",
+    "AzureTrafficManager",
+    "AzureBackup",
+    "AzureFrontDoor",
+    "ApiManagement",
+    "AzureBastion",
+    "AzureDatabricks",
+    "AzureKubernetesService",
+    "AzureMachineLearning",
+    "AzureResourceManager",
+    "BatchNodeManagement",
+    "DataFactory",
+    "GuestAndHybridManagement",
+    "MicrosoftContainerRegistry",
+    "PowerBI",
+    "AzureUpdateDelivery",
+    "AzurePlatformDNS",
+    "AzurePlatformIMDS",
+    "AzurePlatformLKM",
+    "Dynamics365ForMarketingEmail",
+    "AzureConnectors",
+    "AzureDevOps",
+    "AzureCognitiveSearch",
+  ].map((t) => t.toLowerCase()),
+);
+
 /** `*`, a service tag (VirtualNetwork, Internet, Storage.WestEurope, ...), an IP or a CIDR. */
 export function isValidAddressPrefix(value: string): boolean {
   if (value === "*") return true;
-  if (/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)?$/.test(value)) return true;
+  const tag = /^([A-Za-z][A-Za-z0-9]*)(\.[A-Za-z0-9]+)?$/.exec(value);
+  if (tag !== null) return SERVICE_TAGS.has((tag[1] ?? "").toLowerCase());
   if (value.includes("/")) {
     if (!ipaddr.isValidCIDR(value)) return false;
     if (value.includes(":")) {
