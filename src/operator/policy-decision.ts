@@ -13,6 +13,8 @@ export interface PolicyFacts {
   resolution: Resolution;
   /** The policy's NSGs (by key) with the latest record of each (undefined: not reconciled yet). */
   records: Array<{ nsgKey: string; nsgId: string; record: NsgRecord | undefined }>;
+  /** What the core's validation finds wrong with the spec ("<reason>: <message>"); no grant is opened then. */
+  specIssues: string[];
 }
 
 export interface PolicyDecision {
@@ -37,6 +39,7 @@ function shadowedOf(f: PolicyFacts): string[] {
 }
 
 function readiness(f: PolicyFacts, conflicts: string[]): { ok: boolean; reason: string; message: string } {
+  if (f.specIssues.length > 0) return { ok: false, reason: "InvalidSpec", message: f.specIssues.join("; ") };
   if (f.resolution.problems.length > 0) {
     return { ok: false, reason: "TargetsUnresolved", message: f.resolution.problems.join("; ") };
   }

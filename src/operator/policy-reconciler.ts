@@ -66,16 +66,20 @@ export class PolicyReconciler {
   async #updateStatus(key: string, policy: JitPolicy, log: Logger): Promise<void> {
     const d = this.#d;
     const issues = validatePolicySpec(policy.spec);
-    const resolution: Resolution =
-      issues.length > 0
-        ? { targets: policy.status?.targets ?? [], problems: issues.map((i) => `${i.field}: ${i.message}`) }
-        : await resolveTargets(policy, d.azure);
+    const resolution: Resolution = await resolveTargets(policy, d.azure);
     const records = d.bindings.nsgsOf(key).map((nsgKey) => ({
       nsgKey,
       nsgId: d.bindings.nsgId(nsgKey),
       record: d.ledger.get(nsgKey),
     }));
-    const decision = decidePolicy({ policy, policyKey: key, now: d.clock.now(), resolution, records });
+    const decision = decidePolicy({
+      policy,
+      policyKey: key,
+      now: d.clock.now(),
+      resolution,
+      records,
+      specIssues: issues.map((i) => `${i.reason}: ${i.message}`),
+    });
     if (!deepEqual(decision.status, policy.status ?? {})) {
       await d.kube.patchStatus("JitPolicy", policy.metadata, decision.status);
       log.debug(

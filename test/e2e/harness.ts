@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { startEmulator } from "../../src/emulator/index.ts";
@@ -219,6 +220,41 @@ export class Stack {
 
   foreign(nsgId: string): Rule[] {
     return this.rules(nsgId).filter((r) => !r.name.startsWith("drawbridge-"));
+  }
+
+  /** Delete a rule as a person in the portal would: straight through ARM. */
+  async armDelete(nsgId: string, rule: string): Promise<void> {
+    const r = await this.arm("DELETE", `${nsgId}/securityRules/${rule}`);
+    if (![200, 202, 204].includes(r.status)) throw new Error(`DELETE ${rule}: ${r.status} ${r.text}`);
+  }
+
+  /** Create or replace a rule straight through ARM. */
+  async armPut(nsgId: string, rule: string, properties: object): Promise<void> {
+    const r = await this.arm("PUT", `${nsgId}/securityRules/${rule}`, { properties });
+    if (![200, 201].includes(r.status)) throw new Error(`PUT ${rule}: ${r.status} ${r.text}`);
+  }
+
+  async arm(method: string, path: string, body?: object): Promise<{ status: number; text: string }> {
+    const url = new URL(`${this.emulator.endpoint}${path}?api-version=2024-05-01`);
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        url,
+        {
+          method,
+          ca: this.emulator.caPem,
+          headers: { authorization: "Bearer test", "content-type": "application/json" },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => {
+            resolve({ status: res.statusCode ?? 0, text });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
   }
 
   /** Allow rules that carry `source` for `port`. */

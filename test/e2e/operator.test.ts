@@ -171,8 +171,8 @@ describe("drawbridge operator (rule write mode)", () => {
     await eventually("Active", async () => (await stack.phaseOf(name)) === "Active");
     const allow = stack.allowsFor(SUBNET_NSG, 22, "203.0.113.30/32")[0]!;
     const deny = denyRules(NIC_NSG)[0]!;
-    await armDelete(SUBNET_NSG, allow.name);
-    await armPut(NIC_NSG, deny.name, {
+    await stack.armDelete(SUBNET_NSG, allow.name);
+    await stack.armPut(NIC_NSG, deny.name, {
       ...deny.properties,
       destinationPortRange: "1-65535",
       destinationPortRanges: [],
@@ -209,38 +209,3 @@ describe("drawbridge operator (rule write mode)", () => {
     expect(stack.operator!.output).toContain("shutdown complete");
   }, 30_000);
 });
-
-/** Edit the emulator's NSG as a person in the portal would: straight through ARM. */
-async function armDelete(nsgId: string, rule: string): Promise<void> {
-  const r = await arm("DELETE", `${nsgId}/securityRules/${rule}`);
-  expect([200, 202, 204]).toContain(r.status);
-}
-
-async function armPut(nsgId: string, rule: string, properties: object): Promise<void> {
-  const r = await arm("PUT", `${nsgId}/securityRules/${rule}`, { properties });
-  expect([200, 201]).toContain(r.status);
-}
-
-async function arm(method: string, path: string, body?: object): Promise<{ status: number; text: string }> {
-  const { request } = await import("node:https");
-  const url = new URL(`${stack.emulator.endpoint}${path}?api-version=2024-05-01`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        ca: stack.emulator.caPem,
-        headers: { authorization: "Bearer test", "content-type": "application/json" },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c.toString()));
-        res.on("end", () => {
-          resolve({ status: res.statusCode ?? 0, text });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
