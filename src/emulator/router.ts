@@ -141,6 +141,18 @@ function groupRoute(method: string, s: string[], lower: string[]): Route | undef
   throw unknownType(type, provider);
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ArmError(
+      400,
+      "InvalidRequestUri",
+      `The request URI segment '${segment}' is not valid percent-encoding.`,
+    );
+  }
+}
+
 function noRoute(pathname: string): ArmError {
   return new ArmError(
     404,
@@ -154,7 +166,7 @@ export function route(method: string, pathname: string): Route {
   const s = pathname
     .split("/")
     .filter((p) => p !== "")
-    .map((p) => decodeURIComponent(p));
+    .map(decodeSegment);
   const lower = s.map((p) => p.toLowerCase());
   if (lower[0] !== "subscriptions" || s.length < 2) throw noRoute(pathname);
   const sub = subscriptionRoute(method, s, lower);

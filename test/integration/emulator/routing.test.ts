@@ -85,6 +85,12 @@ describe("api-version and routing", () => {
     expect((a.body as { id: string }).id).toBe(`${NSG_PATH}/jump-nsg`);
   });
 
+  test("a malformed percent-encoding in the path: 400 InvalidRequestUri", async () => {
+    const a = await call(emu.endpoint, emu.caPem, "GET", `${NSG_PATH}/bad%E0%A4%A?${API}`);
+    expect(a.status).toBe(400);
+    expect(errorCode(a.body)).toBe("InvalidRequestUri");
+  });
+
   test("an unsupported method on a known route: 405", async () => {
     const a = await call(emu.endpoint, emu.caPem, "POST", `${NSG_PATH}/jump-nsg?${API}`);
     expect(a.status).toBe(405);
