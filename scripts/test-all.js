@@ -1,8 +1,8 @@
-// `npm test`: every test level, in order of cost. Unit tests need nothing; integration and e2e
-// share one real control plane (started by Jest global setup, test/support/global-setup.ts) and
-// start ARM emulators as they need. The control-plane binaries are built (first time only, minutes)
-// before any test runs, so that cost shows up as its own step. Extra arguments go to every level,
-// e.g. `npm test -- crds` runs the tests whose path matches "crds" at each level.
+// `npm test`: every test level, in order of cost. Unit tests need nothing; the other projects
+// (integration, e2e, ...) share one real control plane (started by Jest global setup,
+// test/support/global-setup.ts) and start ARM emulators as they need. The control-plane binaries
+// are built (first time only, minutes) before any test runs, so that cost shows up as its own step.
+// Extra arguments go to every level: `npm test -- crds` runs the tests whose path matches "crds".
 import { spawn } from "node:child_process";
 
 const jest = [
@@ -10,6 +10,9 @@ const jest = [
   "--experimental-vm-modules",
   "node_modules/jest/bin/jest.js",
 ];
+// Every project but `unit` shares the control plane, so they run together in one Jest run.
+const { default: config } = await import("../jest.config.js");
+const clusterProjects = config.projects.map((p) => p.displayName).filter((name) => name !== "unit");
 const extra = process.argv.slice(2);
 // With a path pattern some level may have no matching test; that is not a failure.
 const patternFlags = extra.length > 0 ? ["--passWithNoTests"] : [];
@@ -22,9 +25,9 @@ const steps = [
     args: [...jest, "--selectProjects", "unit", "--injectGlobals", ...patternFlags, ...extra],
   },
   {
-    name: "integration + e2e",
+    name: clusterProjects.join(" + "),
     command: process.execPath,
-    args: [...jest, "--selectProjects", "integration", "e2e", "--runInBand", ...patternFlags, ...extra],
+    args: [...jest, "--selectProjects", ...clusterProjects, "--runInBand", ...patternFlags, ...extra],
   },
 ];
 
