@@ -33,5 +33,12 @@ export default {
       displayName: "e2e",
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
     },
+    {
+      // Fault tolerance (DESIGN §6): bounded by default, the full sizes with CHAOS_FULL=1.
+      ...common,
+      ...controlPlane,
+      displayName: "chaos",
+      testMatch: ["<rootDir>/test/chaos/**/*.test.ts"],
+    },
   ],
 };

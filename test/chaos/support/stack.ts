@@ -1,0 +1,165 @@
+// One chaos estate: the run's shared control plane (or a dedicated one), a fresh namespace where
+// alice may create AccessRequests, an in-process ARM emulator seeded with the demo estate plus the
+// chaos NSGs, the chaos policy, and the invariant monitor. `close()` stops everything it started.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { startEmulator } from "../../../src/emulator/index.ts";
+import type { EmulatorOptions, RunningEmulator } from "../../../src/emulator/index.ts";
+import type { TestCluster } from "../../support/cluster.ts";
+import { BAND, chaosNsgDocs, chaosNsgId, chaosPolicy } from "./estate.ts";
+import { foreignOf } from "./invariants.ts";
+import type { Expectations, Rule } from "./invariants.ts";
+import { Kube } from "./kube.ts";
+import { Monitor, readNsgs } from "./monitor.ts";
+import { ROOT, startReplica } from "./operator.ts";
+import type { OperatorTarget, Replica, ReplicaOptions } from "./operator.ts";
+
+export interface StackOptions {
+  nsgs: number;
+  emulator?: Omit<EmulatorOptions, "seedFile" | "seed">;
+  /** Revoke bound the invariants allow after expiresAt. */
+  boundMs: number;
+}
+
+function aliceRbac(ns: string): string {
+  const docs = [
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "accessrequest-editor", namespace: ns },
+      rules: [
+        {
+          apiGroups: ["jit.drawbridge.dev"],
+          resources: ["accessrequests"],
+          verbs: ["create", "get", "list", "watch", "update", "patch", "delete"],
+        },
+        { apiGroups: ["jit.drawbridge.dev"], resources: ["jitpolicies"], verbs: ["get", "list", "watch"] },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "alice-accessrequest-editor", namespace: ns },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "accessrequest-editor" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
+    },
+  ];
+  return docs.map((d) => stringify(d)).join("---\n");
+}
+
+export class ChaosStack {
+  readonly cluster: TestCluster;
+  readonly emulator: RunningEmulator;
+  readonly ns: string;
+  readonly kube: Kube;
+  readonly nsgIds: string[];
+  readonly expectations: Expectations;
+  readonly monitor: Monitor;
+  readonly replicas: Replica[] = [];
+
+  private constructor(cluster: TestCluster, emulator: RunningEmulator, ns: string, opts: StackOptions) {
+    this.cluster = cluster;
+    this.emulator = emulator;
+    this.ns = ns;
+    this.kube = new Kube(cluster.kubeConfig("admin"), cluster.kubeConfig("alice"), ns);
+    this.nsgIds = Array.from({ length: opts.nsgs }, (_, i) => chaosNsgId(i));
+    const seeded = readNsgs(emulator, this.nsgIds);
+    this.expectations = {
+      foreign: new Map([...seeded].map(([id, rules]): [string, Rule[]] => [id, foreignOf(rules)])),
+      band: { ...BAND },
+      policyNsgs: this.nsgIds,
+      boundMs: opts.boundMs,
+      closedSeen: new Map(),
+      submitted: new Set(),
+    };
+    this.monitor = new Monitor({
+      emulator,
+      kube: this.kube,
+      nsgIds: this.nsgIds,
+      expectations: this.expectations,
+    });
+  }
+
+  static async start(cluster: TestCluster, prefix: string, opts: StackOptions): Promise<ChaosStack> {
+    const emulator = await startEmulator({
+      throttle: false,
+      ...opts.emulator,
+      seedFile: join(ROOT, "examples", "seed.yaml"),
+      seed: chaosNsgDocs(opts.nsgs),
+    });
+    try {
+      const ns = await cluster.createNamespace(prefix);
+      const r = await cluster.kubectl(["apply", "-f", "-"], { input: aliceRbac(ns) });
+      if (r.code !== 0) throw new Error(`alice's RBAC: ${r.stderr}`);
+      return new ChaosStack(cluster, emulator, ns, opts);
+    } catch (err) {
+      await emulator.close();
+      throw err;
+    }
+  }
+
+  get target(): OperatorTarget {
+    return {
+      kubeconfig: this.cluster.adminKubeconfig,
+      armEndpoint: this.emulator.endpoint,
+      armCaFile: this.emulator.caFile,
+      namespace: this.ns,
+    };
+  }
+
+  startOperator(opts: ReplicaOptions = {}): Replica {
+    const replica = startReplica(this.target, opts);
+    this.replicas.push(replica);
+    return replica;
+  }
+
+  async applyPolicy(): Promise<void> {
+    await this.kube.applyPolicy(chaosPolicy(this.ns, this.nsgIds.length));
+  }
+
+  /** Operator output of every replica started, for a failure's diagnosis. */
+  logs(lines = 60): string {
+    return this.replicas
+      .map((r) => `--- ${r.identity} ---\n${r.output.trimEnd().split("\n").slice(-lines).join("\n")}`)
+      .join("\n");
+  }
+
+  async close(): Promise<void> {
+    await this.monitor.stop();
+    for (const r of this.replicas) await r.kill();
+    await this.emulator.close();
+    // Kept for diagnosis (gitignored); each run's namespace is unique.
+    const dir = join(ROOT, ".state", "chaos-logs");
+    mkdirSync(dir, { recursive: true });
+    for (const r of this.replicas) writeFileSync(join(dir, `${this.ns}-${r.identity}.log`), r.output);
+  }
+}
+
+/** Poll until fn returns a value other than undefined/false; throws naming `what` after timeoutMs. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs: number,
+  stepMs = 200,
+): Promise<Exclude<T, false | undefined>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const why = last instanceof Error ? `: ${last.message}` : "";
+      throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
