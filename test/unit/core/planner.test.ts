@@ -178,7 +178,7 @@ describe("planNsg", () => {
   });
 
   it("rejects grants that would break the 1,000-rule limit", () => {
-    const outbound = Array.from({ length: 998 }, (_, i) =>
+    const outbound = Array.from({ length: 999 }, (_, i) =>
       foreign(`out-${i}`, 100 + i, { direction: "Outbound" }),
     );
     const p = planned(outbound, [grant("203.0.113.7/32")]);
