@@ -37,12 +37,11 @@ export function anotherOperation(holderUrl: string): ArmError {
  */
 export async function runNsgWrite(core: Core, req: WriteRequest, apply: () => WriteOutcome): Promise<Reply> {
   const key = idKey(req.nsgId);
+  const holder = core.locks.holder(key);
+  if (holder !== undefined) throw anotherOperation(holder);
   const op = core.ops.create(req.subscriptionId, req.location || "westeurope");
   const urls = Operations.urls(core.endpoint, op, req.apiVersion);
-  if (!core.locks.acquire(key, urls.asyncOperation)) {
-    core.ops.complete(op.id, "Failed");
-    throw anotherOperation(core.locks.holder(key) ?? urls.asyncOperation);
-  }
+  core.locks.acquire(key, urls.asyncOperation);
   let outcome: WriteOutcome;
   try {
     await sleep(core.latency.write);
