@@ -2,9 +2,11 @@
 // benchmarks of DESIGN §5 on the real stack (control plane + emulator process + operator process)
 // and writes DIR/latest.json and DIR/latest.md (default bench/results). Exits non-zero only when
 // the harness fails or a scenario cannot complete; missed targets are printed, not fatal.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { summarizeDir } from "./cpu-profile.ts";
+import type { ProfileSummary } from "./cpu-profile.ts";
 import { currentLoad, machine } from "./machine.ts";
 import { runPlannerBench } from "./planner.ts";
 import { Reaper, ROOT } from "./procs.ts";
@@ -21,16 +23,19 @@ import type { Stack } from "./stack.ts";
 const SCENARIOS = ["planner", "latency", "burst", "resync"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const USAGE = `usage: drawbridge bench [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR]
+const USAGE = `usage: drawbridge bench [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
   --quick   scaled-down smoke run (CI); default: the full run of DESIGN §5
   --only    run only these scenarios (comma-separated)
   --out     results directory (default bench/results)
+  --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
+            add a self-time summary per operator to the results
 `;
 
 interface Args {
   profile: Profile;
   only: Scenario[];
   out: string;
+  cpuProfDir: string | undefined;
 }
 
 function parse(args: string[]): Args {
@@ -40,6 +45,7 @@ function parse(args: string[]): Args {
       quick: { type: "boolean" },
       only: { type: "string" },
       out: { type: "string" },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -54,6 +60,7 @@ function parse(args: string[]): Args {
     profile: values.quick === true ? QUICK : FULL,
     only: only as Scenario[],
     out: values.out ?? join(ROOT, "bench", "results"),
+    cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
   };
 }
 
@@ -88,7 +95,7 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
   if (!a.only.some((s) => s !== "planner")) return;
   let stack: Stack | undefined;
   await runScenario("stack", outcomes, async () => {
-    stack = await startStack(reaper, log);
+    stack = await startStack(reaper, log, a.cpuProfDir);
   });
   if (stack === undefined) return;
   const s = stack;
@@ -104,6 +111,19 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
     await runScenario("resync", outcomes, async () => {
       outcomes.resync = await runResync(s, p.resync);
     });
+}
+
+function profileSummaries(dir: string): Record<string, ProfileSummary[]> {
+  const out: Record<string, ProfileSummary[]> = {};
+  if (!existsSync(dir)) return out;
+  for (const ns of readdirSync(dir)) {
+    try {
+      out[ns] = summarizeDir(join(dir, ns));
+    } catch (err) {
+      log(`cannot summarize the profiles in ${join(dir, ns)}: ${String(err)}`);
+    }
+  }
+  return out;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -129,6 +149,7 @@ export async function run(args: string[]): Promise<number> {
     await reaper.stopAll();
   }
   m.loadavg_end = currentLoad();
+  if (a.cpuProfDir !== undefined) outcomes.profiles = profileSummaries(a.cpuProfDir);
   const results = buildResults(a.profile, m, outcomes, (Date.now() - started) / 1000);
   mkdirSync(a.out, { recursive: true });
   writeFileSync(join(a.out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);

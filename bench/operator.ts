@@ -14,6 +14,8 @@ export interface OperatorSpec {
   writeMode: "rule" | "nsg";
   resyncInterval: string;
   extraArgs?: string[];
+  /** Node flags for the operator process, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
 export interface ProcSample {
@@ -96,6 +98,7 @@ let counter = 0;
 
 export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise<OperatorProcess> {
   const args = [
+    ...(spec.nodeArgs ?? []),
     join(ROOT, "bin", "drawbridge.js"),
     "run",
     `--kubeconfig=${spec.kubeconfig}`,

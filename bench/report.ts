@@ -1,5 +1,6 @@
 // Results: the JSON document (keys other tools rely on, see docs/performance.md), the markdown
 // table, and the assessment against DESIGN §5 (printed; missed targets never fail the run).
+import type { ProfileSummary } from "./cpu-profile.ts";
 import type { PlannerBenchResult } from "./planner.ts";
 import type { Machine } from "./machine.ts";
 import type { Profile } from "./profiles.ts";
@@ -13,6 +14,8 @@ export interface ScenarioOutcomes {
   latency?: LatencyRun[];
   burst?: BurstResults;
   resync?: ResyncResults;
+  /** CPU profile summaries per operator (namespace), with --cpu-prof */
+  profiles?: Record<string, ProfileSummary[]>;
   errors: Record<string, string>;
   seconds: Record<string, number>;
 }
@@ -99,7 +102,13 @@ export function buildResults(
             grants: r.grants,
           },
     planner_ms_per_plan: o.planner === undefined ? null : Math.round(o.planner.msPerPlan * 1000) / 1000,
-    scenarios: { planner: o.planner, latency: o.latency, burst: o.burst, resync: o.resync },
+    scenarios: {
+      planner: o.planner,
+      latency: o.latency,
+      burst: o.burst,
+      resync: o.resync,
+      profiles: o.profiles,
+    },
     scenario_seconds: o.seconds,
     errors: o.errors,
   };
@@ -207,12 +216,12 @@ function latencyTable(runs: LatencyRun[]): string[] {
 
 function burstTable(b: BurstResults): string[] {
   const row = (name: string, x: BurstResults["rule"], ratio: string): string =>
-    `| ${name} | ${x.writes} | ${ratio} | ${x.converge_s} s | ${x.throttled} |`;
+    `| ${name} | ${x.writes} | ${ratio} | ${x.converge_s} s | ${x.create_span_s} s / ${x.approval_span_s} s | ${x.throttled} |`;
   return [
     `${b.rule.requests} requests over ${b.rule.nsgs} NSGs, emulator write latency ${b.rule.write_latency_ms} ms.`,
     "",
-    "| mode | ARM writes | naive / mode | converge | throttled (429) |",
-    "|---|---:|---:|---:|---:|",
+    "| mode | ARM writes | naive / mode | converge | all created / all approved | throttled (429) |",
+    "|---|---:|---:|---:|---:|---:|",
     row("rule", b.rule, `${b.write_reduction.rule}x`),
     row("nsg", b.nsg, `${b.write_reduction.nsg}x`),
     row("naive (one PUT per request)", b.naive, "1x"),

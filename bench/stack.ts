@@ -1,6 +1,7 @@
 // The stack every scenario runs on: a real control plane (kube-apiserver + etcd, started here and
 // stopped at the end), the ARM emulator in its own process, and an admin Kubernetes client.
 // Operators are started per scenario (see operator.ts).
+import { join } from "node:path";
 import { startControlPlane } from "../src/controlplane/index.ts";
 import type { ControlPlane } from "../src/controlplane/index.ts";
 import { startEmulatorProcess } from "./emulator.ts";
@@ -15,6 +16,8 @@ export interface Stack {
   emulator: EmulatorProcess;
   kube: KubeClient;
   reaper: Reaper;
+  /** When set, every operator runs with --cpu-prof and writes its profile to <dir>/<namespace>/. */
+  cpuProfDir: string | undefined;
   log(msg: string): void;
   operator(spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval">): Promise<OperatorProcess>;
 }
@@ -39,7 +42,11 @@ async function startPlane(log: (msg: string) => void): Promise<ControlPlane> {
   }
 }
 
-export async function startStack(reaper: Reaper, log: (msg: string) => void): Promise<Stack> {
+export async function startStack(
+  reaper: Reaper,
+  log: (msg: string) => void,
+  cpuProfDir?: string,
+): Promise<Stack> {
   const started = Date.now();
   const plane = await startPlane(log);
   reaper.add("control-plane", () => plane.stop());
@@ -55,11 +62,16 @@ export async function startStack(reaper: Reaper, log: (msg: string) => void): Pr
     emulator,
     kube,
     reaper,
+    cpuProfDir,
     log,
     operator: (spec) =>
       startOperator(
         {
           ...spec,
+          nodeArgs:
+            cpuProfDir === undefined
+              ? []
+              : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, spec.namespace)}`],
           kubeconfig: plane.kubeconfigs.admin,
           armEndpoint: emulator.endpoint,
           armCaFile: emulator.caFile,

@@ -10,6 +10,7 @@ import { hasManagedDeny } from "../emulator.ts";
 import { foreignRules, nsgDocument, nsgId, PORT, policyObject, requestObject, sourceOf } from "../estate.ts";
 import { createNamespace, crPath, pool } from "../kube.ts";
 import { NsgWatch } from "../nsg-watch.ts";
+import { RequestWatch } from "../request-watch.ts";
 import type { Stack } from "../stack.ts";
 import { sleep, until } from "../stats.ts";
 
@@ -25,6 +26,8 @@ export interface BurstRun {
   converge_s: number;
   /** first create -> last create acknowledged */
   create_span_s: number;
+  /** first create -> last approval (status.startTime): how fast grants reach the NSG planner */
+  approval_span_s: number;
   by_operation: Record<string, number>;
 }
 
@@ -69,6 +72,7 @@ async function runMode(stack: Stack, mode: "rule" | "nsg", o: BurstOptions): Pro
     }
     await sleep(500 + 2 * o.writeLatencyMs);
     await admin.resetStats();
+    const requestWatch = await RequestWatch.start(stack.kube, ns);
     const watch = new NsgWatch(admin, ids, 20).start();
     const sources = Array.from({ length: o.requests }, (_, k) => sourceOf(k));
     const t0 = Date.now();
@@ -93,7 +97,9 @@ async function runMode(stack: Stack, mode: "rule" | "nsg", o: BurstOptions): Pro
       );
     } finally {
       await watch.stop();
+      requestWatch.stop();
     }
+    const approvals = [...requestWatch.tracks.values()].map((t) => t.startTime ?? NaN);
     const converged = Math.max(...sources.map((s) => watch.appeared.get(s) ?? NaN));
     // Writes still in flight (e.g. a status-driven re-plan) belong to the burst too.
     await sleep(1000 + 2 * o.writeLatencyMs);
@@ -107,6 +113,7 @@ async function runMode(stack: Stack, mode: "rule" | "nsg", o: BurstOptions): Pro
       throttled: stats.throttled,
       converge_s: round((converged - t0) / 1000, 100),
       create_span_s: round((lastAck - t0) / 1000, 100),
+      approval_span_s: round((Math.max(...approvals) - t0) / 1000, 100),
       by_operation: stats.byOperation,
     };
   } catch (err) {
@@ -163,6 +170,7 @@ async function runNaive(stack: Stack, o: BurstOptions): Promise<BurstRun> {
     throttled: stats.throttled,
     converge_s: round(seconds, 100),
     create_span_s: 0,
+    approval_span_s: 0,
     by_operation: stats.byOperation,
   };
 }

@@ -5,6 +5,8 @@
 // (/proc utime+stime) and RSS (VmRSS now, VmHWM = peak over the process lifetime).
 import { ACCESSREQUEST_PLURAL, JITPOLICY_PLURAL } from "../../src/api/types.ts";
 import { createNamespace, crPath, pool } from "../kube.ts";
+import { memoryFloor } from "../memory-floor.ts";
+import type { FloorStep } from "../memory-floor.ts";
 import { sumOf } from "../operator.ts";
 import type { MetricSamples, OperatorProcess } from "../operator.ts";
 import type { Stack } from "../stack.ts";
@@ -35,6 +37,8 @@ export interface ResyncResults {
   };
   by_operation: Record<string, number>;
   setup_seconds: number;
+  /** RSS of a fresh Node after loading the operator's modules, before any object */
+  memory_floor: FloorStep[];
 }
 
 export interface ResyncOptions {
@@ -155,6 +159,7 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
       startup: startupInfo,
       by_operation: stats.byOperation,
       setup_seconds: setupSeconds,
+      memory_floor: await memoryFloor(),
     };
     stack.log(
       `  one resync: ${result.reads} reads, ${result.writes} writes, ${result.cpu_s} CPU s, RSS ${result.rss_mib} MiB (peak ${result.peak_rss_mib})`,
