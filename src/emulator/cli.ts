@@ -4,7 +4,7 @@ import { startEmulator } from "./index.ts";
 import type { EmulatorOptions, FaultOptions } from "./types.ts";
 
 const USAGE = `usage: drawbridge emulator [--listen 127.0.0.1:8443] [--seed examples/seed.yaml] [--state-dir DIR]
-  [--latency-read-ms N] [--latency-write-ms N] [--no-throttle] [--no-auth] [--lro async]
+  [--latency-read-ms N] [--latency-write-ms N] [--no-throttle] [--no-auth] [--lro async] [--lro-duration-ms N]
   [--fault-429 R] [--fault-500 R] [--fault-503 R] [--fault-drop R] [--fault-timeout R] [--timeout-ms N]
   [--foreign-writer-ms N --foreign-writer-nsg ID ...] [--page-size N]
 Prints ARM_ENDPOINT=... and ARM_CA_FILE=... when ready.
@@ -38,6 +38,7 @@ export function parseEmulatorArgs(args: string[]): EmulatorOptions {
       "no-throttle": { type: "boolean" },
       "no-auth": { type: "boolean" },
       lro: { type: "string" },
+      "lro-duration-ms": { type: "string" },
       "fault-429": { type: "string" },
       "fault-500": { type: "string" },
       "fault-503": { type: "string" },
@@ -75,6 +76,7 @@ export function parseEmulatorArgs(args: string[]): EmulatorOptions {
     throttle: values["no-throttle"] !== true,
     requireToken: values["no-auth"] !== true,
     lroMode: values.lro === "async" ? "async" : "sync",
+    lroDurationMs: num(values["lro-duration-ms"], "--lro-duration-ms"),
     pageSize: num(values["page-size"], "--page-size"),
     faults,
   };

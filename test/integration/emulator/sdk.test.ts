@@ -101,4 +101,30 @@ describe("SDK round trips", () => {
     for await (const n of network.networkSecurityGroups.list(RG)) inGroup.push(n.name ?? "");
     expect(inGroup).toContain("jump-nsg");
   });
+
+  test("in async LRO mode the pollers wait for InProgress operations and end Succeeded", async () => {
+    const slow = await startEmulator({
+      seedFile: SEED_FILE,
+      throttle: false,
+      lroMode: "async",
+      lroDurationMs: 300,
+    });
+    try {
+      const client = new NetworkManagementClient(staticToken, SUB, {
+        endpoint: slow.endpoint,
+        tlsOptions: { ca: slow.caPem },
+      });
+      const created = await client.securityRules.createOrUpdate(RG, "jump-nsg", "drawbridge-async", rule, {
+        updateIntervalInMs: 5,
+      });
+      expect(created.provisioningState).toBe("Succeeded");
+      expect(slow.stats().byOperation["Operations_Status"]).toBeGreaterThanOrEqual(1);
+      await client.securityRules.delete(RG, "jump-nsg", "drawbridge-async", { updateIntervalInMs: 5 });
+      await expect(client.securityRules.get(RG, "jump-nsg", "drawbridge-async")).rejects.toMatchObject({
+        statusCode: 404,
+      });
+    } finally {
+      await slow.close();
+    }
+  });
 });
