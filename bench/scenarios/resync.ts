@@ -10,7 +10,7 @@ import type { FloorStep } from "../memory-floor.ts";
 import { sumOf } from "../operator.ts";
 import type { MetricSamples, OperatorProcess } from "../operator.ts";
 import type { Stack } from "../stack.ts";
-import { sleep } from "../stats.ts";
+import { sleep, until } from "../stats.ts";
 import { buildResyncEstate } from "./resync-estate.ts";
 
 export interface ResyncResults {
@@ -48,6 +48,8 @@ export interface ResyncOptions {
   intervalS: number;
 }
 
+const LIST_ALL = "NetworkSecurityGroups_ListAll";
+
 const round = (v: number, d = 100): number => Math.round(v * d) / d;
 
 /** Work still pending or running in any queue, and how many reconciles ran so far. */
@@ -65,6 +67,7 @@ async function settle(
   minResyncs: number,
   timeoutMs: number,
   quietMs = 2000,
+  stepMs = 250,
 ): Promise<MetricSamples> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
@@ -80,7 +83,7 @@ async function settle(
         `operator did not settle (resyncs ${a.resyncs}/${minResyncs}, busy ${a.busy}) in ${timeoutMs} ms`,
       );
     if (op.child.proc.exitCode !== null) throw new Error(`operator exited (${op.child.proc.exitCode})`);
-    await sleep(250);
+    await sleep(stepMs);
   }
 }
 
@@ -138,7 +141,15 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
     await admin.resetStats();
     const a = op.proc();
     const mA = await op.metrics();
-    const mB = await settle(op, first + 2, timeout);
+    // Scraping /metrics costs the operator CPU: wait for the resync's list call on the emulator's
+    // counters instead, then scrape only every 500 ms until the queues drain.
+    await until(
+      "the next resync's list call",
+      async () => ((await admin.stats()).byOperation[LIST_ALL] ?? 0) > 0,
+      timeout,
+      100,
+    );
+    const mB = await settle(op, first + 2, timeout, 2000, 500);
     const b = op.proc();
     const stats = await admin.stats();
     const resyncSeconds =
