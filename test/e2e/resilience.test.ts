@@ -111,6 +111,39 @@ describe("drawbridge operator (nsg write mode, crash and restart)", () => {
     for (const id of ALL_NSGS) expect(stack.allowsFor(id, 22, "203.0.113.60/32")).toHaveLength(1);
   }, 40_000);
 
+  it("converges under ARM faults (429, 500, 503) and a concurrent foreign writer", async () => {
+    stack.emulator.setFaults({
+      rate429: 0.2,
+      rate500: 0.1,
+      rate503: 0.1,
+      foreignWriterIntervalMs: 50,
+      foreignWriterNsgIds: ALL_NSGS,
+    });
+    try {
+      const sources = ["203.0.113.80/32", "203.0.113.81/32", "203.0.113.82/32"];
+      const names = await Promise.all(sources.map((s) => stack.createRequest({ sourceAddressPrefix: s })));
+      await eventually(
+        "every request Active",
+        async () => (await Promise.all(names.map((n) => stack.phaseOf(n)))).every((p) => p === "Active"),
+        90_000,
+      );
+      for (const id of ALL_NSGS) {
+        for (const s of sources) expect(stack.allowsFor(id, 22, s)).toHaveLength(1);
+      }
+      // The faults and the foreign writer were really in play: retried 5xx, and 412s re-planned.
+      expect(stack.logs).toMatch(/"status":(429|500|503)/);
+      expect(stack.logs).toContain("412 PreconditionFailed");
+    } finally {
+      stack.emulator.setFaults({});
+    }
+    expect(stack.rules(NIC_NSG).some((r) => r.name.startsWith("foreign-writer-"))).toBe(true);
+    for (const id of ALL_NSGS) {
+      const priorities = stack.rules(id).map((r) => `${r.properties.direction}/${r.properties.priority}`);
+      expect(new Set(priorities).size).toBe(priorities.length);
+      expect(allows(id).filter((r) => portsOf(r).includes("22"))).toHaveLength(1);
+    }
+  }, 180_000);
+
   it("never touched a foreign rule, and policy delete leaves only them", async () => {
     await stack.kubectlOk([
       "delete",
@@ -123,7 +156,8 @@ describe("drawbridge operator (nsg write mode, crash and restart)", () => {
     ]);
     for (const id of ALL_NSGS) {
       expect(stack.managed(id)).toEqual([]);
-      expect(withoutEtags(stack.foreign(id))).toEqual(foreignBefore.get(id));
+      const foreign = stack.foreign(id).filter((r) => !r.name.startsWith("foreign-writer-"));
+      expect(withoutEtags(foreign)).toEqual(foreignBefore.get(id));
     }
   }, 40_000);
 });
