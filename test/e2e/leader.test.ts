@@ -30,6 +30,7 @@ async function replica(identity: string): Promise<{ op: Operator; metrics: numbe
       "--lease-duration=6s",
       "--renew-deadline=4s",
       "--retry-period=1s",
+      "--request-retention=8s",
       `--identity=${identity}`,
       `--metrics-bind-address=127.0.0.1:${metrics}`,
       `--health-probe-bind-address=127.0.0.1:${health}`,
@@ -75,4 +76,12 @@ describe("leader election", () => {
     await eventually("second Active", async () => (await stack.phaseOf(second)) === "Active");
     for (const id of ALL_NSGS) expect(stack.allowsFor(id, 22, "203.0.113.71/32")).toHaveLength(1);
   }, 300_000);
+
+  it("deletes terminal requests after the retention period (8s here)", async () => {
+    const denied = await stack.createRequest({ sourceAddressPrefix: "198.51.100.70/32" });
+    await eventually("Denied", async () => (await stack.phaseOf(denied)) === "Denied");
+    const deniedAt = Date.now();
+    await eventually("deleted", async () => (await stack.getRequest(denied)) === undefined, 60_000, 500);
+    expect(Date.now() - deniedAt).toBeGreaterThanOrEqual(5_000);
+  }, 120_000);
 });
