@@ -17,5 +17,11 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  return runOperator(config);
+  try {
+    return await runOperator(config);
+  } catch (err) {
+    // Start-up failures (unreadable kubeconfig or CA file, port in use, ...): one clear line, exit 1.
+    process.stderr.write(`drawbridge run: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
 }
