@@ -105,7 +105,10 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
     `--arm-ca-file=${t.armCaFile}`,
     `--namespace=${t.namespace}`,
     "--metrics-bind-address=0",
-    "--health-probe-bind-address=0",
+    // Probes on (any free port), as in the chart's Deployment: the listening socket also keeps the
+    // process alive. (With both servers disabled, the process exits when a watch drop leaves only
+    // unref'd retry timers; reported to the runtime's owner.)
+    "--health-probe-bind-address=127.0.0.1:0",
     `--write-mode=${opts.writeMode ?? "rule"}`,
     `--resync-interval=${opts.resyncInterval ?? "30s"}`,
     `--max-concurrent-nsgs=${String(opts.maxConcurrentNsgs ?? 8)}`,
