@@ -72,6 +72,7 @@ function log(msg: string): void {
 
 async function runScenario(name: string, outcomes: ScenarioOutcomes, fn: () => Promise<void>): Promise<void> {
   const started = Date.now();
+  outcomes.load[name] = currentLoad();
   try {
     await fn();
   } catch (err) {
@@ -88,7 +89,10 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
   if (a.only.includes("planner")) {
     await runScenario("planner", outcomes, () => {
       outcomes.planner = runPlannerBench(p.plannerIterations);
-      log(`planner: ${outcomes.planner.msPerPlan.toFixed(3)} ms per plan (${outcomes.planner.rules} rules)`);
+      const r = outcomes.planner;
+      log(
+        `planner: ${r.msPerPlan.toFixed(3)} ms (${r.cpuMsPerPlan.toFixed(3)} ms CPU) per plan, ${r.rules} rules`,
+      );
       return Promise.resolve();
     });
   }
@@ -141,7 +145,7 @@ export async function run(args: string[]): Promise<number> {
   const started = Date.now();
   const m = machine();
   log(`${a.profile.name} run on ${m.cpus} x ${m.model}, load average ${m.loadavg_start.join(" ")}`);
-  const outcomes: ScenarioOutcomes = { errors: {}, seconds: {} };
+  const outcomes: ScenarioOutcomes = { errors: {}, seconds: {}, load: {} };
   const reaper = new Reaper();
   try {
     await runAll(a, outcomes, reaper);

@@ -18,6 +18,8 @@ export interface ScenarioOutcomes {
   profiles?: Record<string, ProfileSummary[]>;
   errors: Record<string, string>;
   seconds: Record<string, number>;
+  /** 1/5/15-minute load average when each scenario started */
+  load: Record<string, number[]>;
 }
 
 type Headline = Pick<Percentiles, "p50" | "p95" | "p99"> & {
@@ -38,8 +40,11 @@ export interface Results {
   burst_converge_s: { rule: number; nsg: number; naive: number } | null;
   resync: Pick<ResyncResults, "reads" | "writes" | "cpu_s" | "rss_mib" | "nsgs" | "grants"> | null;
   planner_ms_per_plan: number | null;
-  scenarios: Omit<ScenarioOutcomes, "errors" | "seconds">;
+  /** CPU ms per plan (user + system): what the target is assessed on, wall time includes preemption */
+  planner_cpu_ms_per_plan: number | null;
+  scenarios: Omit<ScenarioOutcomes, "errors" | "seconds" | "load">;
   scenario_seconds: Record<string, number>;
+  scenario_load: Record<string, number[]>;
   errors: Record<string, string>;
 }
 
@@ -102,6 +107,8 @@ export function buildResults(
             grants: r.grants,
           },
     planner_ms_per_plan: o.planner === undefined ? null : Math.round(o.planner.msPerPlan * 1000) / 1000,
+    planner_cpu_ms_per_plan:
+      o.planner === undefined ? null : Math.round(o.planner.cpuMsPerPlan * 1000) / 1000,
     scenarios: {
       planner: o.planner,
       latency: o.latency,
@@ -110,6 +117,7 @@ export function buildResults(
       profiles: o.profiles,
     },
     scenario_seconds: o.seconds,
+    scenario_load: o.load,
     errors: o.errors,
   };
 }
@@ -188,12 +196,12 @@ export function assess(res: Results): Check[] {
   if (s.burst !== undefined) out.push(...burstChecks(s.burst));
   if (s.resync !== undefined) out.push(...resyncChecks(s.resync));
   if (s.planner !== undefined) {
-    const v = s.planner.msPerPlan;
+    const cpu = s.planner.cpuMsPerPlan;
     out.push({
-      measure: `planner, one NSG with ${s.planner.rules} rules`,
-      value: `${v.toFixed(3)} ms`,
+      measure: `planner, one NSG with ${s.planner.rules} rules (CPU per plan)`,
+      value: `${cpu.toFixed(3)} ms (wall ${s.planner.msPerPlan.toFixed(3)} ms)`,
       target: "<= 1 ms",
-      pass: v <= 1,
+      pass: cpu <= 1,
     });
   }
   return out;
@@ -261,8 +269,18 @@ export function renderMarkdown(res: Results): string {
       "",
       "## Planner",
       "",
-      `${s.planner.rules} rules, ${s.planner.grants} grants: ${s.planner.msPerPlan.toFixed(3)} ms per converged plan, ${s.planner.msPerColdPlan.toFixed(3)} ms cold.`,
+      `${s.planner.rules} rules, ${s.planner.grants} grants: ${s.planner.msPerPlan.toFixed(3)} ms per converged plan (${s.planner.cpuMsPerPlan.toFixed(3)} ms CPU), ${s.planner.msPerColdPlan.toFixed(3)} ms cold.`,
     );
+  lines.push(
+    "",
+    "## Scenario times",
+    "",
+    "| scenario | seconds | load average at start |",
+    "|---|---:|---|",
+    ...Object.entries(res.scenario_seconds).map(
+      ([k, v]) => `| ${k} | ${v} | ${(res.scenario_load[k] ?? []).join(" ")} |`,
+    ),
+  );
   const errors = Object.entries(res.errors);
   if (errors.length > 0)
     lines.push("", "## Failures", "", ...errors.map(([k, v]) => `- ${k}: ${v.split("\n")[0] ?? ""}`));
