@@ -87,8 +87,9 @@ export class Controller {
         onError: onError(name),
       });
     this.nsgQueue = queue("nsg", o.maxConcurrentNsgs);
-    this.requestQueue = queue("accessrequest", 4);
-    this.policyQueue = queue("jitpolicy", 2);
+    // Requests only talk to the API server; a burst approved quickly lands in few coalesced NSG writes.
+    this.requestQueue = queue("accessrequest", 16);
+    this.policyQueue = queue("jitpolicy", 4);
     const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
     const wakeNsg = (k: string, afterMs?: number): void => {
       if (afterMs === undefined) this.nsgQueue.add(k);
