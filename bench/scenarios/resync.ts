@@ -170,7 +170,10 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
       startup: startupInfo,
       by_operation: stats.byOperation,
       setup_seconds: setupSeconds,
-      memory_floor: await memoryFloor(),
+      // Informational: a failure here must not discard the measurement.
+      memory_floor: await memoryFloor().catch((err: unknown) => [
+        { step: `failed: ${String(err).slice(0, 300)}`, rss_mib: NaN, heap_used_mib: NaN },
+      ]),
     };
     stack.log(
       `  one resync: ${result.reads} reads, ${result.writes} writes, ${result.cpu_s} CPU s, RSS ${result.rss_mib} MiB (peak ${result.peak_rss_mib})`,
