@@ -116,7 +116,6 @@ export class Stack {
       "--log-level=debug",
       ...(opts.extraArgs ?? []),
     ];
-    if (this.operator !== undefined) this.#previous.push(this.operator.output);
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     this.operator = new Operator(child);
     this.#all.push(this.operator);
@@ -133,10 +132,9 @@ export class Stack {
 
   /** Output of every operator process this stack started (kept across restarts). */
   get logs(): string {
-    return [...this.#previous, this.operator?.output ?? ""].join("\n--- restart ---\n");
+    return this.#all.map((op) => op.output).join("\n--- next operator process ---\n");
   }
 
-  #previous: string[] = [];
   #all: Operator[] = [];
 
   /** alice may work with AccessRequests in the test namespace (and nothing else). */

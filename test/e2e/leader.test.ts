@@ -61,7 +61,7 @@ describe("leader election", () => {
     const b = await replica("replica-b");
     await eventually("b waits", () => b.op.output.includes("waiting for leadership"), 120_000);
     const first = await stack.createRequest({ sourceAddressPrefix: "203.0.113.70/32" });
-    await eventually("first Active", async () => (await stack.phaseOf(first)) === "Active");
+    await eventually("first Active", async () => (await stack.phaseOf(first)) === "Active", 90_000);
     expect(b.op.output).not.toContain("leading: starting reconcilers");
     expect((await get(b.health, "/readyz")).status).toBe(200);
     const metrics = await get(a.metrics, "/metrics");
