@@ -73,6 +73,8 @@ describe("input faults", () => {
       createdPolicies: 0,
       createdRequests: 0,
       coreValidButRefused: 0,
+      refusals: [] as string[],
+      silentRefusals: 0,
     };
     const policies = new Map<string, JitPolicy>([["chaos", chaosPolicy(s.ns, s.nsgIds.length)]]);
 
@@ -86,7 +88,12 @@ describe("input faults", () => {
       if (dry.status >= 500 || dry.status === 0)
         tally.serverErrors.push(`${name}: ${String(dry.status)} ${dry.message}`);
       if (dry.status === 201) tally.admitted += 1;
-      else tally.refused += 1;
+      else {
+        tally.refused += 1;
+        if (dry.message.trim() === "") tally.silentRefusals += 1;
+        if (tally.refusals.length < 4)
+          tally.refusals.push(`${String(dry.status)} ${dry.message.slice(0, 240)}`);
+      }
       if (dry.status !== 201 && !invalid) tally.coreValidButRefused += 1;
       if (dry.status === 201 && invalid) {
         const real = await s.kube.admit(JITPOLICY_PLURAL, doc, "admin", false);
@@ -106,7 +113,12 @@ describe("input faults", () => {
       if (dry.status >= 500 || dry.status === 0)
         tally.serverErrors.push(`${name}: ${String(dry.status)} ${dry.message}`);
       if (dry.status === 201) tally.admitted += 1;
-      else tally.refused += 1;
+      else {
+        tally.refused += 1;
+        if (dry.message.trim() === "") tally.silentRefusals += 1;
+        if (tally.refusals.length < 4)
+          tally.refusals.push(`${String(dry.status)} ${dry.message.slice(0, 240)}`);
+      }
       if (dry.status === 201 && !verdict.allowed) {
         const real = await s.kube.admit(ACCESSREQUEST_PLURAL, doc, "alice", false);
         if (real.status === 201) {
@@ -138,6 +150,7 @@ describe("input faults", () => {
       azureWrites: writes,
     });
     expect(tally.serverErrors).toEqual([]);
+    expect(tally.silentRefusals).toBe(0);
     expect(denied.every((n) => phases.get(n) === "Denied")).toBe(true);
     expect(writes).toBe(0);
     expect(nsgsAfter).toEqual(nsgsBefore);
