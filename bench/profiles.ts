@@ -21,6 +21,6 @@ export const QUICK: Profile = {
   name: "quick",
   latency: { concurrency: [1, 10], writeLatencyMs: [0, 500], duration: "PT10S" },
   burst: { requests: 50, nsgs: 5, writeLatencyMs: 200, duration: "PT1H" },
-  resync: { nsgs: 100, grants: 500, policies: 1, intervalS: 10 },
-  plannerIterations: 100,
+  resync: { nsgs: 100, grants: 300, policies: 1, intervalS: 8 },
+  plannerIterations: 50,
 };
