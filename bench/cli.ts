@@ -2,7 +2,7 @@
 // benchmarks of DESIGN §5 on the real stack (control plane + emulator process + operator process)
 // and writes DIR/latest.json and DIR/latest.md (default bench/results). Exits non-zero only when
 // the harness fails or a scenario cannot complete; missed targets are printed, not fatal.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { summarizeDir } from "./cpu-profile.ts";
@@ -13,7 +13,7 @@ import { Reaper, ROOT } from "./procs.ts";
 import { FULL, QUICK } from "./profiles.ts";
 import type { Profile } from "./profiles.ts";
 import { assess, buildResults, renderMarkdown } from "./report.ts";
-import type { ScenarioOutcomes } from "./report.ts";
+import type { Results, ScenarioOutcomes } from "./report.ts";
 import { runBurst } from "./scenarios/burst.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runResync } from "./scenarios/resync.ts";
@@ -27,6 +27,8 @@ const USAGE = `usage: drawbridge bench [--quick] [--only ${SCENARIOS.join(",")}]
   --quick   scaled-down smoke run (CI); default: the full run of DESIGN §5
   --only    run only these scenarios (comma-separated)
   --out     results directory (default bench/results)
+  --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
+            taken in parts, e.g. --only resync first, then the rest)
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
             add a self-time summary per operator to the results
 `;
@@ -36,6 +38,7 @@ interface Args {
   only: Scenario[];
   out: string;
   cpuProfDir: string | undefined;
+  merge: boolean;
 }
 
 function parse(args: string[]): Args {
@@ -46,6 +49,7 @@ function parse(args: string[]): Args {
       only: { type: "string" },
       out: { type: "string" },
       "cpu-prof": { type: "string" },
+      merge: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -61,6 +65,7 @@ function parse(args: string[]): Args {
     only: only as Scenario[],
     out: values.out ?? join(ROOT, "bench", "results"),
     cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
+    merge: values.merge === true,
   };
 }
 
@@ -117,6 +122,27 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
     });
 }
 
+/** Fill the scenarios this run skipped from an earlier run of the same profile. */
+function mergePrevious(file: string, a: Args, outcomes: ScenarioOutcomes): void {
+  if (!existsSync(file)) return;
+  const prev = JSON.parse(readFileSync(file, "utf8")) as Results;
+  if (prev.profile !== a.profile.name) {
+    log(`--merge: ${file} is a ${prev.profile} run; not merged`);
+    return;
+  }
+  for (const name of SCENARIOS) {
+    if (a.only.includes(name)) continue;
+    const value = prev.scenarios[name];
+    if (value === undefined) continue;
+    (outcomes as unknown as Record<string, unknown>)[name] = value;
+    const seconds = prev.scenario_seconds[name];
+    if (seconds !== undefined) outcomes.seconds[name] = seconds;
+    const load = prev.scenario_load[name];
+    if (load !== undefined) outcomes.load[name] = load;
+    log(`--merge: kept ${name} from the run of ${prev.generated_at}`);
+  }
+}
+
 function profileSummaries(dir: string): Record<string, ProfileSummary[]> {
   const out: Record<string, ProfileSummary[]> = {};
   if (!existsSync(dir)) return out;
@@ -154,6 +180,7 @@ export async function run(args: string[]): Promise<number> {
   }
   m.loadavg_end = currentLoad();
   if (a.cpuProfDir !== undefined) outcomes.profiles = profileSummaries(a.cpuProfDir);
+  if (a.merge) mergePrevious(join(a.out, "latest.json"), a, outcomes);
   const results = buildResults(a.profile, m, outcomes, (Date.now() - started) / 1000);
   mkdirSync(a.out, { recursive: true });
   writeFileSync(join(a.out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
