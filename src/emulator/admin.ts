@@ -50,6 +50,8 @@ export function adminHandler(deps: AdminDeps): (method: string, url: URL, body: 
             status: 200,
             body: { ...core.stats.snapshot(), foreignWriterEdits: deps.foreignWriter.edits },
           };
+        case "GET /_emulator/writes":
+          return { status: 200, body: core.writeLog ?? [] };
         case "POST /_emulator/stats/reset":
           core.stats.reset();
           return { status: 204 };

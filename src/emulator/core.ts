@@ -2,7 +2,7 @@
 import type { Operations } from "./lro.ts";
 import type { Store } from "./store.ts";
 import type { Throttle } from "./throttle.ts";
-import type { EmulatorStats, FaultOptions, LatencyOptions, LroMode } from "./types.ts";
+import type { EmulatorStats, FaultOptions, LatencyOptions, LroMode, WriteLogEntry } from "./types.ts";
 
 /** One write at a time per NSG: the holder's operation URL is what a refused writer is told. */
 export class NsgLocks {
@@ -28,6 +28,17 @@ export class StatsCounter {
   writes = 0;
   throttled = 0;
   byOperation: Record<string, number> = {};
+  faults: Record<string, number> = {};
+  errors: Record<string, number> = {};
+
+  countFault(kind: string): void {
+    this.faults[kind] = (this.faults[kind] ?? 0) + 1;
+  }
+
+  countError(status: number, code: string): void {
+    const key = `${String(status)} ${code}`;
+    this.errors[key] = (this.errors[key] ?? 0) + 1;
+  }
 
   count(operation: string, isWrite: boolean): void {
     if (isWrite) this.writes += 1;
@@ -41,6 +52,8 @@ export class StatsCounter {
       writes: this.writes,
       throttled: this.throttled,
       byOperation: { ...this.byOperation },
+      faults: { ...this.faults },
+      errors: { ...this.errors },
     };
   }
 
@@ -49,6 +62,8 @@ export class StatsCounter {
     this.writes = 0;
     this.throttled = 0;
     this.byOperation = {};
+    this.faults = {};
+    this.errors = {};
   }
 }
 
@@ -65,6 +80,8 @@ export interface Core {
   lroDurationMs: number;
   pageSize: number;
   requireToken: boolean;
+  /** Present when writes are recorded (EmulatorOptions.recordWrites). */
+  writeLog?: WriteLogEntry[];
   /** Pending async completions, run at once on close. */
   pending: Map<NodeJS.Timeout, () => void>;
 }

@@ -95,6 +95,7 @@ export class ForeignWriter {
       subscriptionId: parsed.subscriptionId,
       location: nsg.location ?? "",
       apiVersion: "2024-05-01",
+      actor: "foreign-writer" as const,
     };
     try {
       await runNsgWrite(this.core, req, () => {

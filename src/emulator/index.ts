@@ -64,6 +64,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     pageSize: opts.pageSize ?? 100,
     requireToken: opts.requireToken ?? true,
     pending: new Map(),
+    ...(opts.recordWrites === true ? { writeLog: [] } : {}),
   };
   const foreignWriter = new ForeignWriter(core);
   const setFaults = (f: FaultOptions): void => {
@@ -119,5 +120,6 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       loadDocuments(store, docs);
     },
     getNsgDocument: (id) => store.getNsg(id),
+    writeLog: () => [...(core.writeLog ?? [])],
   };
 }

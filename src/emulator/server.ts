@@ -117,7 +117,10 @@ async function armReply(
   }
   const { rate429, rate500, rate503 } = core.faults;
   const fault = drawFault({ rate429, rate500, rate503 });
-  if (fault === "429" || fault === "500" || fault === "503") throw faultError(fault, r.subscriptionId);
+  if (fault === "429" || fault === "500" || fault === "503") {
+    core.stats.countFault(fault);
+    throw faultError(fault, r.subscriptionId);
+  }
   checkScope(core, r);
   if (!r.isWrite) await sleep(core.latency.read);
   const ctx: RequestContext = { core, method, url, headers: req.headers, apiVersion, rawBody };
@@ -149,6 +152,7 @@ function errorReply(e: unknown): Reply {
 /** Applies drop/timeout faults; returns true when the request was consumed by one. */
 async function transportFault(core: Core, req: IncomingMessage): Promise<boolean> {
   const fault = drawFault({ rateDrop: core.faults.rateDrop, rateTimeout: core.faults.rateTimeout });
+  if (fault !== undefined) core.stats.countFault(fault);
   if (fault === "drop") {
     req.socket.destroy();
     return true;
@@ -186,6 +190,9 @@ export async function handleRequest(
     }
   } catch (e) {
     reply = errorReply(e);
+    if (!url.pathname.startsWith("/_emulator/")) {
+      core.stats.countError(reply.status, e instanceof ArmError ? e.code : "InternalServerError");
+    }
   }
   send(res, reply, headers);
 }

@@ -52,6 +52,8 @@ export interface EmulatorOptions {
   lroDurationMs?: number;
   /** Page size of list operations (default 100). */
   pageSize?: number;
+  /** Keep a log of which rules every NSG write changed (default off; the last 100,000 writes). */
+  recordWrites?: boolean;
 }
 
 export interface EmulatorStats {
@@ -59,6 +61,21 @@ export interface EmulatorStats {
   writes: number;
   byOperation: Record<string, number>;
   throttled: number;
+  /** Injected faults by kind: 429, 500, 503, drop, timeout. */
+  faults: Record<string, number>;
+  /** ARM error answers by "<status> <code>" (e.g. "409 AnotherOperationInProgress"), injected or not. */
+  errors: Record<string, number>;
+}
+
+/** One NSG write as it changed the stored rules (recorded only with `recordWrites`). */
+export interface WriteLogEntry {
+  /** Epoch ms when the change was applied. */
+  at: number;
+  nsgId: string;
+  /** "api" for ARM requests, "foreign-writer" for the built-in foreign writer. */
+  actor: "api" | "foreign-writer";
+  /** Names of the rules the write added, changed or removed (etags and provisioningState ignored). */
+  changed: string[];
 }
 
 export interface RunningEmulator {
@@ -74,6 +91,8 @@ export interface RunningEmulator {
   addResources(docs: unknown[]): void;
   /** The stored ARM document of an NSG, for assertions; undefined when absent. */
   getNsgDocument(id: string): unknown;
+  /** The write log (empty unless started with `recordWrites`). */
+  writeLog(): WriteLogEntry[];
 }
 
 /** An ARM resource document as stored and returned. */

@@ -6,6 +6,7 @@ import { ArmError } from "./errors.ts";
 import type { Reply } from "./http.ts";
 import { idKey } from "./ids.ts";
 import { Operations } from "./lro.ts";
+import { recordWrite, ruleFingerprints } from "./write-log.ts";
 
 export interface WriteOutcome {
   status: number;
@@ -21,6 +22,8 @@ export interface WriteRequest {
   subscriptionId: string;
   location: string;
   apiVersion: string;
+  /** Who writes, for the write log; default "api". */
+  actor?: "api" | "foreign-writer";
 }
 
 export function anotherOperation(holderUrl: string): ArmError {
@@ -45,7 +48,9 @@ export async function runNsgWrite(core: Core, req: WriteRequest, apply: () => Wr
   let outcome: WriteOutcome;
   try {
     await sleep(core.latency.write);
+    const before = ruleFingerprints(core, req.nsgId);
     outcome = apply();
+    recordWrite(core, req.nsgId, req.actor ?? "api", before);
   } catch (e) {
     core.locks.release(key);
     core.ops.complete(op.id, "Failed");
