@@ -2,8 +2,16 @@
 // prefixes. Limits are spent in a stable order: living rules and the sources they already carry
 // first, then new rules (each with its first source), then the remaining new sources. Whatever
 // does not fit is rejected with the limit it would break.
-import { slotKey } from "./bindings.ts";
-import { allowNameFrom } from "./names.ts";
+import {
+  candidatesOf,
+  hadSource,
+  isPicked,
+  pick,
+  pickedSources,
+  sourceLookup,
+  unpick,
+} from "./candidates.ts";
+import type { Candidate } from "./candidates.ts";
 import type { SecurityRule } from "./nsg.ts";
 import {
   bandFull,
@@ -16,51 +24,8 @@ import {
 } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { allocateLow } from "./priorities.ts";
-import { buildAllowRule, rulePrefixCount, ruleSources } from "./rules.ts";
+import { buildAllowRule, rulePrefixCount } from "./rules.ts";
 import type { Grant } from "./types.ts";
-
-interface Candidate {
-  slot: DenySlot;
-  port: number;
-  name: string;
-  grants: Grant[];
-  /** Distinct grant sources in grant order. */
-  sources: string[];
-  observed?: SecurityRule;
-  priority?: number;
-  chosen: Set<string>;
-  failure?: string;
-}
-
-function candidatesOf(
-  ctx: PlanContext,
-  slots: DenySlot[],
-  index: Map<string, Map<number, Grant[]>>,
-): Candidate[] {
-  const out: Candidate[] = [];
-  for (const slot of slots) {
-    const bySlot = index.get(slot.b.key);
-    if (bySlot === undefined) continue;
-    for (const port of slot.ports) {
-      const grants = bySlot.get(slotKey(slot.protocol, port));
-      if (grants === undefined || grants.length === 0) continue;
-      const name = allowNameFrom(slot.b.rulePrefix, slot.protocol, port);
-      const observed = ctx.managed.get(name);
-      const seen = new Set<string>();
-      const sources: string[] = [];
-      for (const g of grants) {
-        if (!seen.has(g.sourcePrefix)) {
-          seen.add(g.sourcePrefix);
-          sources.push(g.sourcePrefix);
-        }
-      }
-      const c: Candidate = { slot, port, name, grants, sources, chosen: new Set() };
-      if (observed !== undefined) c.observed = observed;
-      out.push(c);
-    }
-  }
-  return out;
-}
 
 /** A conflicted policy: keep its living allow rule, narrowed to sources still granted; nothing new. */
 function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
@@ -69,11 +34,11 @@ function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     reject(ctx, c.grants, "PriorityConflict", message);
     return undefined;
   }
-  const had = new Set(ruleSources(c.observed));
-  const kept = c.sources.filter((p) => had.has(p)).sort();
+  const had = sourceLookup(c.observed);
+  const kept = c.sources.filter((p) => hadSource(had, p)).sort();
   reject(
     ctx,
-    c.grants.filter((g) => !had.has(g.sourcePrefix)),
+    c.grants.filter((g) => !hadSource(had, g.sourcePrefix)),
     "PriorityConflict",
     message,
   );
@@ -87,7 +52,7 @@ function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
       : { ...base, sourceAddressPrefixes: kept };
   spend(ctx, 1, rulePrefixCount(rule));
   for (const grant of c.grants) {
-    if (had.has(grant.sourcePrefix))
+    if (hadSource(had, grant.sourcePrefix))
       ctx.placements.push({ grant, ruleName: rule.name, priority: rule.priority });
   }
   return rule;
@@ -101,19 +66,18 @@ function placeLiving(ctx: PlanContext, c: Candidate): void {
   c.failure = spend(ctx, 1, c.slot.b.destinations.length);
   if (c.failure !== undefined) return;
   c.priority = p;
-  const had = new Set(ruleSources(c.observed));
-  for (const s of c.sources) {
-    if (had.has(s) && spend(ctx, 0, 1) === undefined) c.chosen.add(s);
+  const had = sourceLookup(c.observed);
+  for (let i = 0; i < c.sources.length; i++) {
+    if (hadSource(had, c.sources[i] ?? "") && spend(ctx, 0, 1) === undefined) pick(c, i);
   }
 }
 
 function placeNew(ctx: PlanContext, c: Candidate): void {
   const deny = c.slot.rule;
   if (deny === undefined || c.priority !== undefined || c.failure !== undefined) return;
-  const first = c.sources[0];
   const cost = c.slot.b.destinations.length + 1;
   c.failure = spend(ctx, 1, cost);
-  if (c.failure !== undefined || first === undefined) return;
+  if (c.failure !== undefined || c.sources.length === 0) return;
   const p = allocateLow(ctx.alloc, c.slot.b.band, deny.priority);
   if (p === undefined) {
     refund(ctx, 1, cost);
@@ -121,21 +85,50 @@ function placeNew(ctx: PlanContext, c: Candidate): void {
     return;
   }
   c.priority = p;
-  c.chosen.add(first);
+  pick(c, 0);
 }
 
 function addSources(ctx: PlanContext, c: Candidate): void {
   if (c.priority === undefined) return;
-  for (const s of c.sources) {
-    if (c.chosen.has(s)) continue;
+  for (let i = 0; i < c.sources.length; i++) {
+    if (c.picked[i] === true) continue;
     const failure = spend(ctx, 0, 1);
-    if (failure === undefined) c.chosen.add(s);
+    if (failure === undefined) pick(c, i);
     else c.failure = failure;
   }
 }
 
 const MIX_MESSAGE =
   "an Azure rule cannot combine the Internet service tag with address prefixes; request a specific prefix instead";
+
+/** Azure cannot mix the Internet tag with prefixes: unless "*" or "Any" covers it, Internet goes. */
+function dropMixedInternet(ctx: PlanContext, c: Candidate): void {
+  const i = c.sources.indexOf("Internet");
+  if (i < 0 || c.picked[i] !== true || c.pickedCount <= 1) return;
+  if (isPicked(c, "*") || isPicked(c, "Any")) return;
+  unpick(c, i);
+  reject(
+    ctx,
+    c.grants.filter((g) => g.sourcePrefix === "Internet"),
+    "CapacityExceeded",
+    MIX_MESSAGE,
+  );
+}
+
+/** Places the grants whose source made it into `rule`; rejects the others except Internet ones. */
+function placeGrants(ctx: PlanContext, c: Candidate, rule: SecurityRule, failure: string): void {
+  const { name: ruleName, priority } = rule;
+  if (c.pickedCount === c.sources.length) {
+    for (const grant of c.grants) ctx.placements.push({ grant, ruleName, priority });
+    return;
+  }
+  const kept = c.sources.length > 16 ? new Set(pickedSources(c)) : undefined;
+  for (const grant of c.grants) {
+    const s = grant.sourcePrefix;
+    if (kept === undefined ? isPicked(c, s) : kept.has(s)) ctx.placements.push({ grant, ruleName, priority });
+    else if (s !== "Internet") ctx.rejected.push({ grant, reason: "CapacityExceeded", message: failure });
+  }
+}
 
 /** The rule a candidate becomes, placing or rejecting each of its grants. */
 function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
@@ -144,16 +137,8 @@ function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     reject(ctx, c.grants, "CapacityExceeded", failure);
     return undefined;
   }
-  if (c.chosen.has("Internet") && c.chosen.size > 1 && !c.chosen.has("*") && !c.chosen.has("Any")) {
-    c.chosen.delete("Internet");
-    reject(
-      ctx,
-      c.grants.filter((g) => g.sourcePrefix === "Internet"),
-      "CapacityExceeded",
-      MIX_MESSAGE,
-    );
-  }
-  if (c.chosen.size === 0) {
+  dropMixedInternet(ctx, c);
+  if (c.pickedCount === 0) {
     reject(
       ctx,
       c.grants.filter((g) => g.sourcePrefix !== "Internet"),
@@ -162,14 +147,8 @@ function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     );
     return undefined;
   }
-  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, [...c.chosen], c.priority);
-  for (const grant of c.grants) {
-    if (c.chosen.has(grant.sourcePrefix))
-      ctx.placements.push({ grant, ruleName: rule.name, priority: rule.priority });
-    else if (grant.sourcePrefix !== "Internet" || c.chosen.size === 0) {
-      ctx.rejected.push({ grant, reason: "CapacityExceeded", message: failure });
-    }
-  }
+  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
+  placeGrants(ctx, c, rule, failure);
   return rule;
 }
 

@@ -9,7 +9,7 @@ import { placeDenies } from "./denies.ts";
 import { shortTargetName } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { newPlanContext } from "./plan-context.ts";
-import type { DenySlot } from "./plan-context.ts";
+import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { findShadowed, foreignAllows } from "./shadow.ts";
 import type {
   GrantPlacement,
@@ -28,23 +28,34 @@ export interface DesiredState {
   denies: DenySlot[];
 }
 
-export function desiredRules(input: PlanInput): DesiredState {
+/** The desired state and the plan context it was computed in (planNsg reuses its index of observed rules). */
+export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanContext } {
   const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id));
   const bindings = normalizeBindings(input.bindings);
   ctx.frozen = findConflicts(bindings, ctx.foreignInbound, ctx.nsgName);
-  const slots = bindings.flatMap((b) =>
-    b.protocols.map(([protocol, ports]): DenySlot => ({ b, protocol, ports })),
-  );
+  const slots: DenySlot[] = [];
+  for (const b of bindings) {
+    for (const [protocol, ports] of b.protocols) slots.push({ b, protocol, ports });
+  }
   placeDenies(ctx, slots);
   const allows = placeAllows(ctx, slots, indexGrants(input.grants));
-  const denies = slots.flatMap((s) => (s.rule === undefined ? [] : [s.rule]));
-  const desired = [...denies, ...allows].sort((a, b) => a.priority - b.priority);
-  return {
+  const desired: SecurityRule[] = [];
+  for (const s of slots) if (s.rule !== undefined) desired.push(s.rule);
+  for (const rule of allows) desired.push(rule);
+  desired.sort((a, b) => a.priority - b.priority);
+  const conflicts: PriorityConflict[] = [];
+  for (const list of ctx.frozen.values()) for (const c of list) conflicts.push(c);
+  const state: DesiredState = {
     desired,
-    conflicts: [...ctx.frozen.values()].flat(),
+    conflicts,
     shadowed: findShadowed(slots, foreignAllows(ctx.foreignInbound)),
     rejected: ctx.rejected,
     placements: ctx.placements,
     denies: slots,
   };
+  return { state, ctx };
+}
+
+export function desiredRules(input: PlanInput): DesiredState {
+  return planDesired(input).state;
 }

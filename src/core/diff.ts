@@ -1,7 +1,6 @@
 // Plans one NSG: desired managed rules, and the writes that bring the observed NSG there. Foreign
 // rules never appear in puts or deletes and pass into the whole-NSG body untouched.
-import { desiredRules } from "./desired.ts";
-import { isManagedRule } from "./nsg.ts";
+import { planDesired } from "./desired.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { sameRule } from "./rules.ts";
 import type { NsgPlan, PlanInput } from "./types.ts";
@@ -11,14 +10,13 @@ function denyFirst(a: SecurityRule, b: SecurityRule): number {
   return a.priority - b.priority;
 }
 
+function allowFirst(a: SecurityRule, b: SecurityRule): number {
+  return a.access === b.access ? a.priority - b.priority : a.access === "Allow" ? -1 : 1;
+}
+
 export function planNsg(input: PlanInput): NsgPlan {
-  const state = desiredRules(input);
-  const observed = new Map<string, SecurityRule>();
-  const foreign: SecurityRule[] = [];
-  for (const r of input.nsg.securityRules) {
-    if (isManagedRule(r)) observed.set(r.name, r);
-    else foreign.push(r);
-  }
+  const { state, ctx } = planDesired(input);
+  const observed = ctx.managed;
   const desiredNames = new Set<string>();
   const puts: SecurityRule[] = [];
   for (const rule of state.desired) {
@@ -28,14 +26,17 @@ export function planNsg(input: PlanInput): NsgPlan {
   }
   puts.sort(denyFirst);
   // Allow rules go first so that a grant never outlives the deny that bounded it.
-  const stale = [...observed.values()].filter((r) => !desiredNames.has(r.name));
-  stale.sort((a, b) => (a.access === b.access ? a.priority - b.priority : a.access === "Allow" ? -1 : 1));
+  const stale: SecurityRule[] = [];
+  for (const r of observed.values()) if (!desiredNames.has(r.name)) stale.push(r);
+  stale.sort(allowFirst);
   const deletes = stale.map((r) => r.name);
+  const nsgBody = ctx.foreign.slice();
+  for (const rule of state.desired) nsgBody.push(rule);
   return {
     desired: state.desired,
     puts,
     deletes,
-    nsgBody: [...foreign, ...state.desired],
+    nsgBody,
     conflicts: state.conflicts,
     shadowed: state.shadowed,
     rejected: state.rejected,

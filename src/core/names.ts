@@ -21,18 +21,34 @@ function cyrb53(text: string): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** Eight hex digits identifying (policy, target); ARM ids compare case-insensitively. */
-export function bindingHash(policyKey: string, targetId: string): string {
-  return cyrb53(`${policyKey}\n${targetId.toLowerCase()}`).toString(16).padStart(14, "0").slice(-8);
+/** The text a binding's hash is taken of; ARM ids compare case-insensitively. */
+export function bindingHashText(policyKey: string, targetId: string): string {
+  return `${policyKey}\n${targetId.toLowerCase()}`;
 }
 
-function slug(policyKey: string): string {
+/** Eight hex digits of bindingHashText(policyKey, targetId). */
+function hashOf(text: string): string {
+  return cyrb53(text).toString(16).padStart(14, "0").slice(-8);
+}
+
+/** Eight hex digits identifying (policy, target); ARM ids compare case-insensitively. */
+export function bindingHash(policyKey: string, targetId: string): string {
+  return hashOf(bindingHashText(policyKey, targetId));
+}
+
+/** The policy key as it appears in rule names. */
+export function policySlug(policyKey: string): string {
   return policyKey.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, SLUG_MAX);
+}
+
+/** bindingRulePrefix from the policy's slug and bindingHashText (the planner computes both once). */
+export function rulePrefixFrom(slug: string, hashText: string): string {
+  return `${MANAGED_RULE_PREFIX}${slug}-${hashOf(hashText)}-`;
 }
 
 /** Every rule of one binding starts with this: "drawbridge-<ns>-<policy>-<hash8>-". */
 export function bindingRulePrefix(policyKey: string, targetId: string): string {
-  return `${MANAGED_RULE_PREFIX}${slug(policyKey)}-${bindingHash(policyKey, targetId)}-`;
+  return rulePrefixFrom(policySlug(policyKey), bindingHashText(policyKey, targetId));
 }
 
 export function protocolToken(protocol: Protocol): string {
@@ -56,7 +72,12 @@ export function denyRuleName(policyKey: string, targetId: string, protocol: Prot
 
 /** allowRuleName from a precomputed bindingRulePrefix (the planner hashes once per binding). */
 export function allowNameFrom(prefix: string, protocol: Protocol, port: number): string {
-  return `${prefix}${protocolToken(protocol)}-${port}`;
+  return `${allowNameStem(prefix, protocol)}${port}`;
+}
+
+/** What every allow rule name of (binding, protocol) starts with; the port follows. */
+export function allowNameStem(prefix: string, protocol: Protocol): string {
+  return `${prefix}${protocolToken(protocol)}-`;
 }
 
 export function denyNameFrom(prefix: string, protocol: Protocol): string {
@@ -74,8 +95,10 @@ export function isValidRuleName(name: string): boolean {
 
 /** The last segment of an ARM id ("/.../virtualMachines/web-1" -> "web-1"). */
 export function shortTargetName(targetId: string): string {
-  const parts = targetId.split("/").filter((p) => p !== "");
-  return parts[parts.length - 1] ?? targetId;
+  let end = targetId.length;
+  while (end > 0 && targetId[end - 1] === "/") end--;
+  if (end === 0) return targetId;
+  return targetId.slice(targetId.lastIndexOf("/", end - 1) + 1, end);
 }
 
 function clip(text: string): string {

@@ -11,7 +11,10 @@ import type { Grant, GrantPlacement, PriorityConflict, RejectedGrant } from "./t
 
 export interface PlanContext {
   nsgName: string;
+  /** Observed managed rules by name (the last one wins should a name repeat). */
   managed: Map<string, SecurityRule>;
+  /** Observed foreign rules in observed order. */
+  foreign: SecurityRule[];
   /** Foreign Inbound rules sorted by priority. */
   foreignInbound: SecurityRule[];
   foreignInboundPriorities: Set<number>;
@@ -36,6 +39,7 @@ export interface DenySlot {
 
 export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
   const managed = new Map<string, SecurityRule>();
+  const foreign: SecurityRule[] = [];
   const foreignInbound: SecurityRule[] = [];
   const inbound: number[] = [];
   const budget = { rules: AZURE_LIMITS.rulesPerNsg, prefixes: AZURE_LIMITS.prefixesPerNsg };
@@ -45,6 +49,7 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
       managed.set(r.name, r);
       continue;
     }
+    foreign.push(r);
     budget.rules -= 1;
     budget.prefixes -= rulePrefixCount(r);
     if (r.direction === "Inbound") foreignInbound.push(r);
@@ -53,6 +58,7 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
   return {
     nsgName,
     managed,
+    foreign,
     foreignInbound,
     foreignInboundPriorities: new Set(foreignInbound.map((r) => r.priority)),
     claimed: new Set(),

@@ -1,12 +1,6 @@
 // Building managed rules and comparing rules on the fields that matter to Azure's behaviour.
 import type { Protocol } from "../api/types.ts";
-import {
-  allowDescriptionFrom,
-  allowNameFrom,
-  denyDescriptionFrom,
-  denyNameFrom,
-  ruleProtocol,
-} from "./names.ts";
+import { allowDescriptionFrom, denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 
 /** The rule's source prefixes whether written singular or plural. */
@@ -28,36 +22,43 @@ function both(one: string | undefined, many: string[] | undefined): string[] {
   return out;
 }
 
+/** Entries of a singular+plural field, counted as `both` would list them, without building the list. */
+function countOf(one: string | undefined, many: string[] | undefined): number {
+  return (many === undefined ? 0 : many.length) + (one !== undefined && one !== "" ? 1 : 0);
+}
+
+/** Entry i of the list `both(one, many)` would build. */
+function entryOf(one: string | undefined, many: string[] | undefined, i: number): string | undefined {
+  return many !== undefined && i < many.length ? many[i] : one;
+}
+
 /** How many address prefixes the rule spends of the NSG's 4,000. */
 export function rulePrefixCount(rule: SecurityRule): number {
-  return ruleSources(rule).length + ruleDestinations(rule).length;
+  return (
+    countOf(rule.sourceAddressPrefix, rule.sourceAddressPrefixes) +
+    countOf(rule.destinationAddressPrefix, rule.destinationAddressPrefixes)
+  );
 }
 
 function sortedText(values: string[]): string {
   return [...values].sort().join(",");
 }
 
-function sameList(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  let inOrder = true;
-  for (let i = 0; i < a.length && inOrder; i++) inOrder = a[i] === b[i];
-  return inOrder || sortedText(a) === sortedText(b);
-}
-
+/**
+ * Same entries in the singular+plural fields of two rules: equal in order (checked without building
+ * lists, the common case of a converged NSG), else equal as sorted text.
+ */
 function sameField(
   one1: string | undefined,
   many1: string[] | undefined,
   one2: string | undefined,
   many2: string[] | undefined,
 ): boolean {
-  if (
-    one1 === one2 &&
-    (many1 === undefined || many1.length === 0) &&
-    (many2 === undefined || many2.length === 0)
-  ) {
-    return true;
-  }
-  return sameList(both(one1, many1), both(one2, many2));
+  const n = countOf(one1, many1);
+  if (n !== countOf(one2, many2)) return false;
+  let inOrder = true;
+  for (let i = 0; i < n && inOrder; i++) inOrder = entryOf(one1, many1, i) === entryOf(one2, many2, i);
+  return inOrder || sortedText(both(one1, many1)) === sortedText(both(one2, many2));
 }
 
 /** ruleSignature(a) === ruleSignature(b), without building strings on the common path. */
@@ -117,60 +118,94 @@ export interface BindingRef {
   targetName: string;
 }
 
+// The builders below write each rule as one object literal with its fields always in the same order
+// (no spreads): the planner builds a thousand of them per plan, and uniform shapes keep that cheap.
+
 export function buildDenyRule(
   b: BindingRef,
   protocol: Protocol,
   ports: number[],
   priority: number,
 ): SecurityRule {
-  const portTexts = ports.map(String);
+  const name = denyNameFrom(b.rulePrefix, protocol);
+  const description = denyDescriptionFrom(b.policyKey, b.targetName, protocol);
+  const destinationAddressPrefixes = b.destinations.slice();
+  if (ports.length === 1) {
+    return {
+      name,
+      priority,
+      direction: "Inbound",
+      access: "Deny",
+      protocol: ruleProtocol(protocol),
+      description,
+      sourceAddressPrefix: "*",
+      sourcePortRange: "*",
+      destinationAddressPrefixes,
+      destinationPortRange: String(ports[0]),
+    };
+  }
   return {
-    name: denyNameFrom(b.rulePrefix, protocol),
+    name,
     priority,
     direction: "Inbound",
     access: "Deny",
     protocol: ruleProtocol(protocol),
-    description: denyDescriptionFrom(b.policyKey, b.targetName, protocol),
+    description,
     sourceAddressPrefix: "*",
     sourcePortRange: "*",
-    destinationAddressPrefixes: [...b.destinations],
-    ...(portTexts.length === 1
-      ? { destinationPortRange: portTexts[0] }
-      : { destinationPortRanges: portTexts }),
+    destinationAddressPrefixes,
+    destinationPortRanges: ports.map(String),
   };
 }
 
 /**
- * Sources of an allow rule. Azure accepts "*" and service tags only in the singular field and never
- * mixed with prefixes, so a "*" grant makes the rule "*" (it covers every other source).
+ * The singular source of an allow rule, or undefined when it lists prefixes. Azure accepts "*" and
+ * service tags only in the singular field and never mixed with prefixes, so a "*" grant makes the
+ * rule "*" (it covers every other source).
  */
-function sourceFields(
-  sources: string[],
-): Pick<SecurityRule, "sourceAddressPrefix" | "sourceAddressPrefixes"> {
-  if (sources.includes("*") || sources.includes("Any")) return { sourceAddressPrefix: "*" };
-  if (sources.length === 1 && sources[0] === "Internet") return { sourceAddressPrefix: "Internet" };
-  return { sourceAddressPrefixes: [...sources].sort() };
+function singularSource(sources: string[]): string | undefined {
+  if (sources.includes("*") || sources.includes("Any")) return "*";
+  if (sources.length === 1 && sources[0] === "Internet") return "Internet";
+  return undefined;
 }
 
+/** The allow rule `name` (allowNameFrom of the binding) for `sources`, which it takes over and sorts. */
 export function buildAllowRule(
   b: BindingRef,
   protocol: Protocol,
   port: number,
+  name: string,
   sources: string[],
   priority: number,
 ): SecurityRule {
-  const fields = sourceFields(sources);
-  const count = fields.sourceAddressPrefixes?.length ?? 1;
+  const single = singularSource(sources);
+  const count = single === undefined ? sources.length : 1;
+  const description = allowDescriptionFrom(b.policyKey, b.targetName, protocol, port, count);
+  const destinationAddressPrefixes = b.destinations.slice();
+  if (single !== undefined) {
+    return {
+      name,
+      priority,
+      direction: "Inbound",
+      access: "Allow",
+      protocol: ruleProtocol(protocol),
+      description,
+      sourceAddressPrefix: single,
+      sourcePortRange: "*",
+      destinationAddressPrefixes,
+      destinationPortRange: String(port),
+    };
+  }
   return {
-    name: allowNameFrom(b.rulePrefix, protocol, port),
+    name,
     priority,
     direction: "Inbound",
     access: "Allow",
     protocol: ruleProtocol(protocol),
-    description: allowDescriptionFrom(b.policyKey, b.targetName, protocol, port, count),
-    ...fields,
+    description,
+    sourceAddressPrefixes: sources.sort(),
     sourcePortRange: "*",
-    destinationAddressPrefixes: [...b.destinations],
+    destinationAddressPrefixes,
     destinationPortRange: String(port),
   };
 }
