@@ -167,6 +167,7 @@ describe("API-server faults", () => {
       revokeBoundMs: REVOKE_BOUND_MS,
     });
     recordFigures("apiServerFaults", figures);
+    expect(s.foreignTouches()).toEqual([]);
     expect(s.monitor.violations).toEqual([]);
     expect(atEnd).toEqual([]);
     expect(op.running).toBe(true);

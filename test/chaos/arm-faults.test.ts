@@ -7,7 +7,7 @@ import { testCluster } from "../support/cluster.ts";
 import { budget } from "./support/budget.ts";
 import { recordFigures } from "./support/figures.ts";
 import { grantedSources } from "./support/invariants.ts";
-import { maxOverstay, readNsgs } from "./support/monitor.ts";
+import { maxOverstay, overstayQuantile, readNsgs } from "./support/monitor.ts";
 import { ChaosStack, waitFor } from "./support/stack.ts";
 import { converged, countPhases, submit, workload } from "./support/workload.ts";
 
@@ -78,27 +78,38 @@ describe("ARM faults at high rates", () => {
     const convergeMs = Date.now() - submitStart;
     // One more sample with the faults still on, then the end state without them.
     const underFaults = await stack.monitor.sample();
-    const stats = stack.emulator.stats() as unknown as Record<string, unknown>;
+    const stats = stack.emulator.stats();
     stack.emulator.setFaults({});
     await stack.monitor.stop();
     const atEnd = await stack.monitor.sample();
     const overstays = stack.monitor.overstays();
+    const log = stack.emulator.writeLog();
     const expired = overstays.filter((o) => o.expiresAt < Date.now());
     recordFigures("armFaults", {
       mode: B.full ? "full" : "bounded",
       requests: items.length,
       nsgs: stack.nsgIds.length,
       faultRates: FAULTS,
-      emulator: stats,
+      injectedFaults: stats.faults,
+      errorAnswers: stats.errors,
+      armReads: stats.reads,
+      armWrites: stats.writes,
+      foreignWriterEdits: log.filter((w) => w.actor === "foreign-writer").length,
+      operatorRuleWrites: log.filter((w) => w.actor === "api").length,
       submitMs,
       convergeMs,
       samples: stack.monitor.samples,
       failedSamples: stack.monitor.failedSamples,
       expiredGrants: expired.length,
+      overstayP50Ms: overstayQuantile(expired, 0.5),
+      overstayP95Ms: overstayQuantile(expired, 0.95),
       longestOverstayMs: maxOverstay(expired),
       boundMs: BOUND_MS,
       totalMs: Date.now() - began,
     });
+    expect(stack.foreignTouches()).toEqual([]);
+    expect(log.some((w) => w.actor === "foreign-writer")).toBe(true);
+    expect(stats.errors["409 AnotherOperationInProgress"] ?? 0).toBeGreaterThan(0);
     expect(stack.monitor.violations).toEqual([]);
     expect(underFaults).toEqual([]);
     expect(atEnd).toEqual([]);

@@ -153,6 +153,7 @@ describe("input faults", () => {
     expect(tally.silentRefusals).toBe(0);
     expect(denied.every((n) => phases.get(n) === "Denied")).toBe(true);
     expect(writes).toBe(0);
+    expect(s.foreignTouches()).toEqual([]);
     expect(nsgsAfter).toEqual(nsgsBefore);
     expect(tally.createdRequests).toBeGreaterThan(0);
   }, 300_000);

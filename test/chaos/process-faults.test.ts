@@ -122,6 +122,7 @@ describe("process faults", () => {
     expect(kills.length).toBeGreaterThanOrEqual(10);
     // Kills must also hit operators in the middle of their work, or they prove little.
     expect(kills.filter((k) => k.writes > 0).length).toBeGreaterThanOrEqual(3);
+    expect(stack.foreignTouches()).toEqual([]);
     expect(stack.monitor.violations).toEqual([]);
     expect(atEnd).toEqual([]);
     expect(expired.length).toBeGreaterThan(0);

@@ -120,6 +120,13 @@ export class Monitor {
   }
 }
 
+/** The q-quantile (0..1) of overstays, nearest rank; 0 when there are none. */
+export function overstayQuantile(list: Overstay[], q: number): number {
+  const sorted = list.map((o) => o.overstayMs).sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+}
+
 export function maxOverstay(list: Overstay[]): number {
   return list.reduce((m, o) => Math.max(m, o.overstayMs), 0);
 }

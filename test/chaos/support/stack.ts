@@ -84,6 +84,7 @@ export class ChaosStack {
   static async start(cluster: TestCluster, prefix: string, opts: StackOptions): Promise<ChaosStack> {
     const emulator = await startEmulator({
       throttle: false,
+      recordWrites: true,
       ...opts.emulator,
       seedFile: join(ROOT, "examples", "seed.yaml"),
       seed: chaosNsgDocs(opts.nsgs),
@@ -116,6 +117,14 @@ export class ChaosStack {
 
   async applyPolicy(): Promise<void> {
     await this.kube.applyPolicy(chaosPolicy(this.ns, this.nsgIds.length));
+  }
+
+  /** Writes by a client (not the foreign writer) that changed a rule drawbridge does not own. */
+  foreignTouches(): string[] {
+    return this.emulator
+      .writeLog()
+      .filter((w) => w.actor === "api")
+      .flatMap((w) => w.changed.filter((n) => !n.startsWith("drawbridge-")).map((n) => `${w.nsgId}: ${n}`));
   }
 
   /** Operator output of every replica started, for a failure's diagnosis. */
