@@ -11,6 +11,7 @@ export interface Window {
 /** Gaps between the replicas' working lives ([ledAt, killedAt)): when no operator reconciled. */
 export function downtimeWindows(
   replicas: { ledAt?: number | undefined; killedAt?: number | undefined }[],
+  now = Number.POSITIVE_INFINITY,
 ): Window[] {
   const up = replicas
     .filter((r) => r.ledAt !== undefined)
@@ -23,6 +24,9 @@ export function downtimeWindows(
     if (prev !== undefined && cur !== undefined && cur.from > prev.to)
       out.push({ killedAt: prev.to, restartedAt: cur.from });
   }
+  // The last one killed and its successor not reconciling yet: down until now.
+  const last = up[up.length - 1];
+  if (last !== undefined && last.to < now) out.push({ killedAt: last.to, restartedAt: now });
   return out;
 }
 
