@@ -6,6 +6,7 @@ import {
   candidatesOf,
   hadSource,
   isPicked,
+  isPickedAt,
   pick,
   pickedSources,
   sourceLookup,
@@ -26,6 +27,7 @@ import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
 import type { Grant } from "./types.ts";
+import { sortStrings } from "./sorting.ts";
 
 /** A conflicted policy: keep its living allow rule, narrowed to sources still granted; nothing new. */
 function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
@@ -35,7 +37,7 @@ function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     return undefined;
   }
   const had = sourceLookup(c.observed);
-  const kept = c.sources.filter((p) => hadSource(had, p)).sort();
+  const kept = sortStrings(c.sources.filter((p) => hadSource(had, p)));
   reject(
     ctx,
     c.grants.filter((g) => !hadSource(had, g.sourcePrefix)),
@@ -61,7 +63,7 @@ function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
 function placeLiving(ctx: PlanContext, c: Candidate): void {
   const deny = c.slot.rule;
   if (deny === undefined || c.observed === undefined) return;
-  const p = keepable(ctx, c.name, c.slot.b, deny.priority);
+  const p = keepable(ctx, c.observed, c.slot.b, deny.priority);
   if (p === undefined) return;
   c.failure = spend(ctx, 1, c.slot.b.destinations.length);
   if (c.failure !== undefined) return;
@@ -91,7 +93,7 @@ function placeNew(ctx: PlanContext, c: Candidate): void {
 function addSources(ctx: PlanContext, c: Candidate): void {
   if (c.priority === undefined) return;
   for (let i = 0; i < c.sources.length; i++) {
-    if (c.picked[i] === true) continue;
+    if (isPickedAt(c, i)) continue;
     const failure = spend(ctx, 0, 1);
     if (failure === undefined) pick(c, i);
     else c.failure = failure;
@@ -104,7 +106,7 @@ const MIX_MESSAGE =
 /** Azure cannot mix the Internet tag with prefixes: unless "*" or "Any" covers it, Internet goes. */
 function dropMixedInternet(ctx: PlanContext, c: Candidate): void {
   const i = c.sources.indexOf("Internet");
-  if (i < 0 || c.picked[i] !== true || c.pickedCount <= 1) return;
+  if (i < 0 || !isPickedAt(c, i) || c.pickedCount <= 1) return;
   if (isPicked(c, "*") || isPicked(c, "Any")) return;
   unpick(c, i);
   reject(
@@ -115,9 +117,9 @@ function dropMixedInternet(ctx: PlanContext, c: Candidate): void {
   );
 }
 
-/** Places the grants whose source made it into `rule`; rejects the others except Internet ones. */
-function placeGrants(ctx: PlanContext, c: Candidate, rule: SecurityRule, failure: string): void {
-  const { name: ruleName, priority } = rule;
+/** Places the grants whose source made it into the rule; rejects the others except Internet ones. */
+function placeGrants(ctx: PlanContext, c: Candidate, priority: number, failure: string): void {
+  const ruleName = c.name;
   if (c.pickedCount === c.sources.length) {
     for (const grant of c.grants) ctx.placements.push({ grant, ruleName, priority });
     return;
@@ -147,9 +149,9 @@ function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     );
     return undefined;
   }
-  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
-  placeGrants(ctx, c, rule, failure);
-  return rule;
+  placeGrants(ctx, c, c.priority, failure);
+  // Last use of the candidate: the rule takes over (and sorts) the list of sources.
+  return buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
 }
 
 /** The desired allow rules of the NSG. */

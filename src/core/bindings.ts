@@ -3,9 +3,16 @@
 // only: bindings of one policy share their ports and, often, their destinations.
 import type { PolicyPort, PriorityRange, Protocol } from "../api/types.ts";
 import { normalizePrefix } from "./cidr.ts";
-import { bindingHashText, policySlug, rulePrefixFrom, shortTargetName } from "./names.ts";
+import {
+  allowDescriptionTail,
+  bindingHashText,
+  policySlug,
+  rulePrefixFrom,
+  shortTargetName,
+} from "./names.ts";
 import type { BindingRef } from "./rules.ts";
 import type { Grant, PolicyBinding } from "./types.ts";
+import { sortStrings } from "./sorting.ts";
 
 export interface NormBinding extends BindingRef {
   key: string;
@@ -61,7 +68,7 @@ function destinationsOf(caches: Caches, g: Group): string[] {
       if (n !== undefined) dests.add(n);
     }
   }
-  return [...dests].sort();
+  return sortStrings([...dests]);
 }
 
 function protocolTable(lists: PolicyPort[][]): [Protocol, number[]][] {
@@ -117,6 +124,7 @@ export function normalizeBindings(bindings: PolicyBinding[]): NormBinding[] {
     const destinations = destinationsOf(caches, g);
     if (destinations.length === 0) continue; // nothing to protect or open here
     const { policyKey, targetId } = g.first;
+    const targetName = shortTargetName(targetId);
     out.push({
       key: g.key,
       policyKey,
@@ -125,7 +133,8 @@ export function normalizeBindings(bindings: PolicyBinding[]): NormBinding[] {
       destinations,
       protocols: protocolsOf(caches, g),
       rulePrefix: rulePrefixFrom(slugOf(caches, policyKey), g.key),
-      targetName: shortTargetName(targetId),
+      targetName,
+      allowTail: allowDescriptionTail(policyKey, targetName),
     });
   }
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));

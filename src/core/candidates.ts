@@ -1,9 +1,10 @@
 // Allow-rule candidates: one per (policy, target, protocol, port) that has grants, with the grants'
 // distinct sources and the living rule of that name, if any. Which sources a candidate keeps is a
-// flag per source rather than a set, since almost every candidate keeps all of them.
+// count while it keeps a leading run of them (almost always: all of them), flags per source after.
 import { slotKey } from "./bindings.ts";
 import { allowNameStem } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
+import { livingRule } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import type { Grant } from "./types.ts";
 
@@ -14,8 +15,8 @@ export interface Candidate {
   grants: Grant[];
   /** Distinct grant sources in grant order. */
   sources: string[];
-  /** picked[i]: sources[i] goes into the rule. */
-  picked: boolean[];
+  /** picked[i]: sources[i] goes into the rule; undefined while exactly the first pickedCount do. */
+  picked: boolean[] | undefined;
   pickedCount: number;
   observed: SecurityRule | undefined;
   priority: number | undefined;
@@ -25,7 +26,19 @@ export interface Candidate {
 /** Up to this many entries, a linear scan beats building a Set. */
 const SMALL = 16;
 
+/** True when no two of a few grants share a source (checked without allocating). */
+function fewAndDistinct(grants: Grant[]): boolean {
+  if (grants.length > SMALL) return false;
+  for (let i = 1; i < grants.length; i++) {
+    const s = grants[i]?.sourcePrefix;
+    for (let j = 0; j < i; j++) if (grants[j]?.sourcePrefix === s) return false;
+  }
+  return true;
+}
+
 function distinctSources(grants: Grant[]): string[] {
+  // The common case (one request per source) gets an exactly sized list.
+  if (fewAndDistinct(grants)) return grants.map((g) => g.sourcePrefix);
   const out: string[] = [];
   if (grants.length <= SMALL) {
     for (const g of grants) if (!out.includes(g.sourcePrefix)) out.push(g.sourcePrefix);
@@ -54,17 +67,18 @@ export function candidatesOf(
     for (const port of slot.ports) {
       const grants = bySlot.get(slotKey(slot.protocol, port));
       if (grants === undefined || grants.length === 0) continue;
-      const name = `${stem}${port}`;
-      const sources = distinctSources(grants);
+      const built = `${stem}${port}`;
+      const observed = livingRule(ctx, built);
       out.push({
         slot,
         port,
-        name,
+        // The living rule's own string when there is one: later comparisons are then by identity.
+        name: observed === undefined ? built : observed.name,
         grants,
-        sources,
-        picked: new Array<boolean>(sources.length).fill(false),
+        sources: distinctSources(grants),
+        picked: undefined,
         pickedCount: 0,
-        observed: ctx.managed.get(name),
+        observed,
         priority: undefined,
         failure: undefined,
       });
@@ -73,28 +87,41 @@ export function candidatesOf(
   return out;
 }
 
+export function isPickedAt(c: Candidate, i: number): boolean {
+  return c.picked === undefined ? i < c.pickedCount : c.picked[i] === true;
+}
+
+function flags(c: Candidate): boolean[] {
+  if (c.picked === undefined) c.picked = c.sources.map((_, j) => j < c.pickedCount);
+  return c.picked;
+}
+
 export function pick(c: Candidate, i: number): void {
-  if (c.picked[i] === true) return;
-  c.picked[i] = true;
-  c.pickedCount++;
+  if (isPickedAt(c, i)) return;
+  if (c.picked === undefined && i === c.pickedCount) c.pickedCount++;
+  else {
+    flags(c)[i] = true;
+    c.pickedCount++;
+  }
 }
 
 export function unpick(c: Candidate, i: number): void {
-  if (c.picked[i] !== true) return;
-  c.picked[i] = false;
+  if (!isPickedAt(c, i)) return;
+  flags(c)[i] = false;
   c.pickedCount--;
 }
 
 /** True when `source` is one of the candidate's sources and picked. */
 export function isPicked(c: Candidate, source: string): boolean {
   const i = c.sources.indexOf(source);
-  return i >= 0 && c.picked[i] === true;
+  return i >= 0 && isPickedAt(c, i);
 }
 
-/** The picked sources, in source order. */
+/** The picked sources in source order: the candidate's own list when it keeps them all. */
 export function pickedSources(c: Candidate): string[] {
+  if (c.pickedCount === c.sources.length) return c.sources;
   const out: string[] = [];
-  for (let i = 0; i < c.sources.length; i++) if (c.picked[i] === true) out.push(c.sources[i] ?? "");
+  for (let i = 0; i < c.sources.length; i++) if (isPickedAt(c, i)) out.push(c.sources[i] ?? "");
   return out;
 }
 

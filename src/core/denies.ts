@@ -2,14 +2,21 @@
 // priority of the band. A conflicted policy keeps whatever deny it already has, untouched.
 import { allocateHigh } from "./priorities.ts";
 import { denyNameFrom } from "./names.ts";
-import { bandFull, conflictMessage, keepable, refund, spend, withoutReadOnly } from "./plan-context.ts";
+import {
+  bandFull,
+  conflictMessage,
+  keepable,
+  livingRule,
+  refund,
+  spend,
+  withoutReadOnly,
+} from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { buildDenyRule, rulePrefixCount } from "./rules.ts";
 
 function placeLiving(ctx: PlanContext, s: DenySlot): void {
-  const name = denyNameFrom(s.b.rulePrefix, s.protocol);
+  const observed = livingRule(ctx, denyNameFrom(s.b.rulePrefix, s.protocol));
   if (ctx.frozen.has(s.b.policyKey)) {
-    const observed = ctx.managed.get(name);
     if (observed === undefined) s.failure = conflictMessage(ctx, s.b.policyKey);
     else {
       s.rule = withoutReadOnly(observed);
@@ -17,7 +24,7 @@ function placeLiving(ctx: PlanContext, s: DenySlot): void {
     }
     return;
   }
-  const p = keepable(ctx, name, s.b, Infinity);
+  const p = keepable(ctx, observed, s.b, Infinity);
   if (p === undefined) return;
   const rule = buildDenyRule(s.b, s.protocol, s.ports, p);
   s.failure = spend(ctx, 1, rulePrefixCount(rule));

@@ -16,18 +16,22 @@ function allowFirst(a: SecurityRule, b: SecurityRule): number {
 
 export function planNsg(input: PlanInput): NsgPlan {
   const { state, ctx } = planDesired(input);
-  const observed = ctx.managed;
-  const desiredNames = new Set<string>();
+  // matched[i]: some desired rule carries the name of observed managed rule i.
+  const matched = new Uint8Array(ctx.managedRules.length);
   const puts: SecurityRule[] = [];
   for (const rule of state.desired) {
-    desiredNames.add(rule.name);
-    const had = observed.get(rule.name);
+    const i = ctx.managed.get(rule.name);
+    const had = i === undefined ? undefined : ctx.managedRules[i];
+    if (i !== undefined) matched[i] = 1;
     if (had === undefined || !sameRule(had, rule)) puts.push(rule);
   }
   puts.sort(denyFirst);
   // Allow rules go first so that a grant never outlives the deny that bounded it.
   const stale: SecurityRule[] = [];
-  for (const r of observed.values()) if (!desiredNames.has(r.name)) stale.push(r);
+  ctx.managed.forEach((i) => {
+    const r = ctx.managedRules[i];
+    if (matched[i] === 0 && r !== undefined) stale.push(r);
+  });
   stale.sort(allowFirst);
   const deletes = stale.map((r) => r.name);
   const nsgBody = ctx.foreign.slice();

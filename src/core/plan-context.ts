@@ -2,8 +2,8 @@
 // allocator, what is left of Azure's per-NSG limits, and the grants rejected or placed so far.
 import type { Protocol } from "../api/types.ts";
 import type { NormBinding } from "./bindings.ts";
-import { inBand, newAllocator } from "./priorities.ts";
-import type { PriorityAllocator } from "./priorities.ts";
+import { addPriority, hasPriority, inBand, newAllocator, newPrioritySet } from "./priorities.ts";
+import type { PriorityAllocator, PrioritySet } from "./priorities.ts";
 import { AZURE_LIMITS, isManagedRule } from "./nsg.ts";
 import type { ObservedNsg, SecurityRule } from "./nsg.ts";
 import { rulePrefixCount } from "./rules.ts";
@@ -11,15 +11,17 @@ import type { Grant, GrantPlacement, PriorityConflict, RejectedGrant } from "./t
 
 export interface PlanContext {
   nsgName: string;
-  /** Observed managed rules by name (the last one wins should a name repeat). */
-  managed: Map<string, SecurityRule>;
+  /** Observed managed rules by name, as indexes into managedRules (the last one wins should a name repeat). */
+  managed: Map<string, number>;
+  /** Observed managed rules in observed order. */
+  managedRules: SecurityRule[];
   /** Observed foreign rules in observed order. */
   foreign: SecurityRule[];
   /** Foreign Inbound rules sorted by priority. */
   foreignInbound: SecurityRule[];
-  foreignInboundPriorities: Set<number>;
+  foreignInboundPriorities: PrioritySet;
   /** Priorities claimed by living managed rules that keep them in this plan. */
-  claimed: Set<number>;
+  claimed: PrioritySet;
   alloc: PriorityAllocator;
   budget: { rules: number; prefixes: number };
   /** Conflicted policies, by key. */
@@ -38,36 +40,49 @@ export interface DenySlot {
 }
 
 export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
-  const managed = new Map<string, SecurityRule>();
+  const managed = new Map<string, number>();
+  const managedRules: SecurityRule[] = [];
   const foreign: SecurityRule[] = [];
   const foreignInbound: SecurityRule[] = [];
   const inbound: number[] = [];
+  const foreignInboundPriorities = newPrioritySet();
   const budget = { rules: AZURE_LIMITS.rulesPerNsg, prefixes: AZURE_LIMITS.prefixesPerNsg };
   for (const r of nsg.securityRules) {
     if (r.direction === "Inbound") inbound.push(r.priority);
     if (isManagedRule(r)) {
-      managed.set(r.name, r);
+      managed.set(r.name, managedRules.length);
+      managedRules.push(r);
       continue;
     }
     foreign.push(r);
     budget.rules -= 1;
     budget.prefixes -= rulePrefixCount(r);
-    if (r.direction === "Inbound") foreignInbound.push(r);
+    if (r.direction === "Inbound") {
+      foreignInbound.push(r);
+      addPriority(foreignInboundPriorities, r.priority);
+    }
   }
   foreignInbound.sort((a, b) => a.priority - b.priority);
   return {
     nsgName,
     managed,
+    managedRules,
     foreign,
     foreignInbound,
-    foreignInboundPriorities: new Set(foreignInbound.map((r) => r.priority)),
-    claimed: new Set(),
+    foreignInboundPriorities,
+    claimed: newPrioritySet(),
     alloc: newAllocator(inbound),
     budget,
     frozen: new Map(),
     rejected: [],
     placements: [],
   };
+}
+
+/** The observed managed rule of this name, if any. */
+export function livingRule(ctx: PlanContext, name: string): SecurityRule | undefined {
+  const i = ctx.managed.get(name);
+  return i === undefined ? undefined : ctx.managedRules[i];
 }
 
 export function withoutReadOnly(rule: SecurityRule): SecurityRule {
@@ -100,12 +115,21 @@ export function bandFull(ctx: PlanContext, b: NormBinding, what: string): string
   );
 }
 
-/** The observed priority of a living managed rule when it may keep it (Inbound, in band, below `below`, unique). */
-export function keepable(ctx: PlanContext, name: string, b: NormBinding, below: number): number | undefined {
-  const o = ctx.managed.get(name);
+/**
+ * The priority of `o`, the living managed rule of the name a new rule would take, when it may keep it
+ * (Inbound, in band, below `below`, unique).
+ */
+export function keepable(
+  ctx: PlanContext,
+  o: SecurityRule | undefined,
+  b: NormBinding,
+  below: number,
+): number | undefined {
   if (o?.direction !== "Inbound" || !inBand(o.priority, b.band) || o.priority >= below) return undefined;
-  if (ctx.claimed.has(o.priority) || ctx.foreignInboundPriorities.has(o.priority)) return undefined;
-  ctx.claimed.add(o.priority);
+  if (hasPriority(ctx.claimed, o.priority) || hasPriority(ctx.foreignInboundPriorities, o.priority)) {
+    return undefined;
+  }
+  addPriority(ctx.claimed, o.priority);
   return o.priority;
 }
 

@@ -3,8 +3,35 @@
 // order without Azure refusing a duplicate priority. Cursors make a plan O(band + rules).
 import type { PriorityRange } from "../api/types.ts";
 
+/** Azure's priorities fit a bitmap; whatever else an input may hold goes to a Set. */
+const BITMAP_SIZE = 4097;
+
+export interface PrioritySet {
+  bits: Uint8Array;
+  other: Set<number> | undefined;
+}
+
+export function newPrioritySet(values: Iterable<number> = []): PrioritySet {
+  const s: PrioritySet = { bits: new Uint8Array(BITMAP_SIZE), other: undefined };
+  for (const p of values) addPriority(s, p);
+  return s;
+}
+
+function inBitmap(p: number): boolean {
+  return Number.isInteger(p) && p >= 0 && p < BITMAP_SIZE;
+}
+
+export function hasPriority(s: PrioritySet, p: number): boolean {
+  return inBitmap(p) ? s.bits[p] === 1 : (s.other?.has(p) ?? false);
+}
+
+export function addPriority(s: PrioritySet, p: number): void {
+  if (inBitmap(p)) s.bits[p] = 1;
+  else (s.other ??= new Set()).add(p);
+}
+
 export interface PriorityAllocator {
-  taken: Set<number>;
+  taken: PrioritySet;
   /** Per band: every priority below the cursor is taken. */
   low: Map<string, number>;
   /** Per band: every priority above the cursor is taken. */
@@ -12,7 +39,7 @@ export interface PriorityAllocator {
 }
 
 export function newAllocator(taken: Iterable<number>): PriorityAllocator {
-  return { taken: new Set(taken), low: new Map(), high: new Map() };
+  return { taken: newPrioritySet(taken), low: new Map(), high: new Map() };
 }
 
 function bandKey(band: PriorityRange): string {
@@ -27,10 +54,10 @@ export function inBand(priority: number, band: PriorityRange): boolean {
 export function allocateLow(a: PriorityAllocator, band: PriorityRange, below: number): number | undefined {
   const key = bandKey(band);
   let p = a.low.get(key) ?? band.from;
-  while (p <= band.to && a.taken.has(p)) p++;
+  while (p <= band.to && hasPriority(a.taken, p)) p++;
   a.low.set(key, p);
   if (p > band.to || p >= below) return undefined;
-  a.taken.add(p);
+  addPriority(a.taken, p);
   a.low.set(key, p + 1);
   return p;
 }
@@ -39,10 +66,10 @@ export function allocateLow(a: PriorityAllocator, band: PriorityRange, below: nu
 export function allocateHigh(a: PriorityAllocator, band: PriorityRange): number | undefined {
   const key = bandKey(band);
   let p = a.high.get(key) ?? band.to;
-  while (p >= band.from && a.taken.has(p)) p--;
+  while (p >= band.from && hasPriority(a.taken, p)) p--;
   a.high.set(key, p);
   if (p < band.from) return undefined;
-  a.taken.add(p);
+  addPriority(a.taken, p);
   a.high.set(key, p - 1);
   return p;
 }

@@ -1,7 +1,8 @@
 // Building managed rules and comparing rules on the fields that matter to Azure's behaviour.
 import type { Protocol } from "../api/types.ts";
-import { allowDescriptionFrom, denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
+import { allowDescriptionWith, denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
+import { sortStrings } from "./sorting.ts";
 
 /** The rule's source prefixes whether written singular or plural. */
 export function ruleSources(rule: SecurityRule): string[] {
@@ -116,6 +117,8 @@ export interface BindingRef {
   rulePrefix: string;
   /** shortTargetName(targetId) */
   targetName: string;
+  /** allowDescriptionTail(policyKey, targetName) */
+  allowTail: string;
 }
 
 // The builders below write each rule as one object literal with its fields always in the same order
@@ -180,7 +183,7 @@ export function buildAllowRule(
 ): SecurityRule {
   const single = singularSource(sources);
   const count = single === undefined ? sources.length : 1;
-  const description = allowDescriptionFrom(b.policyKey, b.targetName, protocol, port, count);
+  const description = allowDescriptionWith(b.allowTail, protocol, port, count);
   const destinationAddressPrefixes = b.destinations.slice();
   if (single !== undefined) {
     return {
@@ -203,7 +206,7 @@ export function buildAllowRule(
     access: "Allow",
     protocol: ruleProtocol(protocol),
     description,
-    sourceAddressPrefixes: sources.sort(),
+    sourceAddressPrefixes: sortStrings(sources),
     sourcePortRange: "*",
     destinationAddressPrefixes,
     destinationPortRange: String(port),
