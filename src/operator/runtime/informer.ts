@@ -253,7 +253,10 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       const page = await this.#o.listFn({ limit: this.#o.pageSize ?? 500, continue: cont });
       items.push(...page.items);
       rv = page.metadata?.resourceVersion ?? rv;
-      cont = page.metadata?._continue;
+      // Typed lists call the ListMeta token `_continue`; CustomObjectsApi returns the raw JSON, where
+      // it is `continue`. Missing it would stop after one page and drop every object beyond it.
+      const meta: { _continue?: string; continue?: string } | undefined = page.metadata;
+      cont = meta?._continue ?? meta?.continue;
     } while (cont !== undefined && cont !== "");
     return { items, resourceVersion: rv };
   }
