@@ -35,7 +35,8 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
   ctx.frozen = findConflicts(bindings, ctx.foreignInbound, ctx.nsgName);
   const slots: DenySlot[] = [];
   for (const b of bindings) {
-    for (const [protocol, ports] of b.protocols) slots.push({ b, protocol, ports });
+    // Indexed, not destructured: destructuring a tuple allocates an iterator per entry.
+    for (const entry of b.protocols) slots.push({ b, protocol: entry[0], ports: entry[1] });
   }
   placeDenies(ctx, slots);
   const allows = placeAllows(ctx, slots, indexGrants(input.grants));
