@@ -1,7 +1,7 @@
 // SDK clients per subscription, all sharing one HTTPS agent (keep-alive, optional extra CA) and
 // one ARM policy (rate limit, timeout, retries, metrics). The SDK's own retries are off.
 import { Agent } from "node:https";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { NetworkManagementClient } from "@azure/arm-network";
 import type { TokenCredential } from "@azure/core-auth";
@@ -48,8 +48,15 @@ export class ArmClientFactory {
     this.#opts = opts;
     // The extra CA is added to Node's bundled roots rather than replacing them, so the same agent
     // still reaches public endpoints (and AAD) if the endpoint is a real cloud.
-    const ca = opts.caPem === undefined ? undefined : [...rootCertificates, opts.caPem];
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 64, ...(ca === undefined ? {} : { ca }) });
+    // The context is built once and passed as `secureContext`, not `ca`: https.Agent appends `ca`
+    // (~150 PEMs) to its pool key on every request and rebuilds a context per connection.
+    const secureContext =
+      opts.caPem === undefined ? undefined : createSecureContext({ ca: [...rootCertificates, opts.caPem] });
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: 64,
+      ...(secureContext === undefined ? {} : { secureContext }),
+    });
   }
 
   for(subscriptionId: string): ArmClients {
