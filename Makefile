@@ -20,4 +20,4 @@ test: install
 	npm test
 
 bench: install
-	npm run -s bench
+	npm run -s bench -- $(BENCH_ARGS)
