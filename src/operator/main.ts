@@ -8,6 +8,7 @@ import { ACCESSREQUEST_PLURAL, API_GROUP, API_VERSION, JITPOLICY_PLURAL } from "
 import { createAzureAdapter, createCredential } from "../azure/index.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { Controller } from "./controller.ts";
+import { SharedDispatcherKubeConfig } from "./kube-config.ts";
 import { createKubeWriter } from "./kube.ts";
 import { systemClock } from "./runtime/clock.ts";
 import type { Clock } from "./runtime/clock.ts";
@@ -31,7 +32,8 @@ export interface RunOptions {
 }
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+  // One keep-alive connection pool for all API calls instead of a TLS handshake per request.
+  const kc = new SharedDispatcherKubeConfig();
   if (path === undefined) kc.loadFromCluster();
   else kc.loadFromFile(path);
   return kc;
