@@ -160,7 +160,8 @@ describe("process faults", () => {
     const killedAt = Date.now();
     await leader.kill();
     await waitFor("the standby leading", () => standby.ledAt, LEASE_MS + RETRY_MS + 10_000, 50);
-    const takeoverMs = (standby.ledAt ?? 0) - killedAt;
+    // Seen in the standby's log line (includes delivering the line to this process).
+    const loggedTakeoverMs = (standby.ledAt ?? 0) - killedAt;
     const lease = await testCluster()
       .kubeConfig("admin")
       .makeApiClient(CoordinationV1Api)
@@ -178,16 +179,21 @@ describe("process faults", () => {
       60_000,
     );
     expect(done.length).toBeGreaterThan(0);
+    // The Lease's acquireTime is written by the standby the moment it takes the lock.
+    const takeoverMs = new Date(lease.spec?.acquireTime ?? 0).getTime() - killedAt;
     recordFigures("leaderElection", {
       leaseDurationMs: LEASE_MS,
       retryPeriodMs: RETRY_MS,
       takeoverMs,
+      loggedTakeoverMs,
       holder: lease.spec?.holderIdentity,
       leaseTransitions: lease.spec?.leaseTransitions,
     });
     expect(lease.spec?.holderIdentity).toBe(standby.identity);
-    // The lease had at most LEASE_MS left at the kill; the standby polls every RETRY_MS.
-    expect(takeoverMs).toBeLessThanOrEqual(LEASE_MS + RETRY_MS);
+    // The lease had at most LEASE_MS left at the kill; the standby polls every RETRY_MS; 500 ms for
+    // timers firing late on a loaded machine.
+    expect(takeoverMs).toBeGreaterThan(0);
+    expect(takeoverMs).toBeLessThanOrEqual(LEASE_MS + RETRY_MS + 500);
     await standby.stop();
   }, 180_000);
 });
