@@ -8,7 +8,6 @@ import { ACCESSREQUEST_PLURAL, API_GROUP, API_VERSION, JITPOLICY_PLURAL } from "
 import { createAzureAdapter, createCredential } from "../azure/index.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { Controller } from "./controller.ts";
-import { SharedDispatcherKubeConfig } from "./kube-config.ts";
 import { createKubeWriter } from "./kube.ts";
 import { systemClock } from "./runtime/clock.ts";
 import type { Clock } from "./runtime/clock.ts";
@@ -32,8 +31,7 @@ export interface RunOptions {
 }
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
-  // One keep-alive connection pool for all API calls instead of a TLS handshake per request.
-  const kc = new SharedDispatcherKubeConfig();
+  const kc = new KubeConfig();
   if (path === undefined) kc.loadFromCluster();
   else kc.loadFromFile(path);
   return kc;
