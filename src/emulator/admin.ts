@@ -37,53 +37,58 @@ export function validateLatency(raw: unknown): LatencyOptions {
   return l;
 }
 
-export function adminHandler(deps: AdminDeps): (method: string, url: URL, body: string) => Reply {
+type Route = (url: URL, body: string) => Reply;
+
+function addResources(core: Core, body: string): Reply {
+  const parsed = parse(body);
+  const list = Array.isArray(parsed) ? parsed : (parsed as { resources?: unknown }).resources;
+  if (!Array.isArray(list))
+    throw new Error("resources: expected a JSON list of ARM documents (or { resources: [...] })");
+  return { status: 200, body: { added: loadDocuments(core.store, list) } };
+}
+
+function routes(deps: AdminDeps): Record<string, Route> {
   const { core } = deps;
+  return {
+    "GET /_emulator/health": () => ({ status: 200, body: { status: "ok", nsgs: core.store.nsgCount() } }),
+    "GET /_emulator/stats": () => ({
+      status: 200,
+      body: { ...core.stats.snapshot(), foreignWriterEdits: deps.foreignWriter.edits },
+    }),
+    "GET /_emulator/writes": () => ({ status: 200, body: core.writeLog ?? [] }),
+    "POST /_emulator/stats/reset": () => {
+      core.stats.reset();
+      return { status: 204 };
+    },
+    "GET /_emulator/faults": () => ({ status: 200, body: core.faults }),
+    "POST /_emulator/faults": (_url, body) => {
+      deps.setFaults(validateFaults(parse(body)));
+      return { status: 200, body: core.faults };
+    },
+    "GET /_emulator/latency": () => ({ status: 200, body: core.latency }),
+    "POST /_emulator/latency": (_url, body) => {
+      core.latency = validateLatency(parse(body));
+      return { status: 200, body: core.latency };
+    },
+    "POST /_emulator/resources": (_url, body) => addResources(core, body),
+    "GET /_emulator/nsg": (url) => {
+      const doc = core.store.getNsg(url.searchParams.get("id") ?? "");
+      return doc === undefined
+        ? { status: 404, body: { error: { code: "NotFound", message: "no such NSG" } } }
+        : { status: 200, body: doc };
+    },
+  };
+}
+
+export function adminHandler(deps: AdminDeps): (method: string, url: URL, body: string) => Reply {
+  const table = routes(deps);
   return (method, url, body) => {
     const key = `${method} ${url.pathname.replace(/\/+$/, "")}`;
+    const route = table[key];
+    if (route === undefined)
+      return { status: 404, body: { error: { code: "NotFound", message: `unknown admin endpoint ${key}` } } };
     try {
-      switch (key) {
-        case "GET /_emulator/health":
-          return { status: 200, body: { status: "ok", nsgs: core.store.nsgCount() } };
-        case "GET /_emulator/stats":
-          return {
-            status: 200,
-            body: { ...core.stats.snapshot(), foreignWriterEdits: deps.foreignWriter.edits },
-          };
-        case "GET /_emulator/writes":
-          return { status: 200, body: core.writeLog ?? [] };
-        case "POST /_emulator/stats/reset":
-          core.stats.reset();
-          return { status: 204 };
-        case "GET /_emulator/faults":
-          return { status: 200, body: core.faults };
-        case "POST /_emulator/faults":
-          deps.setFaults(validateFaults(parse(body)));
-          return { status: 200, body: core.faults };
-        case "GET /_emulator/latency":
-          return { status: 200, body: core.latency };
-        case "POST /_emulator/latency":
-          core.latency = validateLatency(parse(body));
-          return { status: 200, body: core.latency };
-        case "POST /_emulator/resources": {
-          const parsed = parse(body);
-          const list = Array.isArray(parsed) ? parsed : (parsed as { resources?: unknown }).resources;
-          if (!Array.isArray(list))
-            throw new Error("resources: expected a JSON list of ARM documents (or { resources: [...] })");
-          return { status: 200, body: { added: loadDocuments(core.store, list) } };
-        }
-        case "GET /_emulator/nsg": {
-          const doc = core.store.getNsg(url.searchParams.get("id") ?? "");
-          return doc === undefined
-            ? { status: 404, body: { error: { code: "NotFound", message: "no such NSG" } } }
-            : { status: 200, body: doc };
-        }
-        default:
-          return {
-            status: 404,
-            body: { error: { code: "NotFound", message: `unknown admin endpoint ${key}` } },
-          };
-      }
+      return route(url, body);
     } catch (e) {
       const err = bad(e);
       return { status: err.status, body: err.body() };
