@@ -83,6 +83,13 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   const metrics = new Metrics();
   const shutdown = opts.shutdown ?? new Shutdown({ logger: log });
   shutdown.install();
+  // The runtime's timers are unref'd so libraries and tests can exit; the running operator must not
+  // end just because, for a moment, only such timers are pending (a dropped watch waiting to retry
+  // with both HTTP listeners disabled). Registered first, so it is cleared last.
+  const keepAlive = setInterval(() => undefined, 60_000);
+  shutdown.register("keep-alive", () => {
+    clearInterval(keepAlive);
+  });
   const kc = loadKubeConfig(config.kubeconfig);
   const azure = opts.azure ?? azureFrom(config, log, metrics);
   shutdown.register("azure", () => (azure as { close?: () => void }).close?.());
