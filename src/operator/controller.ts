@@ -7,6 +7,7 @@ import type { AzurePort } from "../azure/port.ts";
 import { BindingIndex } from "./bindings.ts";
 import { informerCaches } from "./caches.ts";
 import type { Caches } from "./caches.ts";
+import { EventRecorder } from "./events.ts";
 import { GrantIndex } from "./grant-index.ts";
 import { objectKey } from "./keys.ts";
 import type { KubeWriter } from "./kube.ts";
@@ -63,6 +64,7 @@ export class Controller {
   readonly requestQueue: WorkQueue;
   readonly policyQueue: WorkQueue;
   readonly #resync: ResyncLoop;
+  readonly #events: EventRecorder;
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(o: ControllerOptions) {
@@ -86,6 +88,7 @@ export class Controller {
         metrics: o.metrics?.queueMetrics(name),
         onError: onError(name),
       });
+    this.#events = new EventRecorder({ kube: o.kube, log: o.log.child({ component: "events" }) });
     this.nsgQueue = queue("nsg", o.maxConcurrentNsgs);
     // Requests only talk to the API server; a burst approved quickly lands in few coalesced NSG writes.
     this.requestQueue = queue("accessrequest", 16);
@@ -119,6 +122,10 @@ export class Controller {
       grants: this.grants,
       ledger: this.ledger,
       kube: o.kube,
+      events: this.#events,
+      observe: (obj) => {
+        o.requests.observe(obj);
+      },
       clock: o.clock,
       log: o.log.child({ controller: "accessrequest" }),
       metrics: o.metrics,
@@ -131,6 +138,7 @@ export class Controller {
       ledger: this.ledger,
       azure: o.azure,
       kube: o.kube,
+      events: this.#events,
       clock: o.clock,
       log: o.log.child({ controller: "jitpolicy" }),
       wakeNsg: (k) => {
@@ -182,6 +190,7 @@ export class Controller {
     for (const u of this.#unsubscribe.splice(0)) u();
     await this.#resync.stop();
     await Promise.all([this.nsgQueue.shutdown(), this.requestQueue.shutdown(), this.policyQueue.shutdown()]);
+    await this.#events.flush();
   }
 
   #subscribe(

@@ -1,7 +1,7 @@
 // The Kubernetes writes the reconcilers make, behind a small interface so unit tests of the
 // reconcilers can use an in-memory fake: status merge-patches on the /status subresource, finalizer
 // patches guarded by resourceVersion, deletes, and core/v1 Events.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import {
   ApiException,
   CoreV1Api,
@@ -21,10 +21,13 @@ export interface EventInput {
   message: string;
 }
 
+/** The object as the API server stored it after a write (plain JSON). */
+export type Written = KubernetesObject;
+
 export interface KubeWriter {
-  patchStatus(kind: Kind, meta: ObjectMeta, status: object): Promise<void>;
+  patchStatus(kind: Kind, meta: ObjectMeta, status: object): Promise<Written>;
   /** Replace metadata.finalizers, failing with a conflict when the object changed since meta was read. */
-  setFinalizers(kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<void>;
+  setFinalizers(kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<Written>;
   deleteObject(kind: Kind, meta: ObjectMeta): Promise<void>;
   event(kind: Kind, meta: ObjectMeta, e: EventInput): Promise<void>;
 }
@@ -51,8 +54,8 @@ export function createKubeWriter(kc: KubeConfig, component = "drawbridge"): Kube
     name: meta.name ?? "",
   });
   return {
-    async patchStatus(kind, meta, status): Promise<void> {
-      await custom.patchNamespacedCustomObjectStatus(
+    async patchStatus(kind, meta, status): Promise<Written> {
+      return (await custom.patchNamespacedCustomObjectStatus(
         {
           group: API_GROUP,
           version: API_VERSION,
@@ -61,14 +64,14 @@ export function createKubeWriter(kc: KubeConfig, component = "drawbridge"): Kube
           body: { status },
         },
         merge,
-      );
+      )) as Written;
     },
-    async setFinalizers(kind, meta, finalizers): Promise<void> {
+    async setFinalizers(kind, meta, finalizers): Promise<Written> {
       const body = { metadata: { finalizers, resourceVersion: meta.resourceVersion } };
-      await custom.patchNamespacedCustomObject(
+      return (await custom.patchNamespacedCustomObject(
         { group: API_GROUP, version: API_VERSION, plural: plural(kind), ...ref(kind, meta), body },
         merge,
-      );
+      )) as Written;
     },
     async deleteObject(kind, meta): Promise<void> {
       try {

@@ -9,6 +9,7 @@ import type { BindingIndex } from "./bindings.ts";
 import type { Caches } from "./caches.ts";
 import { deepEqual } from "./conditions.ts";
 import { isNotFound } from "./kube.ts";
+import type { EventRecorder } from "./events.ts";
 import type { KubeWriter } from "./kube.ts";
 import type { Ledger } from "./ledger.ts";
 import { decidePolicy } from "./policy-decision.ts";
@@ -24,6 +25,7 @@ export interface PolicyReconcilerDeps {
   ledger: Ledger;
   azure: AzurePort;
   kube: KubeWriter;
+  events: EventRecorder;
   clock: Clock;
   log: Logger;
   wakeNsg(nsgKey: string): void;
@@ -89,9 +91,7 @@ export class PolicyReconciler {
     }
     for (const e of decision.events) {
       log.info({ reason: e.reason }, e.message);
-      await d.kube.event("JitPolicy", policy.metadata, e).catch((err: unknown) => {
-        log.warn({ err: String(err) }, "could not record event");
-      });
+      d.events.record("JitPolicy", policy.metadata, e);
     }
   }
 

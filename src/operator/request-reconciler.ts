@@ -10,7 +10,8 @@ import type { Caches } from "./caches.ts";
 import { deepEqual } from "./conditions.ts";
 import type { GrantIndex } from "./grant-index.ts";
 import { isNotFound } from "./kube.ts";
-import type { KubeWriter } from "./kube.ts";
+import type { KubeWriter, Written } from "./kube.ts";
+import type { EventRecorder } from "./events.ts";
 import type { Ledger, Reason } from "./ledger.ts";
 import { decideRequest } from "./request-decision.ts";
 import type { RequestDecision, RequestFacts } from "./request-decision.ts";
@@ -25,6 +26,9 @@ export interface RequestReconcilerDeps {
   grants: GrantIndex;
   ledger: Ledger;
   kube: KubeWriter;
+  events: EventRecorder;
+  /** Feed an object a write returned into the request cache, ahead of its watch event. */
+  observe(obj: Written): void;
   clock: Clock;
   log: Logger;
   metrics: Metrics | undefined;
@@ -152,19 +156,18 @@ export class RequestReconciler {
     const d = this.#d;
     const meta = request.metadata;
     const finalizers = meta.finalizers ?? [];
-    if (dec.addFinalizer) await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]);
+    // Each write result goes into the cache at once: the NSG keys see an approval without waiting for
+    // the watch, and the next reconcile of this request starts from the current resourceVersion.
+    if (dec.addFinalizer)
+      d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
     if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
-      await d.kube.patchStatus("AccessRequest", meta, dec.status);
+      d.observe(await d.kube.patchStatus("AccessRequest", meta, dec.status));
       if (dec.status.phase !== request.status?.phase) {
         log.info({ phase: dec.status.phase, reason: dec.status.reason }, dec.status.message ?? "");
         this.#observeGrantLatency(request, dec);
       }
     }
-    for (const e of dec.events) {
-      await d.kube.event("AccessRequest", meta, e).catch((err: unknown) => {
-        log.warn({ err: String(err) }, "could not record event");
-      });
-    }
+    for (const e of dec.events) d.events.record("AccessRequest", meta, e);
     if (dec.removeFinalizer) {
       await d.kube.setFinalizers(
         "AccessRequest",

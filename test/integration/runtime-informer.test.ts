@@ -102,6 +102,48 @@ describe("createInformer against the API server", () => {
     expect(informer.lastEventAt).toBeInstanceOf(Date);
   });
 
+  test("takes in a write result ahead of its watch event, and the late watch event changes nothing", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-observe");
+    const kc = cluster.kubeConfig("admin");
+    const api = kc.makeApiClient(CoreV1Api);
+    await api.createNamespacedConfigMap({ namespace: ns, body: cm("w", "0") });
+    const { informer, events } = configMapInformer(kc, ns);
+    await informer.start();
+    expect(informer.get(ns, "w")?.metadata?.managedFields).toBeUndefined();
+    // Hold the watch back so the write result is seen first.
+    informer.stop();
+    const first = await api.patchNamespacedConfigMap({
+      name: "w",
+      namespace: ns,
+      body: [{ op: "replace", path: "/data/v", value: "1" }],
+    });
+    const second = await api.patchNamespacedConfigMap({
+      name: "w",
+      namespace: ns,
+      body: [{ op: "replace", path: "/data/v", value: "2" }],
+    });
+    informer.observe(second);
+    expect(informer.get(ns, "w")?.data?.v).toBe("2");
+    expect(events).toContain("update w=2");
+    // An older result (the first patch) does not take the cache back.
+    informer.observe(first);
+    expect(informer.get(ns, "w")?.data?.v).toBe("2");
+    // An object not in the cache is not added by a write result (its deletion may have been seen).
+    const ghost = cm("ghost", "9");
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- JSON shape
+    ghost.metadata = { name: "ghost", namespace: ns, resourceVersion: "1" };
+    informer.observe(ghost);
+    expect(informer.get(ns, "ghost")).toBeUndefined();
+    expect(events.filter((e) => e.startsWith("update w=")).length).toBe(1);
+    // A relist lists the same version: no further event.
+    await informer.start();
+    await api.createNamespacedConfigMap({ namespace: ns, body: cm("later", "1") });
+    await waitFor("the watch after the relist", () => events.includes("add later=1"));
+    expect(events.filter((e) => e.startsWith("update w=")).length).toBe(1);
+    expect(events).not.toContain("add ghost=9");
+  });
+
   test("recovers after its watch connection is dropped, without missing changes made meanwhile", async () => {
     const cluster = testCluster();
     const ns = await cluster.createNamespace("rt-drop");

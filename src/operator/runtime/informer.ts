@@ -63,6 +63,11 @@ export interface Informer<T extends KubernetesObject> {
   dropWatch(): void;
   /** Relist now (stop watch, list, diff, rewatch); resolves when the cache is refreshed. */
   relist(): Promise<void>;
+  /**
+   * Take in an object a write of ours returned, before its watch event arrives: it replaces the cached
+   * copy (emitting "update") only when it is newer, and the later watch event is then no change.
+   */
+  observe(obj: T): void;
 }
 
 export function cacheKey(namespace: string | undefined, name: string): string {
@@ -80,6 +85,21 @@ function statusOf(err: unknown): number | undefined {
   if (typeof e.statusCode === "number") return e.statusCode;
   if (typeof e.code === "number") return e.code;
   return undefined;
+}
+
+/**
+ * True when `a` is known to be older than `b`. resourceVersions are etcd revisions (decimal integers)
+ * on every API server this runs against; anything else is treated as not comparable (not older).
+ */
+export function isOlder(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return a.length === b.length ? a < b : a.length < b.length;
+}
+
+/** managedFields are never read here and are often the largest part of an object: do not cache them. */
+function slim<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
 }
 
 function errName(err: unknown): string {
@@ -263,7 +283,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
 
   /** Swap in a fresh list, emitting the differences as events. */
   #replace(items: T[]): void {
-    const fresh = new Map(items.map((o) => [objectKey(o), o]));
+    const fresh = new Map(items.map((o) => [objectKey(o), slim(o)]));
     for (const [key, old] of this.#cache) {
       if (!fresh.has(key)) {
         this.#cache.delete(key);
@@ -272,6 +292,9 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     }
     for (const [key, obj] of fresh) {
       const old = this.#cache.get(key);
+      // A write of ours observed after the list was taken is newer than the list's copy.
+      if (old !== undefined && isOlder(obj.metadata?.resourceVersion, old.metadata?.resourceVersion))
+        continue;
       this.#cache.set(key, obj);
       if (old === undefined) this.#emit("add", obj, undefined);
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
@@ -335,10 +358,28 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       this.#cache.delete(key);
       this.#emit("delete", obj, old);
     } else if (type === "ADDED" || type === "MODIFIED") {
-      this.#cache.set(key, obj);
-      if (old === undefined) this.#emit("add", obj, undefined);
-      else this.#emit("update", obj, old);
+      this.#store(key, slim(obj), old);
     }
+  }
+
+  observe(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.#cache.get(key);
+    // Only refresh what is cached: a write result must not resurrect an object whose deletion was seen.
+    if (old === undefined || !isOlder(old.metadata?.resourceVersion, obj.metadata?.resourceVersion)) return;
+    this.#store(key, slim(obj), old);
+  }
+
+  /** Cache obj unless the cached copy is the same version or newer (a write result observed early). */
+  #store(key: string, obj: T, old: T | undefined): void {
+    if (old !== undefined) {
+      const had = old.metadata?.resourceVersion;
+      const got = obj.metadata?.resourceVersion;
+      if ((had !== undefined && had === got) || isOlder(got, had)) return;
+    }
+    this.#cache.set(key, obj);
+    if (old === undefined) this.#emit("add", obj, undefined);
+    else this.#emit("update", obj, old);
   }
 
   #touch(): void {
