@@ -7,6 +7,7 @@ import type { AzurePort } from "../azure/port.ts";
 import { BindingIndex } from "./bindings.ts";
 import { informerCaches } from "./caches.ts";
 import type { Caches } from "./caches.ts";
+import { UndecidedRequests } from "./batching.ts";
 import { EventRecorder } from "./events.ts";
 import { GrantIndex } from "./grant-index.ts";
 import { objectKey } from "./keys.ts";
@@ -37,6 +38,8 @@ export interface ControllerOptions {
   resyncIntervalMs: number;
   maxConcurrentNsgs: number;
   requestRetentionMs: number;
+  /** Longest an NSG write waits for a burst's undecided requests (0 disables). */
+  batchMaxHoldMs: number;
 }
 
 /** What a request change means for the NSGs: only these fields change the grant set. */
@@ -59,6 +62,7 @@ export class Controller {
   readonly caches: Caches;
   readonly bindings = new BindingIndex();
   readonly ledger = new Ledger();
+  readonly #undecided = new UndecidedRequests();
   readonly grants: GrantIndex;
   readonly nsgQueue: WorkQueue;
   readonly requestQueue: WorkQueue;
@@ -109,6 +113,8 @@ export class Controller {
       metrics: o.metrics,
       writeMode: o.writeMode,
       getRequest: (k) => this.caches.request(k),
+      undecided: (p) => this.#undecided.count(p),
+      maxHoldMs: o.batchMaxHoldMs,
       wakeRequest: (k) => {
         this.requestQueue.add(k);
       },
@@ -235,6 +241,9 @@ export class Controller {
   #onRequest(r: AccessRequest, old: AccessRequest | undefined, deleted: boolean): void {
     const key = objectKey(r.metadata);
     this.requestQueue.add(key);
+    // The last undecided request of a policy was decided: NSGs held for the burst can write now.
+    const emptied = this.#undecided.update(key, r, deleted);
+    if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
     if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
     this.grants.invalidate();
     if (r.status?.startTime === undefined) return;

@@ -134,6 +134,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     resyncIntervalMs: config.resyncIntervalMs,
     maxConcurrentNsgs: config.maxConcurrentNsgs,
     requestRetentionMs: config.requestRetentionMs,
+    batchMaxHoldMs: config.batchMaxHoldMs,
   });
   startLeadership({
     config,

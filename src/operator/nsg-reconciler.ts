@@ -9,6 +9,7 @@ import type { Grant, NsgPlan, ObservedNsg, PolicyBinding } from "../core/index.t
 import type { BindingIndex } from "./bindings.ts";
 import type { GrantIndex } from "./grant-index.ts";
 import type { Ledger, NsgRecord, Reason } from "./ledger.ts";
+import { holdMs } from "./batching.ts";
 import { applyPlan } from "./nsg-apply.ts";
 import type { ApplyResult, WriteMode } from "./nsg-apply.ts";
 import type { Prefetch } from "./prefetch.ts";
@@ -28,6 +29,10 @@ export interface NsgReconcilerDeps {
   metrics: Metrics | undefined;
   writeMode: WriteMode;
   getRequest(key: string): AccessRequest | undefined;
+  /** Undecided requests of a policy (see batching.ts). */
+  undecided(policyKey: string): number;
+  /** Longest an add-only reconcile waits for undecided requests; 0 disables batching. */
+  maxHoldMs: number;
   wakeRequest(key: string): void;
   wakePolicy(key: string): void;
 }
@@ -79,6 +84,8 @@ function policiesWithRules(plan: NsgPlan, bindings: PolicyBinding[]): Set<string
 
 export class NsgReconciler {
   readonly #d: NsgReconcilerDeps;
+  /** NSG key -> when its current batching hold began. */
+  readonly #heldSince = new Map<string, number>();
 
   constructor(deps: NsgReconcilerDeps) {
     this.#d = deps;
@@ -93,6 +100,8 @@ export class NsgReconciler {
     const snapshot = d.grants.current(d.clock.now());
     const grants = grantsFor(bindings, snapshot.byPolicy);
     const prev = d.ledger.get(key);
+    const hold = this.#hold(key, bindings, grants, prev);
+    if (hold > 0) return { requeueAfterMs: hold };
     let observed: ObservedNsg;
     try {
       observed = d.prefetch.take(key, prev?.lastWriteAt) ?? (await d.azure.getNsg(nsgId));
@@ -135,6 +144,25 @@ export class NsgReconciler {
     for (const [name, r] of result.refused) log.warn({ rule: name, reason: r.reason }, r.message);
     const next = earliest(grants);
     return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
+  }
+
+  /** Milliseconds to wait for undecided requests before writing (0: reconcile now). */
+  #hold(key: string, bindings: PolicyBinding[], grants: Grant[], prev: NsgRecord | undefined): number {
+    const d = this.#d;
+    let undecided = 0;
+    for (const p of new Set(bindings.map((b) => b.policyKey))) undecided += d.undecided(p);
+    const nowMs = d.clock.now().getTime();
+    const ms = holdMs({
+      nowMs,
+      undecided,
+      grants,
+      prev,
+      heldSinceMs: this.#heldSince.get(key),
+      maxHoldMs: d.maxHoldMs,
+    });
+    if (ms > 0) this.#heldSince.set(key, this.#heldSince.get(key) ?? nowMs);
+    else this.#heldSince.delete(key);
+    return ms;
   }
 
   /** Store the record, report revoke lag, and wake the requests and policies whose view changed. */

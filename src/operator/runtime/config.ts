@@ -25,6 +25,7 @@ export interface Config {
   namespace: string | undefined;
   maxConcurrentNsgs: number;
   requestRetentionMs: number;
+  batchMaxHoldMs: number;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -96,6 +97,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "namespace", help: "watch only this namespace (default: all)" },
   { name: "max-concurrent-nsgs", def: "8", help: "NSGs reconciled in parallel (1..1024)" },
   { name: "request-retention", def: "168h", help: "keep terminal AccessRequests this long before deleting" },
+  {
+    name: "batch-max-hold",
+    def: "500ms",
+    help: "longest an NSG write waits for a burst's undecided requests (0s disables, <= 10s)",
+  },
   { name: "leader-elect", def: "true", boolean: true, help: "elect a leader through a Lease" },
   {
     name: "leader-election-namespace",
@@ -294,6 +300,7 @@ export function parseConfig(
     namespace: namespace === undefined ? undefined : dnsLabel("--namespace", namespace, 63),
     maxConcurrentNsgs: integer("--max-concurrent-nsgs", must("max-concurrent-nsgs"), 1, 1024),
     requestRetentionMs: duration("--request-retention", must("request-retention"), 0),
+    batchMaxHoldMs: duration("--batch-max-hold", must("batch-max-hold"), 0, 10_000),
     leaderElect: bool("--leader-elect", must("leader-elect")),
     leaderElectionNamespace: dnsLabel("--leader-election-namespace", electionNs, 63),
     leaderElectionId: dnsLabel("--leader-election-id", must("leader-election-id"), 253),

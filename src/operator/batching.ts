@@ -1,0 +1,71 @@
+// Approval-aware batching of NSG writes. Azure serializes writes per NSG and each takes seconds, so a
+// burst of requests is best carried by one write, not one per approval: while requests of an NSG's
+// policies are still undecided (created, not yet seen by the request reconciler), an NSG reconcile
+// that would only add grants waits for them, up to maxHoldMs. The last decision wakes the NSG at once.
+// A pending removal (a lapsed or revoked grant) is never held, and neither is anything when no
+// request is undecided, so a single request goes straight through.
+import type { AccessRequest } from "../api/types.ts";
+import type { Grant } from "../core/index.ts";
+import type { NsgRecord } from "./ledger.ts";
+
+/** Requests not yet decided (no phase written), per policy key "namespace/name". */
+export class UndecidedRequests {
+  readonly #byPolicy = new Map<string, Set<string>>();
+  readonly #policyOf = new Map<string, string>();
+
+  /** Track a request change; returns the policy whose undecided set just became empty, if any. */
+  update(key: string, r: AccessRequest, deleted: boolean): string | undefined {
+    const undecided = !deleted && r.status?.phase === undefined && r.metadata.deletionTimestamp === undefined;
+    const policyKey = `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
+    const was = this.#policyOf.get(key);
+    if (undecided) {
+      if (was === policyKey) return undefined;
+      const emptied = was === undefined ? undefined : this.#remove(key, was);
+      this.#policyOf.set(key, policyKey);
+      let set = this.#byPolicy.get(policyKey);
+      if (set === undefined) this.#byPolicy.set(policyKey, (set = new Set()));
+      set.add(key);
+      return emptied;
+    }
+    return was === undefined ? undefined : this.#remove(key, was);
+  }
+
+  count(policyKey: string): number {
+    return this.#byPolicy.get(policyKey)?.size ?? 0;
+  }
+
+  #remove(key: string, policyKey: string): string | undefined {
+    this.#policyOf.delete(key);
+    const set = this.#byPolicy.get(policyKey);
+    if (set === undefined || !set.delete(key) || set.size > 0) return undefined;
+    this.#byPolicy.delete(policyKey);
+    return policyKey;
+  }
+}
+
+export interface HoldInput {
+  nowMs: number;
+  /** Undecided requests of the NSG's policies. */
+  undecided: number;
+  grants: readonly Grant[];
+  prev: NsgRecord | undefined;
+  /** When this NSG's current hold began, if one is running. */
+  heldSinceMs: number | undefined;
+  maxHoldMs: number;
+}
+
+/** How long to keep holding this NSG's reconcile (0 = go now). Pure. */
+export function holdMs(h: HoldInput): number {
+  if (h.undecided === 0 || h.maxHoldMs <= 0) return 0;
+  const placed = h.prev?.placements;
+  const current = new Set<string>();
+  let adds = false;
+  for (const g of h.grants) {
+    current.add(g.requestKey);
+    if (placed?.has(g.requestKey) !== true) adds = true;
+  }
+  if (!adds) return 0;
+  for (const k of placed?.keys() ?? []) if (!current.has(k)) return 0;
+  const since = h.heldSinceMs ?? h.nowMs;
+  return Math.max(0, h.maxHoldMs - (h.nowMs - since));
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "@jest/globals";
+import { holdMs, UndecidedRequests } from "../../../src/operator/batching.ts";
+import type { HoldInput } from "../../../src/operator/batching.ts";
+import type { Grant } from "../../../src/core/index.ts";
+import type { NsgRecord } from "../../../src/operator/ledger.ts";
+import type { AccessRequest } from "../../../src/api/types.ts";
+
+function req(name: string, policyName: string, phase?: string): AccessRequest {
+  return {
+    apiVersion: "jit.drawbridge.dev/v1alpha1",
+    kind: "AccessRequest",
+    metadata: { name, namespace: "team-a" },
+    spec: { policyName, ports: [22], sourceAddressPrefix: "198.51.100.7/32", duration: "PT1H" },
+    ...(phase === undefined ? {} : { status: { phase } }),
+  } as AccessRequest;
+}
+
+function grant(requestKey: string): Grant {
+  return {
+    requestKey,
+    policyKey: "team-a/p",
+    targetId: "vm",
+    port: 22,
+    protocol: "TCP",
+    sourcePrefix: "198.51.100.7/32",
+    expiresAt: new Date(10_000_000),
+  };
+}
+
+function record(placed: string[]): NsgRecord {
+  return {
+    seq: 1,
+    placements: new Map(placed.map((k) => [k, []])),
+    rejected: new Map(),
+    failed: new Map(),
+    conflicts: [],
+    shadowed: [],
+    error: undefined,
+    lastWriteAt: undefined,
+    policiesWithRules: new Set(),
+  };
+}
+
+const base: HoldInput = {
+  nowMs: 1000,
+  undecided: 3,
+  grants: [grant("team-a/a"), grant("team-a/b")],
+  prev: record(["team-a/a"]),
+  heldSinceMs: undefined,
+  maxHoldMs: 500,
+};
+
+describe("UndecidedRequests", () => {
+  it("counts requests without a phase per policy and reports when a policy's last one is decided", () => {
+    const u = new UndecidedRequests();
+    expect(u.update("team-a/a", req("a", "p"), false)).toBeUndefined();
+    expect(u.update("team-a/b", req("b", "p"), false)).toBeUndefined();
+    expect(u.update("team-a/c", req("c", "q"), false)).toBeUndefined();
+    expect(u.count("team-a/p")).toBe(2);
+    expect(u.update("team-a/a", req("a", "p", "Pending"), false)).toBeUndefined();
+    expect(u.count("team-a/p")).toBe(1);
+    expect(u.update("team-a/b", req("b", "p"), true)).toBe("team-a/p");
+    expect(u.count("team-a/p")).toBe(0);
+    expect(u.update("team-a/c", req("c", "q", "Denied"), false)).toBe("team-a/q");
+    // Decided again or unknown: nothing to report.
+    expect(u.update("team-a/c", req("c", "q", "Denied"), false)).toBeUndefined();
+  });
+});
+
+describe("holdMs", () => {
+  it("holds an add-only reconcile while requests are undecided, up to the cap", () => {
+    expect(holdMs(base)).toBe(500);
+    expect(holdMs({ ...base, heldSinceMs: 800 })).toBe(300);
+    expect(holdMs({ ...base, heldSinceMs: 400 })).toBe(0);
+  });
+
+  it("goes at once when nothing is undecided, batching is off, or nothing is added", () => {
+    expect(holdMs({ ...base, undecided: 0 })).toBe(0);
+    expect(holdMs({ ...base, maxHoldMs: 0 })).toBe(0);
+    expect(holdMs({ ...base, grants: [grant("team-a/a")] })).toBe(0);
+  });
+
+  it("never holds a removal, even with adds pending", () => {
+    expect(holdMs({ ...base, prev: record(["team-a/a", "team-a/gone"]) })).toBe(0);
+  });
+
+  it("holds the first reconcile of an NSG with grants to add", () => {
+    expect(holdMs({ ...base, prev: undefined })).toBe(500);
+  });
+});
