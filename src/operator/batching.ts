@@ -1,7 +1,10 @@
 // Approval-aware batching of NSG writes. Azure serializes writes per NSG and each takes seconds, so a
 // burst of requests is best carried by one write, not one per approval: while requests of an NSG's
 // policies are still undecided (created, not yet seen by the request reconciler), an NSG reconcile
-// that would only add grants waits for them, up to maxHoldMs. The last decision wakes the NSG at once.
+// that would only add grants waits for them. The last decision wakes the NSG at once.
+// The wait is capped by the observed duration of one write (and by --batch-max-hold): a grant that
+// arrives during the hold rides the next write, done within hold + L <= 2L, which is no worse than
+// waiting for a write already in flight and then its own (the 2L bound of DESIGN §5).
 // A pending removal (a lapsed or revoked grant) is never held, and neither is anything when no
 // request is undecided, so a single request goes straight through.
 import type { AccessRequest } from "../api/types.ts";
@@ -40,6 +43,27 @@ export class UndecidedRequests {
     if (set === undefined || !set.delete(key) || set.size > 0) return undefined;
     this.#byPolicy.delete(policyKey);
     return policyKey;
+  }
+}
+
+/** Exponentially weighted mean of the duration of one ARM write, as this operator observes it. */
+export class WriteLatency {
+  readonly #initialMs: number;
+  readonly #weight: number;
+  #meanMs: number | undefined;
+
+  constructor(initialMs: number, weight = 0.3) {
+    this.#initialMs = initialMs;
+    this.#weight = weight;
+  }
+
+  observe(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.#meanMs = this.#meanMs === undefined ? ms : this.#meanMs + this.#weight * (ms - this.#meanMs);
+  }
+
+  get meanMs(): number {
+    return this.#meanMs ?? this.#initialMs;
   }
 }
 

@@ -9,7 +9,7 @@ import type { Grant, NsgPlan, ObservedNsg, PolicyBinding } from "../core/index.t
 import type { BindingIndex } from "./bindings.ts";
 import type { GrantIndex } from "./grant-index.ts";
 import type { Ledger, NsgRecord, Reason } from "./ledger.ts";
-import { holdMs } from "./batching.ts";
+import { holdMs, WriteLatency } from "./batching.ts";
 import { applyPlan } from "./nsg-apply.ts";
 import type { ApplyResult, WriteMode } from "./nsg-apply.ts";
 import type { Prefetch } from "./prefetch.ts";
@@ -86,6 +86,8 @@ export class NsgReconciler {
   readonly #d: NsgReconcilerDeps;
   /** NSG key -> when its current batching hold began. */
   readonly #heldSince = new Map<string, number>();
+  /** Seeded at 500 ms until a write is seen (ARM writes take seconds; the emulator's are configurable). */
+  readonly #writeLatency = new WriteLatency(500);
 
   constructor(deps: NsgReconcilerDeps) {
     this.#d = deps;
@@ -112,10 +114,12 @@ export class NsgReconciler {
       return { requeueAfterMs: MISSING_NSG_RETRY_MS };
     }
     const plan = planNsg({ nsg: observed, bindings, grants });
+    const applyStart = d.clock.now().getTime();
     const result = await applyPlan(d.writeMode, d.azure, observed, plan, (fresh) =>
       planNsg({ nsg: fresh, bindings, grants }),
     );
     const now = d.clock.now();
+    if (result.writes > 0) this.#writeLatency.observe((now.getTime() - applyStart) / result.writes);
     const rec: NsgRecord = {
       seq,
       placements: placementsOf(nsgId, result),
@@ -158,7 +162,7 @@ export class NsgReconciler {
       grants,
       prev,
       heldSinceMs: this.#heldSince.get(key),
-      maxHoldMs: d.maxHoldMs,
+      maxHoldMs: Math.min(d.maxHoldMs, this.#writeLatency.meanMs),
     });
     if (ms > 0) this.#heldSince.set(key, this.#heldSince.get(key) ?? nowMs);
     else this.#heldSince.delete(key);

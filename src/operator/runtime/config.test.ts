@@ -35,7 +35,7 @@ describe("parseConfig", () => {
       namespace: undefined,
       maxConcurrentNsgs: 8,
       requestRetentionMs: 168 * 3_600_000,
-      batchMaxHoldMs: 500,
+      batchMaxHoldMs: 2000,
       leaderElect: true,
       leaderElectionNamespace: "drawbridge-system",
       leaderElectionId: "drawbridge-leader",

@@ -99,8 +99,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "request-retention", def: "168h", help: "keep terminal AccessRequests this long before deleting" },
   {
     name: "batch-max-hold",
-    def: "500ms",
-    help: "longest an NSG write waits for a burst's undecided requests (0s disables, <= 10s)",
+    def: "2s",
+    help: "cap on how long an NSG write waits for a burst's undecided requests (also capped by one write's duration; 0s disables, <= 10s)",
   },
   { name: "leader-elect", def: "true", boolean: true, help: "elect a leader through a Lease" },
   {

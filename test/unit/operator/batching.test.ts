@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { holdMs, UndecidedRequests } from "../../../src/operator/batching.ts";
+import { holdMs, UndecidedRequests, WriteLatency } from "../../../src/operator/batching.ts";
 import type { HoldInput } from "../../../src/operator/batching.ts";
 import type { Grant } from "../../../src/core/index.ts";
 import type { NsgRecord } from "../../../src/operator/ledger.ts";
@@ -86,5 +86,19 @@ describe("holdMs", () => {
 
   it("holds the first reconcile of an NSG with grants to add", () => {
     expect(holdMs({ ...base, prev: undefined })).toBe(500);
+  });
+});
+
+describe("WriteLatency", () => {
+  it("starts at the seed and follows observed writes with a weighted mean", () => {
+    const w = new WriteLatency(500, 0.5);
+    expect(w.meanMs).toBe(500);
+    w.observe(1000);
+    expect(w.meanMs).toBe(1000);
+    w.observe(0);
+    expect(w.meanMs).toBe(500);
+    w.observe(Number.NaN);
+    w.observe(-5);
+    expect(w.meanMs).toBe(500);
   });
 });
