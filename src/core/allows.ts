@@ -26,7 +26,6 @@ import {
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
-import type { Grant } from "./types.ts";
 import { sortStrings } from "./sorting.ts";
 
 /** A conflicted policy: keep its living allow rule, narrowed to sources still granted; nothing new. */
@@ -154,14 +153,17 @@ function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
   return buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
 }
 
-/** The desired allow rules of the NSG. */
+/**
+ * The desired allow rules of the NSG, pushed onto `rules`, with the index of the observed rule of
+ * each one's name (or -1) pushed onto `living`.
+ */
 export function placeAllows(
   ctx: PlanContext,
   slots: DenySlot[],
-  index: Map<string, Map<number, Grant[]>>,
-): SecurityRule[] {
-  const all = candidatesOf(ctx, slots, index);
-  const out: SecurityRule[] = [];
+  rules: SecurityRule[],
+  living: number[],
+): void {
+  const all = candidatesOf(ctx, slots);
   const open: Candidate[] = [];
   for (const c of all) {
     if (!ctx.frozen.has(c.slot.b.policyKey)) {
@@ -169,14 +171,19 @@ export function placeAllows(
       continue;
     }
     const rule = frozenAllow(ctx, c);
-    if (rule !== undefined) out.push(rule);
+    if (rule !== undefined) {
+      rules.push(rule);
+      living.push(c.living);
+    }
   }
   for (const c of open) placeLiving(ctx, c);
   for (const c of open) placeNew(ctx, c);
   for (const c of open) addSources(ctx, c);
   for (const c of open) {
     const rule = finish(ctx, c);
-    if (rule !== undefined) out.push(rule);
+    if (rule !== undefined) {
+      rules.push(rule);
+      living.push(c.living);
+    }
   }
-  return out;
 }

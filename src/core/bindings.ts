@@ -1,32 +1,43 @@
 // Normalizes the policy bindings of one NSG and indexes grants by the allow rule that carries them.
 // Per-string work (prefix parsing, name slugs, port tables) is cached in Maps that live for one call
-// only: bindings of one policy share their ports and, often, their destinations.
+// only: bindings of one policy share their ports and, often, their destinations. A grant finds its
+// binding by the policy key and target id strings as written (Map lookups by strings that live
+// across plans hash nothing anew), or else by the number its key text hashes to, for a target id
+// spelled in another letter case: the key text (policy key + lower-cased ARM id) is never built.
 import type { PolicyPort, PriorityRange, Protocol } from "../api/types.ts";
 import { normalizePrefix } from "./cidr.ts";
 import {
   allowDescriptionTail,
-  bindingHashText,
+  bindingHashOfLower,
   policySlug,
-  rulePrefixFrom,
+  rulePrefixWithHash,
   shortTargetName,
 } from "./names.ts";
+import { compareBindingKeys } from "./binding-order.ts";
 import type { BindingRef } from "./rules.ts";
 import type { Grant, PolicyBinding } from "./types.ts";
 import { sortStrings } from "./sorting.ts";
 
 export interface NormBinding extends BindingRef {
-  key: string;
+  /** targetId.toLowerCase(): ARM ids compare case-insensitively. */
+  lowerTargetId: string;
+  /** cyrb53Low32(bindingHashText(policyKey, targetId)): names the binding's rules, finds its living ones. */
+  hash: number;
   band: PriorityRange;
   /** Ports per protocol, protocols and ports sorted. */
   protocols: [Protocol, number[]][];
-}
-
-/** Identifies a (policy, target) pair; ARM ids compare case-insensitively. */
-export function bindingKey(policyKey: string, targetId: string): string {
-  return bindingHashText(policyKey, targetId);
+  /** The binding's grants by slotKey(protocol, port); filled by indexGrants. */
+  grants: Map<number, Grant[]> | undefined;
+  /** Its living managed rules as (rule key, index into managedRules) pairs; filled by the plan context. */
+  living: number[] | undefined;
 }
 
 const PROTOCOL_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, Any: 2 };
+
+/** A Map key for a 32-bit hash that stays a small integer (no boxed number per lookup). */
+export function hashBucket(hash: number): number {
+  return hash & 0x3fffffff;
+}
 
 /** A number naming (protocol, port), cheaper to hash than a string. */
 export function slotKey(protocol: Protocol, port: number): number {
@@ -35,9 +46,23 @@ export function slotKey(protocol: Protocol, port: number): number {
 
 /** The bindings of one (policy, target): the first one names the band, all add destinations and ports. */
 interface Group {
-  key: string;
+  policyKey: string;
+  lowerTargetId: string;
+  hash: number;
   first: PolicyBinding;
   more: PolicyBinding[] | undefined;
+  /** The normalized binding, undefined when the group protects no destination. */
+  norm: NormBinding | undefined;
+}
+
+/** The normalized bindings of one NSG and the means to find the one a grant belongs to. */
+export interface BindingTable {
+  /** One per (policy, target) with destinations, sorted by bindingHashText. */
+  list: NormBinding[];
+  /** Groups by policy key, then by every spelling of the target id seen. */
+  exact: Map<string, Map<string, Group>>;
+  /** Groups by hashBucket(hash). */
+  byHash: Map<number, Group[]>;
 }
 
 /** Per-call caches: parsed prefixes by text, slugs by policy key, port tables by ports list. */
@@ -105,83 +130,124 @@ function slugOf(caches: Caches, policyKey: string): string {
   return slug;
 }
 
-function groupByKey(bindings: PolicyBinding[]): Map<string, Group> {
-  const byKey = new Map<string, Group>();
-  for (const b of bindings) {
-    const key = bindingKey(b.policyKey, b.targetId);
-    const g = byKey.get(key);
-    if (g === undefined) byKey.set(key, { key, first: b, more: undefined });
-    else (g.more ??= []).push(b);
-  }
-  return byKey;
+/** The group of (policyKey, targetId) spelled exactly so, or undefined. */
+function exactGroup(table: BindingTable, policyKey: string, targetId: string): Group | undefined {
+  return table.exact.get(policyKey)?.get(targetId);
 }
 
-/** One binding per (policy, target): duplicates merge their destinations and ports. Sorted by key. */
-export function normalizeBindings(bindings: PolicyBinding[]): NormBinding[] {
+function remember(table: BindingTable, policyKey: string, targetId: string, g: Group): void {
+  let byTarget = table.exact.get(policyKey);
+  if (byTarget === undefined) {
+    byTarget = new Map();
+    table.exact.set(policyKey, byTarget);
+  }
+  byTarget.set(targetId, g);
+}
+
+/** The group of (policyKey, lower-cased target id) of this hash, or undefined. */
+function hashedGroup(table: BindingTable, policyKey: string, lower: string, hash: number): Group | undefined {
+  for (const g of table.byHash.get(hashBucket(hash)) ?? []) {
+    if (g.policyKey === policyKey && g.lowerTargetId === lower) return g;
+  }
+  return undefined;
+}
+
+/** The group of (policyKey, targetId) in any letter case of the id, remembering this spelling. */
+function findGroup(table: BindingTable, policyKey: string, targetId: string): Group | undefined {
+  const found = exactGroup(table, policyKey, targetId);
+  if (found !== undefined) return found;
+  const lower = targetId.toLowerCase();
+  const g = hashedGroup(table, policyKey, lower, bindingHashOfLower(policyKey, lower));
+  if (g !== undefined) remember(table, policyKey, targetId, g);
+  return g;
+}
+
+function addGroup(table: BindingTable, b: PolicyBinding, groups: Group[]): void {
+  let g = exactGroup(table, b.policyKey, b.targetId);
+  if (g === undefined) {
+    const lower = b.targetId.toLowerCase();
+    const hash = bindingHashOfLower(b.policyKey, lower);
+    g = hashedGroup(table, b.policyKey, lower, hash);
+    if (g === undefined) {
+      g = { policyKey: b.policyKey, lowerTargetId: lower, hash, first: b, more: undefined, norm: undefined };
+      groups.push(g);
+      remember(table, b.policyKey, b.targetId, g);
+      const bucket = table.byHash.get(hashBucket(hash));
+      if (bucket === undefined) table.byHash.set(hashBucket(hash), [g]);
+      else bucket.push(g);
+      return;
+    }
+    remember(table, b.policyKey, b.targetId, g);
+  }
+  (g.more ??= []).push(b);
+}
+
+function normalize(caches: Caches, g: Group): NormBinding | undefined {
+  const destinations = destinationsOf(caches, g);
+  if (destinations.length === 0) return undefined; // nothing to protect or open here
+  const { policyKey, targetId } = g.first;
+  const targetName = shortTargetName(targetId);
+  return {
+    lowerTargetId: g.lowerTargetId,
+    hash: g.hash,
+    policyKey,
+    targetId,
+    band: g.first.priorityRange,
+    destinations,
+    protocols: protocolsOf(caches, g),
+    rulePrefix: rulePrefixWithHash(slugOf(caches, policyKey), g.hash),
+    targetName,
+    allowTail: allowDescriptionTail(policyKey, targetName),
+    grants: undefined,
+    living: undefined,
+  };
+}
+
+/** Sorts by bindingHashText; already sorted input (the usual case) is only checked. */
+function sortByKey(list: NormBinding[]): NormBinding[] {
+  for (let i = 1; i < list.length; i++) {
+    const a = list[i - 1];
+    const b = list[i];
+    if (a !== undefined && b !== undefined && compareBindingKeys(a, b) >= 0) {
+      return list.sort(compareBindingKeys);
+    }
+  }
+  return list;
+}
+
+/** One binding per (policy, target): duplicates merge their destinations and ports. */
+export function normalizeBindings(bindings: PolicyBinding[]): BindingTable {
   const caches: Caches = { prefixes: new Map(), slugs: new Map(), protocols: new Map() };
-  const out: NormBinding[] = [];
-  for (const g of groupByKey(bindings).values()) {
-    const destinations = destinationsOf(caches, g);
-    if (destinations.length === 0) continue; // nothing to protect or open here
-    const { policyKey, targetId } = g.first;
-    const targetName = shortTargetName(targetId);
-    out.push({
-      key: g.key,
-      policyKey,
-      targetId,
-      band: g.first.priorityRange,
-      destinations,
-      protocols: protocolsOf(caches, g),
-      rulePrefix: rulePrefixFrom(slugOf(caches, policyKey), g.key),
-      targetName,
-      allowTail: allowDescriptionTail(policyKey, targetName),
-    });
+  const table: BindingTable = { list: [], exact: new Map(), byHash: new Map() };
+  const groups: Group[] = [];
+  for (const b of bindings) addGroup(table, b, groups);
+  const list: NormBinding[] = [];
+  for (const g of groups) {
+    g.norm = normalize(caches, g);
+    if (g.norm !== undefined) list.push(g.norm);
   }
-  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  table.list = sortByKey(list);
+  return table;
 }
 
-/** Grants by binding key, then by slotKey(protocol, port). */
-export function indexGrants(grants: Grant[]): Map<string, Map<number, Grant[]>> {
-  const index = new Map<string, Map<number, Grant[]>>();
-  // Grants arrive grouped by (policy, target) and share their key strings: the slots of the last
-  // pair are reused, and each binding key is computed once per pair.
-  const keys = new Map<string, Map<string, Map<number, Grant[]>>>();
+/** Files each grant under its binding, by slotKey(protocol, port); grants of no binding are ignored. */
+export function indexGrants(table: BindingTable, grants: Grant[]): void {
+  // Grants arrive grouped by (policy, target) and share their key strings: the binding of the last
+  // pair is reused.
   let lastPolicy: string | undefined;
   let lastTarget: string | undefined;
-  let slots: Map<number, Grant[]> | undefined;
+  let b: NormBinding | undefined;
   for (const g of grants) {
-    if (slots === undefined || g.policyKey !== lastPolicy || g.targetId !== lastTarget) {
-      slots = slotsOf(index, keys, g);
+    if (g.policyKey !== lastPolicy || g.targetId !== lastTarget) {
+      b = findGroup(table, g.policyKey, g.targetId)?.norm;
       lastPolicy = g.policyKey;
       lastTarget = g.targetId;
     }
+    if (b === undefined) continue;
+    const slots = (b.grants ??= new Map<number, Grant[]>());
     const sk = slotKey(g.protocol, g.port);
     const list = slots.get(sk);
     if (list === undefined) slots.set(sk, [g]);
     else list.push(g);
   }
-  return index;
-}
-
-function slotsOf(
-  index: Map<string, Map<number, Grant[]>>,
-  keys: Map<string, Map<string, Map<number, Grant[]>>>,
-  g: Grant,
-): Map<number, Grant[]> {
-  let byTarget = keys.get(g.policyKey);
-  if (byTarget === undefined) {
-    byTarget = new Map();
-    keys.set(g.policyKey, byTarget);
-  }
-  let slots = byTarget.get(g.targetId);
-  if (slots === undefined) {
-    const bk = bindingKey(g.policyKey, g.targetId);
-    slots = index.get(bk);
-    if (slots === undefined) {
-      slots = new Map();
-      index.set(bk, slots);
-    }
-    byTarget.set(g.targetId, slots);
-  }
-  return slots;
 }

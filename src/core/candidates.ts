@@ -4,7 +4,7 @@
 import { slotKey } from "./bindings.ts";
 import { allowNameStem } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
-import { livingRule } from "./plan-context.ts";
+import { livingAllow, ruleAt } from "./living.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import type { Grant } from "./types.ts";
 
@@ -19,6 +19,8 @@ export interface Candidate {
   picked: boolean[] | undefined;
   pickedCount: number;
   observed: SecurityRule | undefined;
+  /** Index of `observed` among the observed managed rules, or -1. */
+  living: number;
   priority: number | undefined;
   failure: string | undefined;
 }
@@ -54,31 +56,31 @@ function distinctSources(grants: Grant[]): string[] {
   return out;
 }
 
-export function candidatesOf(
-  ctx: PlanContext,
-  slots: DenySlot[],
-  index: Map<string, Map<number, Grant[]>>,
-): Candidate[] {
+export function candidatesOf(ctx: PlanContext, slots: DenySlot[]): Candidate[] {
   const out: Candidate[] = [];
   for (const slot of slots) {
-    const bySlot = index.get(slot.b.key);
+    const bySlot = slot.b.grants;
     if (bySlot === undefined) continue;
-    const stem = allowNameStem(slot.b.rulePrefix, slot.protocol);
+    let stem: string | undefined;
     for (const port of slot.ports) {
       const grants = bySlot.get(slotKey(slot.protocol, port));
       if (grants === undefined || grants.length === 0) continue;
-      const built = `${stem}${port}`;
-      const observed = livingRule(ctx, built);
+      const living = livingAllow(ctx.living, slot.b, slot.protocol, port);
+      const observed = ruleAt(ctx.living, living);
       out.push({
         slot,
         port,
-        // The living rule's own string when there is one: later comparisons are then by identity.
-        name: observed === undefined ? built : observed.name,
+        // The living rule's own string when there is one (the same text): comparisons are then by identity.
+        name:
+          observed === undefined
+            ? `${(stem ??= allowNameStem(slot.b.rulePrefix, slot.protocol))}${port}`
+            : observed.name,
         grants,
         sources: distinctSources(grants),
         picked: undefined,
         pickedCount: 0,
         observed,
+        living,
         priority: undefined,
         failure: undefined,
       });

@@ -1,21 +1,14 @@
 // Baseline deny placement: living denies keep their priority; new ones take the highest free
 // priority of the band. A conflicted policy keeps whatever deny it already has, untouched.
 import { allocateHigh } from "./priorities.ts";
-import { denyNameFrom } from "./names.ts";
-import {
-  bandFull,
-  conflictMessage,
-  keepable,
-  livingRule,
-  refund,
-  spend,
-  withoutReadOnly,
-} from "./plan-context.ts";
+import { livingDeny, ruleAt } from "./living.ts";
+import { bandFull, conflictMessage, keepable, refund, spend, withoutReadOnly } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { buildDenyRule, rulePrefixCount } from "./rules.ts";
 
 function placeLiving(ctx: PlanContext, s: DenySlot): void {
-  const observed = livingRule(ctx, denyNameFrom(s.b.rulePrefix, s.protocol));
+  s.living = livingDeny(ctx.living, s.b, s.protocol);
+  const observed = ruleAt(ctx.living, s.living);
   if (ctx.frozen.has(s.b.policyKey)) {
     if (observed === undefined) s.failure = conflictMessage(ctx, s.b.policyKey);
     else {
@@ -26,7 +19,7 @@ function placeLiving(ctx: PlanContext, s: DenySlot): void {
   }
   const p = keepable(ctx, observed, s.b, Infinity);
   if (p === undefined) return;
-  const rule = buildDenyRule(s.b, s.protocol, s.ports, p);
+  const rule = buildDenyRule(s.b, s.protocol, s.ports, p, observed);
   s.failure = spend(ctx, 1, rulePrefixCount(rule));
   if (s.failure === undefined) s.rule = rule;
 }
@@ -39,7 +32,7 @@ function placeNew(ctx: PlanContext, s: DenySlot): void {
   if (p === undefined) {
     refund(ctx, 1, cost);
     s.failure = bandFull(ctx, s.b, `the baseline deny of ${s.protocol}`);
-  } else s.rule = buildDenyRule(s.b, s.protocol, s.ports, p);
+  } else s.rule = buildDenyRule(s.b, s.protocol, s.ports, p, ruleAt(ctx.living, s.living));
 }
 
 /** Living denies first (so they keep their place in the limits), then new ones. */

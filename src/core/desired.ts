@@ -28,22 +28,34 @@ export interface DesiredState {
   denies: DenySlot[];
 }
 
+/** What planNsg diffs: the desired rules in the order they were placed, each with the index of the
+ * observed managed rule of its name (or -1). */
+export interface Placed {
+  rules: SecurityRule[];
+  living: number[];
+}
+
 /** The desired state and the plan context it was computed in (planNsg reuses its index of observed rules). */
-export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanContext } {
+export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanContext; placed: Placed } {
   const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id));
-  const bindings = normalizeBindings(input.bindings);
+  const table = normalizeBindings(input.bindings);
+  const bindings = table.list;
   ctx.frozen = findConflicts(bindings, ctx.foreignInbound, ctx.nsgName);
   const slots: DenySlot[] = [];
   for (const b of bindings) {
     // Indexed, not destructured: destructuring a tuple allocates an iterator per entry.
-    for (const entry of b.protocols) slots.push({ b, protocol: entry[0], ports: entry[1] });
+    for (const entry of b.protocols) slots.push({ b, protocol: entry[0], ports: entry[1], living: -1 });
   }
   placeDenies(ctx, slots);
-  const allows = placeAllows(ctx, slots, indexGrants(input.grants));
-  const desired: SecurityRule[] = [];
-  for (const s of slots) if (s.rule !== undefined) desired.push(s.rule);
-  for (const rule of allows) desired.push(rule);
-  desired.sort((a, b) => a.priority - b.priority);
+  indexGrants(table, input.grants);
+  const placed: Placed = { rules: [], living: [] };
+  for (const s of slots) {
+    if (s.rule === undefined) continue;
+    placed.rules.push(s.rule);
+    placed.living.push(s.living);
+  }
+  placeAllows(ctx, slots, placed.rules, placed.living);
+  const desired = placed.rules.slice().sort((a, b) => a.priority - b.priority);
   const conflicts: PriorityConflict[] = [];
   for (const list of ctx.frozen.values()) for (const c of list) conflicts.push(c);
   const state: DesiredState = {
@@ -54,7 +66,7 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
     placements: ctx.placements,
     denies: slots,
   };
-  return { state, ctx };
+  return { state, ctx, placed };
 }
 
 export function desiredRules(input: PlanInput): DesiredState {

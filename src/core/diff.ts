@@ -15,23 +15,30 @@ function allowFirst(a: SecurityRule, b: SecurityRule): number {
 }
 
 export function planNsg(input: PlanInput): NsgPlan {
-  const { state, ctx } = planDesired(input);
+  const { state, ctx, placed } = planDesired(input);
+  const observed = ctx.living.rules;
   // matched[i]: some desired rule carries the name of observed managed rule i.
-  const matched = new Uint8Array(ctx.managedRules.length);
+  const matched = new Uint8Array(observed.length);
   const puts: SecurityRule[] = [];
-  for (const rule of state.desired) {
-    const i = ctx.managed.get(rule.name);
-    const had = i === undefined ? undefined : ctx.managedRules[i];
-    if (i !== undefined) matched[i] = 1;
+  // In placement order: puts are sorted below, ties kept in this order, as desired (stably sorted
+  // by priority from the same order) would keep them.
+  for (let k = 0; k < placed.rules.length; k++) {
+    const rule = placed.rules[k];
+    const i = placed.living[k] ?? -1;
+    if (rule === undefined) continue;
+    const had = i < 0 ? undefined : observed[i];
+    if (i >= 0) matched[i] = 1;
     if (had === undefined || !sameRule(had, rule)) puts.push(rule);
   }
   puts.sort(denyFirst);
   // Allow rules go first so that a grant never outlives the deny that bounded it.
   const stale: SecurityRule[] = [];
-  ctx.managed.forEach((i) => {
-    const r = ctx.managedRules[i];
-    if (matched[i] === 0 && r !== undefined) stale.push(r);
-  });
+  const lastOf = ctx.living.lastOf;
+  for (let i = 0; i < observed.length; i++) {
+    const last = lastOf[i] ?? -1;
+    const r = observed[last];
+    if (last >= 0 && matched[last] === 0 && r !== undefined) stale.push(r);
+  }
   stale.sort(allowFirst);
   const deletes = stale.map((r) => r.name);
   const nsgBody = ctx.foreign.slice();

@@ -7,19 +7,28 @@ import type { RuleProtocol } from "./nsg.ts";
 
 const SLUG_MAX = 48;
 
+// cyrb53's seeds and multipliers as the int32 values Math.imul takes them as: a seed above 2^31
+// would start the running words as doubles and keep the whole loop off integer arithmetic (4x slower).
+const SEED1 = 0xdeadbeef | 0;
+const SEED2 = 0x41c6ce57;
+const M1 = 2654435761 | 0;
+const M2 = 1597334677;
+const M3 = 2246822507 | 0;
+const M4 = 3266489909 | 0;
+
 /**
  * The low 32 bits of cyrb53, a fast, well-mixed 53-bit string hash: the last 8 of its 14 zero-padded
  * hex digits name a binding, and those are exactly these bits (so only they are computed).
  */
 function cyrb53Low32(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+  let h1 = SEED1;
+  let h2 = SEED2;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+    h1 = Math.imul(h1 ^ ch, M1);
+    h2 = Math.imul(h2 ^ ch, M2);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h1 = Math.imul(h1 ^ (h1 >>> 16), M3) ^ Math.imul(h2 ^ (h2 >>> 13), M4);
   return h1 >>> 0;
 }
 
@@ -30,6 +39,29 @@ function hex8(n: number): string {
   let out = "";
   for (let shift = 28; shift >= 0; shift -= 4) out += HEX.charAt((n >>> shift) & 15);
   return out;
+}
+
+/**
+ * cyrb53Low32(bindingHashText(policyKey, targetId)) from the lower-cased target id, without building
+ * the text (the planner hashes every binding of a plan).
+ */
+export function bindingHashOfLower(policyKey: string, lowerTargetId: string): number {
+  let h1 = SEED1;
+  let h2 = SEED2;
+  for (let i = 0; i < policyKey.length; i++) {
+    const ch = policyKey.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, M1);
+    h2 = Math.imul(h2 ^ ch, M2);
+  }
+  h1 = Math.imul(h1 ^ 10, M1);
+  h2 = Math.imul(h2 ^ 10, M2);
+  for (let i = 0; i < lowerTargetId.length; i++) {
+    const ch = lowerTargetId.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, M1);
+    h2 = Math.imul(h2 ^ ch, M2);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), M3) ^ Math.imul(h2 ^ (h2 >>> 13), M4);
+  return h1 >>> 0;
 }
 
 /** The text a binding's hash is taken of; ARM ids compare case-insensitively. */
@@ -55,6 +87,11 @@ export function policySlug(policyKey: string): string {
 /** bindingRulePrefix from the policy's slug and bindingHashText (the planner computes both once). */
 export function rulePrefixFrom(slug: string, hashText: string): string {
   return `${MANAGED_RULE_PREFIX}${slug}-${hashOf(hashText)}-`;
+}
+
+/** rulePrefixFrom with the hash of the binding's text already taken (bindingHashOfLower). */
+export function rulePrefixWithHash(slug: string, hash: number): string {
+  return `${MANAGED_RULE_PREFIX}${slug}-${hex8(hash)}-`;
 }
 
 /** Every rule of one binding starts with this: "drawbridge-<ns>-<policy>-<hash8>-". */
@@ -143,6 +180,10 @@ export function allowDescriptionTail(policyKey: string, target: string): string 
 }
 
 const PROTOCOL_JOIN: Record<Protocol, string> = { TCP: "/TCP, ", UDP: "/UDP, ", Any: "/Any, " };
+const ALLOW_HEAD = "drawbridge JIT allow ";
+const DENY_HEAD = "drawbridge JIT baseline deny ";
+const POLICY_JOIN = ", policy ";
+const TARGET_JOIN = ", target ";
 
 /** allowDescriptionFrom from the binding's precomputed tail: a few joins per rule instead of many. */
 export function allowDescriptionWith(
@@ -151,7 +192,7 @@ export function allowDescriptionWith(
   port: number,
   sources: number,
 ): string {
-  return clip(`drawbridge JIT allow ${port}${PROTOCOL_JOIN[protocol]}${sources}${tail}`);
+  return clip(`${ALLOW_HEAD}${port}${PROTOCOL_JOIN[protocol]}${sources}${tail}`);
 }
 
 export function denyRuleDescription(policyKey: string, targetId: string, protocol: Protocol): string {
@@ -159,5 +200,5 @@ export function denyRuleDescription(policyKey: string, targetId: string, protoco
 }
 
 export function denyDescriptionFrom(policyKey: string, target: string, protocol: Protocol): string {
-  return clip(`drawbridge JIT baseline deny ${protocol}, policy ${policyKey}, target ${target}`);
+  return clip(`${DENY_HEAD}${protocol}${POLICY_JOIN}${policyKey}${TARGET_JOIN}${target}`);
 }

@@ -7,14 +7,14 @@ import type { PriorityAllocator, PrioritySet } from "./priorities.ts";
 import { AZURE_LIMITS, isManagedRule } from "./nsg.ts";
 import type { ObservedNsg, SecurityRule } from "./nsg.ts";
 import { rulePrefixCount } from "./rules.ts";
+import { newLivingIndex } from "./living.ts";
+import type { LivingIndex } from "./living.ts";
 import type { Grant, GrantPlacement, PriorityConflict, RejectedGrant } from "./types.ts";
 
 export interface PlanContext {
   nsgName: string;
-  /** Observed managed rules by name, as indexes into managedRules (the last one wins should a name repeat). */
-  managed: Map<string, number>;
-  /** Observed managed rules in observed order. */
-  managedRules: SecurityRule[];
+  /** Observed managed rules in observed order, indexed by the binding and slot their names encode. */
+  living: LivingIndex;
   /** Observed foreign rules in observed order. */
   foreign: SecurityRule[];
   /** Foreign Inbound rules sorted by priority. */
@@ -37,10 +37,11 @@ export interface DenySlot {
   ports: number[];
   rule?: SecurityRule;
   failure?: string;
+  /** Index of the observed rule of the deny's name (livingDeny), or -1. */
+  living: number;
 }
 
 export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
-  const managed = new Map<string, number>();
   const managedRules: SecurityRule[] = [];
   const foreign: SecurityRule[] = [];
   const foreignInbound: SecurityRule[] = [];
@@ -50,7 +51,6 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
   for (const r of nsg.securityRules) {
     if (r.direction === "Inbound") inbound.push(r.priority);
     if (isManagedRule(r)) {
-      managed.set(r.name, managedRules.length);
       managedRules.push(r);
       continue;
     }
@@ -65,8 +65,7 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
   foreignInbound.sort((a, b) => a.priority - b.priority);
   return {
     nsgName,
-    managed,
-    managedRules,
+    living: newLivingIndex(managedRules),
     foreign,
     foreignInbound,
     foreignInboundPriorities,
@@ -77,12 +76,6 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
     rejected: [],
     placements: [],
   };
-}
-
-/** The observed managed rule of this name, if any. */
-export function livingRule(ctx: PlanContext, name: string): SecurityRule | undefined {
-  const i = ctx.managed.get(name);
-  return i === undefined ? undefined : ctx.managedRules[i];
 }
 
 export function withoutReadOnly(rule: SecurityRule): SecurityRule {

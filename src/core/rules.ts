@@ -123,14 +123,17 @@ export interface BindingRef {
 
 // The builders below write each rule as one object literal with its fields always in the same order
 // (no spreads): the planner builds a thousand of them per plan, and uniform shapes keep that cheap.
+// `living` is the observed rule of the same name, if any: its name is taken over instead of built
+// (equal text, compared by identity in the diff).
 
 export function buildDenyRule(
   b: BindingRef,
   protocol: Protocol,
   ports: number[],
   priority: number,
+  living: SecurityRule | undefined,
 ): SecurityRule {
-  const name = denyNameFrom(b.rulePrefix, protocol);
+  const name = living === undefined ? denyNameFrom(b.rulePrefix, protocol) : living.name;
   const description = denyDescriptionFrom(b.policyKey, b.targetName, protocol);
   const destinationAddressPrefixes = b.destinations.slice();
   if (ports.length === 1) {

@@ -1,0 +1,197 @@
+// The observed managed rules of one NSG, indexed by the binding and slot their names encode. A plan
+// looks up the living rule of every deny and allow it may write; building each of those names and
+// hashing it (a fresh string of ~60 characters every time) cost more than the rest of a converged
+// plan. Names are instead read from their end once per plan: "<prefix><tcp|udp|any>-<port>" for
+// allows, "<prefix>deny-<tcp|udp|any>" for denies, where the binding prefix ends "-<hash8>-". Rules
+// are filed under that hash; a binding takes the ones that start with its exact prefix.
+import type { Protocol } from "../api/types.ts";
+import { hashBucket, slotKey } from "./bindings.ts";
+import type { NormBinding } from "./bindings.ts";
+import { allowNameFrom } from "./names.ts";
+import type { SecurityRule } from "./nsg.ts";
+
+export interface LivingIndex {
+  rules: SecurityRule[];
+  /** Per rule: for the first rule of its name, the index of the last one (the one that counts, as
+   * with a Map by name); -1 for the later ones. */
+  lastOf: Int32Array;
+  /** Per rule: its rule key (slotKey or denyKey), or UNPARSED. */
+  keys: Int32Array;
+  /** Per rule: the length of its binding prefix. */
+  prefixLengths: Int32Array;
+  /** Indexes of first rules of a parsed name, by hashBucket of the hash in the name. */
+  buckets: Map<number, number[]>;
+  /** First rules of names that do not parse, by name. */
+  others: Map<string, number>;
+  /** Every rule by name (last one wins), built only for a port no parsed name can carry. */
+  byName: Map<string, number> | undefined;
+}
+
+const PROTOCOL_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, Any: 2 };
+/** The key of a rule whose name does not parse: no slotKey of a readable port, no denyKey. */
+const UNPARSED = -100;
+const DASH = 45;
+
+/** The rule key of a baseline deny: below every slotKey of a valid port. */
+export function denyKey(protocol: Protocol): number {
+  return -1 - PROTOCOL_INDEX[protocol];
+}
+
+/** The protocol index of "tcp", "udp" or "any" at `at`, else -1. */
+function tokenAt(name: string, at: number): number {
+  const a = name.charCodeAt(at);
+  const b = name.charCodeAt(at + 1);
+  const c = name.charCodeAt(at + 2);
+  if (a === 116 && b === 99 && c === 112) return 0;
+  if (a === 117 && b === 100 && c === 112) return 1;
+  if (a === 97 && b === 110 && c === 121) return 2;
+  return -1;
+}
+
+/** Ports whose allow names this index can read back: canonical decimal, at most 65535. */
+function readablePort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
+}
+
+/** The value of the canonical decimal digits name[from..to), or -1. */
+function portAt(name: string, from: number, to: number): number {
+  if (to - from > 5 || to === from || (to - from > 1 && name.charCodeAt(from) === 48)) return -1;
+  let port = 0;
+  for (let i = from; i < to; i++) port = port * 10 + name.charCodeAt(i) - 48;
+  return port <= 65535 ? port : -1;
+}
+
+/** Parses the tail of a name into keys[i] and prefixLengths[i]; false when it is no built name. */
+function parseTail(name: string, index: LivingIndex, i: number): boolean {
+  const end = name.length;
+  let start = end;
+  while (start > 0 && start > end - 6) {
+    const ch = name.charCodeAt(start - 1);
+    if (ch < 48 || ch > 57) break;
+    start--;
+  }
+  if (start < end) {
+    // An allow: "<prefix><token>-<port>".
+    const port = portAt(name, start, end);
+    const token = start >= 5 ? tokenAt(name, start - 4) : -1;
+    if (port < 0 || token < 0 || name.charCodeAt(start - 1) !== DASH) return false;
+    index.keys[i] = port * 4 + token;
+    index.prefixLengths[i] = start - 4;
+    return true;
+  }
+  // A deny: "<prefix>deny-<token>".
+  const token = end >= 9 ? tokenAt(name, end - 3) : -1;
+  if (token < 0 || name.charCodeAt(end - 4) !== DASH || !name.startsWith("deny", end - 8)) return false;
+  index.keys[i] = -1 - token;
+  index.prefixLengths[i] = end - 8;
+  return true;
+}
+
+/** The hash a binding prefix of this length carries ("-<hash8>-" at its end), or -1. */
+function hashAt(name: string, prefixLength: number): number {
+  const from = prefixLength - 9;
+  if (from < 1 || name.charCodeAt(from - 1) !== DASH || name.charCodeAt(prefixLength - 1) !== DASH) {
+    return -1;
+  }
+  let hash = 0;
+  for (let i = from; i < from + 8; i++) {
+    const ch = name.charCodeAt(i);
+    const digit = ch >= 48 && ch <= 57 ? ch - 48 : ch >= 97 && ch <= 102 ? ch - 87 : -1;
+    if (digit < 0) return -1;
+    hash = hash * 16 + digit;
+  }
+  return hash;
+}
+
+/** Files rule i under its name: a later rule of a name already seen only updates that name's lastOf. */
+function file(index: LivingIndex, i: number): void {
+  const name = index.rules[i]?.name ?? "";
+  const hash = parseTail(name, index, i) ? hashAt(name, index.prefixLengths[i] ?? 0) : -1;
+  if (hash < 0) {
+    index.keys[i] = UNPARSED;
+    const first = index.others.get(name);
+    if (first === undefined) {
+      index.others.set(name, i);
+      index.lastOf[i] = i;
+    } else {
+      index.lastOf[first] = i;
+      index.lastOf[i] = -1;
+    }
+    return;
+  }
+  const bucket = hashBucket(hash);
+  const list = index.buckets.get(bucket);
+  if (list === undefined) {
+    index.buckets.set(bucket, [i]);
+    index.lastOf[i] = i;
+    return;
+  }
+  for (const j of list) {
+    if (index.keys[j] === index.keys[i] && index.rules[j]?.name === name) {
+      index.lastOf[j] = i;
+      index.lastOf[i] = -1;
+      return;
+    }
+  }
+  list.push(i);
+  index.lastOf[i] = i;
+}
+
+export function newLivingIndex(rules: SecurityRule[]): LivingIndex {
+  const n = rules.length;
+  const index: LivingIndex = {
+    rules,
+    lastOf: new Int32Array(n),
+    keys: new Int32Array(n),
+    prefixLengths: new Int32Array(n),
+    buckets: new Map(),
+    others: new Map(),
+    byName: undefined,
+  };
+  for (let i = 0; i < n; i++) file(index, i);
+  return index;
+}
+
+/** The binding's living rules as (rule key, rule index) pairs, found once per binding and plan. */
+function livingOf(index: LivingIndex, b: NormBinding): number[] {
+  if (b.living !== undefined) return b.living;
+  const out: number[] = [];
+  const prefix = b.rulePrefix;
+  for (const i of index.buckets.get(hashBucket(b.hash)) ?? []) {
+    const name = index.rules[i]?.name ?? "";
+    if (index.prefixLengths[i] === prefix.length && name.startsWith(prefix)) {
+      out.push(index.keys[i] ?? UNPARSED, index.lastOf[i] ?? -1);
+    }
+  }
+  b.living = out;
+  return out;
+}
+
+function byName(index: LivingIndex, name: string): number {
+  if (index.byName === undefined) {
+    index.byName = new Map();
+    for (let i = 0; i < index.rules.length; i++) index.byName.set(index.rules[i]?.name ?? "", i);
+  }
+  return index.byName.get(name) ?? -1;
+}
+
+/** Index of the observed rule named like the binding's deny of `protocol`, or -1. */
+export function livingDeny(index: LivingIndex, b: NormBinding, protocol: Protocol): number {
+  return keyed(livingOf(index, b), denyKey(protocol));
+}
+
+/** Index of the observed rule named like the binding's allow of (protocol, port), or -1. */
+export function livingAllow(index: LivingIndex, b: NormBinding, protocol: Protocol, port: number): number {
+  if (!readablePort(port)) return byName(index, allowNameFrom(b.rulePrefix, protocol, port));
+  return keyed(livingOf(index, b), slotKey(protocol, port));
+}
+
+function keyed(pairs: number[], key: number): number {
+  for (let j = 0; j < pairs.length; j += 2) if (pairs[j] === key) return pairs[j + 1] ?? -1;
+  return -1;
+}
+
+/** The observed rule at `i`, if any. */
+export function ruleAt(index: LivingIndex, i: number): SecurityRule | undefined {
+  return i < 0 ? undefined : index.rules[i];
+}
