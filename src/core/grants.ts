@@ -87,7 +87,8 @@ function grantsOf(request: AccessRequest, policy: JitPolicy, expiresAt: Date): G
   return out;
 }
 
-function compareGrants(a: Grant, b: Grant): number {
+/** The order of grants everywhere: policy, target, request, port, protocol. */
+export function compareGrants(a: Grant, b: Grant): number {
   const ka = `${a.policyKey}\n${a.targetId}\n${a.requestKey}`;
   const kb = `${b.policyKey}\n${b.targetId}\n${b.requestKey}`;
   if (ka !== kb) return ka < kb ? -1 : 1;

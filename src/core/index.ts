@@ -56,7 +56,7 @@ export {
   validateRequestSpec,
   verdictOf,
 } from "./validate.ts";
-export { activeGrants, grantExpiry, objectKey } from "./grants.ts";
+export { activeGrants, compareGrants, grantExpiry, objectKey } from "./grants.ts";
 export { planNsg } from "./diff.ts";
 export { desiredRules } from "./desired.ts";
 export type { DesiredState } from "./desired.ts";

@@ -33,6 +33,11 @@ export class UndecidedRequests {
     return was === undefined ? undefined : this.#remove(key, was);
   }
 
+  clear(): void {
+    this.#byPolicy.clear();
+    this.#policyOf.clear();
+  }
+
   count(policyKey: string): number {
     return this.#byPolicy.get(policyKey)?.size ?? 0;
   }

@@ -75,10 +75,15 @@ export class Controller {
     this.#o = o;
     this.caches = informerCaches(o.policies, o.requests);
     const caches = this.caches;
-    this.grants = new GrantIndex(
-      () => caches.policies(),
-      () => caches.requests(),
-    );
+    this.grants = new GrantIndex({
+      policy: (k) => caches.policy(k),
+      request: (k) => caches.request(k),
+      requestsOf: (policyKey) =>
+        caches
+          .requests()
+          .filter((r) => `${r.metadata.namespace ?? ""}/${r.spec.policyName}` === policyKey)
+          .map((r) => objectKey(r.metadata)),
+    });
     const onError = (name: string) => (key: string, err: unknown, retryInMs: number) => {
       o.log.warn(
         { controller: name, key, retryInMs, err: err instanceof Error ? err.message : String(err) },
@@ -182,6 +187,10 @@ export class Controller {
       this.#onRequest(obj as unknown as AccessRequest, old as unknown as AccessRequest | undefined, deleted);
     });
     for (const p of this.caches.policies()) this.bindings.upsert(p);
+    // The caches filled before this subscription: index what they hold now.
+    this.grants.reset(this.caches.requests().map((r) => objectKey(r.metadata)));
+    this.#undecided.clear();
+    for (const r of this.caches.requests()) this.#undecided.update(objectKey(r.metadata), r, false);
     this.nsgQueue.start(this.#timed("nsg", (k) => this.nsgReconciler.reconcile(k)));
     this.requestQueue.start(this.#timed("accessrequest", (k) => this.requestReconciler.reconcile(k)));
     this.policyQueue.start(this.#timed("jitpolicy", (k) => this.policyReconciler.reconcile(k)));
@@ -224,7 +233,7 @@ export class Controller {
 
   #onPolicy(p: JitPolicy, old: JitPolicy | undefined, deleted: boolean): void {
     const key = objectKey(p.metadata);
-    this.grants.invalidate();
+    this.grants.invalidatePolicy(key);
     const touched = deleted ? this.bindings.remove(key) : this.bindings.upsert(p);
     for (const k of touched) this.nsgQueue.add(k);
     this.policyQueue.add(key);
@@ -245,7 +254,7 @@ export class Controller {
     const emptied = this.#undecided.update(key, r, deleted);
     if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
     if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
-    this.grants.invalidate();
+    this.grants.invalidateRequest(key);
     if (r.status?.startTime === undefined) return;
     for (const k of this.bindings.nsgsOf(`${r.metadata.namespace ?? ""}/${r.spec.policyName}`))
       this.nsgQueue.add(k);

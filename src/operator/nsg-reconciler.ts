@@ -40,9 +40,9 @@ export interface NsgReconcilerDeps {
 /** How long to wait before looking again at an NSG that does not exist. */
 const MISSING_NSG_RETRY_MS = 30_000;
 
-function grantsFor(bindings: PolicyBinding[], byPolicy: Map<string, Grant[]>): Grant[] {
+function grantsFor(bindings: PolicyBinding[], index: GrantIndex, now: Date): Grant[] {
   const out: Grant[] = [];
-  for (const key of new Set(bindings.map((b) => b.policyKey))) out.push(...(byPolicy.get(key) ?? []));
+  for (const key of new Set(bindings.map((b) => b.policyKey))) out.push(...index.forPolicy(key, now));
   return out;
 }
 
@@ -99,8 +99,7 @@ export class NsgReconciler {
     const nsgId = d.bindings.nsgId(key);
     const log = d.log.child({ nsg: nsgId });
     const bindings = d.bindings.bindingsFor(key);
-    const snapshot = d.grants.current(d.clock.now());
-    const grants = grantsFor(bindings, snapshot.byPolicy);
+    const grants = grantsFor(bindings, d.grants, d.clock.now());
     const prev = d.ledger.get(key);
     const hold = this.#hold(key, bindings, grants, prev);
     if (hold > 0) return { requeueAfterMs: hold };

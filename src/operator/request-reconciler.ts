@@ -62,8 +62,7 @@ export class RequestReconciler {
     const policyKey = `${request.metadata.namespace ?? ""}/${request.spec.policyName}`;
     const policy = d.caches.policy(policyKey);
     const livePolicy = policy?.metadata.deletionTimestamp === undefined ? policy : undefined;
-    const snapshot = d.grants.current(now);
-    const mine = snapshot.byRequest.get(key) ?? [];
+    const mine = d.grants.forRequest(key, now);
     const duration = parseDuration(request.spec.duration);
     const facts: RequestFacts = {
       request,
@@ -77,7 +76,7 @@ export class RequestReconciler {
       retentionMs: d.retentionMs,
     };
     const decision = decideRequest(facts);
-    d.metrics?.activeGrants.set(snapshot.byRequest.size);
+    d.metrics?.activeGrants.set(d.grants.activeRequests(now));
     await this.#apply(request, decision, policyKey, mine);
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
   }
