@@ -26,7 +26,7 @@ import {
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
-import { sortStrings } from "./sorting.ts";
+import { indexOfString, sortStrings } from "./sorting.ts";
 
 /** A conflicted policy: keep its living allow rule, narrowed to sources still granted; nothing new. */
 function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
@@ -104,7 +104,7 @@ const MIX_MESSAGE =
 
 /** Azure cannot mix the Internet tag with prefixes: unless "*" or "Any" covers it, Internet goes. */
 function dropMixedInternet(ctx: PlanContext, c: Candidate): void {
-  const i = c.sources.indexOf("Internet");
+  const i = indexOfString(c.sources, "Internet");
   if (i < 0 || !isPickedAt(c, i) || c.pickedCount <= 1) return;
   if (isPicked(c, "*") || isPicked(c, "Any")) return;
   unpick(c, i);

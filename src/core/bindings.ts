@@ -32,8 +32,6 @@ export interface NormBinding extends BindingRef {
   living: number[] | undefined;
 }
 
-const PROTOCOL_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, Any: 2 };
-
 /** A Map key for a 32-bit hash that stays a small integer (no boxed number per lookup). */
 export function hashBucket(hash: number): number {
   return hash & 0x3fffffff;
@@ -41,7 +39,11 @@ export function hashBucket(hash: number): number {
 
 /** A number naming (protocol, port), cheaper to hash than a string. */
 export function slotKey(protocol: Protocol, port: number): number {
-  return port * 4 + PROTOCOL_INDEX[protocol];
+  // Compared, not looked up in a table: a keyed load by a varying string is slower. Any other text
+  // (bad input) gives NaN, which Maps still match to itself.
+  const text: string = protocol;
+  const index = text === "TCP" ? 0 : text === "UDP" ? 1 : text === "Any" ? 2 : Number.NaN;
+  return port * 4 + index;
 }
 
 /** The bindings of one (policy, target): the first one names the band, all add destinations and ports. */

@@ -6,6 +6,7 @@ import { allowNameStem } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { livingAllow, ruleAt } from "./living.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
+import { indexOfString } from "./sorting.ts";
 import type { Grant } from "./types.ts";
 
 export interface Candidate {
@@ -43,7 +44,7 @@ function distinctSources(grants: Grant[]): string[] {
   if (fewAndDistinct(grants)) return grants.map((g) => g.sourcePrefix);
   const out: string[] = [];
   if (grants.length <= SMALL) {
-    for (const g of grants) if (!out.includes(g.sourcePrefix)) out.push(g.sourcePrefix);
+    for (const g of grants) if (indexOfString(out, g.sourcePrefix) < 0) out.push(g.sourcePrefix);
     return out;
   }
   const seen = new Set<string>();
@@ -115,7 +116,7 @@ export function unpick(c: Candidate, i: number): void {
 
 /** True when `source` is one of the candidate's sources and picked. */
 export function isPicked(c: Candidate, source: string): boolean {
-  const i = c.sources.indexOf(source);
+  const i = indexOfString(c.sources, source);
   return i >= 0 && isPickedAt(c, i);
 }
 
@@ -149,6 +150,6 @@ export function hadSource(l: SourceLookup, source: string): boolean {
   if (l.many !== undefined) return l.many.has(source);
   return (
     (source !== "" && l.rule.sourceAddressPrefix === source) ||
-    (l.rule.sourceAddressPrefixes?.includes(source) ?? false)
+    indexOfString(l.rule.sourceAddressPrefixes ?? [], source) >= 0
   );
 }

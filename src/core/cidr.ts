@@ -103,8 +103,57 @@ function formatPrefix(family: IpFamily, bytes: number[], bits: number): string {
   return `${text}/${bits}`;
 }
 
+/** The decimal number text[from..to) (no sign, no leading zero), or -1. */
+function decimalAt(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 3 || (to - from > 1 && text.charCodeAt(from) === 48)) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * normalizePrefix of canonical IPv4 text (what fastIPv4 accepts) by one scan, without the regex,
+ * byte arrays and result objects; null for anything else, which takes the full parser.
+ */
+/**
+ * Where the octet starting at `at` ends, when the right separator follows it ("." after the first
+ * three, "/" or the end of the text after the last); else -1.
+ */
+function octetEnd(text: string, at: number, last: boolean): number {
+  let end = at;
+  while (end < text.length && end - at < 4 && text.charCodeAt(end) !== 46 && text.charCodeAt(end) !== 47) {
+    end++;
+  }
+  const ok = last ? end === text.length || text.charCodeAt(end) === 47 : text.charCodeAt(end) === 46;
+  return ok ? end : -1;
+}
+
+function canonicalIPv4(text: string): string | null {
+  let address = 0;
+  let at = 0;
+  for (let part = 0; part < 4; part++) {
+    const end = octetEnd(text, at, part === 3);
+    const n = end < 0 ? -1 : decimalAt(text, at, end);
+    if (n < 0 || n > 255) return null;
+    address = address * 256 + n;
+    at = end + 1;
+  }
+  if (at > text.length) return `${text}/32`;
+  const bits = decimalAt(text, at, text.length);
+  if (bits < 0 || bits > 32 || text.length - at > 2) return null;
+  // Host bits clear; at 32 bits there are none (a shift by 32 would shift by 0).
+  const host = bits >= 32 ? 0 : 0xffffffff >>> bits;
+  return ((address | 0) & host) === 0 ? text : null;
+}
+
 /** Canonical CIDR text ("10.0.1.4" -> "10.0.1.4/32"), or undefined when not a valid prefix. */
 export function normalizePrefix(text: string): string | undefined {
+  const fast = canonicalIPv4(text);
+  if (fast !== null) return fast;
   const r = parsePrefix(text);
   return r.ok ? r.prefix.text : undefined;
 }

@@ -11,6 +11,7 @@ import type { SecurityRule } from "./nsg.ts";
 import { newPlanContext } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { findShadowed, foreignAllows } from "./shadow.ts";
+import { sortedByPriority } from "./sorting.ts";
 import type {
   GrantPlacement,
   PlanInput,
@@ -55,7 +56,7 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
     placed.living.push(s.living);
   }
   placeAllows(ctx, slots, placed.rules, placed.living);
-  const desired = placed.rules.slice().sort((a, b) => a.priority - b.priority);
+  const desired = sortedByPriority(placed.rules);
   const conflicts: PriorityConflict[] = [];
   for (const list of ctx.frozen.values()) for (const c of list) conflicts.push(c);
   const state: DesiredState = {

@@ -7,7 +7,7 @@
 import type { Protocol } from "../api/types.ts";
 import { hashBucket, slotKey } from "./bindings.ts";
 import type { NormBinding } from "./bindings.ts";
-import { allowNameFrom } from "./names.ts";
+import { allowNameFrom, denyNameFrom } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 
 export interface LivingIndex {
@@ -46,6 +46,12 @@ function tokenAt(name: string, at: number): number {
   if (a === 117 && b === 100 && c === 112) return 1;
   if (a === 97 && b === 110 && c === 121) return 2;
   return -1;
+}
+
+/** Protocols whose tokens this index reads back (anything else is bad input, looked up by name). */
+function readableProtocol(protocol: Protocol): boolean {
+  const text: string = protocol;
+  return text === "TCP" || text === "UDP" || text === "Any";
 }
 
 /** Ports whose allow names this index can read back: canonical decimal, at most 65535. */
@@ -159,7 +165,8 @@ function livingOf(index: LivingIndex, b: NormBinding): number[] {
   const prefix = b.rulePrefix;
   for (const i of index.buckets.get(hashBucket(b.hash)) ?? []) {
     const name = index.rules[i]?.name ?? "";
-    if (index.prefixLengths[i] === prefix.length && name.startsWith(prefix)) {
+    // A slice compared with === costs half of what startsWith does here.
+    if (index.prefixLengths[i] === prefix.length && name.slice(0, prefix.length) === prefix) {
       out.push(index.keys[i] ?? UNPARSED, index.lastOf[i] ?? -1);
     }
   }
@@ -177,12 +184,15 @@ function byName(index: LivingIndex, name: string): number {
 
 /** Index of the observed rule named like the binding's deny of `protocol`, or -1. */
 export function livingDeny(index: LivingIndex, b: NormBinding, protocol: Protocol): number {
+  if (!readableProtocol(protocol)) return byName(index, denyNameFrom(b.rulePrefix, protocol));
   return keyed(livingOf(index, b), denyKey(protocol));
 }
 
 /** Index of the observed rule named like the binding's allow of (protocol, port), or -1. */
 export function livingAllow(index: LivingIndex, b: NormBinding, protocol: Protocol, port: number): number {
-  if (!readablePort(port)) return byName(index, allowNameFrom(b.rulePrefix, protocol, port));
+  if (!readablePort(port) || !readableProtocol(protocol)) {
+    return byName(index, allowNameFrom(b.rulePrefix, protocol, port));
+  }
   return keyed(livingOf(index, b), slotKey(protocol, port));
 }
 

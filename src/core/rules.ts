@@ -2,7 +2,7 @@
 import type { Protocol } from "../api/types.ts";
 import { allowDescriptionWith, denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
-import { sortStrings } from "./sorting.ts";
+import { indexOfString, sortStrings } from "./sorting.ts";
 
 /** The rule's source prefixes whether written singular or plural. */
 export function ruleSources(rule: SecurityRule): string[] {
@@ -170,7 +170,7 @@ export function buildDenyRule(
  * rule "*" (it covers every other source).
  */
 function singularSource(sources: string[]): string | undefined {
-  if (sources.includes("*") || sources.includes("Any")) return "*";
+  if (indexOfString(sources, "*") >= 0 || indexOfString(sources, "Any") >= 0) return "*";
   if (sources.length === 1 && sources[0] === "Internet") return "Internet";
   return undefined;
 }
