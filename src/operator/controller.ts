@@ -256,8 +256,10 @@ export class Controller {
     if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
     this.grants.invalidateRequest(key);
     if (r.status?.startTime === undefined) return;
-    for (const k of this.bindings.nsgsOf(`${r.metadata.namespace ?? ""}/${r.spec.policyName}`))
-      this.nsgQueue.add(k);
+    // Only the NSGs of the targets it names (all of the policy's when it names none) carry its grants.
+    const policyKey = `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
+    const targets = r.spec.targets !== undefined && r.spec.targets.length > 0 ? r.spec.targets : [undefined];
+    for (const t of targets) for (const k of this.bindings.nsgsOf(policyKey, t)) this.nsgQueue.add(k);
   }
 
   #timed(controller: string, fn: (key: string) => Promise<HandlerResult>): Handler {

@@ -49,6 +49,19 @@ export class GrantIndex {
   readonly #dirtyRequests = new Set<string>();
   readonly #views = new Map<string, PolicyView>();
   #count: { at: number; value: number } | undefined;
+  /** compareGrants' text key per grant, built once per grant instead of on every comparison. */
+  readonly #sortKeys = new WeakMap<Grant, string>();
+  readonly #compare = (a: Grant, b: Grant): number => {
+    const ka = this.#sortKey(a);
+    const kb = this.#sortKey(b);
+    return ka === kb ? compareGrants(a, b) : ka < kb ? -1 : 1;
+  };
+
+  #sortKey(g: Grant): string {
+    let k = this.#sortKeys.get(g);
+    if (k === undefined) this.#sortKeys.set(g, (k = `${g.policyKey}\n${g.targetId}\n${g.requestKey}`));
+    return k;
+  }
 
   constructor(src: GrantSources) {
     this.#src = src;
@@ -141,7 +154,7 @@ export class GrantIndex {
         if (e < next) next = e;
       }
     }
-    grants.sort(compareGrants);
+    grants.sort(this.#compare);
     return { grants, nextExpiry: next };
   }
 }

@@ -99,10 +99,10 @@ export class NsgReconciler {
     const nsgId = d.bindings.nsgId(key);
     const log = d.log.child({ nsg: nsgId });
     const bindings = d.bindings.bindingsFor(key);
-    const grants = grantsFor(bindings, d.grants, d.clock.now());
     const prev = d.ledger.get(key);
-    const hold = this.#hold(key, bindings, grants, prev);
-    if (hold > 0) return { requeueAfterMs: hold };
+    const batch = this.#batch(key, bindings, prev);
+    if (batch.waitMs > 0) return { requeueAfterMs: batch.waitMs };
+    const grants = batch.grants;
     let observed: ObservedNsg;
     try {
       observed = d.prefetch.take(key, prev?.lastWriteAt) ?? (await d.azure.getNsg(nsgId));
@@ -149,22 +149,52 @@ export class NsgReconciler {
     return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
   }
 
+  /** Either how long to keep waiting for a burst's undecided requests, or the grants to plan with. */
+  #batch(
+    key: string,
+    bindings: PolicyBinding[],
+    prev: NsgRecord | undefined,
+  ): { waitMs: number; grants: Grant[] } {
+    // A hold in progress is not re-examined on every wake-up (each approval of a burst wakes the NSG):
+    // anything that arrives meanwhile, a removal included, is written within hold + L <= 2L.
+    const since = this.#heldSince.get(key);
+    if (since !== undefined) {
+      const left = this.#holdLeft(since, bindings);
+      if (left > 0) return { waitMs: left, grants: [] };
+      this.#heldSince.delete(key); // the hold is over: write now, whatever is still undecided
+    }
+    const grants = grantsFor(bindings, this.#d.grants, this.#d.clock.now());
+    const waitMs = since === undefined ? this.#hold(key, bindings, grants, prev) : 0;
+    return { waitMs, grants };
+  }
+
+  /** Time left of a hold that began at `since` (0 once it is over or nothing is undecided any more). */
+  #holdLeft(since: number, bindings: PolicyBinding[]): number {
+    const cap = Math.min(this.#d.maxHoldMs, this.#writeLatency.meanMs);
+    const left = since + cap - this.#d.clock.now().getTime();
+    return left > 0 && this.#undecidedOf(bindings) > 0 ? left : 0;
+  }
+
+  #undecidedOf(bindings: PolicyBinding[]): number {
+    let undecided = 0;
+    for (const p of new Set(bindings.map((b) => b.policyKey))) undecided += this.#d.undecided(p);
+    return undecided;
+  }
+
   /** Milliseconds to wait for undecided requests before writing (0: reconcile now). */
   #hold(key: string, bindings: PolicyBinding[], grants: Grant[], prev: NsgRecord | undefined): number {
     const d = this.#d;
-    let undecided = 0;
-    for (const p of new Set(bindings.map((b) => b.policyKey))) undecided += d.undecided(p);
+    const undecided = this.#undecidedOf(bindings);
     const nowMs = d.clock.now().getTime();
     const ms = holdMs({
       nowMs,
       undecided,
       grants,
       prev,
-      heldSinceMs: this.#heldSince.get(key),
+      heldSinceMs: undefined,
       maxHoldMs: Math.min(d.maxHoldMs, this.#writeLatency.meanMs),
     });
-    if (ms > 0) this.#heldSince.set(key, this.#heldSince.get(key) ?? nowMs);
-    else this.#heldSince.delete(key);
+    if (ms > 0) this.#heldSince.set(key, nowMs);
     return ms;
   }
 
