@@ -234,22 +234,32 @@ export function normalizeBindings(bindings: PolicyBinding[]): BindingTable {
 
 /** Files each grant under its binding, by slotKey(protocol, port); grants of no binding are ignored. */
 export function indexGrants(table: BindingTable, grants: Grant[]): void {
-  // Grants arrive grouped by (policy, target) and share their key strings: the binding of the last
-  // pair is reused.
+  // Grants arrive grouped by (policy, target), often by port too, and share their key strings: the
+  // binding of the last pair and the list of the last slot are reused.
   let lastPolicy: string | undefined;
   let lastTarget: string | undefined;
   let b: NormBinding | undefined;
+  let lastKey = Number.NaN;
+  let list: Grant[] | undefined;
   for (const g of grants) {
     if (g.policyKey !== lastPolicy || g.targetId !== lastTarget) {
       b = findGroup(table, g.policyKey, g.targetId)?.norm;
       lastPolicy = g.policyKey;
       lastTarget = g.targetId;
+      list = undefined;
     }
     if (b === undefined) continue;
-    const slots = (b.grants ??= new Map<number, Grant[]>());
     const sk = slotKey(g.protocol, g.port);
-    const list = slots.get(sk);
-    if (list === undefined) slots.set(sk, [g]);
-    else list.push(g);
+    if (list !== undefined && sk === lastKey) {
+      list.push(g);
+      continue;
+    }
+    const slots = (b.grants ??= new Map<number, Grant[]>());
+    list = slots.get(sk);
+    if (list === undefined) {
+      list = [g];
+      slots.set(sk, list);
+    } else list.push(g);
+    lastKey = sk;
   }
 }

@@ -45,11 +45,12 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
   const managedRules: SecurityRule[] = [];
   const foreign: SecurityRule[] = [];
   const foreignInbound: SecurityRule[] = [];
-  const inbound: number[] = [];
+  // Every observed Inbound priority is taken for new rules (see priorities.ts).
+  const alloc = newAllocator([]);
   const foreignInboundPriorities = newPrioritySet();
   const budget = { rules: AZURE_LIMITS.rulesPerNsg, prefixes: AZURE_LIMITS.prefixesPerNsg };
   for (const r of nsg.securityRules) {
-    if (r.direction === "Inbound") inbound.push(r.priority);
+    if (r.direction === "Inbound") addPriority(alloc.taken, r.priority);
     if (isManagedRule(r)) {
       managedRules.push(r);
       continue;
@@ -70,7 +71,7 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
     foreignInbound,
     foreignInboundPriorities,
     claimed: newPrioritySet(),
-    alloc: newAllocator(inbound),
+    alloc,
     budget,
     frozen: new Map(),
     rejected: [],
