@@ -102,11 +102,14 @@ function addSources(ctx: PlanContext, c: Candidate): void {
 const MIX_MESSAGE =
   "an Azure rule cannot combine the Internet service tag with address prefixes; request a specific prefix instead";
 
-/** Azure cannot mix the Internet tag with prefixes: unless "*" or "Any" covers it, Internet goes. */
-function dropMixedInternet(ctx: PlanContext, c: Candidate): void {
+/**
+ * Azure cannot mix the Internet tag with prefixes: unless "*" or "Any" covers it, Internet goes,
+ * its grants rejected for that. True when it went.
+ */
+function dropMixedInternet(ctx: PlanContext, c: Candidate): boolean {
   const i = indexOfString(c.sources, "Internet");
-  if (i < 0 || !isPickedAt(c, i) || c.pickedCount <= 1) return;
-  if (isPicked(c, "*") || isPicked(c, "Any")) return;
+  if (i < 0 || !isPickedAt(c, i) || c.pickedCount <= 1) return false;
+  if (isPicked(c, "*") || isPicked(c, "Any")) return false;
   unpick(c, i);
   reject(
     ctx,
@@ -114,10 +117,20 @@ function dropMixedInternet(ctx: PlanContext, c: Candidate): void {
     "CapacityExceeded",
     MIX_MESSAGE,
   );
+  return true;
 }
 
-/** Places the grants whose source made it into the rule; rejects the others except Internet ones. */
-function placeGrants(ctx: PlanContext, c: Candidate, priority: number, failure: string): void {
+/**
+ * Places the grants whose source made it into the rule and rejects the others with `failure` (the
+ * limit that kept them out), except Internet ones when dropMixedInternet already rejected those.
+ */
+function placeGrants(
+  ctx: PlanContext,
+  c: Candidate,
+  priority: number,
+  failure: string,
+  internetDropped: boolean,
+): void {
   const ruleName = c.name;
   if (c.pickedCount === c.sources.length) {
     for (const grant of c.grants) ctx.placements.push({ grant, ruleName, priority });
@@ -127,7 +140,9 @@ function placeGrants(ctx: PlanContext, c: Candidate, priority: number, failure: 
   for (const grant of c.grants) {
     const s = grant.sourcePrefix;
     if (kept === undefined ? isPicked(c, s) : kept.has(s)) ctx.placements.push({ grant, ruleName, priority });
-    else if (s !== "Internet") ctx.rejected.push({ grant, reason: "CapacityExceeded", message: failure });
+    else if (!internetDropped || s !== "Internet") {
+      ctx.rejected.push({ grant, reason: "CapacityExceeded", message: failure });
+    }
   }
 }
 
@@ -138,17 +153,14 @@ function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     reject(ctx, c.grants, "CapacityExceeded", failure);
     return undefined;
   }
-  dropMixedInternet(ctx, c);
+  // An Internet source not picked for lack of capacity is rejected below like any other source.
+  const internetDropped = dropMixedInternet(ctx, c);
   if (c.pickedCount === 0) {
-    reject(
-      ctx,
-      c.grants.filter((g) => g.sourcePrefix !== "Internet"),
-      "CapacityExceeded",
-      failure,
-    );
+    // (Nothing picked: Internet was not dropped, dropping it leaves another source picked.)
+    reject(ctx, c.grants, "CapacityExceeded", failure);
     return undefined;
   }
-  placeGrants(ctx, c, c.priority, failure);
+  placeGrants(ctx, c, c.priority, failure, internetDropped);
   // Last use of the candidate: the rule takes over (and sorts) the list of sources.
   return buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
 }
