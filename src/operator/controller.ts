@@ -17,6 +17,7 @@ import type { WriteMode } from "./nsg-apply.ts";
 import { NsgReconciler } from "./nsg-reconciler.ts";
 import { PolicyReconciler } from "./policy-reconciler.ts";
 import { Prefetch } from "./prefetch.ts";
+import { isTerminal } from "./request-decision.ts";
 import { RequestReconciler } from "./request-reconciler.ts";
 import { ResyncLoop } from "./resync.ts";
 import type { Clock } from "./runtime/clock.ts";
@@ -48,7 +49,8 @@ function grantFingerprint(r: AccessRequest | undefined): string {
   return JSON.stringify([
     r.status?.startTime,
     r.status?.expiresAt,
-    r.status?.phase,
+    // Pending -> Active changes no grant; only a closing phase ends one.
+    isTerminal(r.status?.phase),
     r.spec.revoked,
     r.metadata.deletionTimestamp,
     r.spec.ports,

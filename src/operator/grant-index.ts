@@ -107,11 +107,10 @@ export class GrantIndex {
     return (this.#byRequest.get(key)?.grants ?? []).filter((g) => g.expiresAt.getTime() > t);
   }
 
-  /** Requests holding at least one unexpired grant (recounted at most once a second: it is a metric). */
+  /** Requests holding at least one unexpired grant (a metric: recounted at most once a second). */
   activeRequests(now: Date): number {
     const t = now.getTime();
-    if (this.#count !== undefined && t - this.#count.at < 1000 && this.#dirtyRequests.size === 0)
-      return this.#count.value;
+    if (this.#count !== undefined && t - this.#count.at < 1000) return this.#count.value;
     this.#refresh();
     let n = 0;
     for (const e of this.#byRequest.values()) if (e.grants.some((g) => g.expiresAt.getTime() > t)) n++;
@@ -140,7 +139,6 @@ export class GrantIndex {
       }
     }
     this.#dirtyRequests.clear();
-    this.#count = undefined;
   }
 
   #build(policyKey: string, t: number): PolicyView {
