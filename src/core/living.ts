@@ -29,7 +29,7 @@ export interface LivingIndex {
   mask: number;
   /** First rules of names that do not parse, by name. */
   others: Map<string, number>;
-  /** Every rule by name (last one wins), built only for a port no parsed name can carry. */
+  /** Every rule by name (last one wins), built only for a port or protocol no parsed name carries. */
   byName: Map<string, number> | undefined;
 }
 
