@@ -235,31 +235,36 @@ export function normalizeBindings(bindings: PolicyBinding[]): BindingTable {
 /** Files each grant under its binding, by slotKey(protocol, port); grants of no binding are ignored. */
 export function indexGrants(table: BindingTable, grants: Grant[]): void {
   // Grants arrive grouped by (policy, target), often by port too, and share their key strings: the
-  // binding of the last pair and the list of the last slot are reused.
+  // binding of the last pair is reused, and a run of grants of one slot is filed as one exactly
+  // sized slice (pushing them one by one grows every list to 17 entries).
   let lastPolicy: string | undefined;
   let lastTarget: string | undefined;
   let b: NormBinding | undefined;
-  let lastKey = Number.NaN;
-  let list: Grant[] | undefined;
-  for (const g of grants) {
+  let run: NormBinding | undefined;
+  let runKey = Number.NaN;
+  let runStart = 0;
+  for (let i = 0; i < grants.length; i++) {
+    const g = grants[i];
+    if (g === undefined) continue;
     if (g.policyKey !== lastPolicy || g.targetId !== lastTarget) {
       b = findGroup(table, g.policyKey, g.targetId)?.norm;
       lastPolicy = g.policyKey;
       lastTarget = g.targetId;
-      list = undefined;
     }
-    if (b === undefined) continue;
-    const sk = slotKey(g.protocol, g.port);
-    if (list !== undefined && sk === lastKey) {
-      list.push(g);
-      continue;
-    }
-    const slots = (b.grants ??= new Map<number, Grant[]>());
-    list = slots.get(sk);
-    if (list === undefined) {
-      list = [g];
-      slots.set(sk, list);
-    } else list.push(g);
-    lastKey = sk;
+    const sk = b === undefined ? Number.NaN : slotKey(g.protocol, g.port);
+    if (run !== undefined && b === run && sk === runKey) continue;
+    if (run !== undefined) file(run, runKey, grants, runStart, i);
+    run = b;
+    runKey = sk;
+    runStart = i;
   }
+  if (run !== undefined) file(run, runKey, grants, runStart, grants.length);
+}
+
+/** Files grants[from..to), all of binding `b` and slot `sk`, after the ones filed there before. */
+function file(b: NormBinding, sk: number, grants: Grant[], from: number, to: number): void {
+  const slots = (b.grants ??= new Map<number, Grant[]>());
+  const list = slots.get(sk);
+  if (list === undefined) slots.set(sk, grants.slice(from, to));
+  else for (let i = from; i < to; i++) list.push(grants[i] as Grant);
 }
