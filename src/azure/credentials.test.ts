@@ -1,6 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
 import { DefaultAzureCredential } from "@azure/identity";
-import { createCredential, isAzureCloudEndpoint, StaticTokenCredential } from "./credentials.ts";
+import {
+  createCredential,
+  isAzureCloudEndpoint,
+  LazyDefaultAzureCredential,
+  StaticTokenCredential,
+} from "./credentials.ts";
 
 describe("credentials", () => {
   it("uses a static token for the emulator and DefaultAzureCredential for Azure", async () => {
@@ -10,10 +15,16 @@ describe("credentials", () => {
     expect(
       createCredential({ armEndpoint: "https://management.azure.com", armCaFile: "/tmp/ca.pem" }),
     ).toBeInstanceOf(StaticTokenCredential);
-    expect(createCredential({})).toBeInstanceOf(DefaultAzureCredential);
-    expect(createCredential({ armEndpoint: "https://management.usgovcloudapi.net/" })).toBeInstanceOf(
-      DefaultAzureCredential,
-    );
+    const azure = createCredential({});
+    expect(azure).toBeInstanceOf(LazyDefaultAzureCredential);
+    if (!(azure instanceof LazyDefaultAzureCredential)) throw new Error("expected a lazy credential");
+    expect(await azure.inner()).toBeInstanceOf(DefaultAzureCredential);
+    const gov = createCredential({
+      armEndpoint: "https://management.usgovcloudapi.net/",
+      managedIdentityClientId: "11111111-1111-1111-1111-111111111111",
+    });
+    if (!(gov instanceof LazyDefaultAzureCredential)) throw new Error("expected a lazy credential");
+    expect(await gov.inner()).toBeInstanceOf(DefaultAzureCredential);
   });
 
   it("recognises the Azure cloud ARM hosts only", () => {

@@ -1,8 +1,9 @@
 // Credentials for ARM. Production uses DefaultAzureCredential (environment, AKS workload identity,
 // managed identity, Azure CLI, ...); the ARM emulator accepts any bearer token, so pointing the
 // operator at it (--arm-endpoint / --arm-ca-file) selects a static token instead.
-import { DefaultAzureCredential } from "@azure/identity";
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
+// @azure/identity is loaded only when a real Entra ID token is first needed: it adds ~13 MiB of
+// resident memory that an operator pointed at the emulator never uses.
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 
 /** A credential that always returns the same token; for the ARM emulator and tests only. */
 export class StaticTokenCredential implements TokenCredential {
@@ -17,6 +18,30 @@ export class StaticTokenCredential implements TokenCredential {
 
   getToken(): Promise<AccessToken> {
     return Promise.resolve({ token: this.#token, expiresOnTimestamp: Date.now() + this.#lifetimeMs });
+  }
+}
+
+/** DefaultAzureCredential, created on the first token request. */
+export class LazyDefaultAzureCredential implements TokenCredential {
+  readonly #managedIdentityClientId: string | undefined;
+  #inner: Promise<TokenCredential> | undefined;
+
+  constructor(managedIdentityClientId?: string) {
+    this.#managedIdentityClientId = managedIdentityClientId;
+  }
+
+  /** The underlying DefaultAzureCredential (loads @azure/identity). */
+  inner(): Promise<TokenCredential> {
+    this.#inner ??= import("@azure/identity").then(({ DefaultAzureCredential }) =>
+      this.#managedIdentityClientId === undefined
+        ? new DefaultAzureCredential()
+        : new DefaultAzureCredential({ managedIdentityClientId: this.#managedIdentityClientId }),
+    );
+    return this.#inner;
+  }
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    return (await this.inner()).getToken(scopes, options);
   }
 }
 
@@ -55,7 +80,5 @@ export function createCredential(cfg: CredentialConfig): TokenCredential {
   if ((cfg.armCaFile ?? "") !== "" || (endpoint !== "" && !isAzureCloudEndpoint(endpoint))) {
     return new StaticTokenCredential(cfg.staticToken ?? "drawbridge-emulator");
   }
-  return cfg.managedIdentityClientId === undefined
-    ? new DefaultAzureCredential()
-    : new DefaultAzureCredential({ managedIdentityClientId: cfg.managedIdentityClientId });
+  return new LazyDefaultAzureCredential(cfg.managedIdentityClientId);
 }
