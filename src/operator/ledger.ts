@@ -27,6 +27,11 @@ export interface NsgRecord {
   lastWriteAt: number | undefined;
   /** Policies that still have managed rules in the NSG. */
   policiesWithRules: Set<string>;
+  /**
+   * Set when the reconcile found the NSG converged (nothing written or refused): the etag it planned
+   * from and the identity of its inputs, so a resync can skip planning an NSG nothing has touched.
+   */
+  basis?: { etag: string; inputs: readonly unknown[] } | undefined;
 }
 
 export class Ledger {

@@ -40,10 +40,36 @@ export interface NsgReconcilerDeps {
 /** How long to wait before looking again at an NSG that does not exist. */
 const MISSING_NSG_RETRY_MS = 30_000;
 
-function grantsFor(bindings: PolicyBinding[], index: GrantIndex, now: Date): Grant[] {
-  const out: Grant[] = [];
-  for (const key of new Set(bindings.map((b) => b.policyKey))) out.push(...index.forPolicy(key, now));
-  return out;
+/** The grants of the NSG's policies, and the per-policy lists they came from (see sameInputs). */
+function grantsFor(
+  bindings: PolicyBinding[],
+  index: GrantIndex,
+  now: Date,
+): { grants: Grant[]; lists: Grant[][] } {
+  const grants: Grant[] = [];
+  const lists: Grant[][] = [];
+  for (const key of new Set(bindings.map((b) => b.policyKey))) {
+    const list = index.forPolicy(key, now);
+    lists.push(list);
+    grants.push(...list);
+  }
+  return { grants, lists };
+}
+
+/**
+ * The binding objects and per-policy grant lists are replaced whenever anything in them changes (a
+ * policy event, a request change, an expiry), so the same objects mean the same planner inputs.
+ */
+function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function unchangedSince(
+  basis: NsgRecord["basis"],
+  listed: ObservedNsg,
+  inputs: unknown[],
+): basis is NonNullable<NsgRecord["basis"]> {
+  return basis !== undefined && listed.etag === basis.etag && sameInputs(basis.inputs, inputs);
 }
 
 function placementsOf(nsgId: string, result: ApplyResult): Map<string, GrantRuleStatus[]> {
@@ -97,19 +123,24 @@ export class NsgReconciler {
     const d = this.#d;
     const seq = d.ledger.nextSeq();
     const nsgId = d.bindings.nsgId(key);
-    const log = d.log.child({ nsg: nsgId });
     const bindings = d.bindings.bindingsFor(key);
     const prev = d.ledger.get(key);
     const batch = this.#batch(key, bindings, prev);
     if (batch.waitMs > 0) return { requeueAfterMs: batch.waitMs };
     const grants = batch.grants;
+    const inputs: unknown[] = [...bindings, ...(batch.lists as unknown[])];
+    const listed = d.prefetch.take(key, prev?.lastWriteAt);
+    // A resync listed the NSG exactly as the last converged plan left it, and nothing the plan
+    // depends on changed since: the plan would be the same, so it is not made again.
+    if (listed !== undefined && unchangedSince(prev?.basis, listed, inputs))
+      return this.#unchanged(key, prev, seq, grants);
     let observed: ObservedNsg;
     try {
-      observed = d.prefetch.take(key, prev?.lastWriteAt) ?? (await d.azure.getNsg(nsgId));
+      observed = listed ?? (await d.azure.getNsg(nsgId));
     } catch (err) {
       if (!(err instanceof AzureError && err.kind === "NotFound")) throw err;
       this.#finish(key, prev, emptyRecord(seq, prev, { reason: "NsgNotFound", message: err.message }));
-      log.warn({ err: err.message }, "NSG not found");
+      d.log.warn({ nsg: nsgId, err: err.message }, "NSG not found");
       return { requeueAfterMs: MISSING_NSG_RETRY_MS };
     }
     const plan = planNsg({ nsg: observed, bindings, grants });
@@ -119,34 +150,34 @@ export class NsgReconciler {
     );
     const now = d.clock.now();
     if (result.writes > 0) this.#writeLatency.observe((now.getTime() - applyStart) / result.writes);
-    const rec: NsgRecord = {
-      seq,
-      placements: placementsOf(nsgId, result),
-      rejected: new Map(
-        result.plan.rejected.map((r) => [r.grant.requestKey, { reason: r.reason, message: r.message }]),
-      ),
-      failed: failuresOf(result),
-      conflicts: result.plan.conflicts,
-      shadowed: result.plan.shadowed,
-      error: undefined,
+    const rec = recordOf(seq, nsgId, result, {
+      bindings,
       lastWriteAt: result.writes > 0 ? now.getTime() : prev?.lastWriteAt,
-      policiesWithRules: policiesWithRules(result.plan, bindings),
-    };
+      basis: observed.etag === undefined ? undefined : { etag: observed.etag, inputs },
+    });
     this.#finish(key, prev, rec);
+    this.#report(nsgId, result);
+    const next = earliest(grants);
+    return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
+  }
+
+  #report(nsgId: string, result: ApplyResult): void {
+    if (result.writes === 0 && result.refused.size === 0) return;
+    const log = this.#d.log.child({ nsg: nsgId });
     if (result.writes > 0) {
+      const { puts, deletes } = result.plan;
       log.info(
-        {
-          puts: result.plan.puts.length,
-          deletes: result.plan.deletes.length,
-          writes: result.writes,
-          mode: d.writeMode,
-        },
+        { puts: puts.length, deletes: deletes.length, writes: result.writes, mode: this.#d.writeMode },
         "NSG updated",
       );
     }
     for (const [name, r] of result.refused) log.warn({ rule: name, reason: r.reason }, r.message);
+  }
+
+  #unchanged(key: string, prev: NsgRecord, seq: number, grants: Grant[]): HandlerResult {
+    this.#finish(key, prev, { ...prev, seq });
     const next = earliest(grants);
-    return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
+    return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - this.#d.clock.now().getTime()) };
   }
 
   /** Either how long to keep waiting for a burst's undecided requests, or the grants to plan with. */
@@ -154,18 +185,18 @@ export class NsgReconciler {
     key: string,
     bindings: PolicyBinding[],
     prev: NsgRecord | undefined,
-  ): { waitMs: number; grants: Grant[] } {
+  ): { waitMs: number; grants: Grant[]; lists: Grant[][] } {
     // A hold in progress is not re-examined on every wake-up (each approval of a burst wakes the NSG):
     // anything that arrives meanwhile, a removal included, is written within hold + L <= 2L.
     const since = this.#heldSince.get(key);
     if (since !== undefined) {
       const left = this.#holdLeft(since, bindings);
-      if (left > 0) return { waitMs: left, grants: [] };
+      if (left > 0) return { waitMs: left, grants: [], lists: [] };
       this.#heldSince.delete(key); // the hold is over: write now, whatever is still undecided
     }
-    const grants = grantsFor(bindings, this.#d.grants, this.#d.clock.now());
+    const { grants, lists } = grantsFor(bindings, this.#d.grants, this.#d.clock.now());
     const waitMs = since === undefined ? this.#hold(key, bindings, grants, prev) : 0;
-    return { waitMs, grants };
+    return { waitMs, grants, lists };
   }
 
   /** Time left of a hold that began at `since` (0 once it is over or nothing is undecided any more). */
@@ -231,6 +262,29 @@ export class NsgReconciler {
     }
     return touched;
   }
+}
+
+/** What the NSG carries after an apply; `basis` is kept only when the NSG was found converged. */
+function recordOf(
+  seq: number,
+  nsgId: string,
+  result: ApplyResult,
+  o: { bindings: PolicyBinding[]; lastWriteAt: number | undefined; basis: NsgRecord["basis"] },
+): NsgRecord {
+  return {
+    seq,
+    placements: placementsOf(nsgId, result),
+    rejected: new Map(
+      result.plan.rejected.map((r) => [r.grant.requestKey, { reason: r.reason, message: r.message }]),
+    ),
+    failed: failuresOf(result),
+    conflicts: result.plan.conflicts,
+    shadowed: result.plan.shadowed,
+    error: undefined,
+    lastWriteAt: o.lastWriteAt,
+    policiesWithRules: policiesWithRules(result.plan, o.bindings),
+    basis: result.writes === 0 && result.refused.size === 0 ? o.basis : undefined,
+  };
 }
 
 function emptyRecord(seq: number, prev: NsgRecord | undefined, error: Reason): NsgRecord {
