@@ -43,9 +43,11 @@ COPY crds/ ./crds/
 # .dockerignore keeps *.test.ts out of the build context, so tests never reach the image.
 COPY src/ ./src/
 # Read-only root filesystem: nothing is written outside /tmp (an emptyDir in the chart).
+# NODE_OPTIONS: the operator's heap settings (src/operator/runtime/node-options.ts says why).
 ENV NODE_ENV=production \
     HOME=/tmp \
-    TMPDIR=/tmp
+    TMPDIR=/tmp \
+    NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=2"
 # Numeric non-root user and group, so runAsNonRoot can verify it without /etc/passwd.
 USER 65532:65532
 EXPOSE 8080 8081

@@ -10,6 +10,7 @@ import { KubeClient } from "./kube.ts";
 import { startOperator } from "./operator.ts";
 import type { OperatorProcess, OperatorSpec } from "./operator.ts";
 import type { Reaper } from "./procs.ts";
+import { OPERATOR_NODE_OPTIONS } from "../src/operator/runtime/node-options.ts";
 
 export interface Stack {
   plane: ControlPlane;
@@ -69,9 +70,13 @@ export async function startStack(
         {
           ...spec,
           nodeArgs:
-            cpuProfDir === undefined
-              ? []
-              : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, spec.namespace)}`],
+            // The heap settings of the image and the chart: the operator is measured as it is shipped.
+            [
+              ...OPERATOR_NODE_OPTIONS.split(" "),
+              ...(cpuProfDir === undefined
+                ? []
+                : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, spec.namespace)}`]),
+            ],
           kubeconfig: plane.kubeconfigs.admin,
           armEndpoint: emulator.endpoint,
           armCaFile: emulator.caFile,

@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { ensureHelm } from "../../src/helm/build.ts";
 import { chartDir, helmTemplate, renderChart, runHelm, type Manifest } from "../../src/helm/template.ts";
 import { parseConfig } from "../../src/operator/runtime/config.ts";
+import { OPERATOR_NODE_OPTIONS } from "../../src/operator/runtime/node-options.ts";
 import {
   NON_DEFAULT_VALUES,
   WORKLOAD_CLIENT_ID,
@@ -125,9 +126,10 @@ describe("Deployment", () => {
     expect(c.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
     expect(pod.volumes).toContainEqual({ name: "tmp", emptyDir: { sizeLimit: "64Mi" } });
     expect(c.resources).toMatchObject({
-      requests: { cpu: "50m", memory: "128Mi" },
-      limits: { memory: "256Mi" },
+      requests: { cpu: "50m", memory: "256Mi" },
+      limits: { memory: "384Mi" },
     });
+    expect(c.env).toContainEqual({ name: "NODE_OPTIONS", value: OPERATOR_NODE_OPTIONS });
   });
 
   test("probes /healthz and /readyz on the health port the operator binds", () => {

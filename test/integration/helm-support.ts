@@ -30,6 +30,7 @@ export type Container = {
   livenessProbe?: unknown;
   readinessProbe?: unknown;
   resources?: unknown;
+  env?: { name: string; value?: string }[];
   volumeMounts?: unknown[];
 };
 

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execForm, isIgnored, parseDockerfile, splitFlags, type Instruction } from "./dockerfile.ts";
+import { OPERATOR_NODE_OPTIONS } from "../../../src/operator/runtime/node-options.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const dockerfile = parseDockerfile(readFileSync(join(root, "Dockerfile"), "utf8"));
@@ -94,6 +95,8 @@ describe("Dockerfile", () => {
       .map((i) => i.args)
       .join(" ");
     expect(env).toMatch(/\bNODE_ENV=production\b/);
+    // The heap settings the operator is measured and packaged with, identical everywhere.
+    expect(env).toContain(`NODE_OPTIONS="${OPERATOR_NODE_OPTIONS}"`);
     expect(env).toMatch(/\bHOME=\/tmp\b/);
   });
 
