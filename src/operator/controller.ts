@@ -121,6 +121,7 @@ export class Controller {
       writeMode: o.writeMode,
       getRequest: (k) => this.caches.request(k),
       undecided: (p) => this.#undecided.count(p),
+      settleLeft: (p) => this.#undecided.settleLeft(p, o.clock.now().getTime()),
       maxHoldMs: o.batchMaxHoldMs,
       wakeRequest: (k) => {
         this.requestQueue.add(k);
@@ -253,7 +254,7 @@ export class Controller {
     const key = objectKey(r.metadata);
     this.requestQueue.add(key);
     // The last undecided request of a policy was decided: NSGs held for the burst can write now.
-    const emptied = this.#undecided.update(key, r, deleted);
+    const emptied = this.#undecided.update(key, r, deleted, this.#o.clock.now().getTime());
     if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
     if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
     this.grants.invalidateRequest(key);

@@ -9,7 +9,7 @@ import type { Grant, NsgPlan, ObservedNsg, PolicyBinding } from "../core/index.t
 import type { BindingIndex } from "./bindings.ts";
 import type { GrantIndex } from "./grant-index.ts";
 import type { Ledger, NsgRecord, Reason } from "./ledger.ts";
-import { holdMs, WriteLatency } from "./batching.ts";
+import { holdLeft, holdMs, WriteLatency } from "./batching.ts";
 import { applyPlan } from "./nsg-apply.ts";
 import type { ApplyResult, WriteMode } from "./nsg-apply.ts";
 import type { Prefetch } from "./prefetch.ts";
@@ -31,6 +31,8 @@ export interface NsgReconcilerDeps {
   getRequest(key: string): AccessRequest | undefined;
   /** Undecided requests of a policy (see batching.ts). */
   undecided(policyKey: string): number;
+  /** Time left of the policy's arrival settle period (see batching.ts; <= 0: none). */
+  settleLeft(policyKey: string): number;
   /** Longest an add-only reconcile waits for undecided requests; 0 disables batching. */
   maxHoldMs: number;
   wakeRequest(key: string): void;
@@ -202,24 +204,27 @@ export class NsgReconciler {
   /** Time left of a hold that began at `since` (0 once it is over or nothing is undecided any more). */
   #holdLeft(since: number, bindings: PolicyBinding[]): number {
     const cap = Math.min(this.#d.maxHoldMs, this.#writeLatency.meanMs);
-    const left = since + cap - this.#d.clock.now().getTime();
-    return left > 0 && this.#undecidedOf(bindings) > 0 ? left : 0;
+    const p = this.#pendingOf(bindings);
+    return holdLeft(since + cap - this.#d.clock.now().getTime(), p.undecided, p.settleLeftMs);
   }
 
-  #undecidedOf(bindings: PolicyBinding[]): number {
+  #pendingOf(bindings: PolicyBinding[]): { undecided: number; settleLeftMs: number } {
     let undecided = 0;
-    for (const p of new Set(bindings.map((b) => b.policyKey))) undecided += this.#d.undecided(p);
-    return undecided;
+    let settleLeftMs = 0;
+    for (const p of new Set(bindings.map((b) => b.policyKey))) {
+      undecided += this.#d.undecided(p);
+      settleLeftMs = Math.max(settleLeftMs, this.#d.settleLeft(p));
+    }
+    return { undecided, settleLeftMs };
   }
 
   /** Milliseconds to wait for undecided requests before writing (0: reconcile now). */
   #hold(key: string, bindings: PolicyBinding[], grants: Grant[], prev: NsgRecord | undefined): number {
     const d = this.#d;
-    const undecided = this.#undecidedOf(bindings);
     const nowMs = d.clock.now().getTime();
     const ms = holdMs({
       nowMs,
-      undecided,
+      ...this.#pendingOf(bindings),
       grants,
       prev,
       heldSinceMs: undefined,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
-import { holdMs, UndecidedRequests, WriteLatency } from "../../../src/operator/batching.ts";
+import {
+  ARRIVAL_SETTLE_MS,
+  holdLeft,
+  holdMs,
+  UndecidedRequests,
+  WriteLatency,
+} from "../../../src/operator/batching.ts";
 import type { HoldInput } from "../../../src/operator/batching.ts";
 import type { Grant } from "../../../src/core/index.ts";
 import type { NsgRecord } from "../../../src/operator/ledger.ts";
@@ -44,6 +50,7 @@ function record(placed: string[]): NsgRecord {
 const base: HoldInput = {
   nowMs: 1000,
   undecided: 3,
+  settleLeftMs: 0,
   grants: [grant("team-a/a"), grant("team-a/b")],
   prev: record(["team-a/a"]),
   heldSinceMs: undefined,
@@ -65,6 +72,17 @@ describe("UndecidedRequests", () => {
     // Decided again or unknown: nothing to report.
     expect(u.update("team-a/c", req("c", "q", "Denied"), false)).toBeUndefined();
   });
+
+  it("remembers when a policy's latest new request arrived", () => {
+    const u = new UndecidedRequests();
+    expect(u.settleLeft("team-a/p", 1000)).toBe(0);
+    u.update("team-a/a", req("a", "p"), false, 1000);
+    expect(u.settleLeft("team-a/p", 1050)).toBe(ARRIVAL_SETTLE_MS - 50);
+    // A status change of a known request is not an arrival.
+    u.update("team-a/a", req("a", "p"), false, 1100);
+    expect(u.settleLeft("team-a/p", 1100)).toBe(ARRIVAL_SETTLE_MS - 100);
+    expect(u.settleLeft("team-a/p", 1000 + ARRIVAL_SETTLE_MS + 1)).toBeLessThan(0);
+  });
 });
 
 describe("holdMs", () => {
@@ -82,6 +100,15 @@ describe("holdMs", () => {
 
   it("never holds a removal, even with adds pending", () => {
     expect(holdMs({ ...base, prev: record(["team-a/a", "team-a/gone"]) })).toBe(0);
+  });
+
+  it("with nothing undecided, holds only for the rest of the arrival settle period", () => {
+    expect(holdMs({ ...base, undecided: 0, settleLeftMs: 120 })).toBe(120);
+    expect(holdMs({ ...base, undecided: 0, settleLeftMs: 900 })).toBe(500);
+    expect(holdMs({ ...base, undecided: 0, settleLeftMs: -5 })).toBe(0);
+    expect(holdLeft(300, 0, 50)).toBe(50);
+    expect(holdLeft(300, 2, 50)).toBe(300);
+    expect(holdLeft(0, 2, 50)).toBe(0);
   });
 
   it("holds the first reconcile of an NSG with grants to add", () => {
