@@ -62,6 +62,22 @@ function activity(m: MetricSamples): { busy: number; reconciles: number; resyncs
 }
 
 /** Waits until at least `minResyncs` resyncs completed and the queues stayed idle for `quietMs`. */
+/**
+ * /metrics of a live operator. A start-up that keeps the event loop busy for seconds (10,000 objects
+ * listed and indexed) can fail a scrape; that is retried, an operator that exited is not.
+ */
+async function scrape(op: OperatorProcess): Promise<MetricSamples> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op.metrics();
+    } catch (err) {
+      if (op.child.proc.exitCode !== null) throw new Error(`operator exited (${op.child.proc.exitCode})`);
+      if (attempt >= 5) throw err;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
 async function settle(
   op: OperatorProcess,
   minResyncs: number,
@@ -73,7 +89,7 @@ async function settle(
   let last = -1;
   let quietSince = Date.now();
   for (;;) {
-    const m = await op.metrics();
+    const m = await scrape(op);
     const a = activity(m);
     if (a.busy > 0 || a.reconciles !== last || a.resyncs < minResyncs) quietSince = Date.now();
     last = a.reconciles;
