@@ -156,7 +156,7 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
     await settle(op, first + 1, timeout);
     await admin.resetStats();
     const a = op.proc();
-    const mA = await op.metrics();
+    const mA = await scrape(op);
     // Scraping /metrics costs the operator CPU: wait for the resync's list call on the emulator's
     // counters instead, then scrape only every 500 ms until the queues drain.
     await until(
