@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { summarizeDir } from "./cpu-profile.ts";
 import type { ProfileSummary } from "./cpu-profile.ts";
 import { currentLoad, machine } from "./machine.ts";
-import { runPlannerBench } from "./planner.ts";
+import { runPlannerBenchIsolated } from "./planner.ts";
 import { Reaper, ROOT } from "./procs.ts";
 import { FULL, QUICK } from "./profiles.ts";
 import type { Profile } from "./profiles.ts";
@@ -92,13 +92,12 @@ async function runScenario(name: string, outcomes: ScenarioOutcomes, fn: () => P
 async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Promise<void> {
   const p = a.profile;
   if (a.only.includes("planner")) {
-    await runScenario("planner", outcomes, () => {
-      outcomes.planner = runPlannerBench(p.plannerIterations);
+    await runScenario("planner", outcomes, async () => {
+      outcomes.planner = await runPlannerBenchIsolated(p.plannerIterations);
       const r = outcomes.planner;
       log(
         `planner: ${r.msPerPlan.toFixed(3)} ms (${r.cpuMsPerPlan.toFixed(3)} ms CPU) per plan, ${r.rules} rules`,
       );
-      return Promise.resolve();
     });
   }
   if (!a.only.some((s) => s !== "planner")) return;
