@@ -8,7 +8,6 @@ import { ACCESSREQUEST_PLURAL, API_GROUP, API_VERSION, JITPOLICY_PLURAL } from "
 import { createAzureAdapter, createCredential } from "../azure/index.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { Controller } from "./controller.ts";
-import { SharedDispatcherKubeConfig } from "./kube-config.ts";
 import { createKubeWriter } from "./kube.ts";
 import { systemClock } from "./runtime/clock.ts";
 import type { Clock } from "./runtime/clock.ts";
@@ -31,7 +30,8 @@ export interface RunOptions {
   shutdown?: Shutdown;
 }
 
-export function loadKubeConfig(path: string | undefined, kc = new KubeConfig()): KubeConfig {
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
   if (path === undefined) kc.loadFromCluster();
   else kc.loadFromFile(path);
   return kc;
@@ -124,9 +124,9 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     policies,
     requests,
     azure,
-    // Writes share keep-alive connections (a status patch is otherwise a new TLS handshake); lists and
-    // watches keep the library's connection per request, so a cut connection ends its watch at once.
-    kube: createKubeWriter(loadKubeConfig(config.kubeconfig, new SharedDispatcherKubeConfig())),
+    // Every call keeps the library's connection per request: with a shared keep-alive pool, writes
+    // stopped completing after the API server's connections were cut (test/chaos/apiserver-faults).
+    kube: createKubeWriter(kc),
     clock,
     log,
     metrics,
