@@ -8,6 +8,7 @@ import { ACCESSREQUEST_PLURAL, API_GROUP, API_VERSION, JITPOLICY_PLURAL } from "
 import { createAzureAdapter, createCredential } from "../azure/index.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { Controller } from "./controller.ts";
+import { PooledWriteKubeConfig } from "./kube-config.ts";
 import { createKubeWriter } from "./kube.ts";
 import { systemClock } from "./runtime/clock.ts";
 import type { Clock } from "./runtime/clock.ts";
@@ -30,8 +31,7 @@ export interface RunOptions {
   shutdown?: Shutdown;
 }
 
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+export function loadKubeConfig(path: string | undefined, kc = new KubeConfig()): KubeConfig {
   if (path === undefined) kc.loadFromCluster();
   else kc.loadFromFile(path);
   return kc;
@@ -124,9 +124,9 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     policies,
     requests,
     azure,
-    // Every call keeps the library's connection per request: with a shared keep-alive pool, writes
-    // stopped completing after the API server's connections were cut (test/chaos/apiserver-faults).
-    kube: createKubeWriter(kc),
+    // Writes share keep-alive connections with request timeouts; lists and watches keep the
+    // library's connection per request (kube-config.ts says why).
+    kube: createKubeWriter(loadKubeConfig(config.kubeconfig, new PooledWriteKubeConfig())),
     clock,
     log,
     metrics,
