@@ -25,7 +25,7 @@ export class UndecidedRequests {
   readonly #lastArrival = new Map<string, number>();
 
   /** Track a request change; returns the policy whose undecided set just became empty, if any. */
-  update(key: string, r: AccessRequest, deleted: boolean, nowMs = 0): string | undefined {
+  update(key: string, r: AccessRequest, deleted: boolean, nowMs: number): string | undefined {
     const undecided = !deleted && r.status?.phase === undefined && r.metadata.deletionTimestamp === undefined;
     const policyKey = `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
     const was = this.#policyOf.get(key);
@@ -89,19 +89,16 @@ export class WriteLatency {
 }
 
 export interface HoldInput {
-  nowMs: number;
   /** Undecided requests of the NSG's policies. */
   undecided: number;
   /** Time left of the arrival settle period of the NSG's policies (<= 0: none). */
   settleLeftMs: number;
   grants: readonly Grant[];
   prev: NsgRecord | undefined;
-  /** When this NSG's current hold began, if one is running. */
-  heldSinceMs: number | undefined;
   maxHoldMs: number;
 }
 
-/** How long to keep holding this NSG's reconcile (0 = go now). Pure. */
+/** How long a new hold of this NSG's reconcile should last (0 = go now). Pure. */
 export function holdMs(h: HoldInput): number {
   if ((h.undecided === 0 && h.settleLeftMs <= 0) || h.maxHoldMs <= 0) return 0;
   const placed = h.prev?.placements;
@@ -113,8 +110,7 @@ export function holdMs(h: HoldInput): number {
   }
   if (!adds) return 0;
   for (const k of placed?.keys() ?? []) if (!current.has(k)) return 0;
-  const since = h.heldSinceMs ?? h.nowMs;
-  return holdLeft(h.maxHoldMs - (h.nowMs - since), h.undecided, h.settleLeftMs);
+  return holdLeft(h.maxHoldMs, h.undecided, h.settleLeftMs);
 }
 
 /** What is left of a hold with `capLeftMs` to go: all of it while requests are undecided (their last

@@ -191,14 +191,16 @@ export class Controller {
     });
     for (const p of this.caches.policies()) this.bindings.upsert(p);
     // The caches filled before this subscription: index what they hold now.
-    this.grants.reset(this.caches.requests().map((r) => objectKey(r.metadata)));
+    const requests = this.caches.requests();
+    const now = o.clock.now().getTime();
+    this.grants.reset(requests.map((r) => objectKey(r.metadata)));
     this.#undecided.clear();
-    for (const r of this.caches.requests()) this.#undecided.update(objectKey(r.metadata), r, false);
+    for (const r of requests) this.#undecided.update(objectKey(r.metadata), r, false, now);
     this.nsgQueue.start(this.#timed("nsg", (k) => this.nsgReconciler.reconcile(k)));
     this.requestQueue.start(this.#timed("accessrequest", (k) => this.requestReconciler.reconcile(k)));
     this.policyQueue.start(this.#timed("jitpolicy", (k) => this.policyReconciler.reconcile(k)));
     for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
-    for (const r of this.caches.requests()) this.requestQueue.add(objectKey(r.metadata));
+    for (const r of requests) this.requestQueue.add(objectKey(r.metadata));
     // The first resync reconciles every bound NSG from listed documents: the ledger is rebuilt and
     // anything that lapsed while no operator was leading is removed.
     this.#resync.start();

@@ -223,11 +223,9 @@ export class NsgReconciler {
     const d = this.#d;
     const nowMs = d.clock.now().getTime();
     const ms = holdMs({
-      nowMs,
       ...this.#pendingOf(bindings),
       grants,
       prev,
-      heldSinceMs: undefined,
       maxHoldMs: Math.min(d.maxHoldMs, this.#writeLatency.meanMs),
     });
     if (ms > 0) this.#heldSince.set(key, nowMs);

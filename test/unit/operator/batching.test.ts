@@ -48,29 +48,27 @@ function record(placed: string[]): NsgRecord {
 }
 
 const base: HoldInput = {
-  nowMs: 1000,
   undecided: 3,
   settleLeftMs: 0,
   grants: [grant("team-a/a"), grant("team-a/b")],
   prev: record(["team-a/a"]),
-  heldSinceMs: undefined,
   maxHoldMs: 500,
 };
 
 describe("UndecidedRequests", () => {
   it("counts requests without a phase per policy and reports when a policy's last one is decided", () => {
     const u = new UndecidedRequests();
-    expect(u.update("team-a/a", req("a", "p"), false)).toBeUndefined();
-    expect(u.update("team-a/b", req("b", "p"), false)).toBeUndefined();
-    expect(u.update("team-a/c", req("c", "q"), false)).toBeUndefined();
+    expect(u.update("team-a/a", req("a", "p"), false, 0)).toBeUndefined();
+    expect(u.update("team-a/b", req("b", "p"), false, 0)).toBeUndefined();
+    expect(u.update("team-a/c", req("c", "q"), false, 0)).toBeUndefined();
     expect(u.count("team-a/p")).toBe(2);
-    expect(u.update("team-a/a", req("a", "p", "Pending"), false)).toBeUndefined();
+    expect(u.update("team-a/a", req("a", "p", "Pending"), false, 0)).toBeUndefined();
     expect(u.count("team-a/p")).toBe(1);
-    expect(u.update("team-a/b", req("b", "p"), true)).toBe("team-a/p");
+    expect(u.update("team-a/b", req("b", "p"), true, 0)).toBe("team-a/p");
     expect(u.count("team-a/p")).toBe(0);
-    expect(u.update("team-a/c", req("c", "q", "Denied"), false)).toBe("team-a/q");
+    expect(u.update("team-a/c", req("c", "q", "Denied"), false, 0)).toBe("team-a/q");
     // Decided again or unknown: nothing to report.
-    expect(u.update("team-a/c", req("c", "q", "Denied"), false)).toBeUndefined();
+    expect(u.update("team-a/c", req("c", "q", "Denied"), false, 0)).toBeUndefined();
   });
 
   it("remembers when a policy's latest new request arrived", () => {
@@ -88,8 +86,9 @@ describe("UndecidedRequests", () => {
 describe("holdMs", () => {
   it("holds an add-only reconcile while requests are undecided, up to the cap", () => {
     expect(holdMs(base)).toBe(500);
-    expect(holdMs({ ...base, heldSinceMs: 800 })).toBe(300);
-    expect(holdMs({ ...base, heldSinceMs: 400 })).toBe(0);
+    // A hold begun 200 ms ago (of a 500 ms cap) has 300 ms left; one begun 600 ms ago is over.
+    expect(holdLeft(500 - 200, base.undecided, base.settleLeftMs)).toBe(300);
+    expect(holdLeft(500 - 600, base.undecided, base.settleLeftMs)).toBe(0);
   });
 
   it("goes at once when nothing is undecided, batching is off, or nothing is added", () => {
