@@ -52,6 +52,24 @@ function burstNsgs(tag: string, count: number): string[] {
   return Array.from({ length: count }, (_, k) => nsgId(`bench-burst-${tag}-${k}`));
 }
 
+/** One mode's result: the emulator's counters since the burst began, and its spans. */
+function runOf(
+  o: BurstOptions,
+  stats: Awaited<ReturnType<Stack["emulator"]["admin"]["stats"]>>,
+  spans: Pick<BurstRun, "converge_s" | "create_span_s" | "approval_span_s">,
+): BurstRun {
+  return {
+    requests: o.requests,
+    nsgs: o.nsgs,
+    write_latency_ms: o.writeLatencyMs,
+    writes: stats.writes,
+    reads: stats.reads,
+    throttled: stats.throttled,
+    ...spans,
+    by_operation: stats.byOperation,
+  };
+}
+
 async function runMode(stack: Stack, mode: "rule" | "nsg", o: BurstOptions): Promise<BurstRun> {
   const { admin } = stack.emulator;
   const tag = `${mode}-${Date.now().toString(36)}`;
@@ -103,19 +121,11 @@ async function runMode(stack: Stack, mode: "rule" | "nsg", o: BurstOptions): Pro
     const converged = Math.max(...sources.map((s) => watch.appeared.get(s) ?? NaN));
     // Writes still in flight (e.g. a status-driven re-plan) belong to the burst too.
     await sleep(1000 + 2 * o.writeLatencyMs);
-    const stats = await admin.stats();
-    return {
-      requests: o.requests,
-      nsgs: o.nsgs,
-      write_latency_ms: o.writeLatencyMs,
-      writes: stats.writes,
-      reads: stats.reads,
-      throttled: stats.throttled,
+    return runOf(o, await admin.stats(), {
       converge_s: round((converged - t0) / 1000, 100),
       create_span_s: round((lastAck - t0) / 1000, 100),
       approval_span_s: round((Math.max(...approvals) - t0) / 1000, 100),
-      by_operation: stats.byOperation,
-    };
+    });
   } catch (err) {
     throw new Error(`${(err as Error).message}\noperator log tail:\n${operator.logs()}`, { cause: err });
   } finally {
@@ -160,19 +170,11 @@ async function runNaive(stack: Stack, o: BurstOptions): Promise<BurstRun> {
     azure.close();
   }
   const seconds = (Date.now() - t0) / 1000;
-  const stats = await admin.stats();
-  return {
-    requests: o.requests,
-    nsgs: o.nsgs,
-    write_latency_ms: o.writeLatencyMs,
-    writes: stats.writes,
-    reads: stats.reads,
-    throttled: stats.throttled,
+  return runOf(o, await admin.stats(), {
     converge_s: round(seconds, 100),
     create_span_s: 0,
     approval_span_s: 0,
-    by_operation: stats.byOperation,
-  };
+  });
 }
 
 export async function runBurst(stack: Stack, o: BurstOptions): Promise<BurstResults> {
