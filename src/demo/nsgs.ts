@@ -9,7 +9,8 @@ export interface DemoInfo {
   nsgIds: string[];
 }
 
-interface RuleDoc {
+/** A security rule as the emulator's admin endpoint (and ARM) returns it. */
+export interface RuleDoc {
   name: string;
   properties: {
     priority: number;
@@ -22,6 +23,7 @@ interface RuleDoc {
     destinationAddressPrefixes?: string[];
     destinationPortRange?: string;
     destinationPortRanges?: string[];
+    description?: string;
   };
 }
 

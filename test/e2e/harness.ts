@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { startEmulator } from "../../src/emulator/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
+import type { RuleDoc } from "../../src/demo/nsgs.ts";
 import { testCluster } from "../support/cluster.ts";
 import type { TestCluster } from "../support/cluster.ts";
 
@@ -21,22 +22,7 @@ export const SUBNET_NSG = `${RG}/Microsoft.Network/networkSecurityGroups/web-sub
 export const JUMP_NSG = `${RG}/Microsoft.Network/networkSecurityGroups/jump-nsg`;
 export const ALL_NSGS = [NIC_NSG, SUBNET_NSG, JUMP_NSG];
 
-export interface Rule {
-  name: string;
-  properties: {
-    priority: number;
-    direction: string;
-    access: string;
-    protocol: string;
-    sourceAddressPrefix?: string;
-    sourceAddressPrefixes?: string[];
-    destinationAddressPrefix?: string;
-    destinationAddressPrefixes?: string[];
-    destinationPortRange?: string;
-    destinationPortRanges?: string[];
-    description?: string;
-  };
-}
+export type Rule = RuleDoc;
 
 export interface OperatorOptions {
   writeMode?: "rule" | "nsg";
