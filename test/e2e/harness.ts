@@ -10,6 +10,7 @@ import { parse, stringify } from "yaml";
 import { startEmulator } from "../../src/emulator/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import type { RuleDoc } from "../../src/demo/nsgs.ts";
+import { aliceRbacYaml } from "../support/alice-rbac.ts";
 import { testCluster } from "../support/cluster.ts";
 import type { TestCluster } from "../support/cluster.ts";
 
@@ -125,29 +126,7 @@ export class Stack {
 
   /** alice may work with AccessRequests in the test namespace (and nothing else). */
   async grantAlice(): Promise<void> {
-    const rbac = [
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "Role",
-        metadata: { name: "accessrequest-editor", namespace: this.ns },
-        rules: [
-          {
-            apiGroups: ["jit.drawbridge.dev"],
-            resources: ["accessrequests"],
-            verbs: ["create", "get", "list", "watch", "update", "patch", "delete"],
-          },
-          { apiGroups: ["jit.drawbridge.dev"], resources: ["jitpolicies"], verbs: ["get", "list", "watch"] },
-        ],
-      },
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "RoleBinding",
-        metadata: { name: "alice-accessrequest-editor", namespace: this.ns },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "accessrequest-editor" },
-        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
-      },
-    ];
-    await this.kubectlOk(["apply", "-f", "-"], { input: rbac.map((d) => stringify(d)).join("---\n") });
+    await this.kubectlOk(["apply", "-f", "-"], { input: aliceRbacYaml(this.ns) });
   }
 
   async kubectlOk(args: string[], opts: { as?: string; input?: string } = {}): Promise<string> {

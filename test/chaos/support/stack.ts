@@ -3,9 +3,9 @@
 // chaos NSGs, the chaos policy, and the invariant monitor. `close()` stops everything it started.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { startEmulator } from "../../../src/emulator/index.ts";
 import type { EmulatorOptions, RunningEmulator } from "../../../src/emulator/index.ts";
+import { aliceRbacYaml } from "../../support/alice-rbac.ts";
 import type { TestCluster } from "../../support/cluster.ts";
 import { BAND, chaosNsgDocs, chaosNsgId, chaosPolicy } from "./estate.ts";
 import { foreignOf } from "./invariants.ts";
@@ -20,32 +20,6 @@ export interface StackOptions {
   emulator?: Omit<EmulatorOptions, "seedFile" | "seed">;
   /** Revoke bound the invariants allow after expiresAt. */
   boundMs: number;
-}
-
-function aliceRbac(ns: string): string {
-  const docs = [
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { name: "accessrequest-editor", namespace: ns },
-      rules: [
-        {
-          apiGroups: ["jit.drawbridge.dev"],
-          resources: ["accessrequests"],
-          verbs: ["create", "get", "list", "watch", "update", "patch", "delete"],
-        },
-        { apiGroups: ["jit.drawbridge.dev"], resources: ["jitpolicies"], verbs: ["get", "list", "watch"] },
-      ],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: "alice-accessrequest-editor", namespace: ns },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "accessrequest-editor" },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
-    },
-  ];
-  return docs.map((d) => stringify(d)).join("---\n");
 }
 
 export class ChaosStack {
@@ -91,7 +65,7 @@ export class ChaosStack {
     });
     try {
       const ns = await cluster.createNamespace(prefix);
-      const r = await cluster.kubectl(["apply", "-f", "-"], { input: aliceRbac(ns) });
+      const r = await cluster.kubectl(["apply", "-f", "-"], { input: aliceRbacYaml(ns) });
       if (r.code !== 0) throw new Error(`alice's RBAC: ${r.stderr}`);
       return new ChaosStack(cluster, emulator, ns, opts);
     } catch (err) {
