@@ -6,20 +6,51 @@
 // only for read-only back-references) are registered as permissive stubs.
 import { Ajv2019, type ValidateFunction } from "ajv/dist/2019.js";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { REPO_ROOT } from "./support.ts";
 
 export const NETWORK_DIR_REL = "specification/network/resource-manager/Microsoft.Network/stable/2024-05-01";
 
+const DEFAULT_SPECS_REL = "../shared/azure-rest-api-specs";
+
+/** The checkout this one was cloned from, when that is a directory on this machine. */
+function originCheckout(): string | undefined {
+  try {
+    const url = execFileSync("git", ["-C", REPO_ROOT, "remote", "get-url", "origin"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dir = url.startsWith("file://") ? fileURLToPath(url) : url;
+    return isAbsolute(dir) && existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * AZURE_SPECS_DIR, else ../shared/azure-rest-api-specs beside this checkout, else beside the local
+ * checkout it was cloned from (CI runs in a fresh clone made elsewhere).
+ */
 export function specsRoot(): string {
-  const dir = resolve(REPO_ROOT, process.env["AZURE_SPECS_DIR"] ?? "../shared/azure-rest-api-specs");
-  if (!existsSync(join(dir, NETWORK_DIR_REL, "networkSecurityGroup.json"))) {
+  const env = process.env["AZURE_SPECS_DIR"];
+  const origin = env === undefined ? originCheckout() : undefined;
+  const candidates =
+    env !== undefined
+      ? [resolve(REPO_ROOT, env)]
+      : [
+          resolve(REPO_ROOT, DEFAULT_SPECS_REL),
+          ...(origin === undefined ? [] : [resolve(origin, DEFAULT_SPECS_REL)]),
+        ];
+  const found = candidates.find((d) => existsSync(join(d, NETWORK_DIR_REL, "networkSecurityGroup.json")));
+  if (found === undefined) {
     throw new Error(
-      `Azure REST API specs not found: expected ${join(dir, NETWORK_DIR_REL, "networkSecurityGroup.json")}. ` +
-        "Set AZURE_SPECS_DIR to a checkout of github.com/Azure/azure-rest-api-specs (default ../shared/azure-rest-api-specs).",
+      `Azure REST API specs not found: looked for ${NETWORK_DIR_REL}/networkSecurityGroup.json under ${candidates.join(", ")}. ` +
+        `Set AZURE_SPECS_DIR to a checkout of github.com/Azure/azure-rest-api-specs (default ${DEFAULT_SPECS_REL}).`,
     );
   }
-  return dir;
+  return found;
 }
 
 export function networkDir(): string {
