@@ -5,6 +5,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { Agent, request } from "node:https";
 import type { RequestOptions } from "node:https";
 import { API_GROUP, API_VERSION } from "../src/api/types.ts";
+import { BENCH_SUB, RESYNC_SUB } from "./estate.ts";
 
 export interface KubeObject {
   metadata: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
@@ -125,10 +126,23 @@ export async function pool<T, R>(
   return out;
 }
 
+/**
+ * A namespace for one scenario, with the JitScope a platform admin would apply first: it binds the
+ * namespace to the benchmark's subscriptions (without a scope the operator opens nothing).
+ */
 export async function createNamespace(kube: KubeClient, name: string): Promise<void> {
   await kube.call("POST", "/api/v1/namespaces", {
     apiVersion: "v1",
     kind: "Namespace",
     metadata: { name, labels: { "drawbridge.dev/bench": "true" } },
+  });
+  await kube.call("POST", `/apis/${API_GROUP}/${API_VERSION}/jitscopes`, {
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: "JitScope",
+    metadata: { name, labels: { "drawbridge.dev/bench": "true" } },
+    spec: {
+      namespaces: { names: [name] },
+      azureScopes: [BENCH_SUB, RESYNC_SUB].map((sub) => `/subscriptions/${sub}`),
+    },
   });
 }

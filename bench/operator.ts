@@ -111,6 +111,10 @@ export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise
     `--write-mode=${spec.writeMode}`,
     `--resync-interval=${spec.resyncInterval}`,
     "--log-level=info",
+    // No admission policy runs in the benchmark: the index it reads is not published.
+    "--scope-index-name=",
+    // Requests here are made as any requester: the requester admission policy is not what this runs.
+    "--allow-unguarded-namespaces",
     ...(spec.extraArgs ?? []),
   ];
   const name = `operator-${++counter}`;

@@ -133,3 +133,62 @@ export interface AccessRequest {
 
 export const TERMINAL_PHASES: readonly AccessRequestPhase[] = ["Expired", "Revoked", "Denied", "Failed"];
 export const FINALIZER = "jit.drawbridge.dev/finalizer";
+
+// JitScope (cluster-scoped): the part of Azure the JitPolicies of some namespaces may target, and the
+// ceilings those policies must stay under. A target no bound scope covers is never opened.
+export const JITSCOPE_PLURAL = "jitscopes";
+
+export type LabelSelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
+
+/** metav1.LabelSelectorRequirement */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: LabelSelectorOperator;
+  /** Non-empty for In and NotIn, empty or absent for Exists and DoesNotExist. */
+  values?: string[];
+}
+
+/** metav1.LabelSelector: every matchLabels entry and every requirement must hold; {} matches everything. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+/** The namespaces a JitScope binds: those named, and those the selector matches (at least one is set). */
+export interface ScopeNamespaces {
+  names?: string[];
+  selector?: LabelSelector;
+}
+
+/** Limits every policy target a scope covers must respect. */
+export interface ScopeCeilings {
+  /** The policy's spec.priorityRange must lie inside this band. */
+  priorityRange?: PriorityRange;
+  /** ISO-8601 duration, PT1M..P1D: no port's maxDuration may exceed it. */
+  maxDuration?: string;
+  /** Every source prefix a policy port lists must lie inside one of these; wildcards only when listed exactly. */
+  allowedSourceAddressPrefixes?: string[];
+}
+
+export interface JitScopeSpec {
+  namespaces: ScopeNamespaces;
+  /** ARM id prefixes: /subscriptions/<guid>[/resourceGroups/<rg>[/...]], compared case-insensitively. */
+  azureScopes: string[];
+  ceilings?: ScopeCeilings;
+}
+
+export interface JitScopeStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  /** The namespaces the scope currently binds, sorted (written by the operator). */
+  namespaces?: string[];
+}
+
+export interface JitScope {
+  apiVersion: typeof API_GROUP_VERSION;
+  kind: "JitScope";
+  /** Cluster-scoped: metadata.namespace is never set. */
+  metadata: ObjectMeta;
+  spec: JitScopeSpec;
+  status?: JitScopeStatus;
+}

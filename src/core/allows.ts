@@ -14,29 +14,27 @@ import {
 } from "./candidates.ts";
 import type { Candidate } from "./candidates.ts";
 import type { SecurityRule } from "./nsg.ts";
-import {
-  bandFull,
-  conflictMessage,
-  keepable,
-  refund,
-  reject,
-  spend,
-  withoutReadOnly,
-} from "./plan-context.ts";
+import { bandFull, conflictMessage, keepable, refund, reject, spend } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
-import { indexOfString, sortStrings } from "./sorting.ts";
+import { indexOfString } from "./sorting.ts";
 
-/** A conflicted policy: keep its living allow rule, narrowed to sources still granted; nothing new. */
+/**
+ * A conflicted policy: keep its living allow rule at its priority, narrowed to the sources still
+ * granted; nothing new. It is rewritten as the binding's rule (its destinations, protocol and port),
+ * so a stale or hand-edited living rule never keeps opening more than the grants do.
+ */
 function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
   const message = conflictMessage(ctx, c.slot.b.policyKey);
-  if (c.observed === undefined) {
+  const o = c.observed;
+  // Another direction or access at this priority is no allow to keep: it goes, its grants wait.
+  if (o === undefined || o.direction !== "Inbound" || o.access !== "Allow") {
     reject(ctx, c.grants, "PriorityConflict", message);
     return undefined;
   }
-  const had = sourceLookup(c.observed);
-  const kept = sortStrings(c.sources.filter((p) => hadSource(had, p)));
+  const had = sourceLookup(o);
+  const kept = c.sources.filter((p) => hadSource(had, p));
   reject(
     ctx,
     c.grants.filter((g) => !hadSource(had, g.sourcePrefix)),
@@ -44,13 +42,7 @@ function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     message,
   );
   if (kept.length === 0) return undefined;
-  const base = withoutReadOnly(c.observed);
-  delete base.sourceAddressPrefix;
-  delete base.sourceAddressPrefixes;
-  const rule: SecurityRule =
-    kept.length === 1 && (kept[0] === "*" || kept[0] === "Internet")
-      ? { ...base, sourceAddressPrefix: kept[0] }
-      : { ...base, sourceAddressPrefixes: kept };
+  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, kept, o.priority);
   spend(ctx, 1, rulePrefixCount(rule));
   for (const grant of c.grants) {
     if (hadSource(had, grant.sourcePrefix))

@@ -9,10 +9,13 @@ import { normalizePrefix } from "./cidr.ts";
 import {
   allowDescriptionTail,
   bindingHashOfLower,
+  descriptionHeads,
   policySlug,
   rulePrefixWithHash,
   shortTargetName,
 } from "./names.ts";
+import type { DescriptionHeads } from "./names.ts";
+import { instanceRulePrefix } from "./nsg.ts";
 import { compareBindingKeys } from "./binding-order.ts";
 import type { BindingRef } from "./rules.ts";
 import type { Grant, PolicyBinding } from "./types.ts";
@@ -67,11 +70,15 @@ export interface BindingTable {
   byHash: Map<number, Group[]>;
 }
 
-/** Per-call caches: parsed prefixes by text, slugs by policy key, port tables by ports list. */
+/** Per-call caches: parsed prefixes by text, slugs by policy key, port tables by ports list; and the
+ * plan's instance: its id, rule-name prefix and description heads. */
 interface Caches {
   prefixes: Map<string, string | undefined>;
   slugs: Map<string, string>;
   protocols: Map<PolicyPort[], [Protocol, number[]][]>;
+  instance: string;
+  ownPrefix: string;
+  heads: DescriptionHeads;
 }
 
 function canonical(caches: Caches, text: string): string | undefined {
@@ -126,7 +133,7 @@ function protocolsOf(caches: Caches, g: Group): [Protocol, number[]][] {
 function slugOf(caches: Caches, policyKey: string): string {
   let slug = caches.slugs.get(policyKey);
   if (slug === undefined) {
-    slug = policySlug(policyKey);
+    slug = policySlug(policyKey, caches.instance);
     caches.slugs.set(policyKey, slug);
   }
   return slug;
@@ -197,9 +204,11 @@ function normalize(caches: Caches, g: Group): NormBinding | undefined {
     band: g.first.priorityRange,
     destinations,
     protocols: protocolsOf(caches, g),
-    rulePrefix: rulePrefixWithHash(slugOf(caches, policyKey), g.hash),
+    rulePrefix: rulePrefixWithHash(slugOf(caches, policyKey), g.hash, caches.ownPrefix),
     targetName,
     allowTail: allowDescriptionTail(policyKey, targetName),
+    allowHead: caches.heads.allow,
+    denyHead: caches.heads.deny,
     grants: undefined,
     living: undefined,
   };
@@ -217,9 +226,19 @@ function sortByKey(list: NormBinding[]): NormBinding[] {
   return list;
 }
 
-/** One binding per (policy, target): duplicates merge their destinations and ports. */
-export function normalizeBindings(bindings: PolicyBinding[]): BindingTable {
-  const caches: Caches = { prefixes: new Map(), slugs: new Map(), protocols: new Map() };
+/**
+ * One binding per (policy, target): duplicates merge their destinations and ports. Rules are named
+ * for `instance` ("" = the default instance; an invalid id throws).
+ */
+export function normalizeBindings(bindings: PolicyBinding[], instance = ""): BindingTable {
+  const caches: Caches = {
+    prefixes: new Map(),
+    slugs: new Map(),
+    protocols: new Map(),
+    instance,
+    ownPrefix: instanceRulePrefix(instance),
+    heads: descriptionHeads(instance),
+  };
   const table: BindingTable = { list: [], exact: new Map(), byHash: new Map() };
   const groups: Group[] = [];
   for (const b of bindings) addGroup(table, b, groups);

@@ -7,6 +7,7 @@ import { indexGrants, normalizeBindings } from "./bindings.ts";
 import { findConflicts } from "./conflicts.ts";
 import { placeDenies } from "./denies.ts";
 import { shortTargetName } from "./names.ts";
+import { instanceRulePrefix } from "./nsg.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { newPlanContext } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
@@ -30,7 +31,7 @@ export interface DesiredState {
 }
 
 /** What planNsg diffs: the desired rules in the order they were placed, each with the index of the
- * observed managed rule of its name (or -1). */
+ * observed own rule of its name (or -1). */
 export interface Placed {
   rules: SecurityRule[];
   living: number[];
@@ -38,8 +39,9 @@ export interface Placed {
 
 /** The desired state and the plan context it was computed in (planNsg reuses its index of observed rules). */
 export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanContext; placed: Placed } {
-  const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id));
-  const table = normalizeBindings(input.bindings);
+  const instance = input.instance ?? "";
+  const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id), instanceRulePrefix(instance));
+  const table = normalizeBindings(input.bindings, instance);
   const bindings = table.list;
   ctx.frozen = findConflicts(bindings, ctx.foreignInbound, ctx.nsgName);
   const slots: DenySlot[] = [];

@@ -1,5 +1,6 @@
-// Plans one NSG: desired managed rules, and the writes that bring the observed NSG there. Foreign
-// rules never appear in puts or deletes and pass into the whole-NSG body untouched.
+// Plans one NSG for one operator instance: its desired rules, and the writes that bring the observed
+// NSG there. Foreign rules (every rule not the instance's own, other instances' included) never
+// appear in puts or deletes and pass into the whole-NSG body untouched.
 import { planDesired } from "./desired.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { sameRule } from "./rules.ts";

@@ -38,7 +38,15 @@ export type {
 export type { IpFamily, ParsedPrefix, PrefixResult } from "./cidr.ts";
 export type { DurationResult } from "./duration.ts";
 export type { SecurityRule, ObservedNsg, RuleDirection, RuleAccess, RuleProtocol } from "./nsg.ts";
-export { AZURE_LIMITS, MANAGED_RULE_PREFIX, isManagedRule } from "./nsg.ts";
+export {
+  AZURE_LIMITS,
+  INSTANCE_ID_MAX,
+  MANAGED_RULE_PREFIX,
+  instanceRulePrefix,
+  isManagedRule,
+  isOwnRule,
+  isValidInstanceId,
+} from "./nsg.ts";
 export {
   WILDCARD_PREFIXES,
   isWildcardPrefix,

@@ -4,7 +4,9 @@
 // plan. Names are instead read from their end once per plan: "<prefix><tcp|udp|any>-<port>" for
 // allows, "<prefix>deny-<tcp|udp|any>" for denies, where the binding prefix ends "-<hash8>-". Rules
 // are filed under that hash in a chained hash table of typed arrays (a Map per plan costs more); a
-// binding takes the ones that start with its exact prefix.
+// binding takes the ones that start with its prefix. ARM names compare case-insensitively, so a
+// rule's name is read in any letter case: a living rule renamed only in case is still the binding's
+// (a PUT by the canonical name would update that same rule, and a DELETE of it remove the new one).
 import type { Protocol } from "../api/types.ts";
 import { slotKey } from "./bindings.ts";
 import type { NormBinding } from "./bindings.ts";
@@ -43,11 +45,13 @@ export function denyKey(protocol: Protocol): number {
   return -1 - PROTOCOL_INDEX[protocol];
 }
 
-/** The protocol index of "tcp", "udp" or "any" at `at`, else -1. */
+/** The protocol index of "tcp", "udp" or "any" (in any letter case) at `at`, else -1. */
 function tokenAt(name: string, at: number): number {
-  const a = name.charCodeAt(at);
-  const b = name.charCodeAt(at + 1);
-  const c = name.charCodeAt(at + 2);
+  // `| 32` lower-cases a letter; the only other code units it maps onto these letters are the
+  // letters' upper-case forms.
+  const a = name.charCodeAt(at) | 32;
+  const b = name.charCodeAt(at + 1) | 32;
+  const c = name.charCodeAt(at + 2) | 32;
   if (a === 116 && b === 99 && c === 112) return 0;
   if (a === 117 && b === 100 && c === 112) return 1;
   if (a === 97 && b === 110 && c === 121) return 2;
@@ -73,6 +77,16 @@ function portAt(name: string, from: number, to: number): number {
   return port <= 65535 ? port : -1;
 }
 
+/** True when "deny" (in any letter case) is at `at`. */
+function denyAt(name: string, at: number): boolean {
+  return (
+    (name.charCodeAt(at) | 32) === 100 &&
+    (name.charCodeAt(at + 1) | 32) === 101 &&
+    (name.charCodeAt(at + 2) | 32) === 110 &&
+    (name.charCodeAt(at + 3) | 32) === 121
+  );
+}
+
 /** Parses the tail of a name into keys[i] and prefixLengths[i]; false when it is no built name. */
 function parseTail(name: string, index: LivingIndex, i: number): boolean {
   const end = name.length;
@@ -93,7 +107,7 @@ function parseTail(name: string, index: LivingIndex, i: number): boolean {
   }
   // A deny: "<prefix>deny-<token>".
   const token = end >= 9 ? tokenAt(name, end - 3) : -1;
-  if (token < 0 || name.charCodeAt(end - 4) !== DASH || !name.startsWith("deny", end - 8)) return false;
+  if (token < 0 || name.charCodeAt(end - 4) !== DASH || !denyAt(name, end - 8)) return false;
   index.keys[i] = -1 - token;
   index.prefixLengths[i] = end - 8;
   return true;
@@ -108,7 +122,8 @@ function hashAt(name: string, prefixLength: number): number {
   let hash = 0;
   for (let i = from; i < from + 8; i++) {
     const ch = name.charCodeAt(i);
-    const digit = ch >= 48 && ch <= 57 ? ch - 48 : ch >= 97 && ch <= 102 ? ch - 87 : -1;
+    const digit =
+      ch >= 48 && ch <= 57 ? ch - 48 : ch >= 97 && ch <= 102 ? ch - 87 : ch >= 65 && ch <= 70 ? ch - 55 : -1;
     if (digit < 0) return -1;
     hash = hash * 16 + digit;
   }
@@ -177,8 +192,10 @@ function livingOf(index: LivingIndex, b: NormBinding): number[] {
   const hash = b.hash | 0;
   for (let i = index.heads[hash & index.mask] ?? -1; i >= 0; i = index.next[i] ?? -1) {
     if (index.hashes[i] !== hash || index.prefixLengths[i] !== prefix.length) continue;
-    // A slice compared with === costs half of what startsWith does here.
-    if ((index.rules[i]?.name ?? "").slice(0, prefix.length) === prefix) {
+    // A slice compared with === costs half of what startsWith does here; the letter case of a name
+    // is compared only when it differs (rare: a rule renamed by hand).
+    const head = (index.rules[i]?.name ?? "").slice(0, prefix.length);
+    if (head === prefix || head.toLowerCase() === prefix.toLowerCase()) {
       out.push(index.keys[i] ?? UNPARSED, index.lastOf[i] ?? -1);
     }
   }

@@ -1,11 +1,20 @@
 // Deterministic names and descriptions of managed rules. A name carries the policy for people and a
 // short hash of (policy key, target id) for uniqueness, so it stays within Azure's 80 characters
-// whatever the namespace, policy or target is called.
+// whatever the namespace, policy or target is called. A named instance's names start
+// "drawbridge.<id>-" (see nsg.ts) and take a shorter slug; the default instance's are unchanged.
 import type { Protocol } from "../api/types.ts";
-import { AZURE_LIMITS, MANAGED_RULE_PREFIX } from "./nsg.ts";
+import { AZURE_LIMITS, instanceRulePrefix } from "./nsg.ts";
 import type { RuleProtocol } from "./nsg.ts";
 
 const SLUG_MAX = 48;
+/** The longest name after the slug: "-<hash8>-" and "tcp-65535" (denies end "deny-tcp"). */
+const AFTER_SLUG_MAX = 19;
+
+/** The longest slug that keeps every name of the instance within Azure's 80 characters. */
+function slugMax(instance: string): number {
+  if (instance === "") return SLUG_MAX;
+  return Math.min(SLUG_MAX, AZURE_LIMITS.ruleNameMax - instanceRulePrefix(instance).length - AFTER_SLUG_MAX);
+}
 
 // cyrb53's seeds and multipliers as the int32 values Math.imul takes them as: a seed above 2^31
 // would start the running words as doubles and keep the whole loop off integer arithmetic (4x slower).
@@ -79,24 +88,30 @@ export function bindingHash(policyKey: string, targetId: string): string {
   return hashOf(bindingHashText(policyKey, targetId));
 }
 
-/** The policy key as it appears in rule names. */
-export function policySlug(policyKey: string): string {
-  return policyKey.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, SLUG_MAX);
+/** The policy key as it appears in the rule names of an instance ("" = the default instance). */
+export function policySlug(policyKey: string, instance = ""): string {
+  return policyKey.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, slugMax(instance));
 }
 
 /** bindingRulePrefix from the policy's slug and bindingHashText (the planner computes both once). */
-export function rulePrefixFrom(slug: string, hashText: string): string {
-  return `${MANAGED_RULE_PREFIX}${slug}-${hashOf(hashText)}-`;
+export function rulePrefixFrom(slug: string, hashText: string, instance = ""): string {
+  return `${instanceRulePrefix(instance)}${slug}-${hashOf(hashText)}-`;
 }
 
-/** rulePrefixFrom with the hash of the binding's text already taken (bindingHashOfLower). */
-export function rulePrefixWithHash(slug: string, hash: number): string {
-  return `${MANAGED_RULE_PREFIX}${slug}-${hex8(hash)}-`;
+/**
+ * rulePrefixFrom with the hash of the binding's text already taken (bindingHashOfLower) and the
+ * instance's name prefix (instanceRulePrefix) already built.
+ */
+export function rulePrefixWithHash(slug: string, hash: number, ownPrefix = instanceRulePrefix("")): string {
+  return `${ownPrefix}${slug}-${hex8(hash)}-`;
 }
 
-/** Every rule of one binding starts with this: "drawbridge-<ns>-<policy>-<hash8>-". */
-export function bindingRulePrefix(policyKey: string, targetId: string): string {
-  return rulePrefixFrom(policySlug(policyKey), bindingHashText(policyKey, targetId));
+/**
+ * Every rule of one binding starts with this: "drawbridge-<ns>-<policy>-<hash8>-" for the default
+ * instance, "drawbridge.<id>-<ns>-<policy>-<hash8>-" for instance <id>.
+ */
+export function bindingRulePrefix(policyKey: string, targetId: string, instance = ""): string {
+  return rulePrefixFrom(policySlug(policyKey, instance), bindingHashText(policyKey, targetId), instance);
 }
 
 export function protocolToken(protocol: Protocol): string {
@@ -110,12 +125,18 @@ export function ruleProtocol(protocol: Protocol): RuleProtocol {
   return "*";
 }
 
-export function allowRuleName(policyKey: string, targetId: string, protocol: Protocol, port: number): string {
-  return allowNameFrom(bindingRulePrefix(policyKey, targetId), protocol, port);
+export function allowRuleName(
+  policyKey: string,
+  targetId: string,
+  protocol: Protocol,
+  port: number,
+  instance = "",
+): string {
+  return allowNameFrom(bindingRulePrefix(policyKey, targetId, instance), protocol, port);
 }
 
-export function denyRuleName(policyKey: string, targetId: string, protocol: Protocol): string {
-  return denyNameFrom(bindingRulePrefix(policyKey, targetId), protocol);
+export function denyRuleName(policyKey: string, targetId: string, protocol: Protocol, instance = ""): string {
+  return denyNameFrom(bindingRulePrefix(policyKey, targetId, instance), protocol);
 }
 
 /** allowRuleName from a precomputed bindingRulePrefix (the planner hashes once per binding). */
@@ -160,8 +181,9 @@ export function allowRuleDescription(
   protocol: Protocol,
   port: number,
   sources: number,
+  instance = "",
 ): string {
-  return allowDescriptionFrom(policyKey, shortTargetName(targetId), protocol, port, sources);
+  return allowDescriptionFrom(policyKey, shortTargetName(targetId), protocol, port, sources, instance);
 }
 
 export function allowDescriptionFrom(
@@ -170,8 +192,15 @@ export function allowDescriptionFrom(
   protocol: Protocol,
   port: number,
   sources: number,
+  instance = "",
 ): string {
-  return allowDescriptionWith(allowDescriptionTail(policyKey, target), protocol, port, sources);
+  return allowDescriptionWith(
+    allowDescriptionTail(policyKey, target),
+    protocol,
+    port,
+    sources,
+    descriptionHeads(instance).allow,
+  );
 }
 
 /** The part of an allow description that is the same for every rule of a binding. */
@@ -185,20 +214,52 @@ const DENY_HEAD = "drawbridge JIT baseline deny ";
 const POLICY_JOIN = ", policy ";
 const TARGET_JOIN = ", target ";
 
+/** How an instance's descriptions begin (allow and deny). */
+export interface DescriptionHeads {
+  allow: string;
+  deny: string;
+}
+
+const DEFAULT_HEADS: DescriptionHeads = { allow: ALLOW_HEAD, deny: DENY_HEAD };
+
+/**
+ * The heads of an instance's descriptions: a named instance says who wrote the rule at the start,
+ * where clipping to 140 characters never cuts it off.
+ */
+export function descriptionHeads(instance: string): DescriptionHeads {
+  if (instance === "") return DEFAULT_HEADS;
+  instanceRulePrefix(instance); // validates
+  return {
+    allow: `drawbridge instance ${instance} JIT allow `,
+    deny: `drawbridge instance ${instance} JIT baseline deny `,
+  };
+}
+
 /** allowDescriptionFrom from the binding's precomputed tail: a few joins per rule instead of many. */
 export function allowDescriptionWith(
   tail: string,
   protocol: Protocol,
   port: number,
   sources: number,
+  head = ALLOW_HEAD,
 ): string {
-  return clip(`${ALLOW_HEAD}${port}${PROTOCOL_JOIN[protocol]}${sources}${tail}`);
+  return clip(`${head}${port}${PROTOCOL_JOIN[protocol]}${sources}${tail}`);
 }
 
-export function denyRuleDescription(policyKey: string, targetId: string, protocol: Protocol): string {
-  return denyDescriptionFrom(policyKey, shortTargetName(targetId), protocol);
+export function denyRuleDescription(
+  policyKey: string,
+  targetId: string,
+  protocol: Protocol,
+  instance = "",
+): string {
+  return denyDescriptionFrom(policyKey, shortTargetName(targetId), protocol, descriptionHeads(instance).deny);
 }
 
-export function denyDescriptionFrom(policyKey: string, target: string, protocol: Protocol): string {
-  return clip(`${DENY_HEAD}${protocol}${POLICY_JOIN}${policyKey}${TARGET_JOIN}${target}`);
+export function denyDescriptionFrom(
+  policyKey: string,
+  target: string,
+  protocol: Protocol,
+  head = DENY_HEAD,
+): string {
+  return clip(`${head}${protocol}${POLICY_JOIN}${policyKey}${TARGET_JOIN}${target}`);
 }

@@ -1,10 +1,11 @@
-// Shared state of one NSG plan: the observed rules split into managed and foreign, the priority
-// allocator, what is left of Azure's per-NSG limits, and the grants rejected or placed so far.
+// Shared state of one NSG plan: the observed rules split into the plan's instance's own and foreign
+// (every other rule, other drawbridge instances' included), the priority allocator, what is left of
+// Azure's per-NSG limits, and the grants rejected or placed so far.
 import type { Protocol } from "../api/types.ts";
 import type { NormBinding } from "./bindings.ts";
 import { addPriority, hasPriority, inBand, newAllocator, newPrioritySet } from "./priorities.ts";
 import type { PriorityAllocator, PrioritySet } from "./priorities.ts";
-import { AZURE_LIMITS, isManagedRule } from "./nsg.ts";
+import { AZURE_LIMITS, startsWithFolded } from "./nsg.ts";
 import type { ObservedNsg, SecurityRule } from "./nsg.ts";
 import { rulePrefixCount } from "./rules.ts";
 import { newLivingIndex } from "./living.ts";
@@ -13,9 +14,9 @@ import type { Grant, GrantPlacement, PriorityConflict, RejectedGrant } from "./t
 
 export interface PlanContext {
   nsgName: string;
-  /** Observed managed rules in observed order, indexed by the binding and slot their names encode. */
+  /** Observed own rules in observed order, indexed by the binding and slot their names encode. */
   living: LivingIndex;
-  /** Observed foreign rules in observed order. */
+  /** Observed foreign rules (not the instance's own) in observed order. */
   foreign: SecurityRule[];
   /** Foreign Inbound rules sorted by priority. */
   foreignInbound: SecurityRule[];
@@ -41,7 +42,8 @@ export interface DenySlot {
   living: number;
 }
 
-export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
+/** `ownPrefix`: instanceRulePrefix of the plan's instance; rules named otherwise are foreign to it. */
+export function newPlanContext(nsg: ObservedNsg, nsgName: string, ownPrefix: string): PlanContext {
   const managedRules: SecurityRule[] = [];
   const foreign: SecurityRule[] = [];
   const foreignInbound: SecurityRule[] = [];
@@ -51,7 +53,7 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string): PlanContext {
   const budget = { rules: AZURE_LIMITS.rulesPerNsg, prefixes: AZURE_LIMITS.prefixesPerNsg };
   for (const r of nsg.securityRules) {
     if (r.direction === "Inbound") addPriority(alloc.taken, r.priority);
-    if (isManagedRule(r)) {
+    if (startsWithFolded(r.name, ownPrefix)) {
       managedRules.push(r);
       continue;
     }

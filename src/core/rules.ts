@@ -119,6 +119,9 @@ export interface BindingRef {
   targetName: string;
   /** allowDescriptionTail(policyKey, targetName) */
   allowTail: string;
+  /** descriptionHeads(instance): how the plan's instance begins its descriptions. */
+  allowHead: string;
+  denyHead: string;
 }
 
 // The builders below write each rule as one object literal with its fields always in the same order
@@ -134,7 +137,7 @@ export function buildDenyRule(
   living: SecurityRule | undefined,
 ): SecurityRule {
   const name = living === undefined ? denyNameFrom(b.rulePrefix, protocol) : living.name;
-  const description = denyDescriptionFrom(b.policyKey, b.targetName, protocol);
+  const description = denyDescriptionFrom(b.policyKey, b.targetName, protocol, b.denyHead);
   const destinationAddressPrefixes = b.destinations.slice();
   if (ports.length === 1) {
     return {
@@ -186,7 +189,7 @@ export function buildAllowRule(
 ): SecurityRule {
   const single = singularSource(sources);
   const count = single === undefined ? sources.length : 1;
-  const description = allowDescriptionWith(b.allowTail, protocol, port, count);
+  const description = allowDescriptionWith(b.allowTail, protocol, port, count, b.allowHead);
   const destinationAddressPrefixes = b.destinations.slice();
   if (single !== undefined) {
     return {

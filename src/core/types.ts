@@ -55,14 +55,26 @@ export interface PlanInput {
   bindings: PolicyBinding[];
   /** Active grants; those whose (policyKey, targetId) has no binding here are ignored. */
   grants: Grant[];
+  /**
+   * The operator instance planning (default "": the default instance). Only rules named with its
+   * prefix (instanceRulePrefix) are its own: every other rule, another instance's included, is
+   * foreign to the plan. An invalid id throws.
+   */
+  instance?: string;
 }
 
-/** A foreign Inbound rule inside a policy's band: the policy writes nothing new to this NSG. */
+/**
+ * Why a policy writes nothing new to this NSG: a foreign Inbound rule inside its band (`ruleName`,
+ * `priority`), or another policy bound to the NSG whose band overlaps its own (`otherPolicyKey`;
+ * `ruleName` is then "" and `priority` the lowest priority of the overlap).
+ */
 export interface PriorityConflict {
   policyKey: string;
   ruleName: string;
   priority: number;
   message: string;
+  /** Set for a band overlap: the other policy, which is frozen in this NSG too. */
+  otherPolicyKey?: string;
 }
 
 /** A foreign Inbound Allow that takes precedence over a baseline deny for a managed port. */

@@ -1,6 +1,7 @@
 // `npm run demo` / `drawbridge demo`: a local control plane, the ARM emulator with examples/seed.yaml
-// and the operator, with examples/policy.yaml applied; prints the commands to try as alice and runs
-// until Ctrl-C, then stops everything it started. `drawbridge demo nsgs` prints the demo's NSGs.
+// and the operator, guarded by the chart's admission policies, with examples/scope.yaml and
+// examples/policy.yaml applied; prints the commands to try as alice and bob and runs until Ctrl-C,
+// then stops everything it started. `drawbridge demo nsgs` prints the demo's NSGs.
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,13 +11,18 @@ import { fileURLToPath } from "node:url";
 import { kubectl } from "../controlplane/index.ts";
 import type { ControlPlane } from "../controlplane/index.ts";
 import type { RunningEmulator } from "../emulator/index.ts";
+import { renderAdmission } from "./admission.ts";
+import { instructions } from "./instructions.ts";
 import { compactLogLine } from "./logs.ts";
+import { DEMO_NAMESPACE } from "./names.ts";
 import { printNsgs } from "./nsgs.ts";
 import type { DemoInfo } from "./nsgs.ts";
 import {
-  DEMO_NAMESPACE,
   applyDemoObjects,
+  applyPolicy,
+  examplePolicy,
   freePort,
+  probeOtherTeamPolicy,
   spawnOperator,
   startEmulatorFor,
   startPlane,
@@ -59,41 +65,6 @@ function claimDemoDir(dir: string): boolean {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return true;
-}
-
-function instructions(
-  plane: ControlPlane,
-  emulator: RunningEmulator,
-  ports: { metrics: number; health: number },
-): string {
-  const kubectlPath = join(plane.binDir, "kubectl");
-  const req = join(ROOT, "examples", "request.yaml");
-  return `
-drawbridge demo is running. In another terminal, act as alice (member of team-a):
-
-  export KUBECONFIG=${plane.kubeconfigs.alice}
-  alias kubectl=${kubectlPath}
-
-  kubectl get jitpolicies -n ${DEMO_NAMESPACE}                 # the policy the platform team applied
-  kubectl create -f ${req}        # ask for SSH from 203.0.113.7 for 1h
-  kubectl get accessrequests -n ${DEMO_NAMESPACE} -w           # Pending -> Active within seconds
-  npx drawbridge demo nsgs                                 # the NSG rules in the (emulated) Azure
-  kubectl describe accessrequest -n ${DEMO_NAMESPACE} <name>   # rules, conditions, events
-  kubectl patch accessrequest -n ${DEMO_NAMESPACE} <name> --type=merge -p '{"spec":{"revoked":true}}'
-  kubectl delete accessrequest -n ${DEMO_NAMESPACE} <name>     # revokes first, then goes
-
-  # outside the policy (source not in 203.0.113.0/24): Denied with the reason, nothing written
-  sed 's#203.0.113.7/32#198.51.100.7/32#' ${req} | kubectl create -f -
-  # a short one: Expired after 10 seconds, its rule removed
-  sed 's#PT1H#PT10S#' ${req} | kubectl create -f -
-
-The NSG as ARM holds it (what \`npx drawbridge demo nsgs\` shows for the three demo NSGs):
-  curl -s --cacert ${emulator.caFile} '${emulator.endpoint}/_emulator/nsg?id=${NSG_IDS[0] ?? ""}'
-Operator: metrics http://127.0.0.1:${ports.metrics}/metrics, health http://127.0.0.1:${ports.health}/readyz,
-  full JSON log in ${join(demoDir(), "operator.log")}
-
-Press Ctrl-C to stop everything.
-`;
 }
 
 function pipeOperator(op: ChildProcess, logFile: string): void {
@@ -166,6 +137,11 @@ export async function run(args: string[]): Promise<number> {
   let operator: ChildProcess | undefined;
   let code = 0;
   try {
+    say("rendering the chart's admission policies (the first run builds helm, which takes a few minutes)...");
+    const admission = await renderAdmission((line) => {
+      say(`  ${line}`);
+    });
+    if (isStopping()) return 130;
     say(
       "starting the local control plane (kube-apiserver + etcd; the first run builds them, which takes a while)...",
     );
@@ -175,10 +151,12 @@ export async function run(args: string[]): Promise<number> {
     if (isStopping()) return 130;
     emulator = await startEmulatorFor(ROOT, join(dir, "emulator"));
     say(`ARM emulator on ${emulator.endpoint} (seed: examples/seed.yaml)`);
-    await applyDemoObjects(plane, ROOT);
-    say(`applied examples/policy.yaml; alice may create AccessRequests in ${DEMO_NAMESPACE}`);
+    const forgedRequester = await applyDemoObjects(plane, ROOT, admission);
+    const names = admission.filter((m) => m.kind === "ValidatingAdmissionPolicy").map((m) => m.metadata.name);
+    say(`enforcing the chart's admission policies: ${names.join(", ")}`);
+    say(`applied examples/scope.yaml: JitScope team-a grants ${DEMO_NAMESPACE} the resource group demo-rg`);
     const ports = { metrics: await freePort(), health: await freePort() };
-    operator = spawnOperator(ROOT, plane, emulator, ports);
+    operator = spawnOperator(ROOT, plane, emulator, ports, admission);
     pipeOperator(operator, join(dir, "operator.log"));
     operator.once("exit", (c) => {
       if (!state.stopping) {
@@ -195,10 +173,26 @@ export async function run(args: string[]): Promise<number> {
       pid: process.pid,
     };
     writeFileSync(join(dir, "demo.json"), JSON.stringify(info, null, 2));
+    // The scope policy admits the policy once the operator has published its scope index.
+    await applyPolicy(plane, examplePolicy(ROOT), { stop: isStopping });
+    // Ctrl-C (130) or the operator's exit (code already 1) while the policy waited for the index.
+    if (isStopping()) return code === 0 ? 130 : code;
+    say(`applied examples/policy.yaml; alice may create AccessRequests in ${DEMO_NAMESPACE}`);
+    const outOfScopePolicy = await probeOtherTeamPolicy(plane, ROOT);
     const ready = await waitPolicyReady(plane, () => state.stopping);
     if (!isStopping()) {
-      say(`policy team-a/web-admin: ${ready}`);
-      say(instructions(plane, emulator, ports));
+      say(`policy ${DEMO_NAMESPACE}/web-admin: ${ready}`);
+      say(
+        instructions({
+          root: ROOT,
+          plane,
+          emulator,
+          ports,
+          nsgId: NSG_IDS[0] ?? "",
+          operatorLog: join(dir, "operator.log"),
+          refusals: { forgedRequester, outOfScopePolicy },
+        }),
+      );
     }
     await stopped;
   } catch (err) {

@@ -2,7 +2,7 @@
 // and grant indexes current and queue keys (never objects); three queues (NSGs, requests, policies)
 // run the reconcilers; the resync loop re-reads every NSG periodically. Only the leader runs this.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { AccessRequest, JitPolicy } from "../api/types.ts";
+import type { AccessRequest, JitPolicy, JitScope } from "../api/types.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { BindingIndex } from "./bindings.ts";
 import { informerCaches } from "./caches.ts";
@@ -20,6 +20,12 @@ import { Prefetch } from "./prefetch.ts";
 import { isTerminal } from "./request-decision.ts";
 import { RequestReconciler } from "./request-reconciler.ts";
 import { ResyncLoop } from "./resync.ts";
+import type { GuardNamespace } from "./guard.ts";
+import type { AdmissionGuard } from "./guard-state.ts";
+import { ScopeGate } from "./scope-gate.ts";
+import type { NamespaceInfo } from "./scope-gate.ts";
+import type { ScopeIndexPublisher } from "./scope-index.ts";
+import { scopedCaches } from "./scoped-caches.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { Informer } from "./runtime/informer.ts";
 import type { Logger } from "./runtime/logger.ts";
@@ -30,6 +36,17 @@ import type { Handler, HandlerResult } from "./runtime/queue.ts";
 export interface ControllerOptions {
   policies: Informer<KubernetesObject>;
   requests: Informer<KubernetesObject>;
+  /** JitScopes (cluster-scoped) and Namespaces (for their labels): what each namespace may target. */
+  scopes: Informer<KubernetesObject>;
+  namespaces: Informer<KubernetesObject>;
+  /** Leave namespaces that no JitScope binds unrestricted (explicit opt-out). */
+  allowUnscoped: boolean;
+  /** Whether the requester admission policy guards each namespace (undefined: not checked). */
+  admissionGuard?: AdmissionGuard | undefined;
+  /** The namespaces the operator serves, with labels, for the guard's refresh. */
+  servedNamespaces?: () => GuardNamespace[];
+  /** Publishes the admission policy's scope index (undefined: not published). */
+  scopeIndex?: ScopeIndexPublisher | undefined;
   azure: AzurePort;
   kube: KubeWriter;
   clock: Clock;
@@ -41,6 +58,8 @@ export interface ControllerOptions {
   requestRetentionMs: number;
   /** Longest an NSG write waits for a burst's undecided requests (0 disables). */
   batchMaxHoldMs: number;
+  /** This operator instance's id ("" = the default instance): the NSG reconciler touches only its rules. */
+  instanceId: string;
 }
 
 /** What a request change means for the NSGs: only these fields change the grant set. */
@@ -61,7 +80,11 @@ function grantFingerprint(r: AccessRequest | undefined): string {
 
 export class Controller {
   readonly #o: ControllerOptions;
+  /** The informer caches as stored; `scoped` is what reconcilers act on. */
   readonly caches: Caches;
+  readonly scoped: Caches;
+  readonly gate: ScopeGate;
+  readonly #signatures = new Map<string, string>();
   readonly bindings = new BindingIndex();
   readonly ledger = new Ledger();
   readonly #undecided = new UndecidedRequests();
@@ -76,7 +99,15 @@ export class Controller {
   constructor(o: ControllerOptions) {
     this.#o = o;
     this.caches = informerCaches(o.policies, o.requests);
-    const caches = this.caches;
+    this.gate = new ScopeGate(
+      {
+        scopes: () => o.scopes.list() as unknown as JitScope[],
+        namespace: (n) => namespaceInfo(o.namespaces, n),
+      },
+      { allowUnscoped: o.allowUnscoped },
+    );
+    this.scoped = scopedCaches(this.caches, this.gate);
+    const caches = this.scoped;
     this.grants = new GrantIndex({
       policy: (k) => caches.policy(k),
       request: (k) => caches.request(k),
@@ -119,6 +150,7 @@ export class Controller {
       log: o.log.child({ controller: "nsg" }),
       metrics: o.metrics,
       writeMode: o.writeMode,
+      instanceId: o.instanceId,
       getRequest: (k) => this.caches.request(k),
       undecided: (p) => this.#undecided.count(p),
       settleLeft: (p) => this.#undecided.settleLeft(p, o.clock.now().getTime()),
@@ -131,7 +163,12 @@ export class Controller {
       },
     });
     this.requestReconciler = new RequestReconciler({
-      caches: this.caches,
+      caches: this.scoped,
+      admissionGuard: (ns) => o.admissionGuard?.isGuarded(ns) ?? { ok: true },
+      scopeVerdict: (r) => {
+        const raw = this.caches.policy(`${r.metadata.namespace ?? ""}/${r.spec.policyName}`);
+        return raw === undefined ? undefined : this.gate.requestVerdict(r, raw);
+      },
       bindings: this.bindings,
       grants: this.grants,
       ledger: this.ledger,
@@ -148,6 +185,7 @@ export class Controller {
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,
+      gate: this.gate,
       bindings: this.bindings,
       ledger: this.ledger,
       azure: o.azure,
@@ -167,11 +205,16 @@ export class Controller {
       log: o.log.child({ controller: "resync" }),
       metrics: o.metrics,
       intervalMs: o.resyncIntervalMs,
+      instanceId: o.instanceId,
       wakeNsg: (k) => {
         this.nsgQueue.add(k);
       },
       wakeAllPolicies: () => {
         for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
+        // Every pass re-publishes the index too, so a hand-edited or deleted ConfigMap is restored,
+        // and re-checks the admission guard.
+        void o.scopeIndex?.publish();
+        void this.#refreshGuard();
       },
     });
   }
@@ -189,7 +232,21 @@ export class Controller {
     this.#subscribe(o.requests, (obj, old, deleted) => {
       this.#onRequest(obj as unknown as AccessRequest, old as unknown as AccessRequest | undefined, deleted);
     });
-    for (const p of this.caches.policies()) this.bindings.upsert(p);
+    this.#subscribe(o.scopes, () => {
+      this.#onScopes();
+    });
+    this.#subscribe(o.namespaces, (obj, old, deleted) => {
+      if (deleted || old === undefined || labelsOf(obj) !== labelsOf(old)) {
+        this.#onScopes();
+        // A new or relabelled namespace may fall inside or outside the guard's binding.
+        void this.#refreshGuard();
+      }
+    });
+    for (const p of this.caches.policies()) {
+      this.bindings.upsert(this.gate.view(p));
+      this.#signatures.set(objectKey(p.metadata), this.gate.signature(p));
+    }
+    void o.scopeIndex?.publish();
     // The caches filled before this subscription: index what they hold now.
     const requests = this.caches.requests();
     const now = o.clock.now().getTime();
@@ -239,7 +296,9 @@ export class Controller {
   #onPolicy(p: JitPolicy, old: JitPolicy | undefined, deleted: boolean): void {
     const key = objectKey(p.metadata);
     this.grants.invalidatePolicy(key);
-    const touched = deleted ? this.bindings.remove(key) : this.bindings.upsert(p);
+    if (deleted) this.#signatures.delete(key);
+    else this.#signatures.set(key, this.gate.signature(p));
+    const touched = deleted ? this.bindings.remove(key) : this.bindings.upsert(this.gate.view(p));
     for (const k of touched) this.nsgQueue.add(k);
     this.policyQueue.add(key);
     if (old === undefined || old.metadata.generation !== p.metadata.generation || deleted) {
@@ -248,6 +307,42 @@ export class Controller {
         if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
           this.requestQueue.add(objectKey(r.metadata));
         }
+      }
+    }
+  }
+
+  /**
+   * A JitScope or a namespace's labels changed: re-decide every policy. A target no longer covered
+   * loses its bindings, so its NSGs are woken and plan without its rules (narrowing closes grants
+   * within one reconcile); its requests re-check and close.
+   */
+  #onScopes(): void {
+    this.gate.invalidate();
+    for (const p of this.caches.policies()) {
+      const key = objectKey(p.metadata);
+      const signature = this.gate.signature(p);
+      this.policyQueue.add(key);
+      if (this.#signatures.get(key) === signature) continue;
+      this.#signatures.set(key, signature);
+      this.grants.invalidatePolicy(key);
+      for (const k of this.bindings.upsert(this.gate.view(p))) this.nsgQueue.add(k);
+      for (const r of this.caches.requests()) {
+        if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
+          this.requestQueue.add(objectKey(r.metadata));
+        }
+      }
+    }
+    void this.#o.scopeIndex?.publish();
+  }
+
+  /** Re-read the admission guard; requests it held are looked at again at once. */
+  async #refreshGuard(): Promise<void> {
+    const guard = this.#o.admissionGuard;
+    if (guard === undefined) return;
+    await guard.refresh(this.#o.servedNamespaces?.() ?? []);
+    for (const r of this.caches.requests()) {
+      if (r.status?.startTime === undefined && !isTerminal(r.status?.phase)) {
+        this.requestQueue.add(objectKey(r.metadata));
       }
     }
   }
@@ -285,4 +380,18 @@ export class Controller {
       }
     };
   }
+}
+
+function labelsOf(obj: KubernetesObject): string {
+  const labels = obj.metadata?.labels ?? {};
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
+}
+
+function namespaceInfo(namespaces: Informer<KubernetesObject>, name: string): NamespaceInfo | undefined {
+  const ns = namespaces.get(undefined, name);
+  return ns === undefined ? undefined : { name, labels: { ...(ns.metadata?.labels ?? {}) } };
 }

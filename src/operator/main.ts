@@ -3,13 +3,24 @@
 // order on SIGTERM (stop taking work, release the Lease, close servers) before exiting 0.
 import { KubeConfig } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
+import type { JitScope } from "../api/types.ts";
 import { readFileSync } from "node:fs";
-import { ACCESSREQUEST_PLURAL, API_GROUP, API_VERSION, JITPOLICY_PLURAL } from "../api/types.ts";
+import {
+  ACCESSREQUEST_PLURAL,
+  API_GROUP,
+  API_VERSION,
+  JITPOLICY_PLURAL,
+  JITSCOPE_PLURAL,
+} from "../api/types.ts";
 import { createAzureAdapter, createCredential } from "../azure/index.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { Controller } from "./controller.ts";
 import { PooledWriteKubeConfig } from "./kube-config.ts";
 import { createKubeWriter } from "./kube.ts";
+import { AdmissionGuard } from "./guard-state.ts";
+import type { GuardNamespace } from "./guard.ts";
+import { namespaceSource } from "./namespace-source.ts";
+import { ScopeIndexPublisher, configMapStore, scopeIndexData } from "./scope-index.ts";
 import { systemClock } from "./runtime/clock.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { Config } from "./runtime/config.ts";
@@ -60,7 +71,7 @@ function informersFor(
   log: Logger,
   clock: Clock,
   metrics: Metrics,
-): { policies: Informer<KubernetesObject>; requests: Informer<KubernetesObject> } {
+): Record<"policies" | "requests" | "scopes" | "namespaces", Informer<KubernetesObject>> {
   const make = (plural: string): Informer<KubernetesObject> =>
     createInformer({
       ...customResourceSource(kc, {
@@ -73,7 +84,41 @@ function informersFor(
       clock,
       metrics,
     });
-  return { policies: make(JITPOLICY_PLURAL), requests: make(ACCESSREQUEST_PLURAL) };
+  return {
+    policies: make(JITPOLICY_PLURAL),
+    requests: make(ACCESSREQUEST_PLURAL),
+    // Cluster-scoped, whatever --namespace says: scopes and namespace labels decide what a namespace may target.
+    scopes: createInformer({
+      ...customResourceSource(kc, { group: API_GROUP, version: API_VERSION, plural: JITSCOPE_PLURAL }),
+      logger: log,
+      clock,
+      metrics,
+    }),
+    namespaces: createInformer({ ...namespaceSource(kc), logger: log, clock, metrics }),
+  };
+}
+
+function scopeIndexFor(
+  config: Config,
+  kc: KubeConfig,
+  log: Logger,
+  scopes: Informer<KubernetesObject>,
+  namespaces: Informer<KubernetesObject>,
+): ScopeIndexPublisher | undefined {
+  if (config.scopeIndexName === "") return undefined;
+  return new ScopeIndexPublisher({
+    store: configMapStore(kc),
+    target: { namespace: config.leaderElectionNamespace, name: config.scopeIndexName },
+    compute: () =>
+      scopeIndexData(
+        scopes.list() as unknown as JitScope[],
+        namespaces
+          .list()
+          .map((n) => ({ name: n.metadata?.name ?? "", labels: { ...(n.metadata?.labels ?? {}) } })),
+        config.allowUnscopedNamespaces,
+      ),
+    log: log.child({ component: "scope-index" }),
+  });
 }
 
 /** Run the operator until shutdown; resolves with the process exit code. */
@@ -93,7 +138,9 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   const kc = loadKubeConfig(config.kubeconfig);
   const azure = opts.azure ?? azureFrom(config, log, metrics);
   shutdown.register("azure", () => (azure as { close?: () => void }).close?.());
-  const { policies, requests } = informersFor(kc, config, log, clock, metrics);
+  const informers = informersFor(kc, config, log, clock, metrics);
+  const { policies, requests, scopes, namespaces } = informers;
+  const all = Object.values(informers);
   let leading = !config.leaderElect;
   const http = await startHttpServers({
     metricsAddr: config.metricsBindAddress,
@@ -101,7 +148,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     metrics,
     liveness: () => true,
     readiness: () =>
-      policies.hasSynced() && requests.hasSynced()
+      all.every((i) => i.hasSynced())
         ? { ok: true, reason: leading ? "leading" : "standby" }
         : { ok: false, reason: "caches not synced" },
   });
@@ -116,13 +163,30 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     "drawbridge operator starting",
   );
   shutdown.register("informers", () => {
-    policies.stop();
-    requests.stop();
+    for (const i of all) i.stop();
   });
-  await Promise.all([policies.start(), requests.start()]);
+  await Promise.all(all.map((i) => i.start()));
+  const servedNamespaces = (): GuardNamespace[] =>
+    namespaces
+      .list()
+      .filter((n) => config.namespace === undefined || n.metadata?.name === config.namespace)
+      .map((n) => ({ name: n.metadata?.name ?? "", labels: { ...(n.metadata?.labels ?? {}) } }));
+  const admissionGuard = AdmissionGuard.forKubeConfig(kc, {
+    log: log.child({ component: "admission-guard" }),
+    metrics,
+    allowUnguarded: config.allowUnguardedNamespaces,
+  });
+  // Before any request is decided: an unchecked guard would hold every request for a moment.
+  await admissionGuard.refresh(servedNamespaces());
   const controller = new Controller({
     policies,
     requests,
+    scopes,
+    namespaces,
+    allowUnscoped: config.allowUnscopedNamespaces,
+    admissionGuard,
+    servedNamespaces,
+    scopeIndex: scopeIndexFor(config, kc, log, scopes, namespaces),
     azure,
     // Writes share keep-alive connections with request timeouts; lists and watches keep the
     // library's connection per request (kube-config.ts says why).
@@ -135,6 +199,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     maxConcurrentNsgs: config.maxConcurrentNsgs,
     requestRetentionMs: config.requestRetentionMs,
     batchMaxHoldMs: config.batchMaxHoldMs,
+    instanceId: config.instanceId,
   });
   startLeadership({
     config,

@@ -1,6 +1,9 @@
 // The NSG reconciler, the unit of the work queue: gather the bindings and active grants for one NSG,
 // read it (or take the document a resync just listed), plan with the core, apply, and record what the
-// NSG now carries so the request and policy reconcilers can report it.
+// NSG now carries so the request and policy reconcilers can report it. Plans are made for this
+// operator instance: only its own rules are written or deleted. An NSG key no policy binds (queued by
+// the resync because it still carries rules of this instance) is planned with zero bindings, which
+// deletes those rules.
 import type { AccessRequest, GrantRuleStatus } from "../api/types.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { AzureError } from "../azure/port.ts";
@@ -28,6 +31,8 @@ export interface NsgReconcilerDeps {
   log: Logger;
   metrics: Metrics | undefined;
   writeMode: WriteMode;
+  /** This operator instance ("" = the default instance); see PlanInput.instance. */
+  instanceId: string;
   getRequest(key: string): AccessRequest | undefined;
   /** Undecided requests of a policy (see batching.ts). */
   undecided(policyKey: string): number;
@@ -100,12 +105,13 @@ function failuresOf(result: ApplyResult): Map<string, Reason> {
   return out;
 }
 
-/** Policies that still have rules in the NSG after the apply. */
-function policiesWithRules(plan: NsgPlan, bindings: PolicyBinding[]): Set<string> {
+/** Policies that still have rules in the NSG after the apply (names compare in any letter case). */
+function policiesWithRules(plan: NsgPlan, bindings: PolicyBinding[], instance: string): Set<string> {
   const out = new Set<string>();
+  const names = plan.desired.map((r) => r.name.toLowerCase());
   for (const b of bindings) {
-    const prefix = bindingRulePrefix(b.policyKey, b.targetId);
-    if (plan.desired.some((r) => r.name.startsWith(prefix))) out.add(b.policyKey);
+    const prefix = bindingRulePrefix(b.policyKey, b.targetId, instance).toLowerCase();
+    if (names.some((n) => n.startsWith(prefix))) out.add(b.policyKey);
   }
   return out;
 }
@@ -116,6 +122,8 @@ export class NsgReconciler {
   readonly #heldSince = new Map<string, number>();
   /** Seeded at 500 ms until a write is seen (ARM writes take seconds; the emulator's are configurable). */
   readonly #writeLatency = new WriteLatency(500);
+  /** ARM ids of NSG keys no policy binds, as last listed or read: where their own rules are deleted. */
+  readonly #unboundIds = new Map<string, string>();
 
   constructor(deps: NsgReconcilerDeps) {
     this.#d = deps;
@@ -124,8 +132,8 @@ export class NsgReconciler {
   async reconcile(key: string): Promise<HandlerResult> {
     const d = this.#d;
     const seq = d.ledger.nextSeq();
-    const nsgId = d.bindings.nsgId(key);
     const bindings = d.bindings.bindingsFor(key);
+    const nsgId = this.#nsgId(key);
     const prev = d.ledger.get(key);
     const batch = this.#batch(key, bindings, prev);
     if (batch.waitMs > 0) return { requeueAfterMs: batch.waitMs };
@@ -141,19 +149,13 @@ export class NsgReconciler {
       observed = listed ?? (await d.azure.getNsg(nsgId));
     } catch (err) {
       if (!(err instanceof AzureError && err.kind === "NotFound")) throw err;
-      this.#finish(key, prev, emptyRecord(seq, prev, { reason: "NsgNotFound", message: err.message }));
-      d.log.warn({ nsg: nsgId, err: err.message }, "NSG not found");
-      return { requeueAfterMs: MISSING_NSG_RETRY_MS };
+      return this.#missing(key, nsgId, prev, seq, err);
     }
-    const plan = planNsg({ nsg: observed, bindings, grants });
-    const applyStart = d.clock.now().getTime();
-    const result = await applyPlan(d.writeMode, d.azure, observed, plan, (fresh) =>
-      planNsg({ nsg: fresh, bindings, grants }),
-    );
+    const result = await this.#apply(key, observed, bindings, grants);
     const now = d.clock.now();
-    if (result.writes > 0) this.#writeLatency.observe((now.getTime() - applyStart) / result.writes);
     const rec = recordOf(seq, nsgId, result, {
       bindings,
+      instance: d.instanceId,
       lastWriteAt: result.writes > 0 ? now.getTime() : prev?.lastWriteAt,
       basis: observed.etag === undefined ? undefined : { etag: observed.etag, inputs },
     });
@@ -161,6 +163,57 @@ export class NsgReconciler {
     this.#report(nsgId, result);
     const next = earliest(grants);
     return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
+  }
+
+  /** Plans the observed NSG for this instance and applies the plan. */
+  async #apply(
+    key: string,
+    observed: ObservedNsg,
+    bindings: PolicyBinding[],
+    grants: Grant[],
+  ): Promise<ApplyResult> {
+    const d = this.#d;
+    const instance = d.instanceId;
+    this.#noteId(key, observed.id, bindings.length);
+    const plan = planNsg({ nsg: observed, bindings, grants, instance });
+    const applyStart = d.clock.now().getTime();
+    const result = await applyPlan(
+      d.writeMode,
+      d.azure,
+      observed,
+      plan,
+      (fresh) => planNsg({ nsg: fresh, bindings, grants, instance }),
+      instance,
+    );
+    if (bindings.length === 0 && result.plan.desired.length === 0) this.#unboundIds.delete(key);
+    if (result.writes > 0) {
+      this.#writeLatency.observe((d.clock.now().getTime() - applyStart) / result.writes);
+    }
+    return result;
+  }
+
+  #missing(key: string, nsgId: string, prev: NsgRecord | undefined, seq: number, err: Error): HandlerResult {
+    const d = this.#d;
+    this.#finish(key, prev, emptyRecord(seq, prev, { reason: "NsgNotFound", message: err.message }));
+    if (d.bindings.policiesOf(key).length === 0) {
+      // Queued only to remove this instance's rules, which went with the NSG: nothing left to do.
+      this.#unboundIds.delete(key);
+      return {};
+    }
+    d.log.warn({ nsg: nsgId, err: err.message }, "NSG not found");
+    return { requeueAfterMs: MISSING_NSG_RETRY_MS };
+  }
+
+  /** The ARM id of an NSG key: a bound NSG's from its bindings, else as listed or read before. */
+  #nsgId(key: string): string {
+    if (this.#d.bindings.policiesOf(key).length > 0) return this.#d.bindings.nsgId(key);
+    return this.#unboundIds.get(key) ?? this.#d.bindings.nsgId(key);
+  }
+
+  /** Remembers an unbound NSG's id (its rules are still to go); forgets it once the NSG is bound. */
+  #noteId(key: string, id: string, bindings: number): void {
+    if (bindings === 0 && this.#d.bindings.policiesOf(key).length === 0) this.#unboundIds.set(key, id);
+    else this.#unboundIds.delete(key);
   }
 
   #report(nsgId: string, result: ApplyResult): void {
@@ -272,7 +325,12 @@ function recordOf(
   seq: number,
   nsgId: string,
   result: ApplyResult,
-  o: { bindings: PolicyBinding[]; lastWriteAt: number | undefined; basis: NsgRecord["basis"] },
+  o: {
+    bindings: PolicyBinding[];
+    instance: string;
+    lastWriteAt: number | undefined;
+    basis: NsgRecord["basis"];
+  },
 ): NsgRecord {
   return {
     seq,
@@ -285,7 +343,7 @@ function recordOf(
     shadowed: result.plan.shadowed,
     error: undefined,
     lastWriteAt: o.lastWriteAt,
-    policiesWithRules: policiesWithRules(result.plan, o.bindings),
+    policiesWithRules: policiesWithRules(result.plan, o.bindings, o.instance),
     basis: result.writes === 0 && result.refused.size === 0 ? o.basis : undefined,
   };
 }

@@ -11,6 +11,8 @@ export interface PolicyFacts {
   policyKey: string;
   now: Date;
   resolution: Resolution;
+  /** Targets no JitScope bound to the namespace covers (never resolved, bound or written). */
+  outOfScope: Array<{ id: string; message: string }>;
   /** The policy's NSGs (by key) with the latest record of each (undefined: not reconciled yet). */
   records: Array<{ nsgKey: string; nsgId: string; record: NsgRecord | undefined }>;
   /** What the core's validation finds wrong with the spec ("<reason>: <message>"); no grant is opened then. */
@@ -40,6 +42,9 @@ function shadowedOf(f: PolicyFacts): string[] {
 
 function readiness(f: PolicyFacts, conflicts: string[]): { ok: boolean; reason: string; message: string } {
   if (f.specIssues.length > 0) return { ok: false, reason: "InvalidSpec", message: f.specIssues.join("; ") };
+  if (f.outOfScope.length > 0) {
+    return { ok: false, reason: "OutOfScope", message: f.outOfScope.map((t) => t.message).join("; ") };
+  }
   if (f.resolution.problems.length > 0) {
     return { ok: false, reason: "TargetsUnresolved", message: f.resolution.problems.join("; ") };
   }
@@ -65,20 +70,7 @@ export function decidePolicy(f: PolicyFacts): PolicyDecision {
   const conflicts = conflictsOf(f);
   const shadowed = shadowedOf(f);
   const ready = readiness(f, conflicts);
-  const resolved = f.resolution.problems.length === 0;
-  let c: Condition[] = setCondition(
-    old,
-    resolved
-      ? { type: "TargetsResolved", status: "True", reason: "Resolved", message: "every target resolved" }
-      : {
-          type: "TargetsResolved",
-          status: "False",
-          reason: "ResolutionFailed",
-          message: clip(f.resolution.problems.join("; ")),
-        },
-    f.now,
-    gen,
-  );
+  let c: Condition[] = setCondition(old, targetsResolved(f), f.now, gen);
   c = setCondition(
     c,
     conflicts.length > 0
@@ -127,9 +119,31 @@ export function decidePolicy(f: PolicyFacts): PolicyDecision {
     gen,
   );
   return {
-    status: { observedGeneration: gen, conditions: c, targets: f.resolution.targets },
+    status: { observedGeneration: gen, conditions: c, targets: statusTargets(f) },
     events: transitionEvents(old, c),
   };
+}
+
+type ConditionInput = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
+
+/** OutOfScope first: a target outside the namespace's scopes is refused before anything is resolved. */
+function targetsResolved(f: PolicyFacts): ConditionInput {
+  if (f.outOfScope.length > 0) {
+    const message = clip(f.outOfScope.map((t) => t.message).join("; "));
+    return { type: "TargetsResolved", status: "False", reason: "OutOfScope", message };
+  }
+  if (f.resolution.problems.length > 0) {
+    const message = clip(f.resolution.problems.join("; "));
+    return { type: "TargetsResolved", status: "False", reason: "ResolutionFailed", message };
+  }
+  return { type: "TargetsResolved", status: "True", reason: "Resolved", message: "every target resolved" };
+}
+
+/** Resolved targets, then each out-of-scope one with why (in spec order is not needed: ids name them). */
+function statusTargets(f: PolicyFacts): JitPolicyStatus["targets"] {
+  const out = [...f.resolution.targets];
+  for (const t of f.outOfScope) out.push({ id: t.id, message: clip(t.message) });
+  return out;
 }
 
 /** One Event per condition that changed: Warnings for problems, Normal for recoveries and Ready. */

@@ -15,6 +15,7 @@ import type { Ledger } from "./ledger.ts";
 import { decidePolicy } from "./policy-decision.ts";
 import { resolveTargets } from "./policy-targets.ts";
 import type { Resolution } from "./policy-targets.ts";
+import type { ScopeGate } from "./scope-gate.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { Logger } from "./runtime/logger.ts";
 import type { HandlerResult } from "./runtime/queue.ts";
@@ -22,6 +23,8 @@ import type { HandlerResult } from "./runtime/queue.ts";
 export interface PolicyReconcilerDeps {
   caches: Caches;
   bindings: BindingIndex;
+  /** Which targets the namespace's JitScopes cover; only those are resolved and bound. */
+  gate: ScopeGate;
   ledger: Ledger;
   azure: AzurePort;
   kube: KubeWriter;
@@ -68,7 +71,9 @@ export class PolicyReconciler {
   async #updateStatus(key: string, policy: JitPolicy, log: Logger): Promise<void> {
     const d = this.#d;
     const issues = validatePolicySpec(policy.spec);
-    const resolution: Resolution = await resolveTargets(policy, d.azure);
+    // A target outside every scope is not even read from ARM: the policy says why, nothing else.
+    const scope = d.gate.verdict(policy);
+    const resolution: Resolution = await resolveTargets(d.gate.view(policy), d.azure);
     const records = d.bindings.nsgsOf(key).map((nsgKey) => ({
       nsgKey,
       nsgId: d.bindings.nsgId(nsgKey),
@@ -79,6 +84,7 @@ export class PolicyReconciler {
       policyKey: key,
       now: d.clock.now(),
       resolution,
+      outOfScope: scope.outOfScope.map((t) => ({ id: t.targetId, message: t.message })),
       records,
       specIssues: issues.map((i) => `${i.reason}: ${i.message}`),
     });

@@ -22,7 +22,12 @@ export interface RequestFacts {
   /** Every NSG of its policy was reconciled after the request stopped being a grant, and none carries it. */
   cleared: boolean;
   retentionMs: number;
+  /** Whether the requester admission policy guards the request's namespace; no grant opens where not. */
+  guard: { ok: true } | { ok: false; reason: string; message: string };
 }
+
+/** How soon an undecided request held for a missing admission guard is looked at again. */
+export const GUARD_RECHECK_MS = 30_000;
 
 export interface RecordedEvent {
   type: "Normal" | "Warning";
@@ -109,6 +114,7 @@ function decideApproval(f: RequestFacts): RequestDecision {
   if (f.request.spec.revoked === true) {
     return close(f, d, "Revoked", "RevokedBeforeApproval", "revoked before it was approved", false);
   }
+  if (!f.guard.ok) return holdUnguarded(f, d, f.guard.reason, f.guard.message);
   if (!f.verdict.allowed || f.durationMs === undefined) {
     const reason = f.verdict.allowed ? "InvalidDuration" : f.verdict.reason;
     const message = f.verdict.allowed
@@ -142,6 +148,29 @@ function decideApproval(f: RequestFacts): RequestDecision {
   });
   d.wakeNsgs = true;
   d.requeueAfterMs = f.durationMs;
+  return d;
+}
+
+/**
+ * Undecided, and it stays so: without the requester admission policy nobody vouches for
+ * spec.requester, so the request is neither approved nor denied until the guard is back.
+ */
+function holdUnguarded(
+  f: RequestFacts,
+  d: RequestDecision,
+  reason: string,
+  message: string,
+): RequestDecision {
+  const gen = f.request.metadata.generation;
+  const conditions = setCondition(
+    f.request.status?.conditions,
+    { type: "Approved", status: "False", reason, message },
+    f.now,
+    gen,
+  );
+  d.status = { ...f.request.status, phase: "Pending", observedGeneration: gen, conditions, reason, message };
+  if (f.request.status?.reason !== reason) d.events.push({ type: "Warning", reason, message });
+  d.requeueAfterMs = GUARD_RECHECK_MS;
   return d;
 }
 

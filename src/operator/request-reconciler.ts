@@ -4,7 +4,7 @@
 import type { AccessRequest, GrantRuleStatus } from "../api/types.ts";
 import { FINALIZER } from "../api/types.ts";
 import { parseDuration, validateRequest } from "../core/index.ts";
-import type { Grant } from "../core/index.ts";
+import type { Grant, Verdict } from "../core/index.ts";
 import type { BindingIndex } from "./bindings.ts";
 import type { Caches } from "./caches.ts";
 import { deepEqual } from "./conditions.ts";
@@ -21,7 +21,12 @@ import type { Metrics } from "./runtime/metrics.ts";
 import type { HandlerResult } from "./runtime/queue.ts";
 
 export interface RequestReconcilerDeps {
+  /** Policies as scoped: targets outside the namespace's JitScopes are left out. */
   caches: Caches;
+  /** A denial when the request reaches for a target outside its policy's JitScopes. */
+  scopeVerdict?(request: AccessRequest): Verdict | undefined;
+  /** Whether the requester admission policy guards a namespace (undefined: not checked, as guarded). */
+  admissionGuard?(namespace: string): RequestFacts["guard"];
   bindings: BindingIndex;
   grants: GrantIndex;
   ledger: Ledger;
@@ -67,13 +72,16 @@ export class RequestReconciler {
     const facts: RequestFacts = {
       request,
       now,
-      verdict: validateRequest(request, livePolicy),
+      verdict:
+        (livePolicy === undefined ? undefined : d.scopeVerdict?.(request)) ??
+        validateRequest(request, livePolicy),
       durationMs: duration.ok ? duration.ms : undefined,
       activeGrantCount: mine.length,
       ...this.#nsgView(key, mine),
       cleared:
         request.metadata.deletionTimestamp !== undefined && this.#cleared(key, policyKey, mine.length === 0),
       retentionMs: d.retentionMs,
+      guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));

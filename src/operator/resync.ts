@@ -2,7 +2,14 @@
 // calls (not one GET per NSG), hand each listed document to the NSG reconciler and queue it. The
 // planner then writes only where the NSG drifted or a grant lapsed, so a converged estate costs the
 // list calls and nothing else. Policies are queued too, to re-resolve their VM targets.
+//
+// A listed NSG no policy binds is queued too when it still carries a rule of this instance: its
+// policy was deleted while no operator ran (finalizer stripped), its namespace force-deleted, or its
+// NIC moved. Planned with zero bindings, those rules are deleted. Besides the subscriptions of bound
+// NSGs, `subscriptions()` names more to list (e.g. those JitScopes name), where such orphans may lie.
 import type { AzurePort } from "../azure/port.ts";
+import { isOwnRule } from "../core/index.ts";
+import type { ObservedNsg } from "../core/index.ts";
 import type { BindingIndex } from "./bindings.ts";
 import { nsgKey, subscriptionOf } from "./keys.ts";
 import type { Prefetch } from "./prefetch.ts";
@@ -18,6 +25,10 @@ export interface ResyncDeps {
   log: Logger;
   metrics: Metrics | undefined;
   intervalMs: number;
+  /** This operator instance ("" = the default instance): whose orphaned rules the resync looks for. */
+  instanceId: string;
+  /** More subscriptions to list besides those of bound NSGs (ids, any letter case); default none. */
+  subscriptions?: () => string[];
   wakeNsg(key: string): void;
   wakeAllPolicies(): void;
 }
@@ -26,7 +37,14 @@ export interface ResyncStats {
   subscriptions: number;
   listed: number;
   queued: number;
+  /** Unbound NSGs queued because they carry rules of this instance. */
+  orphans: number;
   failedSubscriptions: number;
+}
+
+function carriesOwnRule(doc: ObservedNsg, instance: string): boolean {
+  for (const r of doc.securityRules) if (isOwnRule(r, instance)) return true;
+  return false;
 }
 
 /** One pass: list, prefetch, queue. A subscription whose list fails falls back to per-NSG reads. */
@@ -38,15 +56,27 @@ export async function resyncOnce(d: ResyncDeps): Promise<ResyncStats> {
     const s = subscriptionOf(d.bindings.nsgId(k));
     if (s !== undefined) subs.add(s);
   }
-  const stats: ResyncStats = { subscriptions: subs.size, listed: 0, queued: 0, failedSubscriptions: 0 };
+  for (const s of d.subscriptions?.() ?? []) subs.add(s.toLowerCase());
+  const stats: ResyncStats = {
+    subscriptions: subs.size,
+    listed: 0,
+    queued: 0,
+    orphans: 0,
+    failedSubscriptions: 0,
+  };
   const seen = new Set<string>();
+  const orphans = new Set<string>();
   for (const sub of subs) {
     try {
       const docs = await d.azure.listNsgs(sub);
       stats.listed += docs.length;
       for (const doc of docs) {
         const k = nsgKey(doc.id);
-        if (!bound.has(k)) continue;
+        if (!bound.has(k)) {
+          if (!carriesOwnRule(doc, d.instanceId)) continue;
+          // The listed document carries the NSG's id: the reconciler deletes the rules there.
+          orphans.add(k);
+        }
         d.prefetch.put(k, doc, started);
         seen.add(k);
       }
@@ -59,6 +89,11 @@ export async function resyncOnce(d: ResyncDeps): Promise<ResyncStats> {
     d.wakeNsg(k);
     stats.queued++;
   }
+  for (const k of orphans) {
+    d.wakeNsg(k);
+    stats.queued++;
+  }
+  stats.orphans = orphans.size;
   d.wakeAllPolicies();
   d.metrics?.resyncDuration.observe((d.clock.now().getTime() - started) / 1000);
   d.log.debug({ ...stats, prefetched: seen.size }, "resync queued");

@@ -12,6 +12,7 @@ import type { RunningEmulator } from "../../src/emulator/index.ts";
 import type { RuleDoc } from "../../src/demo/nsgs.ts";
 import { aliceRbacYaml } from "../support/alice-rbac.ts";
 import { testCluster } from "../support/cluster.ts";
+import { scopeYaml } from "../support/scope.ts";
 import type { TestCluster } from "../support/cluster.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -28,6 +29,8 @@ export type Rule = RuleDoc;
 export interface OperatorOptions {
   writeMode?: "rule" | "nsg";
   resyncInterval?: string;
+  /** Check the requester admission policy guards the namespace (default: opted out). */
+  guarded?: boolean;
   extraArgs?: string[];
 }
 
@@ -77,13 +80,30 @@ export class Stack {
     this.ns = ns;
   }
 
-  static async start(prefix: string): Promise<Stack> {
+  /** With `scope` (the default) a JitScope named after the namespace grants it the whole subscription. */
+  static async start(prefix: string, opts: { scope?: boolean } = {}): Promise<Stack> {
     const cluster = testCluster();
-    const emulator = await startEmulator({ seedFile: join(ROOT, "examples", "seed.yaml"), throttle: false });
+    const emulator = await startEmulator({
+      seedFile: join(ROOT, "examples", "seed.yaml"),
+      throttle: false,
+      recordWrites: true,
+    });
     const ns = await cluster.createNamespace(prefix);
     const stack = new Stack(cluster, emulator, ns);
     await stack.grantAlice();
+    if (opts.scope !== false) await stack.applyScope([`/subscriptions/${SUB}`]);
     return stack;
+  }
+
+  /** Apply (or change) the JitScope named after the namespace that binds it to `azureScopes`. */
+  async applyScope(azureScopes: string[], ceilings?: Record<string, unknown>): Promise<void> {
+    await this.kubectlOk(["apply", "-f", "-"], {
+      input: scopeYaml(this.ns, [this.ns], azureScopes, ceilings),
+    });
+  }
+
+  async deleteScope(): Promise<void> {
+    await this.kubectlOk(["delete", "jitscope", this.ns, "--ignore-not-found", "--wait=false"]);
   }
 
   startOperator(opts: OperatorOptions = {}): Operator {
@@ -101,6 +121,10 @@ export class Stack {
       `--write-mode=${opts.writeMode ?? "rule"}`,
       `--resync-interval=${opts.resyncInterval ?? "5m"}`,
       "--log-level=debug",
+      // The admission policy's scope index is tested on its own (scope.test.ts); others do not publish it.
+      "--scope-index-name=",
+      // The chart's requester admission policy is not installed here; guard.test.ts runs without this.
+      ...(opts.guarded === true ? [] : ["--allow-unguarded-namespaces"]),
       ...(opts.extraArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -112,6 +136,8 @@ export class Stack {
   async stop(): Promise<void> {
     for (const op of this.#all) await op.stop();
     await this.emulator.close();
+    // Cluster-scoped: it would outlive the test's namespace.
+    await this.deleteScope().catch(() => undefined);
     if (process.env.DRAWBRIDGE_E2E_LOGS !== undefined && this.operator !== undefined) {
       writeFileSync(join(process.env.DRAWBRIDGE_E2E_LOGS, `${this.ns}.log`), this.logs);
     }

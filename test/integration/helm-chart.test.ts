@@ -201,21 +201,60 @@ describe("RBAC", () => {
         "events.k8s.io/events:patch",
       ].sort(),
     );
-    const binding = only(defaults, "ClusterRoleBinding") as Manifest & { subjects: unknown[] };
-    expect(binding.subjects).toEqual([
-      { kind: "ServiceAccount", name: "drawbridge", namespace: "drawbridge-system" },
+    const bindings = defaults.filter((m) => m.kind === "ClusterRoleBinding") as (Manifest & {
+      subjects: unknown[];
+    })[];
+    expect(bindings.map((b) => b.metadata.name).sort()).toEqual([
+      "drawbridge-operator",
+      "drawbridge-operator-cluster",
     ]);
-    const lease = only(defaults, "Role");
-    expect(lease.metadata.namespace).toBe("drawbridge-system");
+    for (const b of bindings) {
+      expect(b.subjects).toEqual([
+        { kind: "ServiceAccount", name: "drawbridge", namespace: "drawbridge-system" },
+      ]);
+    }
+    // Cluster-scoped reads in every mode: scopes, namespace labels, the admission guard's objects.
+    expect(ruleKeys(defaults, "drawbridge-operator-cluster")).toEqual(
+      [
+        ...["get", "list", "watch"].map((v) => `/namespaces:${v}`),
+        ...["validatingadmissionpolicies", "validatingadmissionpolicybindings"].flatMap((r) =>
+          ["get", "list", "watch"].map((v) => `admissionregistration.k8s.io/${r}:${v}`),
+        ),
+        ...["get", "list", "watch"].map((v) => `jit.drawbridge.dev/jitscopes:${v}`),
+        "jit.drawbridge.dev/jitscopes/status:patch",
+        "jit.drawbridge.dev/jitscopes/status:update",
+      ].sort(),
+    );
+    const roles = defaults.filter((m) => m.kind === "Role");
+    expect(roles.map((r) => `${r.metadata.namespace ?? ""}/${r.metadata.name}`).sort()).toEqual([
+      "drawbridge-system/drawbridge-leader-election",
+      "drawbridge-system/drawbridge-scope-index",
+    ]);
     expect(ruleKeys(defaults, "drawbridge-leader-election")).toEqual([
       "coordination.k8s.io/leases:create",
       "coordination.k8s.io/leases:get",
       "coordination.k8s.io/leases:update",
     ]);
+    // The scope index: create cannot be limited by name; everything else is the one ConfigMap.
+    expect(roles.find((r) => r.metadata.name === "drawbridge-scope-index")?.rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: ["drawbridge-scope-index"],
+        verbs: ["get", "update", "patch"],
+      },
+    ]);
+    expect(containerOf(only(defaults, "Deployment")).args).toContain(
+      "--scope-index-name=drawbridge-scope-index",
+    );
   });
 
   test("watching one namespace binds the operator there only", () => {
-    expect(custom.filter((m) => m.kind === "ClusterRoleBinding")).toEqual([]);
+    // Only the cluster-scoped reads (scopes, namespaces, admission objects) stay cluster-wide.
+    expect(custom.filter((m) => m.kind === "ClusterRoleBinding").map((m) => m.metadata.name)).toEqual([
+      "drawbridge-operator-cluster",
+    ]);
     const bindings = custom.filter(
       (m) => m.kind === "RoleBinding" && m.metadata.name === "drawbridge-operator",
     );
@@ -243,7 +282,11 @@ describe("RBAC", () => {
 
 describe("requester admission policy", () => {
   test("denies a CREATE whose spec.requester is not the caller, and revoking others' requests", () => {
-    const policy = only(defaults, "ValidatingAdmissionPolicy") as Manifest & {
+    const policy = named(
+      defaults,
+      "ValidatingAdmissionPolicy",
+      "drawbridge-requester-is-caller",
+    ) as Manifest & {
       spec: {
         failurePolicy: string;
         matchConstraints: { resourceRules: { operations: string[]; resources: string[] }[] };
@@ -264,11 +307,66 @@ describe("requester admission policy", () => {
       "oldObject.spec.requester == request.userInfo.username",
     );
     expect(policy.spec.validations[1]?.expression).toContain(".check('update').allowed()");
-    const binding = only(defaults, "ValidatingAdmissionPolicyBinding") as Manifest & {
+    const binding = named(
+      defaults,
+      "ValidatingAdmissionPolicyBinding",
+      "drawbridge-requester-is-caller",
+    ) as Manifest & {
       spec: { policyName: string; validationActions: string[]; matchResources?: unknown };
     };
     expect(binding.spec).toEqual({ policyName: policy.metadata.name, validationActions: ["Deny"] });
-    const scoped = only(custom, "ValidatingAdmissionPolicyBinding") as Manifest & {
+    const scoped = named(
+      custom,
+      "ValidatingAdmissionPolicyBinding",
+      "drawbridge-requester-is-caller",
+    ) as Manifest & {
+      spec: Record<string, unknown>;
+    };
+    expect(scoped.spec.matchResources).toEqual({
+      namespaceSelector: { matchLabels: { "jit.drawbridge.dev/enabled": "true" } },
+    });
+  });
+});
+
+describe("scope admission policy", () => {
+  test("refuses policies outside the namespace's scopes, reading the index the operator publishes", () => {
+    const policy = named(
+      defaults,
+      "ValidatingAdmissionPolicy",
+      "drawbridge-policy-targets-in-scope",
+    ) as Manifest & {
+      spec: {
+        failurePolicy: string;
+        paramKind: unknown;
+        matchConstraints: { resourceRules: { operations: string[]; resources: string[] }[] };
+        matchConditions: { expression: string }[];
+      };
+    };
+    expect(policy.spec.failurePolicy).toBe("Fail");
+    expect(policy.spec.paramKind).toEqual({ apiVersion: "v1", kind: "ConfigMap" });
+    expect(policy.spec.matchConstraints.resourceRules).toMatchObject([
+      { operations: ["CREATE", "UPDATE"], resources: ["jitpolicies"] },
+    ]);
+    // Finalizer and status writes on a policy whose scope narrowed must still go through.
+    expect(policy.spec.matchConditions[0]?.expression).toContain("object.spec != oldObject.spec");
+    const binding = named(
+      defaults,
+      "ValidatingAdmissionPolicyBinding",
+      "drawbridge-policy-targets-in-scope",
+    ) as Manifest & {
+      spec: { paramRef: Record<string, string>; validationActions: string[] };
+    };
+    expect(binding.spec.validationActions).toEqual(["Deny"]);
+    expect(binding.spec.paramRef).toEqual({
+      name: "drawbridge-scope-index",
+      namespace: "drawbridge-system",
+      parameterNotFoundAction: "Deny",
+    });
+    const scoped = named(
+      custom,
+      "ValidatingAdmissionPolicyBinding",
+      "drawbridge-policy-targets-in-scope",
+    ) as Manifest & {
       spec: Record<string, unknown>;
     };
     expect(scoped.spec.matchResources).toEqual({
@@ -319,3 +417,10 @@ describe("CRDs, PDB, metrics", () => {
     expect(monitor.metadata.labels?.release).toBe("prometheus");
   });
 });
+
+/** The one manifest of `kind` named `name`. */
+function named(manifests: Manifest[], kind: string, name: string): Manifest {
+  const found = manifests.filter((m) => m.kind === kind && m.metadata.name === name);
+  expect(found.map((m) => m.metadata.name)).toEqual([name]);
+  return found[0] as Manifest;
+}

@@ -2,7 +2,9 @@
 // with the flags the chart renders, authenticated as the chart's ServiceAccount (a TokenRequest
 // token, so every call is authorized by the chart's Roles), against the ARM emulator. alice,
 // bound to the chart's requester role, asks for access, revokes it, and a policy admin deletes the
-// policy; the finalizers run and every managed rule is gone.
+// policy; the finalizers run and every managed rule is gone. Tenancy runs as installed: the
+// platform admin's JitScope comes first, the operator publishes the scope index, and the chart's
+// admission policy refuses a team-b policy on team-a's VM before anything reaches the operator.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,6 +17,7 @@ import { startEmulator, type RunningEmulator } from "../../src/emulator/index.ts
 import { ensureHelm } from "../../src/helm/build.ts";
 import { renderChart, type Manifest } from "../../src/helm/template.ts";
 import { testCluster, type TestCluster } from "../support/cluster.ts";
+import { scopeYaml } from "../support/scope.ts";
 import { WORKLOAD_CLIENT_ID, containerOf, only } from "./helm-support.ts";
 
 jest.setTimeout(120_000);
@@ -23,6 +26,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const run = randomBytes(3).toString("hex");
 const release = `drawbridge-op${run}`;
 const scopeLabel = "drawbridge.dev/packaging-test";
+const DEMO_RG = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo-rg";
 const NSGS = ["web-1-nic-nsg", "web-subnet-nsg", "jump-nsg"].map(
   (n) =>
     `/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo-rg/providers/Microsoft.Network/networkSecurityGroups/${n}`,
@@ -35,6 +39,7 @@ let operatorOutput = "";
 let tempDir = "";
 let releaseNs = "";
 let teamNs = "";
+let teamBNs = "";
 let manifests: Manifest[] = [];
 
 type SecurityRule = {
@@ -88,6 +93,12 @@ async function serviceAccountKubeconfig(sa: string): Promise<string> {
   return path;
 }
 
+function examplePolicy(ns: string): Manifest {
+  const policy = parse(readFileSync(join(root, "examples", "policy.yaml"), "utf8")) as Manifest;
+  policy.metadata.namespace = ns;
+  return policy;
+}
+
 function yamlOf(objects: unknown[]): string {
   return objects.map((o) => `---\n${stringify(o)}`).join("");
 }
@@ -98,7 +109,12 @@ beforeAll(async () => {
   const helm = await ensureHelm({ env: process.env });
   releaseNs = await cluster.createNamespace("drawbridge-system");
   teamNs = await cluster.createNamespace("team-a");
-  await kubectlOk(["label", "namespace", teamNs, `${scopeLabel}=${run}`]);
+  teamBNs = await cluster.createNamespace("team-b");
+  for (const ns of [teamNs, teamBNs]) await kubectlOk(["label", "namespace", ns, `${scopeLabel}=${run}`]);
+  // What a platform admin applies before the team's first policy: team-a may target demo-rg.
+  await kubectlOk(["apply", "-f", "-"], {
+    input: scopeYaml(`team-a-${run}`, [teamNs], [DEMO_RG], { priorityRange: { from: 100, to: 999 } }),
+  });
   manifests = await renderChart(helm, {
     releaseName: release,
     namespace: releaseNs,
@@ -114,6 +130,15 @@ beforeAll(async () => {
   });
   await kubectlOk([
     "-n",
+    teamBNs,
+    "create",
+    "rolebinding",
+    "bob-admin",
+    `--clusterrole=${release}-policy-admin`,
+    "--user=bob",
+  ]);
+  await kubectlOk([
+    "-n",
     teamNs,
     "create",
     "rolebinding",
@@ -121,7 +146,11 @@ beforeAll(async () => {
     `--clusterrole=${release}-requester`,
     "--user=alice",
   ]);
-  emulator = await startEmulator({ seedFile: join(root, "examples", "seed.yaml"), throttle: false });
+  emulator = await startEmulator({
+    seedFile: join(root, "examples", "seed.yaml"),
+    throttle: false,
+    recordWrites: true,
+  });
 
   const sa = only(manifests, "ServiceAccount").metadata.name;
   const kubeconfig = await serviceAccountKubeconfig(sa);
@@ -153,6 +182,7 @@ afterAll(async () => {
     await exited;
   }
   await emulator?.close();
+  await cluster.kubectl(["delete", "jitscope", `team-a-${run}`, "--ignore-not-found", "--wait=false"]);
   const clusterScoped = manifests.filter((m) => m.metadata.namespace === undefined);
   if (clusterScoped.length > 0) {
     await cluster.kubectl(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], {
@@ -179,10 +209,61 @@ describe("the operator under the chart's RBAC", () => {
     expect(holder.length).toBeGreaterThan(0);
   });
 
+  test("publishes the scope index the admission policy reads", async () => {
+    const index = await eventually("the scope index to name team-a", async () => {
+      const r = await cluster.kubectl([
+        "-n",
+        releaseNs,
+        "get",
+        "configmap",
+        `${release}-scope-index`,
+        "-o",
+        "json",
+      ]);
+      if (r.code !== 0) return undefined;
+      const data = (JSON.parse(r.stdout) as { data?: Record<string, string> }).data ?? {};
+      return data[teamNs];
+    });
+    expect(index).toBe(DEMO_RG.toLowerCase());
+  });
+
+  test("refuses a team-b admin's policy on team-a's VM at admission, and nothing is written", async () => {
+    const writesBefore = emulator?.writeLog().length ?? -1;
+    const policy = examplePolicy(teamBNs);
+    // Admission policies and their parameters take effect asynchronously: the first refusal may
+    // still be "no JitScope binds" or the index-not-found denial; what matters is that it is refused.
+    const refused = await eventually("the scope admission policy to refuse", async () => {
+      const r = await cluster.kubectl(["apply", "-f", "-"], { as: "bob", input: stringify(policy) });
+      return r.code !== 0 && r.stderr.includes(`namespace ${teamBNs}`) ? r.stderr : undefined;
+    });
+    expect(refused).toContain(`${release}-policy-targets-in-scope`);
+    expect(refused).toContain(`no JitScope binds namespace ${teamBNs}`);
+    const get = await cluster.kubectl(["-n", teamBNs, "get", "jitpolicy", "web-admin"]);
+    expect(get.stderr).toContain("NotFound");
+    expect(emulator?.writeLog().length).toBe(writesBefore);
+  });
+
+  test("refuses a team-a policy that reaches outside its scope, naming the target", async () => {
+    const policy = examplePolicy(teamNs);
+    const outside =
+      "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/other-rg/providers/Microsoft.Compute/virtualMachines/db-1";
+    (policy.spec as { targets: object[] }).targets.push({ virtualMachineId: outside });
+    (policy.metadata as { name: string }).name = "reaches-out";
+    const refused = await eventually("the scope admission policy to refuse", async () => {
+      const r = await cluster.kubectl(["apply", "-f", "-"], { input: stringify(policy) });
+      return r.code !== 0 ? r.stderr : undefined;
+    });
+    expect(refused).toContain(
+      `spec.targets: ${outside} lies outside every JitScope bound to namespace ${teamNs}`,
+    );
+  });
+
   test("grants alice's request, revokes it on her patch, and cleans up when the policy goes", async () => {
-    const policy = parse(readFileSync(join(root, "examples", "policy.yaml"), "utf8")) as Manifest;
-    policy.metadata.namespace = teamNs;
-    await kubectlOk(["apply", "-f", "-"], { input: stringify(policy) });
+    const policy = examplePolicy(teamNs);
+    await eventually("the team-a policy to be admitted", async () => {
+      const r = await cluster.kubectl(["apply", "-f", "-"], { input: stringify(policy) });
+      return r.code === 0 ? true : undefined;
+    });
     const request = parse(readFileSync(join(root, "examples", "request.yaml"), "utf8")) as Manifest;
     request.metadata.namespace = teamNs;
     const name =

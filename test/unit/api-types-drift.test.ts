@@ -83,6 +83,7 @@ const typesFile = join(root, "src/api/types.ts");
 const interfaces = readInterfaces(typesFile);
 const policy = crdSchema("jitpolicies.jit.drawbridge.dev.yaml");
 const request = crdSchema("accessrequests.jit.drawbridge.dev.yaml");
+const scope = crdSchema("jitscopes.jit.drawbridge.dev.yaml");
 
 /** Every interface of the API and the schema node that must carry the same fields. */
 const pairs: [string, string, Schema][] = [
@@ -97,6 +98,14 @@ const pairs: [string, string, Schema][] = [
   ["AccessRequestStatus", "status", request],
   ["GrantRuleStatus", "status.rules[]", request],
   ["Condition", "status.conditions[]", request],
+  ["JitScopeSpec", "spec", scope],
+  ["ScopeNamespaces", "spec.namespaces", scope],
+  ["LabelSelector", "spec.namespaces.selector", scope],
+  ["LabelSelectorRequirement", "spec.namespaces.selector.matchExpressions[]", scope],
+  ["ScopeCeilings", "spec.ceilings", scope],
+  ["PriorityRange", "spec.ceilings.priorityRange", scope],
+  ["JitScopeStatus", "status", scope],
+  ["Condition", "status.conditions[]", scope],
 ];
 
 /** The JSON-schema type a TypeScript property type should map to. */
@@ -104,7 +113,10 @@ function expectedSchemaType(tsType: string): string {
   if (tsType.endsWith("[]")) return "array";
   if (tsType === "number") return "integer";
   if (tsType === "boolean") return "boolean";
-  if (/^(string|Protocol|NsgScope|AccessRequestPhase|"[^"]*"( \| "[^"]*")*)$/.test(tsType)) return "string";
+  if (
+    /^(string|Protocol|NsgScope|AccessRequestPhase|LabelSelectorOperator|"[^"]*"( \| "[^"]*")*)$/.test(tsType)
+  )
+    return "string";
   return "object";
 }
 
@@ -143,6 +155,7 @@ describe("enumerations", () => {
     ["Protocol", "status.rules[].protocol", request],
     ["NsgScope", "spec.nsgScope", policy],
     ["AccessRequestPhase", "status.phase", request],
+    ["LabelSelectorOperator", "spec.namespaces.selector.matchExpressions[].operator", scope],
   ] as const)("%s matches the enum at %s", (name, path, schema) => {
     expect(at(schema, path).enum).toEqual(readUnion(typesFile, name));
   });

@@ -43,6 +43,13 @@ const load = (file: string): Crd => parse(readFileSync(join(root, "crds", file),
 const crds = {
   JitPolicy: load("jitpolicies.jit.drawbridge.dev.yaml"),
   AccessRequest: load("accessrequests.jit.drawbridge.dev.yaml"),
+  JitScope: load("jitscopes.jit.drawbridge.dev.yaml"),
+};
+/** JitScope is cluster-scoped: only cluster admins write it. */
+const SCOPES: Record<keyof typeof crds, string> = {
+  JitPolicy: "Namespaced",
+  AccessRequest: "Namespaced",
+  JitScope: "Cluster",
 };
 
 function version(crd: Crd): Crd["spec"]["versions"][number] {
@@ -79,9 +86,9 @@ function at(node: Schema, path: string): Schema {
 describe.each(Object.entries(crds))("%s CRD", (kind, crd) => {
   const nodes = walk(schemaOf(crd), "", []);
 
-  it("serves and stores jit.drawbridge.dev/v1alpha1, namespaced, with a status subresource", () => {
+  it("serves and stores jit.drawbridge.dev/v1alpha1, in its scope, with a status subresource", () => {
     expect(crd.spec.group).toBe("jit.drawbridge.dev");
-    expect(crd.spec.scope).toBe("Namespaced");
+    expect(crd.spec.scope).toBe(SCOPES[kind as keyof typeof crds]);
     expect(crd.spec.names.kind).toBe(kind);
     expect(crd.spec.versions).toHaveLength(1);
     expect(version(crd)).toMatchObject({ name: "v1alpha1", served: true, storage: true });
@@ -191,6 +198,89 @@ describe("AccessRequest schema", () => {
   });
 });
 
+describe("JitScope schema", () => {
+  const s = schemaOf(crds.JitScope);
+  type Rule = { rule?: string; message?: string };
+  const rules = (path: string): Rule[] => at(s, path)["x-kubernetes-validations"] ?? [];
+
+  it("requires namespaces and azureScopes, and names or a selector", () => {
+    expect(at(s, "spec").required).toEqual(["namespaces", "azureScopes"]);
+    expect(rules("spec.namespaces").map((r) => r.rule)).toEqual(["has(self.names) || has(self.selector)"]);
+    expect(rules("spec.namespaces")[0]?.message).toContain("selector: {}");
+  });
+
+  it("limits names to 1..100 DNS labels and azureScopes to 1..50 prefixes of 512 characters", () => {
+    expect(at(s, "spec.namespaces.names")).toMatchObject({ minItems: 1, maxItems: 100 });
+    expect(at(s, "spec.namespaces.names[]")).toMatchObject({ maxLength: 63 });
+    expect(at(s, "spec.azureScopes")).toMatchObject({ minItems: 1, maxItems: 50 });
+    expect(at(s, "spec.azureScopes[]")).toMatchObject({ maxLength: 512 });
+    const messages = rules("spec.azureScopes[]").map((r) => r.message ?? "");
+    expect(messages).toEqual([
+      expect.stringContaining("must start with /subscriptions/<subscription-guid>"),
+      expect.stringContaining("must not end with '/'"),
+      expect.stringContaining("empty path segment"),
+      expect.stringContaining("whitespace"),
+    ]);
+  });
+
+  it("takes a metav1.LabelSelector with the four operators", () => {
+    expect(Object.keys(at(s, "spec.namespaces.selector").properties ?? {}).sort()).toEqual([
+      "matchExpressions",
+      "matchLabels",
+    ]);
+    expect(at(s, "spec.namespaces.selector.matchExpressions[].operator").enum).toEqual([
+      "In",
+      "NotIn",
+      "Exists",
+      "DoesNotExist",
+    ]);
+    expect(at(s, "spec.namespaces.selector.matchLabels")).toMatchObject({
+      maxProperties: 32,
+      additionalProperties: { type: "string", maxLength: 63 },
+    });
+  });
+
+  it("bounds the ceilings like a JitPolicy, with no defaults", () => {
+    const policy = schemaOf(crds.JitPolicy);
+    expect(at(s, "spec.ceilings.priorityRange.from")).toMatchObject({ minimum: 100, maximum: 4096 });
+    expect(at(s, "spec.ceilings.priorityRange.to")).toMatchObject({ minimum: 100, maximum: 4096 });
+    expect(rules("spec.ceilings.priorityRange").map((r) => r.rule)).toEqual(["self.from <= self.to"]);
+    expect(rules("spec.ceilings.maxDuration").map((r) => r.rule)).toEqual(
+      rules("spec.ceilings.maxDuration").map(() => expect.any(String)),
+    );
+    // The same duration rules as a policy port's maxDuration, so a ceiling reads like what it bounds.
+    expect(rules("spec.ceilings.maxDuration")).toEqual(
+      at(policy, "spec.ports[].maxDuration")["x-kubernetes-validations"],
+    );
+    expect(rules("spec.ceilings.allowedSourceAddressPrefixes[]")).toEqual(
+      at(policy, "spec.ports[].allowedSourceAddressPrefixes[]")["x-kubernetes-validations"],
+    );
+    expect(at(s, "spec.ceilings.allowedSourceAddressPrefixes")).toMatchObject({ minItems: 1, maxItems: 100 });
+    const defaults = walk(at(s, "spec"), "spec", []).filter(([, n]) => n.default !== undefined);
+    expect(defaults.map(([p]) => p)).toEqual([]);
+  });
+
+  it("prints Namespaces, Scopes and Age and answers to jsc", () => {
+    const cols = (version(crds.JitScope).additionalPrinterColumns ?? []).map((c) => [c.name, c.jsonPath]);
+    expect(cols).toEqual(
+      expect.arrayContaining([
+        ["Namespaces", ".spec.namespaces.names"],
+        ["Scopes", ".spec.azureScopes"],
+        ["Age", ".metadata.creationTimestamp"],
+      ]),
+    );
+    expect(crds.JitScope.spec.names).toMatchObject({ plural: "jitscopes", shortNames: ["jsc"] });
+  });
+
+  it("reports the bound namespaces in status", () => {
+    expect(Object.keys(at(s, "status").properties ?? {}).sort()).toEqual([
+      "conditions",
+      "namespaces",
+      "observedGeneration",
+    ]);
+  });
+});
+
 /** The structural part of a CRD schema as plain JSON Schema (CEL and list-type extensions dropped). */
 function toJsonSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(toJsonSchema);
@@ -225,12 +315,15 @@ describe("structural validation of the examples and the valid fixtures", () => {
   const validators = {
     JitPolicy: ajv.compile(toJsonSchema(schemaOf(crds.JitPolicy)) as object),
     AccessRequest: ajv.compile(toJsonSchema(schemaOf(crds.AccessRequest)) as object),
+    JitScope: ajv.compile(toJsonSchema(schemaOf(crds.JitScope)) as object),
   };
   const docs = [...documents("examples"), ...documents("test/fixtures/valid")];
 
   it("finds policies and requests to check", () => {
     expect(docs.filter((d) => d.kind === "JitPolicy").length).toBeGreaterThanOrEqual(3);
     expect(docs.filter((d) => d.kind === "AccessRequest").length).toBeGreaterThanOrEqual(3);
+    expect(docs.filter((d) => d.kind === "JitScope").length).toBeGreaterThanOrEqual(3);
+    expect(docs.every((d) => typeof d.kind === "string" && d.kind in validators)).toBe(true);
   });
 
   it.each(docs.map((d) => [`${String(d.kind)} ${JSON.stringify(d.metadata ?? {})}`, d] as const))(
@@ -248,6 +341,21 @@ describe("structural validation of the examples and the valid fixtures", () => {
       spec: { targets: [], ports: [{ number: 0 }] },
     };
     expect(validators.JitPolicy(bad)).toBe(false);
+  });
+
+  it("rejects a structurally broken scope, so the check can fail", () => {
+    const bad = {
+      apiVersion: "jit.drawbridge.dev/v1alpha1",
+      kind: "JitScope",
+      spec: { namespaces: { names: [] }, azureScopes: [], ceilings: { priorityRange: { from: 99 } } },
+    };
+    expect(validators.JitScope(bad)).toBe(false);
+    expect(validators.JitScope.errors?.map((e) => e.instancePath).sort()).toEqual([
+      "/spec/azureScopes",
+      "/spec/ceilings/priorityRange",
+      "/spec/ceilings/priorityRange/from",
+      "/spec/namespaces/names",
+    ]);
   });
 });
 

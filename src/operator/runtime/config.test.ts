@@ -46,7 +46,39 @@ describe("parseConfig", () => {
       healthProbeBindAddress: ":8081",
       logLevel: "info",
       identity: "node-a-42",
+      scopeIndexName: "drawbridge-scope-index",
+      instanceId: "",
+      allowUnscopedNamespaces: false,
+      allowUnguardedNamespaces: false,
     });
+  });
+
+  it("reads --instance-id and refuses an id that could claim another instance's rules", () => {
+    expect(parse(["--instance-id=blue2"]).instanceId).toBe("blue2");
+    expect(parse([], { DRAWBRIDGE_INSTANCE_ID: "a" }).instanceId).toBe("a");
+    expect(parse(["--instance-id="]).instanceId).toBe("");
+    expect(parse(["--instance-id=abcdefghijkl"]).instanceId).toBe("abcdefghijkl");
+    for (const bad of ["a-b", "Blue", "abcdefghijklm", "a.b", "x_1", " a"]) {
+      const e = errorOf(() => parse([`--instance-id=${bad}`]));
+      expect(e.flag).toBe("--instance-id");
+      expect(e.message).toContain("1..12");
+    }
+  });
+
+  it("reads the two namespace opt-outs as booleans, off unless asked for", () => {
+    const on = parse(["--allow-unscoped-namespaces", "--allow-unguarded-namespaces=true"]);
+    expect(on.allowUnscopedNamespaces).toBe(true);
+    expect(on.allowUnguardedNamespaces).toBe(true);
+    const env = parse([], {
+      DRAWBRIDGE_ALLOW_UNSCOPED_NAMESPACES: "yes",
+      DRAWBRIDGE_ALLOW_UNGUARDED_NAMESPACES: "0",
+    });
+    expect(env.allowUnscopedNamespaces).toBe(true);
+    expect(env.allowUnguardedNamespaces).toBe(false);
+    expect(parse(["--no-allow-unscoped-namespaces"]).allowUnscopedNamespaces).toBe(false);
+    expect(errorOf(() => parse(["--allow-unguarded-namespaces=maybe"])).flag).toBe(
+      "--allow-unguarded-namespaces",
+    );
   });
 
   it("reads flags in --name=value and --name value forms", () => {

@@ -4,6 +4,7 @@
 // with a ConfigError naming the flag and what it accepts, rather than failing later mid-reconcile.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { isValidInstanceId } from "../../core/nsg.ts";
 import { parseGoDuration } from "./duration.ts";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -37,6 +38,17 @@ export interface Config {
   healthProbeBindAddress: string | undefined;
   logLevel: LogLevel;
   identity: string;
+  /**
+   * This operator instance's id: "" (the default instance, rules "drawbridge-...") or 1..12 of [a-z0-9]
+   * (rules "drawbridge.<id>-..."). An instance writes and deletes only its own rules.
+   */
+  instanceId: string;
+  /** Opt-out for single-team clusters: leave namespaces no JitScope binds unrestricted. */
+  allowUnscopedNamespaces: boolean;
+  /** Opt-out for single-team clusters: run without checking that the admission guard is installed. */
+  allowUnguardedNamespaces: boolean;
+  /** ConfigMap (in the leader-election namespace) holding the admission policy's scope index; "" disables. */
+  scopeIndexName: string;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +127,27 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "health-probe-bind-address", def: ":8081", help: '/healthz and /readyz address ("0" disables)' },
   { name: "log-level", def: "info", help: LOG_LEVELS.join(" | ") },
   { name: "identity", help: "leader-election identity (default: hostname-pid)" },
+  {
+    name: "instance-id",
+    help: 'operator instance sharing NSGs with others: 1..12 of [a-z0-9], rules "drawbridge.<id>-..." ("" = the default instance, rules "drawbridge-...")',
+  },
+  {
+    name: "allow-unscoped-namespaces",
+    def: "false",
+    boolean: true,
+    help: "opt-out for single-team clusters: namespaces no JitScope binds may target anything",
+  },
+  {
+    name: "allow-unguarded-namespaces",
+    def: "false",
+    boolean: true,
+    help: "opt-out for single-team clusters: do not require the admission guard",
+  },
+  {
+    name: "scope-index-name",
+    def: "drawbridge-scope-index",
+    help: 'ConfigMap in the leader-election namespace the scope admission policy reads ("" disables)',
+  },
 ];
 
 /** Upper-snake environment name of a flag: arm-ca-file -> DRAWBRIDGE_ARM_CA_FILE. */
@@ -231,6 +264,15 @@ function dnsLabel(flag: string, value: string, max: number): string {
   return value;
 }
 
+/** "" or 1..12 of [a-z0-9]: no "-" or ".", so no instance's rule prefix is the start of another's. */
+function instanceId(value: string): string {
+  if (isValidInstanceId(value)) return value;
+  throw new ConfigError(
+    "--instance-id",
+    `"${value}" must be 1..12 characters of a-z and 0-9 (or empty for the default instance)`,
+  );
+}
+
 function armSettings(
   get: (n: string) => string | undefined,
 ): Pick<Config, "armEndpoint" | "armCaFile" | "armToken"> {
@@ -309,7 +351,15 @@ export function parseConfig(
     healthProbeBindAddress: bindAddress("--health-probe-bind-address", must("health-probe-bind-address")),
     logLevel: oneOf("--log-level", must("log-level"), LOG_LEVELS),
     identity,
+    instanceId: instanceId(get("instance-id") ?? ""),
+    allowUnscopedNamespaces: bool("--allow-unscoped-namespaces", must("allow-unscoped-namespaces")),
+    allowUnguardedNamespaces: bool("--allow-unguarded-namespaces", must("allow-unguarded-namespaces")),
+    scopeIndexName: scopeIndexName(must("scope-index-name")),
   };
+}
+
+function scopeIndexName(value: string): string {
+  return value === "" ? "" : dnsLabel("--scope-index-name", value, 253);
 }
 
 /** True when argv asks for help; checked before parseConfig so --help never fails validation. */

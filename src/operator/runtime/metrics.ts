@@ -46,6 +46,8 @@ export class Metrics {
   readonly managedRules: Gauge;
   readonly resyncDuration: Histogram;
   readonly informerRestarts: Counter<"resource" | "reason">;
+  /** Served namespaces the requester admission policy does not guard (see operator/guard-state.ts). */
+  readonly admissionGuardUnguarded: Gauge;
   readonly #probes = new Map<string, InFlightProbe>();
 
   constructor(opts: MetricsOptions = {}) {
@@ -179,6 +181,11 @@ export class Metrics {
       name: "drawbridge_informer_restarts_total",
       help: "Watch restarts by resource and reason (error, gone, watchdog, relist)",
       labelNames: ["resource", "reason"],
+      registers,
+    });
+    this.admissionGuardUnguarded = new Gauge({
+      name: "drawbridge_admission_guard_unguarded_namespaces",
+      help: "Served namespaces the requester admission policy does not guard",
       registers,
     });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });

@@ -114,6 +114,9 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
     `--max-concurrent-nsgs=${String(opts.maxConcurrentNsgs ?? 8)}`,
     `--identity=${identity}`,
     "--log-level=info",
+    "--scope-index-name=",
+    // Requests here are made as any requester: the requester admission policy is not what this runs.
+    "--allow-unguarded-namespaces",
     ...(leader === undefined
       ? ["--leader-elect=false"]
       : [

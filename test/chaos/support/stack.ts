@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { startEmulator } from "../../../src/emulator/index.ts";
 import type { EmulatorOptions, RunningEmulator } from "../../../src/emulator/index.ts";
 import { aliceRbacYaml } from "../../support/alice-rbac.ts";
+import { scopeYaml } from "../../support/scope.ts";
 import type { TestCluster } from "../../support/cluster.ts";
-import { BAND, chaosNsgDocs, chaosNsgId, chaosPolicy } from "./estate.ts";
+import { BAND, SUB, chaosNsgDocs, chaosNsgId, chaosPolicy } from "./estate.ts";
 import { foreignOf } from "./invariants.ts";
 import type { Expectations, Rule } from "./invariants.ts";
 import { Kube } from "./kube.ts";
@@ -67,6 +68,11 @@ export class ChaosStack {
       const ns = await cluster.createNamespace(prefix);
       const r = await cluster.kubectl(["apply", "-f", "-"], { input: aliceRbacYaml(ns) });
       if (r.code !== 0) throw new Error(`alice's RBAC: ${r.stderr}`);
+      // The platform admin's JitScope: without one the operator opens nothing in the namespace.
+      const s = await cluster.kubectl(["apply", "-f", "-"], {
+        input: scopeYaml(ns, [ns], [`/subscriptions/${SUB}`]),
+      });
+      if (s.code !== 0) throw new Error(`the namespace's JitScope: ${s.stderr}`);
       return new ChaosStack(cluster, emulator, ns, opts);
     } catch (err) {
       await emulator.close();
@@ -112,6 +118,7 @@ export class ChaosStack {
     await this.monitor.stop();
     for (const r of this.replicas) await r.kill();
     await this.emulator.close();
+    await this.cluster.kubectl(["delete", "jitscope", this.ns, "--ignore-not-found", "--wait=false"]);
     // Kept for diagnosis (gitignored); each run's namespace is unique.
     const dir = join(ROOT, ".state", "chaos-logs");
     mkdirSync(dir, { recursive: true });

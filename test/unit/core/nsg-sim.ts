@@ -2,20 +2,30 @@
 // NSGs, bindings and grants for the property tests.
 import fc from "fast-check";
 import type { PolicyPort, Protocol } from "../../../src/api/types.ts";
+import { allowRuleName, denyRuleName } from "../../../src/core/index.ts";
 import type { Grant, NsgPlan, ObservedNsg, PolicyBinding, SecurityRule } from "../../../src/core/index.ts";
 
-/** Applies DELETEs then PUTs by name, refusing a PUT whose priority another rule of its direction holds. */
+/**
+ * Applies DELETEs then PUTs by name as ARM does: names compare case-insensitively and a PUT onto an
+ * existing rule keeps that rule's spelling. Refuses a PUT whose priority another rule of its
+ * direction holds.
+ */
 export function applyOps(nsg: ObservedNsg, plan: NsgPlan): ObservedNsg {
-  const rules = new Map(nsg.securityRules.map((r) => [r.name, r]));
+  const rules = new Map(nsg.securityRules.map((r) => [r.name.toLowerCase(), r]));
   for (const put of plan.puts) {
-    for (const other of rules.values()) {
-      if (other.name !== put.name && other.direction === put.direction && other.priority === put.priority) {
+    const key = put.name.toLowerCase();
+    for (const [otherKey, other] of rules) {
+      if (otherKey !== key && other.direction === put.direction && other.priority === put.priority) {
         throw new Error(`PUT ${put.name} collides with ${other.name} at priority ${put.priority}`);
       }
     }
   }
-  for (const name of plan.deletes) rules.delete(name);
-  for (const put of plan.puts) rules.set(put.name, put);
+  for (const name of plan.deletes) rules.delete(name.toLowerCase());
+  for (const put of plan.puts) {
+    const key = put.name.toLowerCase();
+    const had = rules.get(key);
+    rules.set(key, had === undefined ? put : { ...put, name: had.name });
+  }
   return { ...nsg, securityRules: [...rules.values()] };
 }
 
@@ -34,7 +44,13 @@ export interface Scenario {
   nsg: ObservedNsg;
   bindings: PolicyBinding[];
   grants: Grant[];
+  /** The instance the plan is made for ("" = the default instance). */
+  instance: string;
 }
+
+/** Instance ids of the mixed scenarios: the default, two named ones, and one that never plans. */
+export const INSTANCES = ["", "b", "zz9"];
+const OWNERS = [...INSTANCES, "c"];
 
 const policyArb = fc.record({
   ns: fc.constantFrom("team-a", "team-b", "a-very-long-namespace-name-that-goes-on-and-on-for-a-while"),
@@ -59,6 +75,28 @@ const foreignArb = fc.record({
 export interface ScenarioOptions {
   /** Priority range orphaned managed rules may take. */
   orphanPriorities: { min: number; max: number };
+  /**
+   * Plan for a random instance over an NSG that also holds rules named for the bindings by several
+   * instances (the planning one's included), their names in lower, upper or title case.
+   */
+  instances?: boolean;
+}
+
+const casedArb = fc.constantFrom("lower", "upper", "title");
+
+const instanceRuleArb = fc.record({
+  owner: fc.constantFrom(...OWNERS),
+  cased: casedArb,
+  binding: fc.nat(),
+  port: fc.nat(),
+  deny: fc.boolean(),
+  priority: fc.integer({ min: 100, max: 4096 }),
+});
+
+function cased(name: string, how: string): string {
+  if (how === "upper") return name.toUpperCase();
+  if (how === "title") return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  return name;
 }
 
 export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
@@ -74,8 +112,12 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
       grantPicks: fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.constantFrom(...SOURCES)), {
         maxLength: 12,
       }),
+      instance: opts.instances === true ? fc.constantFrom(...INSTANCES) : fc.constant(""),
+      instanceRules: opts.instances === true ? fc.array(instanceRuleArb, { maxLength: 8 }) : fc.constant([]),
+      orphanOwner: opts.instances === true ? fc.constantFrom(...OWNERS) : fc.constant(""),
+      orphanCase: opts.instances === true ? casedArb : fc.constant("lower"),
     })
-    .map(({ policies, foreign, orphans, grantPicks }) => {
+    .map(({ policies, foreign, orphans, grantPicks, instance, instanceRules, orphanOwner, orphanCase }) => {
       const bindings: PolicyBinding[] = [];
       for (const p of policies) {
         const ports: PolicyPort[] = p.ports.map((number, i) => ({
@@ -95,6 +137,8 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
       }
       const rules: SecurityRule[] = [];
       const used = new Set<string>();
+      // ARM holds one rule per name in any letter case.
+      const names = new Set<string>();
       foreign.forEach((f, i) => {
         if (used.has(`${f.direction}${f.priority}`)) return;
         used.add(`${f.direction}${f.priority}`);
@@ -113,8 +157,9 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
       orphans.forEach((priority, i) => {
         if (used.has(`Inbound${priority}`)) return;
         used.add(`Inbound${priority}`);
+        const head = orphanOwner === "" ? "drawbridge-" : `drawbridge.${orphanOwner}-`;
         rules.push({
-          name: `drawbridge-gone-policy-${i}-tcp-22`,
+          name: cased(`${head}gone-policy-${i}-tcp-22`, orphanCase),
           priority,
           direction: "Inbound",
           access: "Allow",
@@ -125,6 +170,32 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
           destinationPortRange: "22",
         });
       });
+      for (const r of instanceRules) {
+        const b = bindings[r.binding % bindings.length];
+        const entry = b?.ports[r.port % b.ports.length];
+        if (b === undefined || entry === undefined || used.has(`Inbound${r.priority}`)) continue;
+        const name = cased(
+          r.deny
+            ? denyRuleName(b.policyKey, b.targetId, entry.protocol, r.owner)
+            : allowRuleName(b.policyKey, b.targetId, entry.protocol, entry.number, r.owner),
+          r.cased,
+        );
+        if (names.has(name.toLowerCase())) continue;
+        names.add(name.toLowerCase());
+        used.add(`Inbound${r.priority}`);
+        rules.push({
+          name,
+          priority: r.priority,
+          direction: "Inbound",
+          access: r.deny ? "Deny" : "Allow",
+          protocol: entry.protocol === "UDP" ? "Udp" : entry.protocol === "TCP" ? "Tcp" : "*",
+          description: `written by instance ${r.owner || "(default)"}`,
+          sourceAddressPrefix: r.deny ? "*" : "203.0.113.7/32",
+          sourcePortRange: "*",
+          destinationAddressPrefixes: ["10.0.1.4/32"],
+          destinationPortRange: String(entry.number),
+        });
+      }
       const grants: Grant[] = [];
       grantPicks.forEach(([b, port, req, sourcePrefix]) => {
         const binding = bindings[b % bindings.length];
@@ -145,6 +216,7 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
         nsg: { id: `${SUB}/Microsoft.Network/networkSecurityGroups/nsg-1`, securityRules: rules },
         bindings,
         grants,
+        instance,
       };
     });
 }

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import {
   AZURE_LIMITS,
   bindingRulePrefix,
-  isManagedRule,
+  isOwnRule,
   isValidRuleName,
   planNsg,
 } from "../../../src/core/index.ts";
@@ -21,25 +21,34 @@ import type { Scenario } from "./nsg-sim.ts";
 const numRuns = process.env["CI"] ? 10000 : 1000;
 const anywhere = scenarioArb({ orphanPriorities: { min: 100, max: 4096 } });
 const outsideBands = scenarioArb({ orphanPriorities: { min: 4097 - 50, max: 4096 } });
+/** Mixed ownership: the planning instance's own rules (any letter case), other instances' and foreign ones. */
+const mixed = scenarioArb({ orphanPriorities: { min: 100, max: 4096 }, instances: true });
+const mixedOutsideBands = scenarioArb({ orphanPriorities: { min: 4097 - 50, max: 4096 }, instances: true });
 
 function plan(s: Scenario): NsgPlan {
-  return planNsg({ nsg: s.nsg, bindings: s.bindings, grants: s.grants });
+  return planNsg({ nsg: s.nsg, bindings: s.bindings, grants: s.grants, instance: s.instance });
+}
+
+function replan(s: Scenario, nsg: Scenario["nsg"], grants: Scenario["grants"]): NsgPlan {
+  return planNsg({ nsg, bindings: s.bindings, grants, instance: s.instance });
 }
 
 const prefixCache = new Map<string, string>();
 
-function prefixOf(b: Scenario["bindings"][number]): string {
-  const key = `${b.policyKey}\n${b.targetId}`;
+/** The binding's rule prefix for the scenario's instance, lower-cased (names compare in any case). */
+function prefixOf(s: Scenario, b: Scenario["bindings"][number]): string {
+  const key = `${s.instance}\n${b.policyKey}\n${b.targetId}`;
   let prefix = prefixCache.get(key);
   if (prefix === undefined) {
-    prefix = bindingRulePrefix(b.policyKey, b.targetId);
+    prefix = bindingRulePrefix(b.policyKey, b.targetId, s.instance).toLowerCase();
     prefixCache.set(key, prefix);
   }
   return prefix;
 }
 
 function bindingOf(s: Scenario, rule: SecurityRule): Scenario["bindings"][number] | undefined {
-  return s.bindings.find((b) => rule.name.startsWith(prefixOf(b)));
+  const name = rule.name.toLowerCase();
+  return s.bindings.find((b) => name.startsWith(prefixOf(s, b)));
 }
 
 /** A cheap assertion for hot loops (jest's expect is slow at 10,000 runs). */
@@ -47,12 +56,24 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
 }
 
+/**
+ * An operation only touches rules the planning instance owns: every PUT and DELETE names one of its
+ * own rules (a DELETE one it observed), and every other rule (foreign, or another instance's in any
+ * letter case) stays the very same object, in the whole-NSG body and after the PUTs and DELETEs.
+ */
 function foreignUntouched(s: Scenario, p: NsgPlan): void {
-  const foreign = s.nsg.securityRules.filter((r) => !isManagedRule(r));
-  for (const put of p.puts) check(isManagedRule(put), `PUT of foreign ${put.name}`);
-  const foreignNames = new Set(foreign.map((r) => r.name));
-  for (const name of p.deletes) check(!foreignNames.has(name), `DELETE of foreign ${name}`);
-  expect(p.nsgBody.filter((r) => !isManagedRule(r))).toEqual(foreign);
+  const own = (r: { name: string }): boolean => isOwnRule(r, s.instance);
+  const foreign = s.nsg.securityRules.filter((r) => !own(r));
+  for (const put of p.puts) check(own(put), `PUT of foreign ${put.name}`);
+  const ownNames = new Set(s.nsg.securityRules.filter(own).map((r) => r.name));
+  const foreignNames = new Set(foreign.map((r) => r.name.toLowerCase()));
+  for (const name of p.deletes) {
+    check(ownNames.has(name), `DELETE of ${name}, no observed rule of instance "${s.instance}"`);
+    check(!foreignNames.has(name.toLowerCase()), `DELETE of foreign ${name}`);
+  }
+  for (const put of p.puts) check(!foreignNames.has(put.name.toLowerCase()), `PUT over foreign ${put.name}`);
+  expect(p.nsgBody.filter((r) => !own(r))).toEqual(foreign);
+  for (const f of foreign) check(p.nsgBody.includes(f), `foreign ${f.name} not passed through as read`);
   const applied = applyOps(s.nsg, p);
   for (const f of foreign) check(applied.securityRules.includes(f), `foreign ${f.name} changed`);
 }
@@ -132,38 +153,90 @@ describe("planNsg properties", () => {
     );
   });
 
-  it("yields no operations when planned again on its own result (puts/deletes and whole body)", () => {
+  it("keeps every safety invariant for any instance over NSGs mixing foreign rules, the default instance's and other instances' rules in any letter case", () => {
     fc.assert(
-      fc.property(outsideBands, (s) => {
+      fc.property(mixed, (s) => {
         const p = plan(s);
-        const grants = withoutRejected(s.grants, p);
-        const viaOps = planNsg({ nsg: applyOps(s.nsg, p), bindings: s.bindings, grants });
-        expect({ puts: viaOps.puts, deletes: viaOps.deletes }).toEqual({ puts: [], deletes: [] });
-        expect(viaOps.unchanged).toBe(true);
-        expect(viaOps.rejected).toEqual([]);
-        const viaBody = planNsg({
-          nsg: { ...s.nsg, securityRules: p.nsgBody },
-          bindings: s.bindings,
-          grants,
-        });
-        expect(viaBody.unchanged).toBe(true);
+        foreignUntouched(s, p);
+        prioritiesSound(s, p);
+        withinAzureLimits(s, p);
+        grantsOpenOnlyTheirOwn(s, p);
       }),
       { numRuns },
     );
   });
 
-  it("converges within two rounds when deleted orphans free band priorities", () => {
+  it("freezes both of two policies whose bands overlap: each names the other, and neither writes anything new", () => {
     fc.assert(
-      fc.property(anywhere, (s) => {
-        const p1 = plan(s);
-        const g1 = withoutRejected(s.grants, p1);
-        const n1 = applyOps(s.nsg, p1);
-        const p2 = planNsg({ nsg: n1, bindings: s.bindings, grants: g1 });
-        const g2 = withoutRejected(g1, p2);
-        const p3 = planNsg({ nsg: applyOps(n1, p2), bindings: s.bindings, grants: g2 });
-        expect(p3.unchanged).toBe(true);
+      fc.property(mixed, (s) => {
+        const p = plan(s);
+        const bands = new Map(s.bindings.map((b) => [b.policyKey, b.priorityRange]));
+        const observed = new Map(s.nsg.securityRules.map((r) => [r.name.toLowerCase(), r]));
+        for (const [a, ra] of bands) {
+          for (const [b, rb] of bands) {
+            if (a === b || ra.from > rb.to || rb.from > ra.to) continue;
+            check(
+              p.conflicts.some((c) => c.policyKey === a && c.otherPolicyKey === b && c.message.includes(b)),
+              `no overlap conflict of ${a} with ${b}`,
+            );
+          }
+        }
+        const frozen = new Set(p.conflicts.map((c) => c.policyKey));
+        for (const put of p.puts) {
+          const b = bindingOf(s, put);
+          if (b === undefined || !frozen.has(b.policyKey)) continue;
+          const had = observed.get(put.name.toLowerCase());
+          check(
+            had !== undefined && had.priority === put.priority,
+            `frozen ${b.policyKey} wrote ${put.name}`,
+          );
+          check(put.access === "Allow", `frozen ${b.policyKey} rewrote its deny ${put.name}`);
+        }
+        for (const c of p.conflicts)
+          check(c.otherPolicyKey !== c.policyKey, `${c.policyKey} overlaps itself`);
       }),
       { numRuns },
     );
   });
+
+  for (const [what, arb] of [
+    ["", outsideBands],
+    [" (any instance, mixed ownership)", mixedOutsideBands],
+  ] as const) {
+    it(`yields no operations when planned again on its own result (puts/deletes and whole body)${what}`, () => {
+      fc.assert(
+        fc.property(arb, (s) => {
+          const p = plan(s);
+          const grants = withoutRejected(s.grants, p);
+          const viaOps = replan(s, applyOps(s.nsg, p), grants);
+          expect({ puts: viaOps.puts, deletes: viaOps.deletes }).toEqual({ puts: [], deletes: [] });
+          expect(viaOps.unchanged).toBe(true);
+          expect(viaOps.rejected).toEqual([]);
+          const viaBody = replan(s, { ...s.nsg, securityRules: p.nsgBody }, grants);
+          expect(viaBody.unchanged).toBe(true);
+        }),
+        { numRuns },
+      );
+    });
+  }
+
+  for (const [what, arb] of [
+    ["", anywhere],
+    [" (any instance, mixed ownership)", mixed],
+  ] as const) {
+    it(`converges within two rounds when deleted orphans free band priorities${what}`, () => {
+      fc.assert(
+        fc.property(arb, (s) => {
+          const p1 = plan(s);
+          const g1 = withoutRejected(s.grants, p1);
+          const n1 = applyOps(s.nsg, p1);
+          const p2 = replan(s, n1, g1);
+          const g2 = withoutRejected(g1, p2);
+          const p3 = replan(s, applyOps(n1, p2), g2);
+          expect(p3.unchanged).toBe(true);
+        }),
+        { numRuns },
+      );
+    });
+  }
 });

@@ -26,6 +26,7 @@ function facts(clock: FakeClock, over: Partial<PolicyFacts> = {}): PolicyFacts {
     policyKey: "team-a/web-admin",
     now: clock.now(),
     resolution: { targets: [], problems: [] },
+    outOfScope: [],
     records: [
       { nsgKey: NIC_NSG.toLowerCase(), nsgId: NIC_NSG, record: record() },
       { nsgKey: JUMP_NSG.toLowerCase(), nsgId: JUMP_NSG, record: record() },
@@ -45,6 +46,23 @@ function cond(
 }
 
 describe("decidePolicy", () => {
+  it("reports targets outside the namespace's scopes as OutOfScope, before resolution problems", () => {
+    const message = "target /x/vm is outside every JitScope bound to namespace team-b";
+    const d = decidePolicy(
+      facts(new FakeClock(), {
+        outOfScope: [{ id: "/x/vm", message }],
+        resolution: { targets: [], problems: ["/y/vm: not found"] },
+      }),
+    );
+    expect(cond(d, "TargetsResolved")).toMatchObject({ status: "False", reason: "OutOfScope", message });
+    expect(cond(d, "Ready")).toMatchObject({ status: "False", reason: "OutOfScope", message });
+    expect(d.status.targets).toEqual([{ id: "/x/vm", message }]);
+    expect(d.events.map((e) => [e.type, e.reason])).toEqual([
+      ["Warning", "OutOfScope"],
+      ["Warning", "OutOfScope"],
+    ]);
+  });
+
   it("is Ready when every target resolved and every NSG was reconciled without findings", () => {
     const d = decidePolicy(facts(new FakeClock()));
     expect(cond(d, "Ready").status).toBe("True");

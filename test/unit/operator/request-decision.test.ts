@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { AccessRequestStatus } from "../../../src/api/types.ts";
 import { FakeClock } from "../../../src/operator/runtime/clock.ts";
-import { decideRequest } from "../../../src/operator/request-decision.ts";
+import { GUARD_RECHECK_MS, decideRequest } from "../../../src/operator/request-decision.ts";
 import type { RequestFacts } from "../../../src/operator/request-decision.ts";
 import { NIC_NSG, request } from "./fixtures.ts";
 
@@ -20,6 +20,7 @@ function facts(clock: FakeClock, over: Partial<RequestFacts> = {}): RequestFacts
     failed: undefined,
     cleared: false,
     retentionMs: 7 * DAY,
+    guard: { ok: true },
     ...over,
   };
 }
@@ -35,6 +36,42 @@ function approved(clock: FakeClock, phase: AccessRequestStatus["phase"] = "Pendi
 }
 
 describe("decideRequest", () => {
+  it("holds an undecided request Pending while its namespace is unguarded, warning once", () => {
+    const clock = new FakeClock();
+    const guard = { ok: false as const, reason: "AdmissionGuardMissing", message: "no guard for team-a" };
+    const d = decideRequest(facts(clock, { guard, verdict: { allowed: true } }));
+    expect(d.status?.phase).toBe("Pending");
+    expect(d.status?.startTime).toBeUndefined();
+    expect(d.status?.reason).toBe("AdmissionGuardMissing");
+    expect(d.status?.conditions?.find((c) => c.type === "Approved")).toMatchObject({
+      status: "False",
+      reason: "AdmissionGuardMissing",
+      message: "no guard for team-a",
+    });
+    expect(d.wakeNsgs).toBe(false);
+    expect(d.requeueAfterMs).toBe(GUARD_RECHECK_MS);
+    expect(d.events).toEqual([
+      { type: "Warning", reason: "AdmissionGuardMissing", message: "no guard for team-a" },
+    ]);
+    // Held again later: no second Event; once the guard is back it is approved.
+    const held = request(d.status);
+    expect(decideRequest(facts(clock, { guard, request: held })).events).toEqual([]);
+    expect(decideRequest(facts(clock, { request: held })).status?.startTime).toBe(clock.now().toISOString());
+  });
+
+  it("keeps an approved grant when the guard goes (it only stops new ones)", () => {
+    const clock = new FakeClock();
+    const guard = { ok: false as const, reason: "AdmissionGuardMissing", message: "gone" };
+    const d = decideRequest(
+      facts(clock, {
+        guard,
+        request: request(approved(clock, "Active")),
+        placement: { complete: true, rules: [] },
+      }),
+    );
+    expect(d.status?.phase).toBe("Active");
+  });
+
   it("approves an allowed request: the clock starts now, phase Pending, NSGs woken, finalizer kept", () => {
     const clock = new FakeClock();
     const d = decideRequest(facts(clock));

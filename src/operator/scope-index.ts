@@ -1,0 +1,135 @@
+// The scope index: a ConfigMap the chart's admission policy takes as its parameter, so the API server
+// itself refuses a JitPolicy whose targets lie outside its namespace's JitScopes. An admission policy
+// evaluates each parameter object on its own (several matching parameters are ANDed), so it cannot
+// take the union of several scopes; the operator computes that union and publishes it here, one key
+// per namespace: the lower-cased ARM id prefixes, separated by spaces. The operator re-checks every
+// policy itself, so a stale index can only refuse too much or too little at admission, never open
+// anything.
+import { ApiException, CoreV1Api, V1ConfigMap, V1ObjectMeta } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { JitScope } from "../api/types.ts";
+import { scopeIndex } from "../core/scope.ts";
+import type { NamespaceInfo } from "./scope-gate.ts";
+import type { Logger } from "./runtime/logger.ts";
+
+/** The key that tells the admission policy to leave namespaces without a scope alone (opt-out). */
+export const ALLOW_UNSCOPED_KEY = "allowUnscopedNamespaces";
+
+export function scopeIndexData(
+  scopes: JitScope[],
+  namespaces: NamespaceInfo[],
+  allowUnscoped: boolean,
+): Record<string, string> {
+  const data: Record<string, string> = {};
+  const index = scopeIndex(scopes, namespaces);
+  for (const ns of [...index.keys()].sort()) {
+    const prefixes = (index.get(ns) ?? []).filter((p) => p !== "");
+    if (prefixes.length > 0) data[ns] = prefixes.join(" ");
+  }
+  data[ALLOW_UNSCOPED_KEY] = allowUnscoped ? "true" : "false";
+  return data;
+}
+
+export interface ScopeIndexTarget {
+  namespace: string;
+  name: string;
+}
+
+export interface ScopeIndexStore {
+  read(t: ScopeIndexTarget): Promise<Record<string, string> | undefined>;
+  write(t: ScopeIndexTarget, data: Record<string, string>, exists: boolean): Promise<void>;
+}
+
+export function configMapStore(kc: KubeConfig): ScopeIndexStore {
+  const core = kc.makeApiClient(CoreV1Api);
+  return {
+    read: async (t) => {
+      try {
+        const cm = await core.readNamespacedConfigMap({ name: t.name, namespace: t.namespace });
+        return cm.data ?? {};
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        throw err;
+      }
+    },
+    write: async (t, data, exists) => {
+      const body = Object.assign(new V1ConfigMap(), {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: Object.assign(new V1ObjectMeta(), {
+          name: t.name,
+          namespace: t.namespace,
+          labels: { "app.kubernetes.io/managed-by": "drawbridge", "jit.drawbridge.dev/index": "scopes" },
+        }),
+        data,
+      });
+      if (exists) await core.replaceNamespacedConfigMap({ name: t.name, namespace: t.namespace, body });
+      else await core.createNamespacedConfigMap({ namespace: t.namespace, body });
+    },
+  };
+}
+
+export interface ScopeIndexDeps {
+  store: ScopeIndexStore;
+  target: ScopeIndexTarget;
+  compute(): Record<string, string>;
+  log: Logger;
+}
+
+/** Publishes the index when asked; calls never overlap, and a call made meanwhile runs once after. */
+export class ScopeIndexPublisher {
+  readonly #d: ScopeIndexDeps;
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  constructor(deps: ScopeIndexDeps) {
+    this.#d = deps;
+  }
+
+  publish(): Promise<void> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    for (;;) {
+      this.#again = false;
+      try {
+        await this.#once();
+      } catch (err) {
+        const e = err instanceof ApiException ? { code: err.code, body: String(err.body) } : String(err);
+        this.#d.log.warn({ err: e, configMap: this.#d.target }, "publishing the scope index failed");
+      }
+      if (!this.#takeAgain()) return;
+    }
+  }
+
+  /** Whether publish() was called while a pass ran (then the data may have changed since). */
+  #takeAgain(): boolean {
+    return this.#again;
+  }
+
+  async #once(): Promise<void> {
+    const { store, target } = this.#d;
+    const data = this.#d.compute();
+    const current = await store.read(target);
+    if (current !== undefined && sameData(current, data)) return;
+    await store.write(target, data, current !== undefined);
+    this.#d.log.info(
+      { configMap: target, namespaces: Object.keys(data).length - 1 },
+      "scope index published",
+    );
+  }
+}
+
+function sameData(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
