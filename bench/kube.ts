@@ -5,7 +5,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { Agent, request } from "node:https";
 import type { RequestOptions } from "node:https";
 import { API_GROUP, API_VERSION } from "../src/api/types.ts";
-import { BENCH_SUB, RESYNC_SUB } from "./estate.ts";
+import { BENCH_SUB } from "./estate.ts";
 
 export interface KubeObject {
   metadata: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
@@ -130,7 +130,11 @@ export async function pool<T, R>(
  * A namespace for one scenario, with the JitScope a platform admin would apply first: it binds the
  * namespace to the benchmark's subscriptions (without a scope the operator opens nothing).
  */
-export async function createNamespace(kube: KubeClient, name: string): Promise<void> {
+export async function createNamespace(
+  kube: KubeClient,
+  name: string,
+  subscriptions: string[] = [BENCH_SUB],
+): Promise<void> {
   await kube.call("POST", "/api/v1/namespaces", {
     apiVersion: "v1",
     kind: "Namespace",
@@ -142,7 +146,8 @@ export async function createNamespace(kube: KubeClient, name: string): Promise<v
     metadata: { name, labels: { "drawbridge.dev/bench": "true" } },
     spec: {
       namespaces: { names: [name] },
-      azureScopes: [BENCH_SUB, RESYNC_SUB].map((sub) => `/subscriptions/${sub}`),
+      // Only the scenario's own subscription: the resync lists every subscription a scope names.
+      azureScopes: subscriptions.map((sub) => `/subscriptions/${sub}`),
     },
   });
 }

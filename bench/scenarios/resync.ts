@@ -4,6 +4,7 @@
 // full resync period is measured: ARM reads and writes (emulator counters), operator CPU seconds
 // (/proc utime+stime) and RSS (VmRSS now, VmHWM = peak over the process lifetime).
 import { ACCESSREQUEST_PLURAL, JITPOLICY_PLURAL } from "../../src/api/types.ts";
+import { RESYNC_SUB } from "../estate.ts";
 import { createNamespace, crPath, pool } from "../kube.ts";
 import { memoryFloor } from "../memory-floor.ts";
 import type { FloorStep } from "../memory-floor.ts";
@@ -107,7 +108,7 @@ async function seed(stack: Stack, ns: string, o: ResyncOptions): Promise<{ manag
   const estate = buildResyncEstate(ns, o.nsgs, o.grants, o.policies);
   for (let i = 0; i < estate.nsgDocs.length; i += 250)
     await stack.emulator.admin.addResources(estate.nsgDocs.slice(i, i + 250));
-  await createNamespace(stack.kube, ns);
+  await createNamespace(stack.kube, ns, [RESYNC_SUB]);
   for (const p of estate.policies) await stack.kube.call("POST", crPath(ns, JITPOLICY_PLURAL), p);
   let done = 0;
   await pool(estate.requests, 48, async (r) => {

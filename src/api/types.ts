@@ -49,6 +49,11 @@ export interface PolicyPort {
   allowedSourceAddressPrefixes?: string[];
   /** ISO-8601 duration, PT1M..P1D */
   maxDuration: string;
+  /** Widest prefix one request may name, per family (default ipv4 24, ipv6 48; at most ipv4 8, ipv6 16). */
+  minimumSourcePrefixLength?: SourcePrefixLengths;
+  /** The active grants of one rule may cover together at most as many addresses as one prefix of
+   * this length (default: the minimum minus 4, i.e. 16 prefixes of the minimum length). */
+  sourceUnionPrefixLength?: SourcePrefixLengths;
 }
 
 export interface PriorityRange {
@@ -191,4 +196,10 @@ export interface JitScope {
   metadata: ObjectMeta;
   spec: JitScopeSpec;
   status?: JitScopeStatus;
+}
+
+/** A prefix length per address family (ipv4 8..32, ipv6 16..128); an omitted family keeps its default. */
+export interface SourcePrefixLengths {
+  ipv4?: number;
+  ipv6?: number;
 }

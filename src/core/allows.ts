@@ -1,7 +1,8 @@
 // Allow rules: one per (policy, target, protocol, port) with grants, sources = union of the grants'
 // prefixes. Limits are spent in a stable order: living rules and the sources they already carry
 // first, then new rules (each with its first source), then the remaining new sources. Whatever
-// does not fit is rejected with the limit it would break.
+// does not fit is rejected with the limit it would break. Each rule's description states the latest
+// expiry among the grants it carries, so `drawbridge sweep` can remove it once lapsed on its own.
 import {
   candidatesOf,
   hadSource,
@@ -13,6 +14,7 @@ import {
   unpick,
 } from "./candidates.ts";
 import type { Candidate } from "./candidates.ts";
+import { allowDescriptionWith, expiryTexts } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { bandFull, conflictMessage, keepable, refund, reject, spend } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
@@ -20,12 +22,33 @@ import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
 import { indexOfString } from "./sorting.ts";
 
+/** Formats an expiry for a description (expiryTexts: one memo per plan). */
+type ExpiryText = (ms: number) => string;
+
+/**
+ * Restates the rule's description with `latestMs`, the latest expiry among the grants placed in it:
+ * a pure function of what the rule carries, so a converged NSG stays converged.
+ */
+function withExpiry(rule: SecurityRule, c: Candidate, latestMs: number, until: ExpiryText): SecurityRule {
+  const b = c.slot.b;
+  const sources = rule.sourceAddressPrefixes === undefined ? 1 : rule.sourceAddressPrefixes.length;
+  rule.description = allowDescriptionWith(
+    b.allowTail,
+    c.slot.protocol,
+    c.port,
+    sources,
+    b.allowHead,
+    until(latestMs),
+  );
+  return rule;
+}
+
 /**
  * A conflicted policy: keep its living allow rule at its priority, narrowed to the sources still
  * granted; nothing new. It is rewritten as the binding's rule (its destinations, protocol and port),
  * so a stale or hand-edited living rule never keeps opening more than the grants do.
  */
-function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
+function frozenAllow(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule | undefined {
   const message = conflictMessage(ctx, c.slot.b.policyKey);
   const o = c.observed;
   // Another direction or access at this priority is no allow to keep: it goes, its grants wait.
@@ -44,11 +67,14 @@ function frozenAllow(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
   if (kept.length === 0) return undefined;
   const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, kept, o.priority);
   spend(ctx, 1, rulePrefixCount(rule));
+  let latest = -Infinity;
   for (const grant of c.grants) {
-    if (hadSource(had, grant.sourcePrefix))
+    if (hadSource(had, grant.sourcePrefix)) {
       ctx.placements.push({ grant, ruleName: rule.name, priority: rule.priority });
+      latest = Math.max(latest, grant.expiresAt.getTime());
+    }
   }
-  return rule;
+  return withExpiry(rule, c, latest, until);
 }
 
 function placeLiving(ctx: PlanContext, c: Candidate): void {
@@ -115,6 +141,7 @@ function dropMixedInternet(ctx: PlanContext, c: Candidate): boolean {
 /**
  * Places the grants whose source made it into the rule and rejects the others with `failure` (the
  * limit that kept them out), except Internet ones when dropMixedInternet already rejected those.
+ * Returns the latest expiry (epoch ms) among the grants placed.
  */
 function placeGrants(
   ctx: PlanContext,
@@ -122,24 +149,31 @@ function placeGrants(
   priority: number,
   failure: string,
   internetDropped: boolean,
-): void {
+): number {
   const ruleName = c.name;
+  let latest = -Infinity;
   if (c.pickedCount === c.sources.length) {
-    for (const grant of c.grants) ctx.placements.push({ grant, ruleName, priority });
-    return;
+    for (const grant of c.grants) {
+      ctx.placements.push({ grant, ruleName, priority });
+      latest = Math.max(latest, grant.expiresAt.getTime());
+    }
+    return latest;
   }
   const kept = c.sources.length > 16 ? new Set(pickedSources(c)) : undefined;
   for (const grant of c.grants) {
     const s = grant.sourcePrefix;
-    if (kept === undefined ? isPicked(c, s) : kept.has(s)) ctx.placements.push({ grant, ruleName, priority });
-    else if (!internetDropped || s !== "Internet") {
+    if (kept === undefined ? isPicked(c, s) : kept.has(s)) {
+      ctx.placements.push({ grant, ruleName, priority });
+      latest = Math.max(latest, grant.expiresAt.getTime());
+    } else if (!internetDropped || s !== "Internet") {
       ctx.rejected.push({ grant, reason: "CapacityExceeded", message: failure });
     }
   }
+  return latest;
 }
 
 /** The rule a candidate becomes, placing or rejecting each of its grants. */
-function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
+function finish(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule | undefined {
   const failure = c.failure ?? c.slot.failure ?? "the baseline deny could not be placed";
   if (c.priority === undefined) {
     reject(ctx, c.grants, "CapacityExceeded", failure);
@@ -152,9 +186,10 @@ function finish(ctx: PlanContext, c: Candidate): SecurityRule | undefined {
     reject(ctx, c.grants, "CapacityExceeded", failure);
     return undefined;
   }
-  placeGrants(ctx, c, c.priority, failure, internetDropped);
+  const latest = placeGrants(ctx, c, c.priority, failure, internetDropped);
   // Last use of the candidate: the rule takes over (and sorts) the list of sources.
-  return buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
+  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
+  return withExpiry(rule, c, latest, until);
 }
 
 /**
@@ -168,13 +203,14 @@ export function placeAllows(
   living: number[],
 ): void {
   const all = candidatesOf(ctx, slots);
+  const until = expiryTexts();
   const open: Candidate[] = [];
   for (const c of all) {
     if (!ctx.frozen.has(c.slot.b.policyKey)) {
       open.push(c);
       continue;
     }
-    const rule = frozenAllow(ctx, c);
+    const rule = frozenAllow(ctx, c, until);
     if (rule !== undefined) {
       rules.push(rule);
       living.push(c.living);
@@ -184,7 +220,7 @@ export function placeAllows(
   for (const c of open) placeNew(ctx, c);
   for (const c of open) addSources(ctx, c);
   for (const c of open) {
-    const rule = finish(ctx, c);
+    const rule = finish(ctx, c, until);
     if (rule !== undefined) {
       rules.push(rule);
       living.push(c.living);

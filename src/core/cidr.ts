@@ -189,3 +189,41 @@ export function prefixesOverlap(a: string, b: string): boolean {
   const pb = parsePrefix(b);
   return pa.ok && pb.ok && (bytesContain(pa.prefix, pb.prefix) || bytesContain(pb.prefix, pa.prefix));
 }
+
+/** How many addresses a prefix covers: 2^(32 - bits) or 2^(128 - bits). */
+export function prefixAddressCount(family: IpFamily, bits: number): bigint {
+  return 1n << BigInt((family === "IPv4" ? 32 : 128) - bits);
+}
+
+function networkNumber(p: ParsedPrefix): bigint {
+  let n = 0n;
+  for (const b of p.bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+/**
+ * How many distinct addresses of `family` the prefixes cover together, each address counted once.
+ * CIDR blocks either nest or are disjoint, so after sorting by network address (wider first on a
+ * tie) a block is either inside the last block kept or starts a new one. Other families, wildcards
+ * and invalid text are left out: the caller bounds specific prefixes, wildcards have their own rule.
+ */
+export function unionAddressCount(prefixes: Iterable<string>, family: IpFamily): bigint {
+  const blocks: { start: bigint; size: bigint }[] = [];
+  for (const text of prefixes) {
+    if (isWildcardPrefix(text)) continue;
+    const r = parsePrefix(text);
+    if (!r.ok || r.prefix.family !== family) continue;
+    blocks.push({ start: networkNumber(r.prefix), size: prefixAddressCount(family, r.prefix.bits) });
+  }
+  blocks.sort((a, b) =>
+    a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.size === b.size ? 0 : a.size > b.size ? -1 : 1,
+  );
+  let total = 0n;
+  let end = -1n; // one past the last address of the last block kept
+  for (const b of blocks) {
+    if (b.start < end) continue; // nested in the block kept before it
+    total += b.size;
+    end = b.start + b.size;
+  }
+  return total;
+}

@@ -2,6 +2,8 @@
 // short hash of (policy key, target id) for uniqueness, so it stays within Azure's 80 characters
 // whatever the namespace, policy or target is called. A named instance's names start
 // "drawbridge.<id>-" (see nsg.ts) and take a shorter slug; the default instance's are unchanged.
+// An allow rule's description also carries the latest expiry among the grants it holds, early enough
+// that clipping never cuts it: `drawbridge sweep` reads it to remove lapsed rules without the operator.
 import type { Protocol } from "../api/types.ts";
 import { AZURE_LIMITS, instanceRulePrefix } from "./nsg.ts";
 import type { RuleProtocol } from "./nsg.ts";
@@ -175,15 +177,25 @@ function clip(text: string): string {
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }
 
+/** The description of an allow rule whose latest grant expires at `expiresAt`. */
 export function allowRuleDescription(
   policyKey: string,
   targetId: string,
   protocol: Protocol,
   port: number,
   sources: number,
+  expiresAt: Date,
   instance = "",
 ): string {
-  return allowDescriptionFrom(policyKey, shortTargetName(targetId), protocol, port, sources, instance);
+  return allowDescriptionFrom(
+    policyKey,
+    shortTargetName(targetId),
+    protocol,
+    port,
+    sources,
+    expiresAt,
+    instance,
+  );
 }
 
 export function allowDescriptionFrom(
@@ -192,6 +204,7 @@ export function allowDescriptionFrom(
   protocol: Protocol,
   port: number,
   sources: number,
+  expiresAt: Date,
   instance = "",
 ): string {
   return allowDescriptionWith(
@@ -200,6 +213,7 @@ export function allowDescriptionFrom(
     port,
     sources,
     descriptionHeads(instance).allow,
+    expiryText(expiresAt.getTime()),
   );
 }
 
@@ -208,7 +222,9 @@ export function allowDescriptionTail(policyKey: string, target: string): string 
   return ` source(s), policy ${policyKey}, target ${target}`;
 }
 
-const PROTOCOL_JOIN: Record<Protocol, string> = { TCP: "/TCP, ", UDP: "/UDP, ", Any: "/Any, " };
+const PROTOCOL_TOKEN: Record<Protocol, string> = { TCP: "/TCP", UDP: "/UDP", Any: "/Any" };
+const UNTIL_JOIN = " until ";
+const SOURCES_JOIN = ", ";
 const ALLOW_HEAD = "drawbridge JIT allow ";
 const DENY_HEAD = "drawbridge JIT baseline deny ";
 const POLICY_JOIN = ", policy ";
@@ -235,15 +251,77 @@ export function descriptionHeads(instance: string): DescriptionHeads {
   };
 }
 
-/** allowDescriptionFrom from the binding's precomputed tail: a few joins per rule instead of many. */
+/**
+ * allowDescriptionFrom from the binding's precomputed tail: a few joins per rule instead of many.
+ * `until` is expiryText of the rule's latest grant expiry; "" writes no expiry (the sweep then leaves
+ * the rule alone). The expiry ends within the first 80 characters, before anything clip may cut.
+ */
 export function allowDescriptionWith(
   tail: string,
   protocol: Protocol,
   port: number,
   sources: number,
   head = ALLOW_HEAD,
+  until = "",
 ): string {
-  return clip(`${head}${port}${PROTOCOL_JOIN[protocol]}${sources}${tail}`);
+  const expiry = until === "" ? "" : `${UNTIL_JOIN}${until}`;
+  return clip(`${head}${port}${PROTOCOL_TOKEN[protocol]}${expiry}${SOURCES_JOIN}${sources}${tail}`);
+}
+
+/** "2026-12-03T10:15:00Z": what an expiry looks like in a description (UTC, whole seconds). */
+const EXPIRY_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const EXPIRY_LENGTH = 20;
+
+/**
+ * A grant expiry (epoch ms) as descriptions carry it, rounded UP to the second so that a rule is never
+ * read as lapsed before its last grant is; "" for a time that is not a finite date of years 0..9999.
+ */
+export function expiryText(ms: number): string {
+  if (!Number.isFinite(ms)) return "";
+  const seconds = new Date(Math.ceil(ms / 1000) * 1000);
+  if (Number.isNaN(seconds.getTime())) return "";
+  const iso = seconds.toISOString(); // "2026-12-03T10:15:00.000Z"; extended years are longer
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : "";
+}
+
+/**
+ * expiryText with a memo for one plan: a plan's allow rules share few distinct expiries (one per
+ * request), and formatting a date costs more than the rest of a description.
+ */
+export function expiryTexts(): (ms: number) => string {
+  const memo = new Map<number, string>();
+  return (ms: number): string => {
+    let text = memo.get(ms);
+    if (text === undefined) {
+      text = expiryText(ms);
+      memo.set(ms, text);
+    }
+    return text;
+  };
+}
+
+const RULE_PORT_RE = /^\d{1,5}\/(?:TCP|UDP|Any)$/;
+
+/**
+ * The expiry an allow rule's description states, as written by allowDescriptionWith for `instance`
+ * ("" = the default instance): undefined unless the description begins with that instance's allow
+ * head, a port/protocol and " until <expiryText>" followed by ", " or its end. Strict on purpose: a
+ * rule is only ever called lapsed on a date drawbridge wrote in its own format.
+ */
+export function allowDescriptionExpiry(description: string | undefined, instance = ""): Date | undefined {
+  if (description === undefined) return undefined;
+  const head = descriptionHeads(instance).allow;
+  if (!description.startsWith(head)) return undefined;
+  const until = description.indexOf(UNTIL_JOIN, head.length);
+  if (until < 0 || !RULE_PORT_RE.test(description.slice(head.length, until))) return undefined;
+  const start = until + UNTIL_JOIN.length;
+  const text = description.slice(start, start + EXPIRY_LENGTH);
+  const rest = description.slice(start + EXPIRY_LENGTH);
+  if (!EXPIRY_RE.test(text) || (rest !== "" && !rest.startsWith(SOURCES_JOIN))) return undefined;
+  const ms = Date.parse(text);
+  // The round trip refuses dates the pattern admits but the calendar does not (2026-02-30, 24:00:00).
+  if (Number.isNaN(ms) || expiryText(ms) !== text) return undefined;
+  return new Date(ms);
 }
 
 export function denyRuleDescription(

@@ -12,6 +12,7 @@ import {
   show,
 } from "./checks.ts";
 import { DURATION_BOUNDS } from "./duration.ts";
+import { SOURCE_LENGTH_BOUNDS, familyKey, sourceLimits } from "./source-limits.ts";
 import type { Issue } from "./types.ts";
 
 const ARM_PREFIX = String.raw`^/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/resourceGroups/[-\w.()]{0,89}[-\w()]/providers/`;
@@ -151,6 +152,7 @@ function portIssues(p: unknown, field: string): Issue[] {
       out.push(...duplicateIssues(allowed, aField, "InvalidSourcePrefix"));
     }
   }
+  out.push(...sourceLengthIssues(p, field));
   if (p["maxDuration"] !== undefined) {
     const bounds = {
       minMs: DURATION_BOUNDS.policyMaxMinMs,
@@ -161,6 +163,52 @@ function portIssues(p: unknown, field: string): Issue[] {
     out.push(checkDuration(p["maxDuration"], `${field}.maxDuration`, bounds).issue);
   }
   return out.filter((i) => i !== undefined);
+}
+
+const LENGTH_FIELDS = ["minimumSourcePrefixLength", "sourceUnionPrefixLength"] as const;
+
+/** One { ipv4?, ipv6? } object of prefix lengths, each within its family's bounds. */
+function lengthObjectIssues(value: unknown, field: string): Issue[] {
+  if (value === undefined) return [];
+  if (!isRecord(value) || (value["ipv4"] === undefined && value["ipv6"] === undefined)) {
+    const msg = `${field} must be an object with ipv4 (8..32) and/or ipv6 (16..128), got ${show(value)}`;
+    return [issue("InvalidSourcePrefixLength", field, msg)];
+  }
+  const out: Issue[] = [];
+  for (const family of ["IPv4", "IPv6"] as const) {
+    const key = familyKey(family);
+    if (value[key] === undefined) continue;
+    const { widest, narrowest } = SOURCE_LENGTH_BOUNDS[family];
+    const bad = checkInteger(value[key], `${field}.${key}`, "InvalidSourcePrefixLength", {
+      min: widest,
+      max: narrowest,
+    });
+    if (bad !== undefined) out.push(bad);
+  }
+  return out;
+}
+
+/**
+ * The port's source limits: each within bounds (never /0: wildcards keep their own explicit rule),
+ * and the union no narrower than one request of the minimum length (or no request could fit).
+ */
+function sourceLengthIssues(p: Record<string, unknown>, field: string): Issue[] {
+  const out = LENGTH_FIELDS.flatMap((f) => lengthObjectIssues(p[f], `${field}.${f}`));
+  if (out.length > 0) return out;
+  const port = p as unknown as PolicyPort;
+  for (const family of ["IPv4", "IPv6"] as const) {
+    const key = familyKey(family);
+    const union = port.sourceUnionPrefixLength?.[key];
+    const { minimum } = sourceLimits(port, family);
+    if (union !== undefined && union > minimum) {
+      const uField = `${field}.sourceUnionPrefixLength.${key}`;
+      const msg =
+        `${uField} (${union}) must be at most the port's minimumSourcePrefixLength.${key} (${minimum}): ` +
+        `the grants on one rule must together be allowed at least one prefix of the minimum length`;
+      out.push(issue("InvalidSourcePrefixLength", uField, msg));
+    }
+  }
+  return out;
 }
 
 function portListIssues(ports: unknown): Issue[] {

@@ -12,6 +12,7 @@ import {
 } from "./checks.ts";
 import { isWildcardPrefix, parsePrefix, prefixContains, prefixFamily } from "./cidr.ts";
 import { DURATION_BOUNDS, formatDuration } from "./duration.ts";
+import { sourceLengthShapeIssue, sourceWidthIssue } from "./source-limits.ts";
 import type { Issue } from "./types.ts";
 import { NSG_ID_PATTERN, VM_ID_PATTERN, effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
 
@@ -85,7 +86,8 @@ export function requestShapeIssues(spec: unknown): Issue[] {
           "spec.sourceAddressPrefix",
           "spec.sourceAddressPrefix is required (e.g. 203.0.113.7/32)",
         )
-      : checkPrefix(source, "spec.sourceAddressPrefix", "InvalidSourcePrefix", true),
+      : (checkPrefix(source, "spec.sourceAddressPrefix", "InvalidSourcePrefix", true) ??
+        (typeof source === "string" ? sourceLengthShapeIssue(source) : undefined)),
     checkDuration(spec["duration"], "spec.duration", REQUEST_DURATION).issue,
     checkString(spec["justification"], "spec.justification", "InvalidJustification", {
       min: 1,
@@ -108,7 +110,12 @@ export function policyLabel(policy: JitPolicy): string {
   return policy.metadata.name ?? "<unnamed>";
 }
 
-/** Does the port admit this request source? "*" and "Any" admit every specific prefix; wildcards need an exact listing. */
+/**
+ * Does the port admit this request source? "*" and "Any" admit every specific prefix; wildcards need
+ * an exact listing. A specific prefix must also be no wider than the port's minimumSourcePrefixLength
+ * (default /24, /48), listed or not: the list says where a source may lie, the minimum how wide one
+ * request may be. grants.ts applies the same check, so a grant wider than the policy allows now closes.
+ */
 export function sourceIssue(source: string, port: PolicyPort, policyName: string): Issue | undefined {
   const field = "spec.sourceAddressPrefix";
   const where = `port ${port.number}/${port.protocol} in policy ${policyName}`;
@@ -121,11 +128,11 @@ export function sourceIssue(source: string, port: PolicyPort, policyName: string
       `${field} ${source} is a wildcard, which ${where} does not list`,
     );
   }
-  if (allowed === undefined) return undefined;
+  if (allowed === undefined) return sourceWidthIssue(source, port, policyName);
   const normalized = parsePrefix(source);
   if (!normalized.ok) return issue("InvalidSourcePrefix", field, `${field}: ${normalized.error}`);
   const inside = allowed.some((a) => a === "*" || a === "Any" || prefixContains(a, normalized.prefix.text));
-  if (inside) return undefined;
+  if (inside) return sourceWidthIssue(source, port, policyName);
   return issue(
     "SourceNotAllowed",
     field,

@@ -35,11 +35,14 @@ function roleFor(user: string, ns: string, role: string, rules: Doc[]): Doc[] {
   ];
 }
 
-/** alice works with AccessRequests in `ns` and reads its JitPolicies and events, nothing else. */
+/**
+ * alice works with AccessRequests in `ns`, reads its JitPolicies and events, and may request access
+ * under any of its policies (the verb "use", which the chart's requester policy checks), nothing else.
+ */
 export function aliceRbac(ns: string): Doc[] {
   return roleFor("alice", ns, "drawbridge-requester", [
     { apiGroups: [JIT_GROUP], resources: ["accessrequests"], verbs: CRUD },
-    { apiGroups: [JIT_GROUP], resources: ["jitpolicies"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [JIT_GROUP], resources: ["jitpolicies"], verbs: ["get", "list", "watch", "use"] },
     ...EVENT_READ,
   ]);
 }

@@ -85,6 +85,13 @@ export function scopeIndexRef(objects: Manifest[]): ParamRef | undefined {
 }
 
 /**
+ * Who the demo's operator is to the API server: it runs with the admin kubeconfig (stack.ts), not as
+ * the chart's ServiceAccount, and the chart lets only the operator's identities change drawbridge's
+ * finalizer, so the demo names it in admissionPolicy.operatorUsernames.
+ */
+export const DEMO_OPERATOR_USER = "admin";
+
+/**
  * Renders the chart as the demo's release and returns its admission objects. Builds helm on first
  * use (tools/helm/build.sh, cached under ~/.cache/drawbridge/helm); `log` gets the build's
  * start and end lines.
@@ -99,6 +106,7 @@ export async function renderAdmission(log: (line: string) => void): Promise<Mani
   const manifests = await renderChart(helm, {
     releaseName: DEMO_RELEASE.name,
     namespace: DEMO_RELEASE.namespace,
+    values: { admissionPolicy: { operatorUsernames: [DEMO_OPERATOR_USER] } },
   });
   return admissionObjects(manifests);
 }

@@ -1,6 +1,7 @@
 // Wires the reconcilers to the informer caches and the work queues: informer events keep the binding
 // and grant indexes current and queue keys (never objects); three queues (NSGs, requests, policies)
 // run the reconcilers; the resync loop re-reads every NSG periodically. Only the leader runs this.
+import { ApiException } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest, JitPolicy, JitScope } from "../api/types.ts";
 import type { AzurePort } from "../azure/port.ts";
@@ -10,6 +11,7 @@ import type { Caches } from "./caches.ts";
 import { UndecidedRequests } from "./batching.ts";
 import { EventRecorder } from "./events.ts";
 import { GrantIndex } from "./grant-index.ts";
+import { kubeErrorFields } from "./kube-errors.ts";
 import { objectKey } from "./keys.ts";
 import type { KubeWriter } from "./kube.ts";
 import { Ledger } from "./ledger.ts";
@@ -18,6 +20,7 @@ import { NsgReconciler } from "./nsg-reconciler.ts";
 import { PolicyReconciler } from "./policy-reconciler.ts";
 import { Prefetch } from "./prefetch.ts";
 import { isTerminal } from "./request-decision.ts";
+import type { RequestLimits } from "./request-decision.ts";
 import { RequestReconciler } from "./request-reconciler.ts";
 import { ResyncLoop } from "./resync.ts";
 import type { GuardNamespace } from "./guard.ts";
@@ -25,6 +28,8 @@ import type { AdmissionGuard } from "./guard-state.ts";
 import { ScopeGate } from "./scope-gate.ts";
 import type { NamespaceInfo } from "./scope-gate.ts";
 import type { ScopeIndexPublisher } from "./scope-index.ts";
+import { changedScopeStatuses } from "./scope-status.ts";
+import type { ScopeStatusWriter } from "./scope-status.ts";
 import { scopedCaches } from "./scoped-caches.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { Informer } from "./runtime/informer.ts";
@@ -45,6 +50,8 @@ export interface ControllerOptions {
   admissionGuard?: AdmissionGuard | undefined;
   /** The namespaces the operator serves, with labels, for the guard's refresh. */
   servedNamespaces?: () => GuardNamespace[];
+  /** Writes a JitScope's status (undefined: statuses are not written). */
+  writeScopeStatus?: ScopeStatusWriter | undefined;
   /** Publishes the admission policy's scope index (undefined: not published). */
   scopeIndex?: ScopeIndexPublisher | undefined;
   azure: AzurePort;
@@ -56,6 +63,10 @@ export interface ControllerOptions {
   resyncIntervalMs: number;
   maxConcurrentNsgs: number;
   requestRetentionMs: number;
+  /** Retention of Denied requests and of those closed before approval. */
+  deniedRetentionMs: number;
+  /** Open (Pending or Active) requests per requester and per namespace; more are Denied. */
+  limits: RequestLimits;
   /** Longest an NSG write waits for a burst's undecided requests (0 disables). */
   batchMaxHoldMs: number;
   /** This operator instance's id ("" = the default instance): the NSG reconciler touches only its rules. */
@@ -119,7 +130,10 @@ export class Controller {
     });
     const onError = (name: string) => (key: string, err: unknown, retryInMs: number) => {
       o.log.warn(
-        { controller: name, key, retryInMs, err: err instanceof Error ? err.message : String(err) },
+        // A Kubernetes error's own text holds every response header: log its code, reason and message.
+        err instanceof ApiException
+          ? { controller: name, key, retryInMs, ...kubeErrorFields(err) }
+          : { controller: name, key, retryInMs, err: err instanceof Error ? err.message : String(err) },
         "reconcile failed",
       );
     };
@@ -181,6 +195,8 @@ export class Controller {
       log: o.log.child({ controller: "accessrequest" }),
       metrics: o.metrics,
       retentionMs: o.requestRetentionMs,
+      deniedRetentionMs: o.deniedRetentionMs,
+      limits: o.limits,
       wakeNsg,
     });
     this.policyReconciler = new PolicyReconciler({
@@ -206,6 +222,8 @@ export class Controller {
       metrics: o.metrics,
       intervalMs: o.resyncIntervalMs,
       instanceId: o.instanceId,
+      // Orphans are looked for in every subscription a scope grants, not only those still bound.
+      subscriptions: () => scopeSubscriptions(o.scopes.list() as unknown as JitScope[]),
       wakeNsg: (k) => {
         this.nsgQueue.add(k);
       },
@@ -232,7 +250,9 @@ export class Controller {
     this.#subscribe(o.requests, (obj, old, deleted) => {
       this.#onRequest(obj as unknown as AccessRequest, old as unknown as AccessRequest | undefined, deleted);
     });
-    this.#subscribe(o.scopes, () => {
+    this.#subscribe(o.scopes, (obj, old, deleted) => {
+      // Our own status writes change no spec: nothing to re-decide.
+      if (!deleted && old !== undefined && old.metadata?.generation === obj.metadata?.generation) return;
       this.#onScopes();
     });
     this.#subscribe(o.namespaces, (obj, old, deleted) => {
@@ -247,6 +267,7 @@ export class Controller {
       this.#signatures.set(objectKey(p.metadata), this.gate.signature(p));
     }
     void o.scopeIndex?.publish();
+    void this.#writeScopeStatuses();
     // The caches filled before this subscription: index what they hold now.
     const requests = this.caches.requests();
     const now = o.clock.now().getTime();
@@ -333,6 +354,27 @@ export class Controller {
       }
     }
     void this.#o.scopeIndex?.publish();
+    void this.#writeScopeStatuses();
+  }
+
+  /** Each JitScope's bound namespaces, written where they changed; failures wait for the next change. */
+  async #writeScopeStatuses(): Promise<void> {
+    const write = this.#o.writeScopeStatus;
+    if (write === undefined) return;
+    const namespaces = this.#o.namespaces
+      .list()
+      .map((n) => ({ name: n.metadata?.name ?? "", labels: { ...(n.metadata?.labels ?? {}) } }));
+    const scopes = this.#o.scopes.list() as unknown as JitScope[];
+    for (const { scope, status } of changedScopeStatuses(scopes, namespaces, this.#o.clock.now())) {
+      try {
+        await write(scope, status);
+      } catch (err) {
+        this.#o.log.warn(
+          { scope: scope.metadata.name, ...kubeErrorFields(err) },
+          "writing JitScope status failed",
+        );
+      }
+    }
   }
 
   /** Re-read the admission guard; requests it held are looked at again at once. */
@@ -394,4 +436,16 @@ function labelsOf(obj: KubernetesObject): string {
 function namespaceInfo(namespaces: Informer<KubernetesObject>, name: string): NamespaceInfo | undefined {
   const ns = namespaces.get(undefined, name);
   return ns === undefined ? undefined : { name, labels: { ...(ns.metadata?.labels ?? {}) } };
+}
+
+/** The subscription ids (lower-case) that JitScopes name, for the resync's orphan search. */
+export function scopeSubscriptions(scopes: JitScope[]): string[] {
+  const out = new Set<string>();
+  for (const s of scopes) {
+    for (const prefix of s.spec.azureScopes) {
+      const m = /^\/subscriptions\/([^/]+)/i.exec(prefix);
+      if (m?.[1] !== undefined) out.add(m[1].toLowerCase());
+    }
+  }
+  return [...out];
 }

@@ -4,17 +4,16 @@
 // is a definite answer (the guard cannot be verified) with a message naming what is missing;
 // anything else is reported as a failed read the caller may retry.
 import type { KubeConfig } from "@kubernetes/client-node";
-import { AdmissionregistrationV1Api, ApiException, CoreV1Api } from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { ALLOW_UNGUARDED_FLAG, GUARD_LABEL_SELECTOR } from "./guard.ts";
 import type { GuardBinding, GuardNamespace, GuardPolicy } from "./guard.ts";
+import { describeKubeError as describe, kubeErrorSummary } from "./kube-errors.ts";
+import type { KubeErrorSummary } from "./kube-errors.ts";
 import type { Logger } from "./runtime/logger.ts";
 
-/** A Kubernetes error as logged: status code, Status reason and message; never the whole response. */
-export interface KubeErrorSummary {
-  code: number | undefined;
-  reason: string | undefined;
-  message: string;
-}
+// Re-exported: callers of the guard reader already import them from here.
+export { kubeErrorSummary };
+export type { KubeErrorSummary };
 
 export type GuardReadFailureKind = "forbidden" | "notServed" | "failed";
 
@@ -29,45 +28,7 @@ export interface GuardReaderOptions {
   pageSize?: number;
 }
 
-const MAX_MESSAGE = 300;
 const GROUP = "admissionregistration.k8s.io";
-
-function clip(s: string): string {
-  return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}...` : s;
-}
-
-function statusFromBody(body: unknown): { reason?: unknown; message?: unknown } | undefined {
-  if (typeof body === "object" && body !== null) return body;
-  if (typeof body !== "string") return undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
-  } catch {
-    return { message: body };
-  }
-}
-
-/** code + reason + message of a failed API call (the client's own error text holds every header). */
-export function kubeErrorSummary(err: unknown): KubeErrorSummary {
-  if (err instanceof ApiException) {
-    const status = statusFromBody(err.body);
-    // Without a Status body (e.g. 401) the only text is the client's "Message: ..." line.
-    const fallback = /\nMessage: ([^\n]*)/.exec(err.message)?.[1] ?? "";
-    return {
-      code: err.code,
-      reason: typeof status?.reason === "string" ? status.reason : undefined,
-      message: clip(typeof status?.message === "string" ? status.message : fallback),
-    };
-  }
-  if (err instanceof Error)
-    return { code: undefined, reason: undefined, message: clip(`${err.name}: ${err.message}`) };
-  return { code: undefined, reason: undefined, message: clip(String(err)) };
-}
-
-function describe(e: KubeErrorSummary): string {
-  const head = [e.code === undefined ? undefined : String(e.code), e.reason].filter((x) => x !== undefined);
-  return head.length === 0 ? e.message : `${head.join(" ")}: ${e.message}`;
-}
 
 function failure(resource: string, e: KubeErrorSummary): Extract<GuardRead, { ok: false }> {
   if (e.code === 403) {

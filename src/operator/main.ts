@@ -21,6 +21,7 @@ import { AdmissionGuard } from "./guard-state.ts";
 import type { GuardNamespace } from "./guard.ts";
 import { namespaceSource } from "./namespace-source.ts";
 import { ScopeIndexPublisher, configMapStore, scopeIndexData } from "./scope-index.ts";
+import { scopeStatusWriter } from "./scope-status.ts";
 import { systemClock } from "./runtime/clock.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { Config } from "./runtime/config.ts";
@@ -33,6 +34,8 @@ import type { Logger } from "./runtime/logger.ts";
 import { Metrics } from "./runtime/metrics.ts";
 import { Shutdown } from "./runtime/shutdown.ts";
 import { LEADERSHIP_LOST, startLeadership } from "./leadership.ts";
+import { checkStartup } from "./startup-checks.ts";
+import { EXIT_STARTUP_FAILED, STARTUP_FAILED, StartupGate } from "./startup-gate.ts";
 
 export interface RunOptions {
   clock?: Clock;
@@ -142,15 +145,24 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   const { policies, requests, scopes, namespaces } = informers;
   const all = Object.values(informers);
   let leading = !config.leaderElect;
+  // Bounded: a missing namespace, CRD or permission is named in one line and on /readyz, then exit 3.
+  const gate = new StartupGate({
+    check: () => checkStartup(kc, config),
+    clock,
+    log: log.child({ component: "startup" }),
+    timeoutMs: config.startupTimeoutMs,
+  });
   const http = await startHttpServers({
     metricsAddr: config.metricsBindAddress,
     healthAddr: config.healthProbeBindAddress,
     metrics,
     liveness: () => true,
-    readiness: () =>
-      all.every((i) => i.hasSynced())
+    readiness: () => {
+      if (!gate.readiness().ok) return gate.readiness();
+      return all.every((i) => i.hasSynced())
         ? { ok: true, reason: leading ? "leading" : "standby" }
-        : { ok: false, reason: "caches not synced" },
+        : { ok: false, reason: "caches not synced" };
+    },
   });
   shutdown.register("http", () => http.close());
   log.info(
@@ -165,7 +177,23 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   shutdown.register("informers", () => {
     for (const i of all) i.stop();
   });
-  await Promise.all(all.map((i) => i.start()));
+  shutdown.register("startup", () => {
+    gate.stop();
+  });
+  const started = await gate.run({
+    startInformers: async () => {
+      await Promise.all(all.map((i) => i.start()));
+    },
+    unsynced: () =>
+      Object.entries(informers)
+        .filter(([, i]) => !i.hasSynced())
+        .map(([name]) => name),
+  });
+  if (started !== "ok") {
+    if (started === "timeout") await shutdown.run(STARTUP_FAILED);
+    await shutdown.done;
+    return started === "timeout" ? EXIT_STARTUP_FAILED : 0;
+  }
   const servedNamespaces = (): GuardNamespace[] =>
     namespaces
       .list()
@@ -186,6 +214,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     allowUnscoped: config.allowUnscopedNamespaces,
     admissionGuard,
     servedNamespaces,
+    writeScopeStatus: scopeStatusWriter(kc),
     scopeIndex: scopeIndexFor(config, kc, log, scopes, namespaces),
     azure,
     // Writes share keep-alive connections with request timeouts; lists and watches keep the
@@ -198,6 +227,11 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     resyncIntervalMs: config.resyncIntervalMs,
     maxConcurrentNsgs: config.maxConcurrentNsgs,
     requestRetentionMs: config.requestRetentionMs,
+    deniedRetentionMs: config.deniedRetentionMs,
+    limits: {
+      perRequester: config.maxOpenRequestsPerRequester,
+      perNamespace: config.maxOpenRequestsPerNamespace,
+    },
     batchMaxHoldMs: config.batchMaxHoldMs,
     instanceId: config.instanceId,
   });

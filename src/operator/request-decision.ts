@@ -21,9 +21,102 @@ export interface RequestFacts {
   failed: Reason | undefined;
   /** Every NSG of its policy was reconciled after the request stopped being a grant, and none carries it. */
   cleared: boolean;
+  /** How long Expired, Revoked and Failed requests are kept. */
   retentionMs: number;
+  /** How long Denied requests, and requests closed before approval, are kept (cheap to make in bulk). */
+  deniedRetentionMs: number;
+  limits: RequestLimits;
+  /** Open requests that count against this one's limits; called only when an approval is decided. */
+  openAhead(): OpenCounts;
   /** Whether the requester admission policy guards the request's namespace; no grant opens where not. */
   guard: { ok: true } | { ok: false; reason: string; message: string };
+}
+
+/** Open (Pending or Active) requests one requester, and one namespace, may hold. */
+export interface RequestLimits {
+  perRequester: number;
+  perNamespace: number;
+}
+
+export interface OpenCounts {
+  requester: number;
+  namespace: number;
+}
+
+/** At most this many entries of status.rules are written (the CRD's maxItems); the message counts all. */
+export const STATUS_RULES_MAX = 100;
+
+/**
+ * The open requests that count against `request`'s limits: every other open one already approved,
+ * and every other undecided one that comes first (older creationTimestamp, then namespace and name).
+ * Which request of a burst loses is thus fixed by the objects alone, whatever order they are
+ * reconciled in and however often: two undecided requests never both count each other out, and an
+ * approved one always counts (`approving` names approvals whose status write is still in flight,
+ * so a request created meanwhile cannot slip past them). Undecided requests that can never open
+ * (being deleted, or revoked) do not count.
+ */
+export function countOpenAhead(
+  request: AccessRequest,
+  all: Iterable<AccessRequest>,
+  approving: (o: AccessRequest) => boolean = () => false,
+): OpenCounts {
+  const counts: OpenCounts = { requester: 0, namespace: 0 };
+  const me = request.metadata;
+  for (const o of all) {
+    const m = o.metadata;
+    if (m.namespace === me.namespace && m.name === me.name) continue;
+    if (isTerminal(o.status?.phase)) continue;
+    const sameRequester = o.spec.requester === request.spec.requester;
+    const sameNamespace = m.namespace === me.namespace;
+    if (!sameRequester && !sameNamespace) continue;
+    const approved = o.status?.startTime !== undefined || approving(o);
+    if (!approved && !undecidedAhead(o, request)) continue;
+    if (sameRequester) counts.requester++;
+    if (sameNamespace) counts.namespace++;
+  }
+  return counts;
+}
+
+/** An undecided request that will be decided before `me` and may still open. */
+function undecidedAhead(o: AccessRequest, me: AccessRequest): boolean {
+  if (o.metadata.deletionTimestamp !== undefined || o.spec.revoked === true) return false;
+  return compareAge(o, me) < 0;
+}
+
+function compareAge(a: AccessRequest, b: AccessRequest): number {
+  const ka = [a.metadata.creationTimestamp ?? "", a.metadata.namespace ?? "", a.metadata.name ?? ""];
+  const kb = [b.metadata.creationTimestamp ?? "", b.metadata.namespace ?? "", b.metadata.name ?? ""];
+  for (let i = 0; i < ka.length; i++) {
+    const x = ka[i] ?? "";
+    const y = kb[i] ?? "";
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The limit an undecided request would break, as a Denied reason and message; undefined when none. */
+function limitBroken(f: RequestFacts): { reason: string; message: string } | undefined {
+  const open = f.openAhead();
+  const spec = f.request.spec;
+  if (open.requester >= f.limits.perRequester) {
+    return {
+      reason: "RequesterLimitExceeded",
+      message: `requester ${spec.requester} already holds ${open.requester} open AccessRequests (Pending or Active); the limit is ${f.limits.perRequester} (--max-open-requests-per-requester); revoke one or wait for one to expire, then ask again`,
+    };
+  }
+  if (open.namespace >= f.limits.perNamespace) {
+    return {
+      reason: "NamespaceLimitExceeded",
+      message: `namespace ${f.request.metadata.namespace ?? ""} already holds ${open.namespace} open AccessRequests (Pending or Active); the limit is ${f.limits.perNamespace} (--max-open-requests-per-namespace); revoke one or wait for one to expire, then ask again`,
+    };
+  }
+  return undefined;
+}
+
+/** How long a closed request is kept: requests that never opened, or were refused, only briefly. */
+export function retentionOf(f: RequestFacts, status: AccessRequestStatus): number {
+  const neverOpened = status.startTime === undefined;
+  return status.phase === "Denied" || neverOpened ? f.deniedRetentionMs : f.retentionMs;
 }
 
 /** How soon an undecided request held for a missing admission guard is looked at again. */
@@ -103,7 +196,7 @@ function decideRetention(f: RequestFacts): RequestDecision {
   const closed = findCondition(f.request.status?.conditions, CLOSED);
   const closedAt = Date.parse(closed?.lastTransitionTime ?? f.request.metadata.creationTimestamp ?? "");
   if (Number.isNaN(closedAt)) return d;
-  const left = closedAt + f.retentionMs - f.now.getTime();
+  const left = closedAt + retentionOf(f, f.request.status ?? {}) - f.now.getTime();
   if (left <= 0) d.deleteObject = true;
   else d.requeueAfterMs = left;
   return d;
@@ -122,6 +215,8 @@ function decideApproval(f: RequestFacts): RequestDecision {
       : f.verdict.message;
     return close(f, d, "Denied", reason, message, false);
   }
+  const over = limitBroken(f);
+  if (over !== undefined) return close(f, d, "Denied", over.reason, over.message, false);
   const expiresAt = new Date(f.now.getTime() + f.durationMs);
   const gen = f.request.metadata.generation;
   let conditions = setCondition(
@@ -198,13 +293,14 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
   const wasActive = status.phase === "Active";
   if (!f.placement.complete && !wasActive) return d;
   const gen = f.request.metadata.generation;
+  const listed = listedRules(f.placement.complete ? f.placement.rules : (status.rules ?? []));
   const conditions = setCondition(
     status.conditions,
     {
       type: "Granted",
       status: "True",
       reason: "RulesInPlace",
-      message: "every target NSG carries the grant",
+      message: `every target NSG carries the grant${listed.note}`,
     },
     f.now,
     gen,
@@ -214,9 +310,9 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
     phase: "Active",
     observedGeneration: gen,
     conditions,
-    rules: f.placement.complete ? f.placement.rules : (status.rules ?? []),
+    rules: listed.rules,
     reason: "Granted",
-    message: `access open until ${expiresAtText}`,
+    message: `access open until ${expiresAtText}${listed.note}`,
   };
   if (!wasActive) {
     d.events.push({
@@ -226,6 +322,19 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
     });
   }
   return d;
+}
+
+/**
+ * status.rules as written: at most STATUS_RULES_MAX entries, so the status patch stays within the
+ * CRD's maxItems (a request without targets under a large policy carries thousands of rules); the
+ * note says how many there are when some are left out.
+ */
+export function listedRules(rules: GrantRuleStatus[]): { rules: GrantRuleStatus[]; note: string } {
+  if (rules.length <= STATUS_RULES_MAX) return { rules, note: "" };
+  return {
+    rules: rules.slice(0, STATUS_RULES_MAX),
+    note: ` (${rules.length} NSG rules; status.rules lists the first ${STATUS_RULES_MAX})`,
+  };
 }
 
 type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed";
@@ -249,6 +358,6 @@ function close(
   const warning = phase === "Denied" || phase === "Failed";
   d.events.push({ type: warning ? "Warning" : "Normal", reason: phase, message: `${reason}: ${message}` });
   d.wakeNsgs = wasApproved;
-  d.requeueAfterMs = f.retentionMs;
+  d.requeueAfterMs = retentionOf(f, d.status);
   return d;
 }

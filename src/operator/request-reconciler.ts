@@ -1,20 +1,24 @@
 // The AccessRequest reconciler (key "namespace/name"): gather the facts from the caches, the core
 // and the NSG ledger, decide with decideRequest, and apply: finalizer, status (only when changed),
 // Events, NSG wake-ups, deletion after retention.
-import type { AccessRequest, GrantRuleStatus } from "../api/types.ts";
+import type { AccessRequest, AccessRequestStatus, GrantRuleStatus, JitPolicy } from "../api/types.ts";
 import { FINALIZER } from "../api/types.ts";
-import { parseDuration, validateRequest } from "../core/index.ts";
+import { activeGrants, parseDuration, validateRequest, verdictOf } from "../core/index.ts";
+import { sourceUnionIssue } from "../core/source-union.ts";
+import { auditEvent, auditRecord, deletionRecord } from "./audit.ts";
+import type { AuditRecord } from "./audit.ts";
 import type { Grant, Verdict } from "../core/index.ts";
 import type { BindingIndex } from "./bindings.ts";
 import type { Caches } from "./caches.ts";
 import { deepEqual } from "./conditions.ts";
 import type { GrantIndex } from "./grant-index.ts";
+import { objectKey } from "./keys.ts";
 import { isNotFound } from "./kube.ts";
 import type { KubeWriter, Written } from "./kube.ts";
 import type { EventRecorder } from "./events.ts";
 import type { Ledger, Reason } from "./ledger.ts";
-import { decideRequest } from "./request-decision.ts";
-import type { RequestDecision, RequestFacts } from "./request-decision.ts";
+import { countOpenAhead, decideRequest, isTerminal } from "./request-decision.ts";
+import type { RequestDecision, RequestFacts, RequestLimits } from "./request-decision.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { Logger } from "./runtime/logger.ts";
 import type { Metrics } from "./runtime/metrics.ts";
@@ -38,6 +42,10 @@ export interface RequestReconcilerDeps {
   log: Logger;
   metrics: Metrics | undefined;
   retentionMs: number;
+  /** Retention of Denied requests and of those closed before approval. */
+  deniedRetentionMs: number;
+  /** Open requests per requester and per namespace; over them a request is Denied. */
+  limits: RequestLimits;
   wakeNsg(nsgKey: string, afterMs?: number): void;
 }
 
@@ -51,6 +59,12 @@ export class RequestReconciler {
   readonly #d: RequestReconcilerDeps;
   /** Ledger sequence at which a request was first seen not to be a grant (for finalizer removal). */
   readonly #marks = new Map<string, number>();
+  /**
+   * Grants of approvals whose status write is in flight, by request key. Requests reconcile
+   * concurrently; until the write lands in the cache (and so in the grant index) these still count
+   * towards the source union of their rules, so concurrent approvals cannot cross the bound together.
+   */
+  readonly #approving = new Map<string, Grant[]>();
 
   constructor(deps: RequestReconcilerDeps) {
     this.#d = deps;
@@ -72,21 +86,52 @@ export class RequestReconciler {
     const facts: RequestFacts = {
       request,
       now,
-      verdict:
-        (livePolicy === undefined ? undefined : d.scopeVerdict?.(request)) ??
-        validateRequest(request, livePolicy),
+      verdict: this.#verdict(request, livePolicy, policyKey, now),
       durationMs: duration.ok ? duration.ms : undefined,
       activeGrantCount: mine.length,
       ...this.#nsgView(key, mine),
       cleared:
         request.metadata.deletionTimestamp !== undefined && this.#cleared(key, policyKey, mine.length === 0),
       retentionMs: d.retentionMs,
+      deniedRetentionMs: d.deniedRetentionMs,
+      limits: d.limits,
+      // Only an undecided request pays for the scan (once per decision, not per reconcile).
+      openAhead: () =>
+        countOpenAhead(request, d.caches.requests(), (o) => this.#approving.has(objectKey(o.metadata))),
       guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));
-    await this.#apply(request, decision, policyKey, mine);
+    const approving = livePolicy !== undefined && isApproval(request, decision.status);
+    if (approving) {
+      const approved = { ...request, status: decision.status };
+      this.#approving.set(key, activeGrants([livePolicy], [approved], now).grants);
+    }
+    try {
+      await this.#apply(request, decision, policyKey, mine, facts.placement.rules);
+    } finally {
+      if (approving) this.#approving.delete(key);
+    }
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  /**
+   * The policy's verdict; for a request not yet approved also the bound on what one allow rule may
+   * carry, against the policy's active grants and the approvals in flight (its own left out).
+   */
+  #verdict(request: AccessRequest, policy: JitPolicy | undefined, policyKey: string, now: Date): Verdict {
+    const d = this.#d;
+    const verdict =
+      (policy === undefined ? undefined : d.scopeVerdict?.(request)) ?? validateRequest(request, policy);
+    const status = request.status;
+    const undecided = status?.startTime === undefined && (status?.phase ?? "Pending") === "Pending";
+    if (!verdict.allowed || policy === undefined || !undecided) return verdict;
+    const peers = [...d.grants.forPolicy(policyKey, now)];
+    for (const grants of this.#approving.values()) {
+      for (const g of grants) if (g.policyKey === policyKey) peers.push(g);
+    }
+    const union = sourceUnionIssue(request, policy, peers);
+    return union === undefined ? verdict : verdictOf([union]);
   }
 
   #nsgView(key: string, grants: Grant[]): NsgView {
@@ -144,6 +189,7 @@ export class RequestReconciler {
     dec: RequestDecision,
     policyKey: string,
     mine: Grant[],
+    placed: GrantRuleStatus[],
   ): Promise<void> {
     const meta = request.metadata;
     const log = this.#d.log.child({
@@ -151,7 +197,7 @@ export class RequestReconciler {
       policy: policyKey,
     });
     try {
-      await this.#write(request, dec, log);
+      await this.#write(request, dec, log, placed);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -159,7 +205,12 @@ export class RequestReconciler {
     this.#wake(dec, policyKey, mine, request);
   }
 
-  async #write(request: AccessRequest, dec: RequestDecision, log: Logger): Promise<void> {
+  async #write(
+    request: AccessRequest,
+    dec: RequestDecision,
+    log: Logger,
+    placed: GrantRuleStatus[],
+  ): Promise<void> {
     const d = this.#d;
     const meta = request.metadata;
     const finalizers = meta.finalizers ?? [];
@@ -169,10 +220,7 @@ export class RequestReconciler {
       d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
     if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
       d.observe(await d.kube.patchStatus("AccessRequest", meta, dec.status));
-      if (dec.status.phase !== request.status?.phase) {
-        log.info({ phase: dec.status.phase, reason: dec.status.reason }, dec.status.message ?? "");
-        this.#observeGrantLatency(request, dec);
-      }
+      this.#afterStatus(request, dec.status, log, placed);
     }
     for (const e of dec.events) d.events.record("AccessRequest", meta, e);
     if (dec.removeFinalizer) {
@@ -182,6 +230,8 @@ export class RequestReconciler {
         finalizers.filter((f) => f !== FINALIZER),
       );
       log.info("finalizer removed; no NSG carries the grant");
+      const status = request.status;
+      if (status?.startTime !== undefined && !isTerminal(status.phase)) this.#audit(deletionRecord(request));
     }
     if (dec.deleteObject) {
       await d.kube.deleteObject("AccessRequest", meta);
@@ -189,8 +239,28 @@ export class RequestReconciler {
     }
   }
 
-  #observeGrantLatency(request: AccessRequest, dec: RequestDecision): void {
-    if (dec.status?.phase !== "Active") return;
+  /** Log a phase change and its audit record: after the write succeeded, so a requeue (which
+   * starts from the new status) records nothing twice. */
+  #afterStatus(
+    request: AccessRequest,
+    status: AccessRequestStatus,
+    log: Logger,
+    placed: GrantRuleStatus[],
+  ): void {
+    const event = auditEvent(request.status, status);
+    if (event !== undefined) this.#audit(auditRecord(event, request, status, placed));
+    if (status.phase !== request.status?.phase) {
+      log.info({ phase: status.phase, reason: status.reason }, status.message ?? "");
+      this.#observeGrantLatency(request, status);
+    }
+  }
+
+  #audit(record: AuditRecord): void {
+    this.#d.log.info(record, `audit: ${record.event} ${record.request}`);
+  }
+
+  #observeGrantLatency(request: AccessRequest, status: AccessRequestStatus): void {
+    if (status.phase !== "Active") return;
     const start = Date.parse(request.status?.startTime ?? "");
     if (!Number.isNaN(start))
       this.#d.metrics?.grantLatency.observe((this.#d.clock.now().getTime() - start) / 1000);
@@ -210,4 +280,9 @@ export class RequestReconciler {
       for (const g of mine) for (const k of d.bindings.nsgsOf(policyKey, g.targetId)) d.wakeNsg(k, left);
     }
   }
+}
+
+/** The decision approves the request now (its status gains a startTime it did not have). */
+function isApproval(request: AccessRequest, status: AccessRequestStatus | undefined): boolean {
+  return request.status?.startTime === undefined && status?.startTime !== undefined;
 }

@@ -9,6 +9,7 @@ import { ApiException, CoreV1Api, V1ConfigMap, V1ObjectMeta } from "@kubernetes/
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { JitScope } from "../api/types.ts";
 import { scopeIndex } from "../core/scope.ts";
+import { kubeErrorFields } from "./kube-errors.ts";
 import type { NamespaceInfo } from "./scope-gate.ts";
 import type { Logger } from "./runtime/logger.ts";
 
@@ -103,8 +104,10 @@ export class ScopeIndexPublisher {
       try {
         await this.#once();
       } catch (err) {
-        const e = err instanceof ApiException ? { code: err.code, body: String(err.body) } : String(err);
-        this.#d.log.warn({ err: e, configMap: this.#d.target }, "publishing the scope index failed");
+        this.#d.log.warn(
+          { ...kubeErrorFields(err), configMap: this.#d.target },
+          "publishing the scope index failed",
+        );
       }
       if (!this.#takeAgain()) return;
     }

@@ -53,6 +53,12 @@ describe("JitScope enforcement in the operator", () => {
     await eventually("Ready", async () =>
       (await policyCondition("Ready"))?.status === "True" ? true : undefined,
     );
+    // The scope's status shows what it binds (the Bound column of `kubectl get jitscope -o wide`).
+    const bound = await eventually("the scope's status", async () => {
+      const out = await stack.kubectlOk(["get", "jitscope", stack.ns, "-o", "jsonpath={.status.namespaces}"]);
+      return out.includes(stack.ns) ? out : undefined;
+    });
+    expect(JSON.parse(bound)).toEqual([stack.ns]);
     const name = await stack.createRequest();
     await eventually("Active", async () => ((await stack.phaseOf(name)) === "Active" ? true : undefined));
     expect(stack.allowsFor(NIC_NSG, 22, "203.0.113.7/32")).toHaveLength(1);

@@ -128,8 +128,10 @@ beforeAll(async () => {
       admissionPolicy: { namespaceSelector: { matchLabels: { [scopeLabel]: run } } },
     },
   });
-  policy = manifests.find((m) => m.kind === "ValidatingAdmissionPolicy");
-  binding = manifests.find((m) => m.kind === "ValidatingAdmissionPolicyBinding");
+  // The requester pair only: the chart renders other admission policies too.
+  const requester = (m: Manifest): boolean => m.metadata.name === policyName;
+  policy = manifests.find((m) => m.kind === "ValidatingAdmissionPolicy" && requester(m));
+  binding = manifests.find((m) => m.kind === "ValidatingAdmissionPolicyBinding" && requester(m));
   if (policy === undefined || binding === undefined) throw new Error("the chart renders no admission policy");
   await apply([tagged(policy), tagged(binding)]);
 }, 1_800_000);

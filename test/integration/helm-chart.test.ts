@@ -64,6 +64,10 @@ describe("values.schema.json through helm", () => {
     ["replicaCont=2", "replicaCont"],
     ["operator.writeMod=nsg", "writeMod"],
     ["operator.writeMode=both", "writeMode"],
+    ["admissionPolicy.requirePolicyUse=maybe", "requirePolicyUse"],
+    ["admissionPolicy.operatorUsername=admin", "operatorUsername"],
+    ["admissionPolicy.operatorUsernames[0]=", "operatorUsernames"],
+    ["rbac.requesterMayUseAnyPolicy=no", "requesterMayUseAnyPolicy"],
   ])("rejects --set %s naming %s", async (set, field) => {
     const result = await helmTemplate(helm, { extraArgs: ["--set", set] });
     expect(result.code).not.toBe(0);
@@ -265,7 +269,7 @@ describe("RBAC", () => {
     expect(ruleKeys(defaults, "drawbridge-requester")).toEqual(
       [
         ...["create", "get", "list", "watch", "patch"].map((v) => `jit.drawbridge.dev/accessrequests:${v}`),
-        ...["get", "list", "watch"].map((v) => `jit.drawbridge.dev/jitpolicies:${v}`),
+        ...["get", "list", "watch", "use"].map((v) => `jit.drawbridge.dev/jitpolicies:${v}`),
       ].sort(),
     );
     const admin = ruleKeys(defaults, "drawbridge-policy-admin").filter((k) => k.includes("/jitpolicies:"));
@@ -325,6 +329,140 @@ describe("requester admission policy", () => {
     expect(scoped.spec.matchResources).toEqual({
       namespaceSelector: { matchLabels: { "jit.drawbridge.dev/enabled": "true" } },
     });
+  });
+});
+
+describe("per-policy permission (verb use on jitpolicies)", () => {
+  let restricted: Manifest[] = [];
+
+  beforeAll(async () => {
+    restricted = await renderChart(helm, {
+      values: { admissionPolicy: { requirePolicyUse: false }, rbac: { requesterMayUseAnyPolicy: false } },
+    });
+  });
+
+  test("the requester policy needs use on the named policy, on CREATE, naming policy and verb", () => {
+    const policy = named(
+      defaults,
+      "ValidatingAdmissionPolicy",
+      "drawbridge-requester-is-caller",
+    ) as Manifest & {
+      metadata: { labels: Record<string, string> };
+      spec: { validations: { expression: string; messageExpression: string }[] };
+    };
+    expect(policy.metadata.labels["jit.drawbridge.dev/guard"]).toBe("requester");
+    expect(policy.spec.validations).toHaveLength(3);
+    const use = policy.spec.validations[2];
+    expect(use?.expression).toContain("request.operation != 'CREATE' ||");
+    expect(use?.expression).toContain("authorizer.group('jit.drawbridge.dev').resource('jitpolicies')");
+    expect(use?.expression).toContain(
+      ".namespace(request.namespace).name(object.spec.policyName).check('use').allowed()",
+    );
+    expect(use?.messageExpression).toContain('may not use JitPolicy "');
+    expect(use?.messageExpression).toContain(
+      'a request needs the verb "use" on jitpolicies.jit.drawbridge.dev',
+    );
+  });
+
+  test("requirePolicyUse=false drops the check and keeps the others", () => {
+    const policy = named(
+      restricted,
+      "ValidatingAdmissionPolicy",
+      "drawbridge-requester-is-caller",
+    ) as Manifest & {
+      spec: { validations: { expression: string }[] };
+    };
+    expect(policy.spec.validations).toHaveLength(2);
+    expect(policy.spec.validations.some((v) => v.expression.includes("check('use')"))).toBe(false);
+  });
+
+  test("the requester role grants use on every policy unless requesterMayUseAnyPolicy is false", async () => {
+    expect(ruleKeys(defaults, "drawbridge-requester")).toContain("jit.drawbridge.dev/jitpolicies:use");
+    expect(ruleKeys(restricted, "drawbridge-requester")).not.toContain("jit.drawbridge.dev/jitpolicies:use");
+    expect(ruleKeys(restricted, "drawbridge-requester")).toContain(
+      "jit.drawbridge.dev/accessrequests:create",
+    );
+    // Values from an older chart (helm upgrade --reuse-values) lack both keys: both stay on.
+    const older = await renderChart(helm, {
+      values: { admissionPolicy: { requirePolicyUse: null }, rbac: { requesterMayUseAnyPolicy: null } },
+    });
+    expect(ruleKeys(older, "drawbridge-requester")).toContain("jit.drawbridge.dev/jitpolicies:use");
+    const policy = named(older, "ValidatingAdmissionPolicy", "drawbridge-requester-is-caller") as Manifest & {
+      spec: { validations: { expression: string }[] };
+    };
+    expect(policy.spec.validations.some((v) => v.expression.includes("check('use')"))).toBe(true);
+    // use is granted to requesters only: the viewer may not ask for access.
+    expect(ruleKeys(defaults, "drawbridge-viewer")).not.toContain("jit.drawbridge.dev/jitpolicies:use");
+  });
+});
+
+describe("lifecycle metadata admission policy", () => {
+  type LifecyclePolicy = Manifest & {
+    metadata: { labels: Record<string, string> };
+    spec: {
+      failurePolicy: string;
+      matchConstraints: { resourceRules: { operations: string[]; resources: string[] }[] };
+      matchConditions: { name: string; expression: string }[];
+      validations: { expression: string; messageExpression: string }[];
+    };
+  };
+  const name = "drawbridge-lifecycle-is-operators";
+  let outside: Manifest[] = [];
+
+  beforeAll(async () => {
+    outside = await renderChart(helm, {
+      namespace: "jit-ops",
+      values: {
+        serviceAccount: { name: "jit-operator" },
+        admissionPolicy: { operatorUsernames: ["drawbridge-outside", 'we"ird'] },
+      },
+    });
+  });
+
+  test("guards the finalizer and ownerReferences of requests and policies, failing closed", () => {
+    const policy = named(defaults, "ValidatingAdmissionPolicy", name) as LifecyclePolicy;
+    expect(policy.metadata.labels["jit.drawbridge.dev/guard"]).toBe("metadata");
+    expect(policy.spec.failurePolicy).toBe("Fail");
+    expect(policy.spec.matchConstraints.resourceRules).toMatchObject([
+      { operations: ["CREATE", "UPDATE"], resources: ["accessrequests", "jitpolicies"] },
+    ]);
+    const [finalizer, requestOwners, policyOwners] = policy.spec.validations;
+    expect(finalizer?.expression).toBe("variables.hasFinalizer == variables.hadFinalizer");
+    expect(finalizer?.messageExpression).toContain("only the drawbridge operator may");
+    expect(requestOwners?.expression).toContain("request.resource.resource != 'accessrequests'");
+    expect(requestOwners?.expression).toContain("size(variables.addedOwners) == 0");
+    expect(policyOwners?.expression).toContain(".name(object.metadata.name).check('delete').allowed()");
+    const binding = named(defaults, "ValidatingAdmissionPolicyBinding", name) as Manifest & {
+      spec: Record<string, unknown>;
+    };
+    expect(binding.spec).toEqual({ policyName: name, validationActions: ["Deny"] });
+    expect(named(custom, "ValidatingAdmissionPolicyBinding", name).spec).toMatchObject({
+      matchResources: { namespaceSelector: { matchLabels: { "jit.drawbridge.dev/enabled": "true" } } },
+    });
+  });
+
+  test("exempts exactly the chart's ServiceAccount and admissionPolicy.operatorUsernames", () => {
+    const condition = (ms: Manifest[]): string =>
+      (named(ms, "ValidatingAdmissionPolicy", name) as LifecyclePolicy).spec.matchConditions[0]?.expression ??
+      "";
+    expect(condition(defaults)).toBe(
+      '!(request.userInfo.username in ["system:serviceaccount:drawbridge-system:drawbridge"])',
+    );
+    // JSON string literals are CEL string literals: a quote in a name stays inside its string.
+    expect(condition(outside)).toBe(
+      '!(request.userInfo.username in ["system:serviceaccount:jit-ops:jit-operator","drawbridge-outside","we\\"ird"])',
+    );
+  });
+
+  test("renders with the other admission objects, and not at all when admission is off", async () => {
+    expect(
+      defaults
+        .filter((m) => m.kind === "ValidatingAdmissionPolicy")
+        .map((m) => m.metadata.name)
+        .sort(),
+    ).toEqual([name, "drawbridge-policy-targets-in-scope", "drawbridge-requester-is-caller"]);
+    const off = await renderChart(helm, { values: { admissionPolicy: { enabled: false } } });
+    expect(off.filter((m) => m.kind.startsWith("ValidatingAdmissionPolicy"))).toEqual([]);
   });
 });
 

@@ -91,6 +91,8 @@ const pairs: [string, string, Schema][] = [
   ["PolicyTarget", "spec.targets[]", policy],
   ["PolicyPort", "spec.ports[]", policy],
   ["PriorityRange", "spec.priorityRange", policy],
+  ["SourcePrefixLengths", "spec.ports[].minimumSourcePrefixLength", policy],
+  ["SourcePrefixLengths", "spec.ports[].sourceUnionPrefixLength", policy],
   ["JitPolicyStatus", "status", policy],
   ["ResolvedTargetStatus", "status.targets[]", policy],
   ["Condition", "status.conditions[]", policy],

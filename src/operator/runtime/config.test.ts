@@ -50,7 +50,19 @@ describe("parseConfig", () => {
       instanceId: "",
       allowUnscopedNamespaces: false,
       allowUnguardedNamespaces: false,
+      startupTimeoutMs: 180_000,
+      deniedRetentionMs: 3_600_000,
+      maxOpenRequestsPerRequester: 10,
+      maxOpenRequestsPerNamespace: 200,
     });
+  });
+
+  it("reads --startup-timeout as a duration up to 24h, 0s meaning no limit", () => {
+    expect(parse(["--startup-timeout=10s"]).startupTimeoutMs).toBe(10_000);
+    expect(parse([], { DRAWBRIDGE_STARTUP_TIMEOUT: "0s" }).startupTimeoutMs).toBe(0);
+    for (const bad of ["soon", "25h", "-1s"]) {
+      expect(errorOf(() => parse([`--startup-timeout=${bad}`])).flag).toBe("--startup-timeout");
+    }
   });
 
   it("reads --instance-id and refuses an id that could claim another instance's rules", () => {

@@ -26,6 +26,12 @@ export interface Config {
   namespace: string | undefined;
   maxConcurrentNsgs: number;
   requestRetentionMs: number;
+  /** Retention of Denied requests (never opened, or refused): short, so a flood of them leaves the cache soon. */
+  deniedRetentionMs: number;
+  /** Open (Pending or Active) requests one spec.requester may hold across the served namespaces. */
+  maxOpenRequestsPerRequester: number;
+  /** Open (Pending or Active) requests one namespace may hold. */
+  maxOpenRequestsPerNamespace: number;
   batchMaxHoldMs: number;
   leaderElect: boolean;
   leaderElectionNamespace: string;
@@ -49,6 +55,8 @@ export interface Config {
   allowUnguardedNamespaces: boolean;
   /** ConfigMap (in the leader-election namespace) holding the admission policy's scope index; "" disables. */
   scopeIndexName: string;
+  /** How long start-up may wait for its prerequisites (namespace, CRDs, RBAC, first lists); 0 = no limit. */
+  startupTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +118,21 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "max-concurrent-nsgs", def: "8", help: "NSGs reconciled in parallel (1..1024)" },
   { name: "request-retention", def: "168h", help: "keep terminal AccessRequests this long before deleting" },
   {
+    name: "denied-retention",
+    def: "1h",
+    help: "keep Denied AccessRequests this long before deleting (capped by --request-retention)",
+  },
+  {
+    name: "max-open-requests-per-requester",
+    def: "10",
+    help: "open (Pending or Active) AccessRequests one requester may hold; more are Denied (1..1000000)",
+  },
+  {
+    name: "max-open-requests-per-namespace",
+    def: "200",
+    help: "open (Pending or Active) AccessRequests one namespace may hold; more are Denied (1..1000000)",
+  },
+  {
     name: "batch-max-hold",
     def: "2s",
     help: "cap on how long an NSG write waits for a burst's undecided requests (also capped by one write's duration; 0s disables, <= 10s)",
@@ -142,6 +165,11 @@ export const FLAGS: readonly FlagSpec[] = [
     def: "false",
     boolean: true,
     help: "opt-out for single-team clusters: do not require the admission guard",
+  },
+  {
+    name: "startup-timeout",
+    def: "3m",
+    help: "how long start-up waits for the Lease namespace, CRDs, RBAC and first lists before exiting with code 3 (0s: no limit)",
   },
   {
     name: "scope-index-name",
@@ -341,7 +369,7 @@ export function parseConfig(
     resyncIntervalMs: duration("--resync-interval", must("resync-interval"), 1000),
     namespace: namespace === undefined ? undefined : dnsLabel("--namespace", namespace, 63),
     maxConcurrentNsgs: integer("--max-concurrent-nsgs", must("max-concurrent-nsgs"), 1, 1024),
-    requestRetentionMs: duration("--request-retention", must("request-retention"), 0),
+    ...requestLimits(must),
     batchMaxHoldMs: duration("--batch-max-hold", must("batch-max-hold"), 0, 10_000),
     leaderElect: bool("--leader-elect", must("leader-elect")),
     leaderElectionNamespace: dnsLabel("--leader-election-namespace", electionNs, 63),
@@ -355,6 +383,37 @@ export function parseConfig(
     allowUnscopedNamespaces: bool("--allow-unscoped-namespaces", must("allow-unscoped-namespaces")),
     allowUnguardedNamespaces: bool("--allow-unguarded-namespaces", must("allow-unguarded-namespaces")),
     scopeIndexName: scopeIndexName(must("scope-index-name")),
+    startupTimeoutMs: duration("--startup-timeout", must("startup-timeout"), 0, 86_400_000),
+  };
+}
+
+function requestLimits(
+  get: (n: string) => string,
+): Pick<
+  Config,
+  "requestRetentionMs" | "deniedRetentionMs" | "maxOpenRequestsPerRequester" | "maxOpenRequestsPerNamespace"
+> {
+  const requestRetentionMs = duration("--request-retention", get("request-retention"), 0);
+  // Capped rather than refused: lowering --request-retention alone must not stop the operator.
+  const deniedRetentionMs = Math.min(
+    duration("--denied-retention", get("denied-retention"), 0),
+    requestRetentionMs,
+  );
+  return {
+    requestRetentionMs,
+    deniedRetentionMs,
+    maxOpenRequestsPerRequester: integer(
+      "--max-open-requests-per-requester",
+      get("max-open-requests-per-requester"),
+      1,
+      1_000_000,
+    ),
+    maxOpenRequestsPerNamespace: integer(
+      "--max-open-requests-per-namespace",
+      get("max-open-requests-per-namespace"),
+      1,
+      1_000_000,
+    ),
   };
 }
 

@@ -6,6 +6,7 @@
 // watch events never interleave.
 import { Watch } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
+import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "../kube-errors.ts";
 import type { Clock, Timer } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
@@ -138,6 +139,9 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
   #wakeRetry: (() => void) | undefined;
   /** Set by dropWatch() so the restart is counted as "dropped". */
   #dropped = false;
+  /** A list or watch failing the same way on every retry is one warn line, not one per retry. */
+  readonly #listFailing = new RepeatedError();
+  readonly #watchFailing = new RepeatedError();
 
   constructor(opts: InformerOptions<T>) {
     this.#o = opts;
@@ -227,7 +231,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       try {
         cb(obj, old);
       } catch (err) {
-        this.#log.error({ err, event }, "informer handler threw");
+        this.#log.error({ ...kubeErrorFields(err), event }, "informer handler threw");
       }
     }
   }
@@ -250,12 +254,14 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
         this.#rv = resourceVersion;
         this.#synced = true;
         this.#failures = 0;
+        const failed = this.#listFailing.reset();
+        if (failed > 0) this.#log.info({ failures: failed }, "list succeeded after failing");
         this.#startWatch(gen);
         return;
       } catch (err) {
         if (this.#isStopped()) return;
         const delay = this.#nextBackoff();
-        this.#log.warn({ err, status: statusOf(err), retryInMs: delay }, "list failed; retrying");
+        this.#logFailure(this.#listFailing, err, delay, "list failed; retrying");
         await new Promise<void>((resolve) => {
           this.#wakeRetry = resolve;
           this.#retryTimer = this.#o.clock.setTimer(resolve, delay);
@@ -327,7 +333,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       this.#touch();
       if (type === "ERROR") {
         gone = statusOf(obj) === 410;
-        if (!gone) this.#log.warn({ status: obj }, "watch error event");
+        if (!gone) this.#log.warn(kubeErrorFields(obj), "watch error event");
         return;
       }
       this.#apply(type, obj);
@@ -400,6 +406,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       // The server ended the watch at timeoutSeconds: resume from the last resourceVersion.
       this.#countRestart("closed");
       this.#failures = 0;
+      this.#watchFailing.reset();
       this.#startWatch(gen);
       return;
     }
@@ -407,11 +414,21 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     this.#dropped = false;
     this.#countRestart(aborted ? "dropped" : "error");
     const delay = aborted ? 0 : this.#nextBackoff();
-    this.#log.warn({ err, status: statusOf(err), retryInMs: delay }, "watch ended; restarting");
+    if (aborted || err === null || err === undefined)
+      this.#log.warn({ retryInMs: delay, aborted }, "watch ended; restarting");
+    else this.#logFailure(this.#watchFailing, err, delay, "watch ended; restarting");
     this.#retryTimer = this.#o.clock.setTimer(() => {
       this.#retryTimer = undefined;
       this.#startWatch(gen);
     }, delay);
+  }
+
+  /** warn the first time an error is seen (and when it changes), debug while it repeats. */
+  #logFailure(seen: RepeatedError, err: unknown, retryInMs: number, msg: string): void {
+    const fresh = seen.isNew(kubeErrorSummary(err));
+    const fields = { ...kubeErrorFields(err), retryInMs, failures: seen.failures };
+    if (fresh) this.#log.warn(fields, `${msg} (repeats are logged at debug)`);
+    else this.#log.debug(fields, msg);
   }
 
   #armWatchdog(): void {

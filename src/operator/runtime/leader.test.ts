@@ -1,4 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
+import { ApiException } from "@kubernetes/client-node";
+import { Writable } from "node:stream";
 import { FakeClock } from "./clock.ts";
 import { LeaderElector } from "./leader.ts";
 import { LeaseConflictError } from "./lease-client.ts";
@@ -182,5 +184,47 @@ describe("LeaderElector", () => {
     expect(a.isLeader()).toBe(false);
     expect(lease.record?.holderIdentity).toBe("other");
     await a.stop();
+  });
+
+  it("a Lease that keeps failing the same way is one warn line with code, reason and message, no dump", async () => {
+    const clock = new FakeClock(0);
+    const lines: { level: string; msg: string; code?: number; reason?: string; error?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done): void {
+        for (const l of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as never);
+        done();
+      },
+    });
+    const body = JSON.stringify({
+      kind: "Status",
+      reason: "NotFound",
+      message: 'namespaces "x" not found',
+      code: 404,
+    });
+    const missing = (): Promise<never> =>
+      Promise.reject(
+        new ApiException(404, "Unknown API Status Code!", body, { authorization: "Bearer secret" }),
+      );
+    const e = new LeaderElector({
+      client: { get: () => Promise.resolve(undefined), create: missing, update: missing },
+      name: "l",
+      identity: "a",
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      clock,
+      logger: createLogger("debug", sink),
+      random: () => 0,
+    });
+    void e.run(callbacks([], "a"));
+    await clock.advanceAsync(20_000, 500);
+    await e.stop();
+    const failures = lines.filter((l) => l.msg.startsWith("lease acquire/renew failed"));
+    expect(failures.length).toBeGreaterThan(5);
+    expect(failures.filter((l) => l.level === "warn")).toEqual([
+      expect.objectContaining({ code: 404, reason: "NotFound", error: 'namespaces "x" not found' }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain("secret");
+    expect(JSON.stringify(lines)).not.toContain("stack");
   });
 });

@@ -4,6 +4,7 @@
 // renewal has not succeeded within renewDeadline (the operator then exits and restarts cleanly,
 // rather than risk acting alongside a new leader). Every write is guarded by resourceVersion, so
 // a 409 means another candidate won. On stop() the Lease is released so a successor starts at once.
+import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "../kube-errors.ts";
 import type { Clock, Timer } from "./clock.ts";
 import { LeaseConflictError } from "./lease-client.ts";
 import type { LeaseClient, LeaseRecord } from "./lease-client.ts";
@@ -46,6 +47,8 @@ export class LeaderElector {
   #wake: (() => void) | undefined;
   #sleepTimer: Timer | undefined;
   #running: Promise<void> | undefined;
+  /** So a Lease that keeps failing the same way (a missing namespace, a 403) is one warn line, not one per retry. */
+  readonly #failing = new RepeatedError();
 
   constructor(opts: LeaderElectorOptions) {
     this.#o = opts;
@@ -88,7 +91,7 @@ export class LeaderElector {
     Promise.resolve()
       .then(cb.onStartedLeading)
       .catch((err: unknown) => {
-        this.#log.error({ err }, "onStartedLeading failed");
+        this.#log.error(kubeErrorFields(err), "onStartedLeading failed");
       });
     const reason = await this.#renewLoop(cb);
     this.#leading = false;
@@ -99,7 +102,7 @@ export class LeaderElector {
     try {
       cb.onStoppedLeading(reason);
     } catch (err) {
-      this.#log.error({ err }, "onStoppedLeading failed");
+      this.#log.error(kubeErrorFields(err), "onStoppedLeading failed");
     }
   }
 
@@ -125,12 +128,15 @@ export class LeaderElector {
       if (current === undefined) {
         const fresh = { holderIdentity: this.#o.identity, leaseDurationSeconds: seconds, acquireTime: now };
         this.#observe(await this.#o.client.create({ ...fresh, renewTime: now, leaseTransitions: 0 }), cb);
+        this.#recovered();
         return true;
       }
       this.#observe(current, cb);
       const mine = current.holderIdentity === this.#o.identity;
-      if (!mine && current.holderIdentity !== undefined && !this.#expired(current, now.getTime()))
+      if (!mine && current.holderIdentity !== undefined && !this.#expired(current, now.getTime())) {
+        this.#recovered();
         return false;
+      }
       const next: LeaseRecord = {
         ...current,
         holderIdentity: this.#o.identity,
@@ -140,11 +146,26 @@ export class LeaderElector {
         leaseTransitions: mine ? current.leaseTransitions : current.leaseTransitions + 1,
       };
       this.#observe(await this.#o.client.update(next), cb);
+      this.#recovered();
       return true;
     } catch (err) {
-      if (!(err instanceof LeaseConflictError)) this.#log.warn({ err }, "lease acquire/renew failed");
+      if (!(err instanceof LeaseConflictError)) this.#failed(err);
       return false;
     }
+  }
+
+  /** One warn line per distinct failure (code, reason, message); repeats go to debug with a count. */
+  #failed(err: unknown): void {
+    const e = kubeErrorSummary(err);
+    const fresh = this.#failing.isNew(e);
+    const fields = { ...kubeErrorFields(err), failures: this.#failing.failures };
+    if (fresh) this.#log.warn(fields, "lease acquire/renew failed; retrying");
+    else this.#log.debug(fields, "lease acquire/renew failed again");
+  }
+
+  #recovered(): void {
+    if (this.#failing.failures === 0) return;
+    this.#log.info({ failures: this.#failing.reset() }, "lease acquire/renew works again");
   }
 
   /**
@@ -166,7 +187,7 @@ export class LeaderElector {
       try {
         cb.onNewLeader?.(r.holderIdentity);
       } catch (err) {
-        this.#log.error({ err }, "onNewLeader failed");
+        this.#log.error(kubeErrorFields(err), "onNewLeader failed");
       }
     }
   }
@@ -184,7 +205,7 @@ export class LeaderElector {
       });
       this.#log.info({}, "released lease");
     } catch (err) {
-      this.#log.warn({ err }, "could not release lease");
+      this.#log.warn(kubeErrorFields(err), "could not release lease");
     }
   }
 

@@ -112,7 +112,11 @@ export class Shutdown {
       const r = await Promise.race([Promise.resolve().then(fn), timeout]);
       if (r === "timeout") this.#logger?.error({ closer: name, budgetMs }, "closer timed out");
     } catch (err) {
-      this.#logger?.error({ closer: name, err }, "closer failed");
+      // The message only: a client error object carries response headers and a stack.
+      this.#logger?.error(
+        { closer: name, err: err instanceof Error ? err.message : String(err) },
+        "closer failed",
+      );
     } finally {
       clearTimeout(timer);
     }

@@ -117,6 +117,9 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
     "--scope-index-name=",
     // Requests here are made as any requester: the requester admission policy is not what this runs.
     "--allow-unguarded-namespaces",
+    // One requester makes hundreds of requests here: the volume limits are tested in volume-attack.test.ts.
+    "--max-open-requests-per-requester=1000000",
+    "--max-open-requests-per-namespace=1000000",
     ...(leader === undefined
       ? ["--leader-elect=false"]
       : [

@@ -63,7 +63,7 @@ function foreign(name: string, priority: number): SecurityRule {
 describe("rule names per instance", () => {
   const long = `${"n".repeat(63)}/${"p.q-".repeat(63)}`;
 
-  it("keeps every name and description of the default instance byte-identical", () => {
+  it("keeps every name of the default instance byte-identical; descriptions state the latest expiry", () => {
     expect(allowRuleName(KEY, VM, "TCP", 22)).toBe("drawbridge-team-a-web-admin-8a9e00bf-tcp-22");
     expect(allowRuleName(KEY, VM, "TCP", 22, "")).toBe("drawbridge-team-a-web-admin-8a9e00bf-tcp-22");
     expect(denyRuleName(KEY, VM, "Any")).toBe("drawbridge-team-a-web-admin-8a9e00bf-deny-any");
@@ -73,14 +73,14 @@ describe("rule names per instance", () => {
     expect(denyRuleName(long, VM, "UDP")).toBe(
       "drawbridge-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-0878952a-deny-udp",
     );
-    expect(allowRuleDescription(KEY, VM, "TCP", 22, 3)).toBe(
-      "drawbridge JIT allow 22/TCP, 3 source(s), policy team-a/web-admin, target web-1",
+    expect(allowRuleDescription(KEY, VM, "TCP", 22, 3, new Date("2030-01-01T00:00:00Z"))).toBe(
+      "drawbridge JIT allow 22/TCP until 2030-01-01T00:00:00Z, 3 source(s), policy team-a/web-admin, target web-1",
     );
     const p = planNsg({ nsg: nsg([]), bindings: [binding()], grants: [grant("203.0.113.7/32")] });
     expect(p.desired.map((r) => [r.name, r.description])).toEqual([
       [
         "drawbridge-team-a-web-admin-8a9e00bf-tcp-22",
-        "drawbridge JIT allow 22/TCP, 1 source(s), policy team-a/web-admin, target web-1",
+        "drawbridge JIT allow 22/TCP until 2030-01-01T00:00:00Z, 1 source(s), policy team-a/web-admin, target web-1",
       ],
       [
         "drawbridge-team-a-web-admin-8a9e00bf-deny-tcp",
@@ -94,8 +94,8 @@ describe("rule names per instance", () => {
       "drawbridge.blue-team-a-web-admin-8a9e00bf-tcp-22",
     );
     expect(denyRuleName(KEY, VM, "TCP", "blue")).toBe("drawbridge.blue-team-a-web-admin-8a9e00bf-deny-tcp");
-    expect(allowRuleDescription(KEY, VM, "TCP", 22, 1, "blue")).toBe(
-      "drawbridge instance blue JIT allow 22/TCP, 1 source(s), policy team-a/web-admin, target web-1",
+    expect(allowRuleDescription(KEY, VM, "TCP", 22, 1, new Date("2030-01-01T00:00:00.001Z"), "blue")).toBe(
+      "drawbridge instance blue JIT allow 22/TCP until 2030-01-01T00:00:01Z, 1 source(s), policy team-a/web-admin, target web-1",
     );
     const deny = denyRuleDescription(long, VM, "UDP", "abcdefghijkl");
     expect(deny.length).toBe(140);

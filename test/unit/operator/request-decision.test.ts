@@ -1,7 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
-import type { AccessRequestStatus } from "../../../src/api/types.ts";
+import type { AccessRequest, AccessRequestStatus, GrantRuleStatus } from "../../../src/api/types.ts";
 import { FakeClock } from "../../../src/operator/runtime/clock.ts";
-import { GUARD_RECHECK_MS, decideRequest } from "../../../src/operator/request-decision.ts";
+import {
+  GUARD_RECHECK_MS,
+  STATUS_RULES_MAX,
+  countOpenAhead,
+  decideRequest,
+} from "../../../src/operator/request-decision.ts";
 import type { RequestFacts } from "../../../src/operator/request-decision.ts";
 import { NIC_NSG, request } from "./fixtures.ts";
 
@@ -20,6 +25,9 @@ function facts(clock: FakeClock, over: Partial<RequestFacts> = {}): RequestFacts
     failed: undefined,
     cleared: false,
     retentionMs: 7 * DAY,
+    deniedRetentionMs: HOUR,
+    limits: { perRequester: 10, perNamespace: 200 },
+    openAhead: () => ({ requester: 0, namespace: 0 }),
     guard: { ok: true },
     ...over,
   };
@@ -224,5 +232,199 @@ describe("decideRequest", () => {
     expect(early.requeueAfterMs).toBe(1);
     clock.advance(1);
     expect(decideRequest(facts(clock, { request: r })).deleteObject).toBe(true);
+  });
+
+  it("keeps a Denied request, and one revoked before approval, only for the denied retention", () => {
+    const clock = new FakeClock();
+    const verdict = {
+      allowed: false as const,
+      reason: "SourceNotAllowed",
+      field: "spec.sourceAddressPrefix",
+      message: "outside",
+      issues: [],
+    };
+    const denied = decideRequest(facts(clock, { verdict }));
+    expect(denied.requeueAfterMs).toBe(HOUR);
+    const r = request(denied.status);
+    clock.advance(HOUR - 1);
+    expect(decideRequest(facts(clock, { request: r })).deleteObject).toBe(false);
+    clock.advance(1);
+    expect(decideRequest(facts(clock, { request: r })).deleteObject).toBe(true);
+
+    const unapproved = request();
+    unapproved.spec.revoked = true;
+    const revoked = decideRequest(facts(clock, { request: unapproved }));
+    expect(revoked.status?.phase).toBe("Revoked");
+    expect(revoked.requeueAfterMs).toBe(HOUR);
+
+    // Denied after approval (the NSG had no room) is refused too: the short retention.
+    const capacity = decideRequest(
+      facts(clock, {
+        request: request(approved(clock)),
+        rejected: { reason: "CapacityExceeded", message: "full" },
+      }),
+    );
+    expect(capacity.requeueAfterMs).toBe(HOUR);
+    // Expired, Revoked and Failed after approval keep the full retention.
+    const failed = decideRequest(
+      facts(clock, { request: request(approved(clock)), failed: { reason: "X", message: "y" } }),
+    );
+    expect(failed.requeueAfterMs).toBe(7 * DAY);
+  });
+
+  it("denies a request over the per-requester limit, naming the limit and the flag", () => {
+    const clock = new FakeClock();
+    const d = decideRequest(facts(clock, { openAhead: () => ({ requester: 10, namespace: 10 }) }));
+    expect(d.status?.phase).toBe("Denied");
+    expect(d.status?.reason).toBe("RequesterLimitExceeded");
+    expect(d.status?.message).toContain("already holds 10 open AccessRequests");
+    expect(d.status?.message).toContain("the limit is 10 (--max-open-requests-per-requester)");
+    expect(d.status?.startTime).toBeUndefined();
+    expect(d.wakeNsgs).toBe(false);
+    expect(d.requeueAfterMs).toBe(HOUR);
+    // One below the limit: approved.
+    const ok = decideRequest(facts(clock, { openAhead: () => ({ requester: 9, namespace: 199 }) }));
+    expect(ok.status?.startTime).toBe(clock.now().toISOString());
+  });
+
+  it("denies a request over the per-namespace limit, naming the limit and the flag", () => {
+    const clock = new FakeClock();
+    const d = decideRequest(facts(clock, { openAhead: () => ({ requester: 0, namespace: 200 }) }));
+    expect(d.status?.reason).toBe("NamespaceLimitExceeded");
+    expect(d.status?.message).toContain("namespace team-a already holds 200");
+    expect(d.status?.message).toContain("--max-open-requests-per-namespace");
+  });
+
+  it("checks limits only when deciding: an approved request is never counted out later", () => {
+    const clock = new FakeClock();
+    let asked = 0;
+    const openAhead = (): { requester: number; namespace: number } => {
+      asked++;
+      return { requester: 99, namespace: 999 };
+    };
+    const d = decideRequest(
+      facts(clock, {
+        request: request(approved(clock)),
+        openAhead,
+        placement: { complete: true, rules: [] },
+      }),
+    );
+    expect(d.status?.phase).toBe("Active");
+    expect(asked).toBe(0);
+    // The policy's reason wins over the limit's: it says more.
+    const verdict = {
+      allowed: false as const,
+      reason: "PortNotAllowed",
+      field: "spec.ports",
+      message: "no",
+      issues: [],
+    };
+    expect(decideRequest(facts(clock, { verdict, openAhead })).status?.reason).toBe("PortNotAllowed");
+  });
+
+  it("lists at most STATUS_RULES_MAX rules and says how many there are", () => {
+    const clock = new FakeClock();
+    const rules: GrantRuleStatus[] = [];
+    for (let vm = 0; vm < 100; vm++) {
+      for (let port = 1; port <= 32; port++) {
+        rules.push({
+          networkSecurityGroupId: `${NIC_NSG}-${vm}`,
+          ruleName: `drawbridge-r${port}`,
+          priority: 100 + port,
+          port,
+          protocol: "TCP",
+        });
+      }
+    }
+    const d = decideRequest(
+      facts(clock, { request: request(approved(clock)), placement: { complete: true, rules } }),
+    );
+    expect(d.status?.phase).toBe("Active");
+    expect(d.status?.rules).toHaveLength(STATUS_RULES_MAX);
+    expect(d.status?.rules).toEqual(rules.slice(0, STATUS_RULES_MAX));
+    expect(d.status?.message).toContain(`3200 NSG rules; status.rules lists the first ${STATUS_RULES_MAX}`);
+    expect(d.status?.conditions?.find((c) => c.type === "Granted")?.message).toContain("3200 NSG rules");
+    expect(d.events[0]?.message).toContain("3200 NSG rule(s)");
+    // The written status is a fixed point: the next reconcile writes nothing new.
+    const again = decideRequest(
+      facts(clock, { request: request(d.status), placement: { complete: true, rules } }),
+    );
+    expect(again.status).toEqual(d.status);
+  });
+});
+
+describe("countOpenAhead", () => {
+  function ar(
+    name: string,
+    created: string,
+    over: { requester?: string; namespace?: string; status?: AccessRequestStatus; revoked?: boolean } = {},
+  ): AccessRequest {
+    const r = request(over.status, {
+      name,
+      creationTimestamp: created,
+      namespace: over.namespace ?? "team-a",
+    });
+    r.spec.requester = over.requester ?? "alice";
+    if (over.revoked === true) r.spec.revoked = true;
+    return r;
+  }
+  const T0 = "2026-01-01T00:00:00Z";
+  const T1 = "2026-01-01T00:00:01Z";
+  const active: AccessRequestStatus = { phase: "Active", startTime: T0, expiresAt: T1 };
+
+  it("counts undecided requests that come first, by creationTimestamp then name, so a burst cannot flap", () => {
+    const burst = [ar("e", T1), ar("d", T1), ar("c", T0), ar("b", T0), ar("a", T1)];
+    const rank = (n: string): number =>
+      countOpenAhead(
+        burst.find((r) => r.metadata.name === n)!,
+        burst,
+      ).requester;
+    // Order: b, c (T0), then a, d, e (T1).
+    expect(["b", "c", "a", "d", "e"].map(rank)).toEqual([0, 1, 2, 3, 4]);
+    // The same whatever order the cache lists them in.
+    const reversed = [...burst].reverse();
+    expect(countOpenAhead(burst[0]!, reversed).requester).toBe(4);
+  });
+
+  it("always counts approved open requests, even younger ones, and never terminal ones", () => {
+    const me = ar("a", T0);
+    const all = [
+      me,
+      ar("z", T1, { status: active }),
+      ar("y", T1, { status: { ...active, phase: "Pending" } }),
+      ar("x", T0, { status: { phase: "Expired", startTime: T0 } }),
+      ar("w", T0, { status: { phase: "Denied", reason: "RequesterLimitExceeded" } }),
+    ];
+    expect(countOpenAhead(me, all)).toEqual({ requester: 2, namespace: 2 });
+  });
+
+  it("counts an approval whose status write is still in flight, however young", () => {
+    const me = ar("a", T0);
+    const inFlight = ar("z", T1);
+    expect(countOpenAhead(me, [me, inFlight]).requester).toBe(0);
+    expect(countOpenAhead(me, [me, inFlight], (o) => o.metadata.name === "z").requester).toBe(1);
+  });
+
+  it("leaves out undecided requests that can never open: deleted or revoked", () => {
+    const me = ar("z", T1);
+    const deleted = ar("a", T0);
+    deleted.metadata.deletionTimestamp = T1;
+    const all = [me, deleted, ar("b", T0, { revoked: true })];
+    expect(countOpenAhead(me, all)).toEqual({ requester: 0, namespace: 0 });
+    // Approved and being deleted still holds its grant until the NSGs drop it: it counts.
+    const closing = ar("c", T0, { status: active });
+    closing.metadata.deletionTimestamp = T1;
+    expect(countOpenAhead(me, [...all, closing])).toEqual({ requester: 1, namespace: 1 });
+  });
+
+  it("counts the requester across namespaces and the namespace across requesters", () => {
+    const me = ar("m", T1);
+    const all = [
+      me,
+      ar("a", T0, { namespace: "team-b" }),
+      ar("b", T0, { requester: "bob" }),
+      ar("c", T0, { namespace: "team-b", requester: "bob" }),
+    ];
+    expect(countOpenAhead(me, all)).toEqual({ requester: 1, namespace: 1 });
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import type { JitScope } from "../../../src/api/types.ts";
+import { scopeSubscriptions } from "../../../src/operator/controller.ts";
 import { ScopeGate } from "../../../src/operator/scope-gate.ts";
+import { changedScopeStatuses, scopeStatus } from "../../../src/operator/scope-status.ts";
 import type { NamespaceInfo } from "../../../src/operator/scope-gate.ts";
 import { ALLOW_UNSCOPED_KEY, scopeIndexData } from "../../../src/operator/scope-index.ts";
 import { JUMP_NSG, SUB, VM, policy, request } from "./fixtures.ts";
@@ -109,5 +111,38 @@ describe("scopeIndexData", () => {
     expect(data["team-a"]?.split(" ").sort()).toEqual([RG.toLowerCase(), JUMP_NSG.toLowerCase()].sort());
     expect(data[ALLOW_UNSCOPED_KEY]).toBe("false");
     expect(scopeIndexData([], [], true)).toEqual({ [ALLOW_UNSCOPED_KEY]: "true" });
+  });
+});
+
+describe("scopeSubscriptions", () => {
+  it("names each subscription a scope grants once, lower-cased, whatever the depth", () => {
+    expect(
+      scopeSubscriptions([
+        scope("a", ["team-a"], [`/subscriptions/${SUB.toUpperCase()}`, RG]),
+        scope("b", ["team-b"], ["/subscriptions/00000000-0000-0000-0000-0000000000B2/resourceGroups/x"]),
+      ]).sort(),
+    ).toEqual([SUB, "00000000-0000-0000-0000-0000000000b2"].sort());
+  });
+});
+
+describe("scopeStatus", () => {
+  it("lists the namespaces a scope binds, sorted, and is Ready only when it binds one", () => {
+    const now = new Date("2026-12-01T00:00:00Z");
+    const s = scope("a", ["team-b", "team-a", "gone"], [RG]);
+    const ns = [
+      { name: "team-a", labels: {} },
+      { name: "team-b", labels: {} },
+      { name: "team-c", labels: {} },
+    ];
+    const status = scopeStatus(s, ns, now);
+    expect(status.namespaces).toEqual(["team-a", "team-b"]);
+    expect(status.conditions?.[0]).toMatchObject({ type: "Ready", status: "True", reason: "Bound" });
+    expect(scopeStatus(scope("x", ["nowhere"], [RG]), ns, now).conditions?.[0]).toMatchObject({
+      status: "False",
+      reason: "NoNamespace",
+    });
+    // Unchanged status: nothing to write.
+    expect(changedScopeStatuses([{ ...s, status }], ns, now)).toEqual([]);
+    expect(changedScopeStatuses([s], ns, now)).toHaveLength(1);
   });
 });

@@ -1,0 +1,308 @@
+// Start-up as a new user meets it: the real operator (`node bin/drawbridge.js run`) against the real
+// API server with a prerequisite missing. Each case must give one clear line naming what is missing
+// and its fix, /readyz 503 with that reason, and exit code 3 after --startup-timeout, never a silent
+// wait or an ApiException dump per retry. The missing-CRD case runs on a control plane of its own
+// (without CRDs), so it does not disturb the tests sharing the run's plane.
+import { afterAll, describe, expect, jest, test } from "@jest/globals";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { kubectl, startControlPlane } from "../../src/controlplane/index.ts";
+import type { ControlPlane } from "../../src/controlplane/index.ts";
+import { EXIT_STARTUP_FAILED } from "../../src/operator/startup-gate.ts";
+import { testCluster } from "../support/cluster.ts";
+import { waitFor } from "./runtime-support.ts";
+
+jest.setTimeout(180_000);
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const BLOCKED = "start-up blocked:";
+
+class RunningOperator {
+  readonly child: ChildProcess;
+  output = "";
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn(
+      process.execPath,
+      [
+        "--disable-warning=ExperimentalWarning",
+        join(ROOT, "bin", "drawbridge.js"),
+        "run",
+        // Never reached: start-up stops before any Azure call.
+        "--arm-endpoint=https://127.0.0.1:9",
+        "--metrics-bind-address=0",
+        "--health-probe-bind-address=127.0.0.1:0",
+        "--allow-unguarded-namespaces",
+        ...args,
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const collect = (b: Buffer): void => {
+      this.output += b.toString();
+    };
+    this.child.stdout?.on("data", collect);
+    this.child.stderr?.on("data", collect);
+    this.exited = new Promise((resolve) => this.child.once("exit", resolve));
+    running.push(this);
+  }
+
+  lines(containing: string): string[] {
+    return this.output.split("\n").filter((l) => l.includes(containing));
+  }
+
+  /** The /readyz base address, from the "drawbridge operator starting" line. */
+  async healthAddress(): Promise<string> {
+    let addr: string | undefined;
+    await waitFor(
+      "the operator's start line",
+      () => {
+        addr = /"health":"([^"]+)".*drawbridge operator starting/.exec(this.output)?.[1];
+        return addr !== undefined;
+      },
+      30_000,
+    );
+    return addr ?? "";
+  }
+
+  async readyz(): Promise<{ status: number; body: string }> {
+    const res = await fetch(`http://${await this.healthAddress()}/readyz`);
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** Poll /readyz until its answer satisfies `ok`. */
+  async readyzUntil(
+    ok: (r: { status: number; body: string }) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<{ status: number; body: string }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.readyz();
+      if (ok(r)) return r;
+      if (Date.now() > deadline)
+        throw new Error(`/readyz still ${String(r.status)} ${r.body}\n${this.output}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
+    return this.exited;
+  }
+}
+
+const running: RunningOperator[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterAll(async () => {
+  for (const op of running) await op.stop();
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** What a dump would contain and a summary never does. */
+function expectNoDump(output: string): void {
+  expect(output).not.toContain("ApiException");
+  expect(output).not.toContain('"stack"');
+  expect(output).not.toContain("HTTP-Code");
+  expect(output).not.toMatch(/"headers"/);
+}
+
+describe("operator start-up with a prerequisite missing", () => {
+  test("a missing Lease namespace: one line with the fix, /readyz 503 saying so, exit 3 after the timeout", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("startup-ns");
+    const missing = `missing-${randomBytes(4).toString("hex")}`;
+    const op = new RunningOperator([
+      `--kubeconfig=${cluster.adminKubeconfig}`,
+      `--namespace=${ns}`,
+      `--leader-election-namespace=${missing}`,
+      "--startup-timeout=8s",
+    ]);
+    const ready = await op.readyzUntil((r) => r.body.includes(BLOCKED));
+    expect(ready.status).toBe(503);
+    expect(ready.body).toContain(`namespace "${missing}"`);
+    expect(ready.body).toContain(`kubectl create namespace ${missing}`);
+    expect(ready.body).toContain("--leader-election-namespace");
+
+    const code = await op.exited;
+    expect(code).toBe(EXIT_STARTUP_FAILED);
+    // Checked every 5 s for 8 s: still one line, because nothing changed.
+    const blocked = op
+      .lines(BLOCKED)
+      .filter((l) => l.includes('"level":"error"') && !l.includes("did not complete"));
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]).toContain(`namespace \\"${missing}\\" for the leader-election Lease`);
+    expect(op.lines("did not complete within --startup-timeout=8s")).toHaveLength(1);
+    expect(op.lines("lease acquire/renew failed")).toEqual([]);
+    expectNoDump(op.output);
+  });
+
+  test("the namespace created while it waits: start-up goes on and the operator becomes ready", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("startup-late");
+    const late = `late-${randomBytes(4).toString("hex")}`;
+    const op = new RunningOperator([
+      `--kubeconfig=${cluster.adminKubeconfig}`,
+      `--namespace=${ns}`,
+      `--leader-election-namespace=${late}`,
+      "--startup-timeout=2m",
+    ]);
+    await op.readyzUntil((r) => r.body.includes(BLOCKED));
+    const created = await cluster.kubectl(["create", "namespace", late]);
+    expect(created.code).toBe(0);
+    const ready = await op.readyzUntil((r) => r.status === 200);
+    expect(ready.body.trim()).toBe("ok");
+    await waitFor("leadership", () => op.output.includes("leading: starting reconcilers"), 30_000);
+    expect(await op.stop()).toBe(0);
+    expect(op.lines(BLOCKED)).toHaveLength(1);
+    expectNoDump(op.output);
+  });
+
+  test("a user missing one permission: the line names exactly that permission", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("startup-rbac");
+    const user = `startup-op-${randomBytes(4).toString("hex")}`;
+    const kubeconfig = await cluster.mintUser(user, []);
+    // Everything the operator uses, as the chart grants it, except `watch` on jitscopes.
+    const rbac = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: startup-op, namespace: ${ns} }
+rules:
+  - apiGroups: ["jit.drawbridge.dev"]
+    resources: ["jitpolicies", "accessrequests"]
+    verbs: ["get", "list", "watch", "update", "patch", "delete"]
+  - apiGroups: ["jit.drawbridge.dev"]
+    resources: ["jitpolicies/status", "accessrequests/status"]
+    verbs: ["get", "update", "patch"]
+  - apiGroups: [""]
+    resources: ["events", "configmaps"]
+    verbs: ["create", "get", "update", "patch"]
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["create", "get", "update"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: startup-op, namespace: ${ns} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: startup-op }
+subjects: [{ kind: User, name: ${user} }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: ${user} }
+rules:
+  - apiGroups: ["jit.drawbridge.dev"]
+    resources: ["jitscopes"]
+    verbs: ["get", "list"]
+  - apiGroups: [""]
+    resources: ["namespaces"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: ${user} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${user} }
+subjects: [{ kind: User, name: ${user} }]
+`;
+    const applied = await cluster.kubectl(["apply", "-f", "-"], { input: rbac });
+    expect(applied.stderr).toBe("");
+    cleanups.push(() =>
+      cluster.kubectl([
+        "delete",
+        "clusterrole,clusterrolebinding",
+        user,
+        "--ignore-not-found",
+        "--wait=false",
+      ]),
+    );
+    const op = new RunningOperator([
+      `--kubeconfig=${kubeconfig}`,
+      `--namespace=${ns}`,
+      `--leader-election-namespace=${ns}`,
+      "--startup-timeout=6s",
+    ]);
+    const ready = await op.readyzUntil((r) => r.body.includes(BLOCKED));
+    expect(ready.status).toBe(503);
+    expect(ready.body).toContain(
+      "start-up blocked: the operator's user may not watch jitscopes.jit.drawbridge.dev cluster-wide (fix: ",
+    );
+    expect(await op.exited).toBe(EXIT_STARTUP_FAILED);
+    const blocked = op.lines(BLOCKED).filter((l) => !l.includes("did not complete"));
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]).toContain("may not watch jitscopes.jit.drawbridge.dev cluster-wide (fix: grant these");
+    expectNoDump(op.output);
+  });
+
+  test("a user with no RBAC at all: the line names each permission, in the watched namespace", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("startup-norbac");
+    const kubeconfig = await cluster.mintUser(`startup-none-${randomBytes(4).toString("hex")}`, []);
+    const op = new RunningOperator([
+      `--kubeconfig=${kubeconfig}`,
+      `--namespace=${ns}`,
+      `--leader-election-namespace=${ns}`,
+      "--startup-timeout=3s",
+    ]);
+    expect(await op.exited).toBe(EXIT_STARTUP_FAILED);
+    const [line, ...more] = op.lines(BLOCKED).filter((l) => !l.includes("did not complete"));
+    expect(more).toEqual([]);
+    for (const perm of [
+      `list jitpolicies.jit.drawbridge.dev in namespace ${ns}`,
+      `watch accessrequests.jit.drawbridge.dev in namespace ${ns}`,
+      "list jitscopes.jit.drawbridge.dev cluster-wide",
+      "watch namespaces cluster-wide",
+      `create leases.coordination.k8s.io in namespace ${ns}`,
+      `update configmaps \\"drawbridge-scope-index\\" in namespace ${ns}`,
+    ]) {
+      expect(line).toContain(perm);
+    }
+    expectNoDump(op.output);
+  });
+});
+
+describe("operator start-up on a cluster without the CRDs", () => {
+  let plane: ControlPlane | undefined;
+
+  afterAll(async () => {
+    await plane?.stop();
+  });
+
+  test("names the three CRDs and the command that installs them, then goes on once they are applied", async () => {
+    const emptyDir = mkdtempSync(join(tmpdir(), "drawbridge-no-crds-"));
+    cleanups.push(() => {
+      rmSync(emptyDir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
+    plane = await startControlPlane({ crdsDir: emptyDir });
+    const admin = plane.kubeconfigs.admin;
+    const op = new RunningOperator([
+      `--kubeconfig=${admin}`,
+      "--leader-elect=false",
+      "--scope-index-name=",
+      "--startup-timeout=2m",
+    ]);
+    const ready = await op.readyzUntil((r) => r.body.includes(BLOCKED), 60_000);
+    expect(ready.status).toBe(503);
+    for (const crd of ["jitpolicies", "accessrequests", "jitscopes"])
+      expect(ready.body).toContain(`${crd}.jit.drawbridge.dev/v1alpha1`);
+    expect(ready.body).toContain("kubectl apply --server-side -f crds/");
+
+    const applied = await kubectl(["apply", "--server-side", "-f", join(ROOT, "crds")], {
+      binDir: plane.binDir,
+      kubeconfig: admin,
+    });
+    expect(applied.code).toBe(0);
+    await op.readyzUntil((r) => r.status === 200, 60_000);
+    expect(await op.stop()).toBe(0);
+    // CRDs become established one by one: a line per distinct state, never one per check.
+    const messages = op.lines(BLOCKED).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(messages).size).toBe(messages.length);
+    expectNoDump(op.output);
+  });
+});
