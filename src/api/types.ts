@@ -126,6 +126,8 @@ export interface AccessRequestStatus {
   /** Machine-readable reason for the current phase (e.g. SourceNotAllowed). */
   reason?: string;
   message?: string;
+  /** What the approval bound the grant to; later policy edits may narrow it, never widen it. */
+  approved?: ApprovedGrant;
 }
 
 export interface AccessRequest {
@@ -202,4 +204,34 @@ export interface JitScope {
 export interface SourcePrefixLengths {
   ipv4?: number;
   ipv6?: number;
+}
+
+/**
+ * AccessRequest status.approved: the targets and port protocols the policy gave a request when it
+ * was approved. A grant opens only what both this and the policy as it is now allow, so adding a
+ * target to the policy or widening a port's protocol never widens a grant already approved.
+ */
+export interface ApprovedGrant {
+  /** Target ids as the policy wrote them at approval (spec.targets, or all of the policy's). */
+  targets: string[];
+  /** Per requested port, each protocol the policy listed for it at approval. */
+  ports: ApprovedPort[];
+}
+
+export interface ApprovedPort {
+  number: number;
+  protocol: Protocol;
+}
+
+export const JITSCOPEINDEX_PLURAL = "jitscopeindexes";
+
+/** The scope index the operator publishes for the scope admission policy (ADR 0006). */
+export interface JitScopeIndex {
+  apiVersion: typeof API_GROUP_VERSION;
+  kind: "JitScopeIndex";
+  metadata: ObjectMeta;
+  /** How many namespaces `data` lists. */
+  namespaces?: number;
+  /** Namespace -> lower-cased ARM id prefixes separated by spaces; plus allowUnscopedNamespaces. */
+  data?: Record<string, string>;
 }

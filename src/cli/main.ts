@@ -5,6 +5,10 @@ type CommandModule = { run(args: string[]): Promise<number> };
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   run: { summary: "run the operator", load: () => import("../operator/cli.ts") },
+  sweep: {
+    summary: "remove lapsed allow rules without the operator (fail-safe)",
+    load: () => import("../sweep/cli.ts"),
+  },
   emulator: { summary: "run the ARM emulator", load: () => import("../emulator/cli.ts") },
   cluster: {
     summary: "start/stop the local control plane (up|env|down)",

@@ -3,7 +3,9 @@
 // the union of the active grants' sources. Living rules keep their priority; Azure's limits are
 // enforced and whatever does not fit is rejected, never dropped silently, never widened.
 import { placeAllows } from "./allows.ts";
+import type { Protocol } from "../api/types.ts";
 import { indexGrants, normalizeBindings } from "./bindings.ts";
+import type { NormBinding } from "./bindings.ts";
 import { findConflicts } from "./conflicts.ts";
 import { placeDenies } from "./denies.ts";
 import { shortTargetName } from "./names.ts";
@@ -37,6 +39,59 @@ export interface Placed {
   living: number[];
 }
 
+const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "Any"];
+
+/** True when the binding's port table lists `port` for `protocol`. */
+function lists(b: NormBinding, protocol: Protocol, port: number): boolean {
+  for (const entry of b.protocols) if (entry[0] === protocol && entry[1].includes(port)) return true;
+  return false;
+}
+
+/** The protocol a grant key of a narrowed grant names (TCP or UDP under a port listed as Any only). */
+function narrowedProtocol(b: NormBinding, key: number): Protocol | undefined {
+  // slotKey is port * 4 + protocol index; NaN (an unknown protocol) names no protocol.
+  if (!Number.isInteger(key) || key < 0) return undefined;
+  const index = key % 4;
+  const protocol = PROTOCOLS[index];
+  const port = (key - index) / 4;
+  if (protocol === undefined || protocol === "Any" || lists(b, protocol, port)) return undefined;
+  return lists(b, "Any", port) ? protocol : undefined;
+}
+
+/**
+ * Grants of a protocol narrower than the policy's now (a request approved for TCP before the port
+ * became Any keeps TCP: see grants.ts) get that protocol's slot: its allow carries only what was
+ * approved, and its deny only narrows. A grant of a port or protocol the policy does not cover at
+ * all still finds no slot and opens nothing. Slots of the binding start at `first`.
+ */
+function addNarrowedSlots(
+  b: NormBinding,
+  grants: Map<number, unknown>,
+  slots: DenySlot[],
+  first: number,
+): void {
+  let narrowed: Map<Protocol, number[]> | undefined;
+  for (const key of grants.keys()) {
+    const protocol = narrowedProtocol(b, key);
+    if (protocol === undefined) continue;
+    narrowed ??= new Map();
+    const port = (key - (key % 4)) / 4;
+    const ports = narrowed.get(protocol);
+    if (ports === undefined) narrowed.set(protocol, [port]);
+    else ports.push(port);
+  }
+  if (narrowed === undefined) return;
+  for (const [protocol, ports] of narrowed) {
+    let slot: DenySlot | undefined;
+    for (let i = first; i < slots.length; i++) if (slots[i]?.protocol === protocol) slot = slots[i];
+    // The binding's port tables are shared and never mutated: the slot takes a new list.
+    const all = slot === undefined ? ports : [...slot.ports, ...ports];
+    all.sort((x, y) => x - y);
+    if (slot === undefined) slots.push({ b, protocol, ports: all, living: -1 });
+    else slot.ports = all;
+  }
+}
+
 /** The desired state and the plan context it was computed in (planNsg reuses its index of observed rules). */
 export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanContext; placed: Placed } {
   const instance = input.instance ?? "";
@@ -44,13 +99,17 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
   const table = normalizeBindings(input.bindings, instance);
   const bindings = table.list;
   ctx.frozen = findConflicts(bindings, ctx.foreignInbound, ctx.nsgName);
+  // Grants first: a grant approved for TCP under a port the policy now lists as Any needs a slot of
+  // its own protocol (see addNarrowedSlots).
+  indexGrants(table, input.grants);
   const slots: DenySlot[] = [];
   for (const b of bindings) {
+    const first = slots.length;
     // Indexed, not destructured: destructuring a tuple allocates an iterator per entry.
     for (const entry of b.protocols) slots.push({ b, protocol: entry[0], ports: entry[1], living: -1 });
+    if (b.grants !== undefined) addNarrowedSlots(b, b.grants, slots, first);
   }
   placeDenies(ctx, slots);
-  indexGrants(table, input.grants);
   const placed: Placed = { rules: [], living: [] };
   for (const s of slots) {
     if (s.rule === undefined) continue;

@@ -1,7 +1,10 @@
 // Which grants must be in the NSGs right now. A grant exists only while its request is approved
 // (startTime set, phase Pending or Active), not revoked, not being deleted, unexpired, and still
 // allowed by the *current* policy: a port or target dropped from the policy closes its grants.
-import type { AccessRequest, JitPolicy } from "../api/types.ts";
+// It is also bound to what was approved (status.approved): a target added to the policy later, or a
+// port's protocol widened later, never opens for a request approved before. Requests approved
+// without that record (before it existed) are bound by the current policy alone.
+import type { AccessRequest, ApprovedGrant, ApprovedPort, JitPolicy, Protocol } from "../api/types.ts";
 import { isWildcardPrefix, normalizePrefix } from "./cidr.ts";
 import { parseDuration } from "./duration.ts";
 import type { ActiveGrants, Grant } from "./types.ts";
@@ -58,29 +61,87 @@ function requestedTargets(request: AccessRequest, policy: JitPolicy): string[] |
   return out;
 }
 
-function grantsOf(request: AccessRequest, policy: JitPolicy, expiresAt: Date): Grant[] {
+/**
+ * What approving `request` under `policy` now binds its grant to (status.approved): the targets it
+ * opens and, per requested port, the protocols the policy lists for it. Undefined when a requested
+ * target is not in the policy (such a request is never approved).
+ */
+export function approvalSnapshot(request: AccessRequest, policy: JitPolicy): ApprovedGrant | undefined {
   const targets = requestedTargets(request, policy);
-  if (targets === undefined) return [];
+  if (targets === undefined) return undefined;
+  const ports: ApprovedPort[] = [];
+  for (const number of new Set(request.spec.ports)) {
+    for (const entry of portEntries(policy, number)) {
+      if (!ports.some((p) => p.number === number && p.protocol === entry.protocol)) {
+        ports.push({ number, protocol: entry.protocol });
+      }
+    }
+  }
+  return { targets, ports };
+}
+
+/** The narrower of two protocols (Any covers TCP and UDP), or undefined when they share nothing. */
+export function narrowerProtocol(a: Protocol, b: Protocol): Protocol | undefined {
+  if (a === b || b === "Any") return a;
+  return a === "Any" ? b : undefined;
+}
+
+/** The current targets the approval covered too (ARM ids compare case-insensitively). */
+function approvedTargets(current: string[], approved: ApprovedGrant | undefined): string[] {
+  if (approved === undefined) return current;
+  const lower = new Set(approved.targets.map((t) => t.toLowerCase()));
+  return current.filter((id) => lower.has(id.toLowerCase()));
+}
+
+/** The protocols a port opens: the policy's now, each narrowed to what the approval gave that port. */
+function approvedProtocols(
+  current: Protocol,
+  number: number,
+  approved: ApprovedGrant | undefined,
+): Protocol[] {
+  if (approved === undefined) return [current];
+  const out: Protocol[] = [];
+  for (const p of approved.ports) {
+    if (p.number !== number) continue;
+    const narrowed = narrowerProtocol(current, p.protocol);
+    if (narrowed !== undefined && !out.includes(narrowed)) out.push(narrowed);
+  }
+  return out;
+}
+
+function grantsOf(request: AccessRequest, policy: JitPolicy, expiresAt: Date): Grant[] {
+  const requested = requestedTargets(request, policy);
+  if (requested === undefined) return [];
+  // The record is read as a bound only: forged or stale, it can narrow the grant, never widen it
+  // beyond what the current policy allows.
+  const approved = request.status?.approved;
+  const targets = approvedTargets(requested, approved);
   const source = request.spec.sourceAddressPrefix;
   const sourcePrefix = isWildcardPrefix(source) ? source : normalizePrefix(source);
   const durationMs = parseDuration(request.spec.duration);
-  if (sourcePrefix === undefined || !durationMs.ok) return [];
+  if (sourcePrefix === undefined || !durationMs.ok || targets.length === 0) return [];
   const name = policyLabel(policy);
   const out: Grant[] = [];
+  const seen = new Set<string>();
   for (const number of new Set(request.spec.ports)) {
     for (const entry of portEntries(policy, number)) {
       if (sourceIssue(source, entry, name) !== undefined) continue;
       if (durationIssue(durationMs.ms, request.spec.duration, entry, name) !== undefined) continue;
-      for (const targetId of targets) {
-        out.push({
-          requestKey: objectKey(request.metadata),
-          policyKey: objectKey(policy.metadata),
-          targetId,
-          port: number,
-          protocol: entry.protocol,
-          sourcePrefix,
-          expiresAt,
-        });
+      for (const protocol of approvedProtocols(entry.protocol, number, approved)) {
+        // Two policy entries of one port (TCP and Any) may narrow to the same protocol.
+        if (seen.has(`${number}/${protocol}`)) continue;
+        seen.add(`${number}/${protocol}`);
+        for (const targetId of targets) {
+          out.push({
+            requestKey: objectKey(request.metadata),
+            policyKey: objectKey(policy.metadata),
+            targetId,
+            port: number,
+            protocol,
+            sourcePrefix,
+            expiresAt,
+          });
+        }
       }
     }
   }

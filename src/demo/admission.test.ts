@@ -48,16 +48,18 @@ describe("admissionObjects", () => {
 
 describe("scopeIndexRef", () => {
   const withParam = (name: string): Manifest =>
-    obj("ValidatingAdmissionPolicy", name, { paramKind: { apiVersion: "v1", kind: "ConfigMap" } });
+    obj("ValidatingAdmissionPolicy", name, {
+      paramKind: { apiVersion: "jit.drawbridge.dev/v1alpha1", kind: "JitScopeIndex" },
+    });
   const bindingOf = (name: string, ref: { name: string; namespace: string }): Manifest =>
     obj("ValidatingAdmissionPolicyBinding", name, { policyName: name, paramRef: ref });
 
-  it("is the ConfigMap the scope binding reads", () => {
+  it("is the JitScopeIndex the scope binding reads", () => {
     const ref = { name: "drawbridge-scope-index", namespace: "drawbridge-system" };
     expect(scopeIndexRef([policy("a"), binding("a", "a"), withParam("s"), bindingOf("s", ref)])).toEqual(ref);
   });
 
-  it("is undefined when no policy takes a ConfigMap", () => {
+  it("is undefined when no policy takes a JitScopeIndex", () => {
     expect(scopeIndexRef([policy("a"), binding("a", "a")])).toBeUndefined();
   });
 

@@ -52,33 +52,35 @@ export function admissionObjects(manifests: Manifest[]): Manifest[] {
   return picked;
 }
 
-/** Where a binding reads its parameter object (the scope index ConfigMap). */
+/** Where a binding reads its parameter object (the scope index, a JitScopeIndex). */
 export interface ParamRef {
   name: string;
   namespace: string;
 }
 
 /**
- * The ConfigMap the rendered bindings take as their parameter (the scope index the operator must
+ * The JitScopeIndex the rendered bindings take as their parameter (the scope index the operator must
  * publish), or undefined when no rendered policy takes one. Refuses several different ones and one
  * outside the release namespace: the operator publishes one index, in its own namespace.
  */
 export function scopeIndexRef(objects: Manifest[]): ParamRef | undefined {
-  const configMapPolicies = objects
+  const indexPolicies = objects
     .filter((m) => m.kind === "ValidatingAdmissionPolicy")
-    .filter((m) => (m.spec as { paramKind?: { kind?: string } } | undefined)?.paramKind?.kind === "ConfigMap")
+    .filter(
+      (m) => (m.spec as { paramKind?: { kind?: string } } | undefined)?.paramKind?.kind === "JitScopeIndex",
+    )
     .map((m) => m.metadata.name);
   const refs = objects
     .filter((m) => m.kind === "ValidatingAdmissionPolicyBinding")
     .map((m) => m.spec as { policyName?: string; paramRef?: { name?: string; namespace?: string } })
-    .filter((spec) => configMapPolicies.includes(spec.policyName ?? ""))
+    .filter((spec) => indexPolicies.includes(spec.policyName ?? ""))
     .map((spec) => ({ name: spec.paramRef?.name ?? "", namespace: spec.paramRef?.namespace ?? "" }));
   const distinct = [...new Set(refs.map((r) => `${r.namespace}/${r.name}`))];
   if (distinct.length === 0) return undefined;
   const ref = refs[0] as ParamRef;
   if (distinct.length > 1 || ref.name === "" || ref.namespace !== DEMO_RELEASE.namespace) {
     throw new Error(
-      `the chart's ConfigMap parameters are ${distinct.join(", ")}; the operator publishes one, named, in ${DEMO_RELEASE.namespace}`,
+      `the chart's JitScopeIndex parameters are ${distinct.join(", ")}; the operator publishes one, named, in ${DEMO_RELEASE.namespace}`,
     );
   }
   return ref;

@@ -229,7 +229,7 @@ export class Controller {
       },
       wakeAllPolicies: () => {
         for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
-        // Every pass re-publishes the index too, so a hand-edited or deleted ConfigMap is restored,
+        // Every pass re-publishes the index too, so a hand-edited or deleted index is restored,
         // and re-checks the admission guard.
         void o.scopeIndex?.publish();
         void this.#refreshGuard();

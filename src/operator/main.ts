@@ -20,7 +20,7 @@ import { createKubeWriter } from "./kube.ts";
 import { AdmissionGuard } from "./guard-state.ts";
 import type { GuardNamespace } from "./guard.ts";
 import { namespaceSource } from "./namespace-source.ts";
-import { ScopeIndexPublisher, configMapStore, scopeIndexData } from "./scope-index.ts";
+import { ScopeIndexPublisher, scopeIndexStore, scopeIndexData } from "./scope-index.ts";
 import { scopeStatusWriter } from "./scope-status.ts";
 import { systemClock } from "./runtime/clock.ts";
 import type { Clock } from "./runtime/clock.ts";
@@ -110,7 +110,7 @@ function scopeIndexFor(
 ): ScopeIndexPublisher | undefined {
   if (config.scopeIndexName === "") return undefined;
   return new ScopeIndexPublisher({
-    store: configMapStore(kc),
+    store: scopeIndexStore(kc),
     target: { namespace: config.leaderElectionNamespace, name: config.scopeIndexName },
     compute: () =>
       scopeIndexData(

@@ -1,6 +1,12 @@
 // The AccessRequest state machine as a pure function: the reconciler gathers the facts (cache, core
 // verdict, ledger) and applies what this returns (status, events, finalizer, NSG wake-ups).
-import type { AccessRequest, AccessRequestStatus, Condition, GrantRuleStatus } from "../api/types.ts";
+import type {
+  AccessRequest,
+  AccessRequestStatus,
+  ApprovedGrant,
+  Condition,
+  GrantRuleStatus,
+} from "../api/types.ts";
 import { FINALIZER, TERMINAL_PHASES } from "../api/types.ts";
 import type { Verdict } from "../core/types.ts";
 import { findCondition, setCondition } from "./conditions.ts";
@@ -30,6 +36,12 @@ export interface RequestFacts {
   openAhead(): OpenCounts;
   /** Whether the requester admission policy guards the request's namespace; no grant opens where not. */
   guard: { ok: true } | { ok: false; reason: string; message: string };
+  /**
+   * What an approval now binds the grant to (core approvalSnapshot of the live policy), written to
+   * status.approved; called only when an approval is decided. Absent: the status records nothing and
+   * the grant follows the current policy alone.
+   */
+  approvedSnapshot?(): ApprovedGrant | undefined;
 }
 
 /** Open (Pending or Active) requests one requester, and one namespace, may hold. */
@@ -226,6 +238,7 @@ function decideApproval(f: RequestFacts): RequestDecision {
     gen,
   );
   conditions = setCondition(conditions, pendingGranted(), f.now, gen);
+  const approved = f.approvedSnapshot?.();
   d.status = {
     phase: "Pending",
     startTime: f.now.toISOString(),
@@ -235,6 +248,8 @@ function decideApproval(f: RequestFacts): RequestDecision {
     rules: [],
     reason: "Approved",
     message: `approved until ${expiresAt.toISOString()}; waiting for the NSG rules`,
+    // The targets and protocols approved now: a later policy edit can narrow the grant, not widen it.
+    ...(approved === undefined ? {} : { approved }),
   };
   d.events.push({
     type: "Normal",

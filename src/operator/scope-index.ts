@@ -1,13 +1,14 @@
-// The scope index: a ConfigMap the chart's admission policy takes as its parameter, so the API server
+// The scope index: a JitScopeIndex object the chart's admission policy takes as its parameter, so the API server
 // itself refuses a JitPolicy whose targets lie outside its namespace's JitScopes. An admission policy
 // evaluates each parameter object on its own (several matching parameters are ANDed), so it cannot
 // take the union of several scopes; the operator computes that union and publishes it here, one key
 // per namespace: the lower-cased ARM id prefixes, separated by spaces. The operator re-checks every
 // policy itself, so a stale index can only refuse too much or too little at admission, never open
 // anything.
-import { ApiException, CoreV1Api, V1ConfigMap, V1ObjectMeta } from "@kubernetes/client-node";
+import { ApiException, CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { JitScope } from "../api/types.ts";
+import type { JitScope, JitScopeIndex } from "../api/types.ts";
+import { API_GROUP, API_GROUP_VERSION, API_VERSION, JITSCOPEINDEX_PLURAL } from "../api/types.ts";
 import { scopeIndex } from "../core/scope.ts";
 import { kubeErrorFields } from "./kube-errors.ts";
 import type { NamespaceInfo } from "./scope-gate.ts";
@@ -36,36 +37,52 @@ export interface ScopeIndexTarget {
   name: string;
 }
 
-export interface ScopeIndexStore {
-  read(t: ScopeIndexTarget): Promise<Record<string, string> | undefined>;
-  write(t: ScopeIndexTarget, data: Record<string, string>, exists: boolean): Promise<void>;
+export interface StoredIndex {
+  data: Record<string, string>;
+  resourceVersion?: string | undefined;
 }
 
-export function configMapStore(kc: KubeConfig): ScopeIndexStore {
-  const core = kc.makeApiClient(CoreV1Api);
+export interface ScopeIndexStore {
+  read(t: ScopeIndexTarget): Promise<StoredIndex | undefined>;
+  /** Create (current undefined) or replace what was read (a conflict means someone wrote meanwhile). */
+  write(t: ScopeIndexTarget, data: Record<string, string>, current: StoredIndex | undefined): Promise<void>;
+}
+
+/** The index as a JitScopeIndex object (a custom resource: see the CRD for why not a ConfigMap). */
+export function scopeIndexStore(kc: KubeConfig): ScopeIndexStore {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const common = { group: API_GROUP, version: API_VERSION, plural: JITSCOPEINDEX_PLURAL };
   return {
     read: async (t) => {
       try {
-        const cm = await core.readNamespacedConfigMap({ name: t.name, namespace: t.namespace });
-        return cm.data ?? {};
+        const obj = (await custom.getNamespacedCustomObject({
+          ...common,
+          namespace: t.namespace,
+          name: t.name,
+        })) as JitScopeIndex;
+        return { data: obj.data ?? {}, resourceVersion: obj.metadata.resourceVersion };
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return undefined;
         throw err;
       }
     },
-    write: async (t, data, exists) => {
-      const body = Object.assign(new V1ConfigMap(), {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: Object.assign(new V1ObjectMeta(), {
+    write: async (t, data, current) => {
+      const body: JitScopeIndex = {
+        apiVersion: API_GROUP_VERSION,
+        kind: "JitScopeIndex",
+        metadata: {
           name: t.name,
           namespace: t.namespace,
-          labels: { "app.kubernetes.io/managed-by": "drawbridge", "jit.drawbridge.dev/index": "scopes" },
-        }),
+          labels: { "app.kubernetes.io/managed-by": "drawbridge" },
+          ...(current?.resourceVersion === undefined ? {} : { resourceVersion: current.resourceVersion }),
+        },
+        namespaces: Object.keys(data).filter((k) => k !== ALLOW_UNSCOPED_KEY).length,
         data,
-      });
-      if (exists) await core.replaceNamespacedConfigMap({ name: t.name, namespace: t.namespace, body });
-      else await core.createNamespacedConfigMap({ namespace: t.namespace, body });
+      };
+      if (current === undefined)
+        await custom.createNamespacedCustomObject({ ...common, namespace: t.namespace, body });
+      else
+        await custom.replaceNamespacedCustomObject({ ...common, namespace: t.namespace, name: t.name, body });
     },
   };
 }
@@ -105,7 +122,7 @@ export class ScopeIndexPublisher {
         await this.#once();
       } catch (err) {
         this.#d.log.warn(
-          { ...kubeErrorFields(err), configMap: this.#d.target },
+          { ...kubeErrorFields(err), index: this.#d.target },
           "publishing the scope index failed",
         );
       }
@@ -122,12 +139,9 @@ export class ScopeIndexPublisher {
     const { store, target } = this.#d;
     const data = this.#d.compute();
     const current = await store.read(target);
-    if (current !== undefined && sameData(current, data)) return;
-    await store.write(target, data, current !== undefined);
-    this.#d.log.info(
-      { configMap: target, namespaces: Object.keys(data).length - 1 },
-      "scope index published",
-    );
+    if (current !== undefined && sameData(current.data, data)) return;
+    await store.write(target, data, current);
+    this.#d.log.info({ index: target, namespaces: Object.keys(data).length - 1 }, "scope index published");
   }
 }
 

@@ -45,9 +45,9 @@ describe("requiredPermissions", () => {
         "create leases.coordination.k8s.io in namespace drawbridge-system",
         'get leases.coordination.k8s.io "drawbridge-leader" in namespace drawbridge-system',
         'update leases.coordination.k8s.io "drawbridge-leader" in namespace drawbridge-system',
-        "create configmaps in namespace drawbridge-system",
-        'get configmaps "drawbridge-scope-index" in namespace drawbridge-system',
-        'update configmaps "drawbridge-scope-index" in namespace drawbridge-system',
+        "create jitscopeindexes.jit.drawbridge.dev in namespace drawbridge-system",
+        'get jitscopeindexes.jit.drawbridge.dev "drawbridge-scope-index" in namespace drawbridge-system',
+        'update jitscopeindexes.jit.drawbridge.dev "drawbridge-scope-index" in namespace drawbridge-system',
         "patch accessrequests/status.jit.drawbridge.dev cluster-wide",
       ]),
     );
@@ -60,9 +60,9 @@ describe("requiredPermissions", () => {
     expect(all).toContain("watch namespaces cluster-wide");
   });
 
-  it("leaves out the Lease without leader election and the ConfigMap without a scope index", () => {
+  it("leaves out the Lease without leader election and the index without a scope index name", () => {
     const all = requiredPermissions({ ...config, leaderElect: false, scopeIndexName: "" });
-    expect(all.filter((p) => p.resource === "leases" || p.resource === "configmaps")).toEqual([]);
+    expect(all.filter((p) => p.resource === "leases" || p.resource === "jitscopeindexes")).toEqual([]);
   });
 });
 
@@ -156,7 +156,7 @@ describe("decideStartup", () => {
     const c = { ...config, leaderElect: false };
     const facts = { ...healthy(c), homeNamespace: { name: "drawbridge-system", exists: false } };
     expect(decideStartup(facts, c)[0]?.what).toBe(
-      'namespace "drawbridge-system" for the scope index ConfigMap "drawbridge-scope-index" does not exist',
+      'namespace "drawbridge-system" for the scope index JitScopeIndex "drawbridge-scope-index" does not exist',
     );
   });
 });

@@ -12,6 +12,7 @@ import {
   API_VERSION,
   JITPOLICY_PLURAL,
   JITSCOPE_PLURAL,
+  JITSCOPEINDEX_PLURAL,
 } from "../api/types.ts";
 import { describeKubeError, kubeErrorSummary } from "./kube-errors.ts";
 import type { KubeErrorSummary } from "./kube-errors.ts";
@@ -58,13 +59,18 @@ export interface StartupProblem {
   fix: string;
 }
 
-export const REQUIRED_PLURALS: readonly string[] = [JITPOLICY_PLURAL, ACCESSREQUEST_PLURAL, JITSCOPE_PLURAL];
+export const REQUIRED_PLURALS: readonly string[] = [
+  JITPOLICY_PLURAL,
+  ACCESSREQUEST_PLURAL,
+  JITSCOPE_PLURAL,
+  JITSCOPEINDEX_PLURAL,
+];
 
 /** Why the home namespace is needed, for the message: the Lease, the scope index, or both. */
 function homeUses(c: StartupConfig): string[] {
   return [
     ...(c.leaderElect ? [`the leader-election Lease "${c.leaderElectionId}"`] : []),
-    ...(c.scopeIndexName === "" ? [] : [`the scope index ConfigMap "${c.scopeIndexName}"`]),
+    ...(c.scopeIndexName === "" ? [] : [`the scope index JitScopeIndex "${c.scopeIndexName}"`]),
   ];
 }
 
@@ -106,11 +112,11 @@ export function requiredPermissions(c: StartupConfig): PermissionCheck[] {
     ...(c.scopeIndexName === ""
       ? []
       : [
-          { verb: "create", group: "", resource: "configmaps", ...home },
+          { verb: "create", group: API_GROUP, resource: JITSCOPEINDEX_PLURAL, ...home },
           ...["get", "update"].map((verb) => ({
             verb,
-            group: "",
-            resource: "configmaps",
+            group: API_GROUP,
+            resource: JITSCOPEINDEX_PLURAL,
             name: c.scopeIndexName,
             ...home,
           })),

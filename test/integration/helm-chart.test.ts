@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { ensureHelm } from "../../src/helm/build.ts";
 import { chartDir, helmTemplate, renderChart, runHelm, type Manifest } from "../../src/helm/template.ts";
 import { parseConfig } from "../../src/operator/runtime/config.ts";
+import { parseSweepConfig } from "../../src/sweep/config.ts";
 import { OPERATOR_NODE_OPTIONS } from "../../src/operator/runtime/node-options.ts";
 import {
   NON_DEFAULT_VALUES,
@@ -241,10 +242,10 @@ describe("RBAC", () => {
     ]);
     // The scope index: create cannot be limited by name; everything else is the one ConfigMap.
     expect(roles.find((r) => r.metadata.name === "drawbridge-scope-index")?.rules).toEqual([
-      { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+      { apiGroups: ["jit.drawbridge.dev"], resources: ["jitscopeindexes"], verbs: ["create"] },
       {
-        apiGroups: [""],
-        resources: ["configmaps"],
+        apiGroups: ["jit.drawbridge.dev"],
+        resources: ["jitscopeindexes"],
         resourceNames: ["drawbridge-scope-index"],
         verbs: ["get", "update", "patch"],
       },
@@ -481,7 +482,10 @@ describe("scope admission policy", () => {
       };
     };
     expect(policy.spec.failurePolicy).toBe("Fail");
-    expect(policy.spec.paramKind).toEqual({ apiVersion: "v1", kind: "ConfigMap" });
+    expect(policy.spec.paramKind).toEqual({
+      apiVersion: "jit.drawbridge.dev/v1alpha1",
+      kind: "JitScopeIndex",
+    });
     expect(policy.spec.matchConstraints.resourceRules).toMatchObject([
       { operations: ["CREATE", "UPDATE"], resources: ["jitpolicies"] },
     ]);
@@ -553,6 +557,89 @@ describe("CRDs, PDB, metrics", () => {
     const monitor = only(custom, "ServiceMonitor") as Manifest & { spec: { endpoints: { port: string }[] } };
     expect(monitor.spec.endpoints[0]?.port).toBe("metrics");
     expect(monitor.metadata.labels?.release).toBe("prometheus");
+  });
+});
+
+describe("sweep CronJob", () => {
+  const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
+
+  type CronJob = Manifest & {
+    spec: {
+      schedule: string;
+      concurrencyPolicy: string;
+      jobTemplate: {
+        spec: {
+          template: {
+            metadata: { labels: Record<string, string> };
+            spec: Record<string, unknown> & {
+              serviceAccountName: string;
+              automountServiceAccountToken: boolean;
+            };
+          };
+        };
+      };
+    };
+  };
+
+  test("is off by default", () => {
+    expect(defaults.filter((m) => m.kind === "CronJob")).toEqual([]);
+  });
+
+  test("when enabled: every 5 minutes, the operator's image, ServiceAccount and identity, restricted, no Kubernetes token", async () => {
+    const manifests = await renderChart(helm, {
+      values: {
+        ...NON_DEFAULT_VALUES,
+        operator: { ...NON_DEFAULT_VALUES.operator, instanceId: "blue" },
+        sweep: { enabled: true, subscriptions: [SUBSCRIPTION] },
+      },
+    });
+    const cron = only(manifests, "CronJob") as CronJob;
+    expect(cron.spec.schedule).toBe("*/5 * * * *");
+    expect(cron.spec.concurrencyPolicy).toBe("Forbid");
+    const pod = cron.spec.jobTemplate.spec.template;
+    const deploy = only(manifests, "Deployment") as Manifest & {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { spec: { containers: { image: string }[] } };
+      };
+    };
+    expect(pod.spec.serviceAccountName).toBe(only(manifests, "ServiceAccount").metadata.name);
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(pod.metadata.labels["azure.workload.identity/use"]).toBe("true");
+    // The operator's Service and PodDisruptionBudget must never select a sweep pod.
+    const selector = deploy.spec.selector.matchLabels;
+    expect(Object.entries(selector).every(([k, v]) => pod.metadata.labels[k] === v)).toBe(false);
+    expect(pod.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    const c = containerOf({ ...cron, spec: { template: pod } }) as ReturnType<typeof containerOf> & {
+      image: string;
+    };
+    expect(c.image).toBe(deploy.spec.template.spec.containers[0]?.image);
+    expect(c.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    const args = c.args ?? [];
+    expect(args[0]).toBe("sweep");
+    expect(parseSweepConfig(args.slice(1), {})).toMatchObject({
+      subscriptions: [SUBSCRIPTION],
+      instanceId: "blue",
+      graceMs: 60_000,
+      armEndpoint: "https://arm.example.test",
+      armCaFile: "/etc/drawbridge/arm-ca/bundle.pem",
+      dryRun: false,
+    });
+  });
+
+  test("refuses to be enabled without subscriptions or NSGs", async () => {
+    const result = await helmTemplate(helm, { extraArgs: ["--set", "sweep.enabled=true"] });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("subscriptions");
   });
 });
 

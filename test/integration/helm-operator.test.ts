@@ -215,7 +215,7 @@ describe("the operator under the chart's RBAC", () => {
         "-n",
         releaseNs,
         "get",
-        "configmap",
+        "jitscopeindex",
         `${release}-scope-index`,
         "-o",
         "json",

@@ -180,7 +180,10 @@ rules:
     resources: ["jitpolicies/status", "accessrequests/status"]
     verbs: ["get", "update", "patch"]
   - apiGroups: [""]
-    resources: ["events", "configmaps"]
+    resources: ["events"]
+    verbs: ["create", "get", "update", "patch"]
+  - apiGroups: ["jit.drawbridge.dev"]
+    resources: ["jitscopeindexes"]
     verbs: ["create", "get", "update", "patch"]
   - apiGroups: ["coordination.k8s.io"]
     resources: ["leases"]
@@ -257,7 +260,7 @@ subjects: [{ kind: User, name: ${user} }]
       "list jitscopes.jit.drawbridge.dev cluster-wide",
       "watch namespaces cluster-wide",
       `create leases.coordination.k8s.io in namespace ${ns}`,
-      `update configmaps \\"drawbridge-scope-index\\" in namespace ${ns}`,
+      `update jitscopeindexes.jit.drawbridge.dev \\"drawbridge-scope-index\\" in namespace ${ns}`,
     ]) {
       expect(line).toContain(perm);
     }

@@ -99,6 +99,8 @@ const pairs: [string, string, Schema][] = [
   ["AccessRequestSpec", "spec", request],
   ["AccessRequestStatus", "status", request],
   ["GrantRuleStatus", "status.rules[]", request],
+  ["ApprovedGrant", "status.approved", request],
+  ["ApprovedPort", "status.approved.ports[]", request],
   ["Condition", "status.conditions[]", request],
   ["JitScopeSpec", "spec", scope],
   ["ScopeNamespaces", "spec.namespaces", scope],
@@ -155,6 +157,7 @@ describe("enumerations", () => {
   it.each([
     ["Protocol", "spec.ports[].protocol", policy],
     ["Protocol", "status.rules[].protocol", request],
+    ["Protocol", "status.approved.ports[].protocol", request],
     ["NsgScope", "spec.nsgScope", policy],
     ["AccessRequestPhase", "status.phase", request],
     ["LabelSelectorOperator", "spec.namespaces.selector.matchExpressions[].operator", scope],

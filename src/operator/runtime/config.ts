@@ -53,7 +53,7 @@ export interface Config {
   allowUnscopedNamespaces: boolean;
   /** Opt-out for single-team clusters: run without checking that the admission guard is installed. */
   allowUnguardedNamespaces: boolean;
-  /** ConfigMap (in the leader-election namespace) holding the admission policy's scope index; "" disables. */
+  /** JitScopeIndex (in the leader-election namespace) holding the admission policy's scope index; "" disables. */
   scopeIndexName: string;
   /** How long start-up may wait for its prerequisites (namespace, CRDs, RBAC, first lists); 0 = no limit. */
   startupTimeoutMs: number;
@@ -174,7 +174,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "scope-index-name",
     def: "drawbridge-scope-index",
-    help: 'ConfigMap in the leader-election namespace the scope admission policy reads ("" disables)',
+    help: 'JitScopeIndex in the leader-election namespace the scope admission policy reads ("" disables)',
   },
 ];
 

@@ -1,7 +1,14 @@
 // activeGrants: which grants must be in NSGs at a given instant (clock passed in).
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import type { AccessRequest, AccessRequestPhase, JitPolicy } from "../../../src/api/types.ts";
+import type {
+  AccessRequest,
+  AccessRequestPhase,
+  ApprovedGrant,
+  JitPolicy,
+  Protocol,
+} from "../../../src/api/types.ts";
+import { approvalSnapshot, narrowerProtocol } from "../../../src/core/grants.ts";
 import { activeGrants } from "../../../src/core/index.ts";
 
 const numRuns = process.env["CI"] ? 10000 : 1000;
@@ -147,6 +154,116 @@ describe("activeGrants", () => {
             throw new Error("bad nextExpiry");
         }
       }),
+      { numRuns },
+    );
+  });
+});
+
+describe("grants bound to what was approved (status.approved)", () => {
+  const WEB2 = `${SUB}/Microsoft.Compute/virtualMachines/web-2`;
+  const snapshot: ApprovedGrant = { targets: [VM, JUMP], ports: [{ number: 22, protocol: "TCP" }] };
+
+  /** The example policy after an edit: web-2 added, port 22's protocol set to `protocol`. */
+  function edited(protocol: Protocol = "Any"): JitPolicy {
+    const p = policy();
+    p.spec.targets = [...p.spec.targets, { virtualMachineId: WEB2 }];
+    p.spec.ports = p.spec.ports.map((port) => (port.number === 22 ? { ...port, protocol } : port));
+    return p;
+  }
+
+  function opened(p: JitPolicy, r: AccessRequest): string[] {
+    return activeGrants([p], [r], NOW).grants.map(
+      (g) => `${g.targetId.split("/").pop() ?? ""}:${g.port}/${g.protocol}`,
+    );
+  }
+
+  it("records the targets and per-port protocols the policy gives at approval", () => {
+    expect(approvalSnapshot(request({ ports: [22, 3389] }), policy())).toEqual({
+      targets: [VM, JUMP],
+      ports: [
+        { number: 22, protocol: "TCP" },
+        { number: 3389, protocol: "TCP" },
+      ],
+    });
+    expect(approvalSnapshot(request({ targets: [JUMP.toUpperCase()] }), policy())?.targets).toEqual([JUMP]);
+    expect(approvalSnapshot(request({ targets: [WEB2] }), policy())).toBeUndefined();
+  });
+
+  it("opens no target added to the policy after approval, and no wider protocol", () => {
+    const r = request({}, { approved: snapshot });
+    expect(opened(policy(), r)).toEqual(["web-1:22/TCP", "jump-nsg:22/TCP"]);
+    expect(opened(edited("Any"), r)).toEqual(["web-1:22/TCP", "jump-nsg:22/TCP"]);
+    // A request approved after the edit gets the edited policy.
+    const fresh = request({}, { approved: approvalSnapshot(request(), edited("Any")) });
+    expect(opened(edited("Any"), fresh)).toEqual(["web-1:22/Any", "web-2:22/Any", "jump-nsg:22/Any"]);
+  });
+
+  it("still closes what the policy drops or narrows after approval", () => {
+    const r = request(
+      { ports: [22, 3389] },
+      { approved: { ...snapshot, ports: [...snapshot.ports, { number: 3389, protocol: "TCP" }] } },
+    );
+    const dropped = policy([3389]);
+    dropped.spec.targets = [{ virtualMachineId: VM }];
+    expect(opened(dropped, r)).toEqual(["web-1:3389/TCP"]);
+    // TCP approved, the policy now says UDP: nothing in common, the port closes.
+    expect(opened(edited("UDP"), request({}, { approved: snapshot }))).toEqual([]);
+    // Any approved, the policy now says TCP: TCP only.
+    const wide = request({}, { approved: { ...snapshot, ports: [{ number: 22, protocol: "Any" }] } });
+    expect(opened(policy(), wide)).toEqual(["web-1:22/TCP", "jump-nsg:22/TCP"]);
+  });
+
+  it("keeps today's behaviour for a request approved without the record", () => {
+    expect(opened(edited("Any"), request())).toEqual(["web-1:22/Any", "web-2:22/Any", "jump-nsg:22/Any"]);
+  });
+
+  it("a forged record never opens beyond the current policy", () => {
+    const forged = request(
+      {},
+      {
+        approved: {
+          targets: [VM, JUMP, WEB2, `${SUB}/Microsoft.Compute/virtualMachines/db-1`],
+          ports: [
+            { number: 22, protocol: "Any" },
+            { number: 3389, protocol: "Any" },
+          ],
+        },
+      },
+    );
+    expect(opened(policy(), forged)).toEqual(["web-1:22/TCP", "jump-nsg:22/TCP"]);
+    expect(opened(policy(), request({}, { approved: { targets: [], ports: [] } }))).toEqual([]);
+  });
+
+  it("narrows protocols: Any covers TCP and UDP, TCP and UDP share nothing", () => {
+    const all: Protocol[] = ["TCP", "UDP", "Any"];
+    const table = all.map((a) => all.map((b) => narrowerProtocol(a, b) ?? "-").join(" "));
+    expect(table).toEqual(["TCP - TCP", "- UDP UDP", "TCP UDP Any"]);
+  });
+
+  it("opens at most the intersection of the policy now and the record (property)", () => {
+    const protocolArb = fc.constantFrom<Protocol>("TCP", "UDP", "Any");
+    const ids = [VM, JUMP, WEB2];
+    fc.assert(
+      fc.property(
+        fc.subarray(ids),
+        fc.array(fc.record({ number: fc.constantFrom(22, 3389), protocol: protocolArb }), { maxLength: 4 }),
+        protocolArb,
+        (targets, ports, now22) => {
+          const p = edited(now22);
+          const r = request({ ports: [22, 3389] }, { approved: { targets, ports } });
+          const current = activeGrants([p], [request({ ports: [22, 3389] })], NOW).grants;
+          for (const g of activeGrants([p], [r], NOW).grants) {
+            if (!targets.includes(g.targetId)) throw new Error(`unapproved target ${g.targetId}`);
+            const wide = current.find((c) => c.targetId === g.targetId && c.port === g.port);
+            if (wide === undefined || narrowerProtocol(g.protocol, wide.protocol) !== g.protocol)
+              throw new Error(`beyond the policy: ${g.port}/${g.protocol}`);
+            const ok = ports.some(
+              (a) => a.number === g.port && narrowerProtocol(g.protocol, a.protocol) === g.protocol,
+            );
+            if (!ok) throw new Error(`beyond the record: ${g.port}/${g.protocol}`);
+          }
+        },
+      ),
       { numRuns },
     );
   });

@@ -109,9 +109,17 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
       }),
       foreign: fc.array(foreignArb, { maxLength: 6 }),
       orphans: fc.array(fc.integer(opts.orphanPriorities), { maxLength: 3 }),
-      grantPicks: fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.constantFrom(...SOURCES)), {
-        maxLength: 12,
-      }),
+      // The fifth pick narrows a grant of an Any port to what it was approved for (see grants.ts).
+      grantPicks: fc.array(
+        fc.tuple(
+          fc.nat(),
+          fc.nat(),
+          fc.nat(),
+          fc.constantFrom(...SOURCES),
+          fc.constantFrom<Protocol>("Any", "TCP", "UDP"),
+        ),
+        { maxLength: 12 },
+      ),
       instance: opts.instances === true ? fc.constantFrom(...INSTANCES) : fc.constant(""),
       instanceRules: opts.instances === true ? fc.array(instanceRuleArb, { maxLength: 8 }) : fc.constant([]),
       orphanOwner: opts.instances === true ? fc.constantFrom(...OWNERS) : fc.constant(""),
@@ -197,7 +205,7 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
         });
       }
       const grants: Grant[] = [];
-      grantPicks.forEach(([b, port, req, sourcePrefix]) => {
+      grantPicks.forEach(([b, port, req, sourcePrefix, approved]) => {
         const binding = bindings[b % bindings.length];
         if (binding === undefined) return;
         const entry = binding.ports[port % binding.ports.length];
@@ -207,7 +215,7 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
           policyKey: binding.policyKey,
           targetId: binding.targetId,
           port: entry.number,
-          protocol: entry.protocol,
+          protocol: entry.protocol === "Any" ? approved : entry.protocol,
           sourcePrefix,
           expiresAt: new Date(1_800_000_000_000),
         });
@@ -225,4 +233,95 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
 export function withoutRejected(grants: Grant[], plan: NsgPlan): Grant[] {
   const rejected = new Set(plan.rejected.map((r) => r.grant));
   return grants.filter((g) => !rejected.has(g));
+}
+
+/** A hand edit of one managed rule: what an attacker with write access to the NSG would change. */
+export type TamperKind = "access" | "ports" | "sources" | "destinations" | "protocol" | "direction" | "all";
+
+export interface Tamper {
+  /** Which of the planning instance's own rules (modulo their count). */
+  rule: number;
+  kind: TamperKind;
+}
+
+export const tamperArb: fc.Arbitrary<Tamper> = fc.record({
+  rule: fc.nat(),
+  kind: fc.constantFrom<TamperKind>(
+    "access",
+    "ports",
+    "sources",
+    "destinations",
+    "protocol",
+    "direction",
+    "all",
+  ),
+});
+
+/** One edit, each making the rule open more (or, for direction, move it where its priority is free). */
+function edited(r: SecurityRule, kind: TamperKind): SecurityRule {
+  const out: SecurityRule = { ...r };
+  if (kind === "access" || kind === "all") out.access = "Allow";
+  if (kind === "ports" || kind === "all") {
+    delete out.destinationPortRanges;
+    out.destinationPortRange = "*";
+  }
+  if (kind === "sources" || kind === "all") {
+    delete out.sourceAddressPrefixes;
+    out.sourceAddressPrefix = "*";
+  }
+  if (kind === "destinations" || kind === "all") {
+    delete out.destinationAddressPrefixes;
+    out.destinationAddressPrefix = "*";
+  }
+  if (kind === "protocol" || kind === "all") out.protocol = "*";
+  if (kind === "direction") out.direction = "Outbound";
+  return out;
+}
+
+/**
+ * The NSG after hand edits of the rules `own` picks out, and, when `intruder` is set, a foreign
+ * Inbound Allow from anywhere placed inside the band of binding `intruder.binding` (which freezes
+ * that policy). An edit that would give a rule a priority its new direction already holds is skipped.
+ */
+export function tampered(
+  nsg: ObservedNsg,
+  bindings: PolicyBinding[],
+  own: (r: SecurityRule) => boolean,
+  tampers: Tamper[],
+  intruder: { binding: number; offset: number } | undefined,
+): ObservedNsg {
+  const rules = nsg.securityRules.slice();
+  const mine = rules.map((r, i) => (own(r) ? i : -1)).filter((i) => i >= 0);
+  const holds = (direction: string, priority: number, except: number): boolean =>
+    rules.some((r, i) => i !== except && r.direction === direction && r.priority === priority);
+  for (const t of tampers) {
+    if (mine.length === 0) break;
+    const i = mine[t.rule % mine.length] ?? -1;
+    const r = rules[i];
+    if (r === undefined) continue;
+    const next = edited(r, t.kind);
+    if (next.direction !== r.direction && holds(next.direction, next.priority, i)) continue;
+    rules[i] = next;
+  }
+  const b = intruder === undefined ? undefined : bindings[intruder.binding % bindings.length];
+  if (intruder !== undefined && b !== undefined) {
+    const { from, to } = b.priorityRange;
+    for (let k = 0; k <= to - from; k++) {
+      const priority = from + ((intruder.offset + k) % (to - from + 1));
+      if (holds("Inbound", priority, -1)) continue;
+      rules.push({
+        name: "intruder-allow-all",
+        priority,
+        direction: "Inbound",
+        access: "Allow",
+        protocol: "*",
+        sourceAddressPrefix: "*",
+        sourcePortRange: "*",
+        destinationAddressPrefix: "*",
+        destinationPortRange: "*",
+      });
+      break;
+    }
+  }
+  return { ...nsg, securityRules: rules };
 }

@@ -15,7 +15,10 @@ import {
   ruleSources,
 } from "../../../src/core/index.ts";
 import type { NsgPlan, SecurityRule } from "../../../src/core/index.ts";
-import { applyOps, scenarioArb, withoutRejected } from "./nsg-sim.ts";
+import { sameRule } from "../../../src/core/rules.ts";
+import { allowRuleName, denyRuleName, isOwnRule as ownRule, ruleProtocol } from "../../../src/core/index.ts";
+import type { Protocol } from "../../../src/api/types.ts";
+import { applyOps, scenarioArb, tamperArb, tampered, withoutRejected } from "./nsg-sim.ts";
 import type { Scenario } from "./nsg-sim.ts";
 
 const numRuns = process.env["CI"] ? 10000 : 1000;
@@ -139,6 +142,60 @@ function grantsOpenOnlyTheirOwn(s: Scenario, p: NsgPlan): void {
   }
 }
 
+const tamperedArb = fc.record({
+  s: fc.oneof(anywhere, mixed),
+  tampers: fc.array(tamperArb, { minLength: 1, maxLength: 6 }),
+  intruder: fc.option(fc.record({ binding: fc.nat(), offset: fc.nat() }), { nil: undefined }),
+});
+
+const PROTOCOLS: Protocol[] = ["TCP", "UDP", "Any"];
+
+/**
+ * A desired rule is what drawbridge writes for its binding, read from the scenario alone (not from
+ * the planner): Inbound, towards the binding's destinations; a deny from anywhere on exactly the
+ * binding's ports of its protocol; an allow on one of them with that protocol.
+ */
+function asTheBindingWrites(s: Scenario, r: SecurityRule): void {
+  const b = bindingOf(s, r);
+  if (b === undefined) throw new Error(`desired ${r.name} has no binding`);
+  check(r.direction === "Inbound", `${r.name} is ${r.direction}`);
+  const dests = [...ruleDestinations(r)].sort().join();
+  check(dests === [...b.destinationPrefixes].sort().join(), `${r.name} opens towards ${dests}`);
+  const name = r.name.toLowerCase();
+  const ports = [...ruleDestinationPorts(r)].sort().join();
+  const protocol = PROTOCOLS.find((p) =>
+    r.access === "Deny"
+      ? denyRuleName(b.policyKey, b.targetId, p, s.instance).toLowerCase() === name
+      : b.ports.some(
+          (e) =>
+            (e.protocol === p || e.protocol === "Any") &&
+            allowRuleName(b.policyKey, b.targetId, p, e.number, s.instance).toLowerCase() === name,
+        ),
+  );
+  if (protocol === undefined) throw new Error(`${r.name} (${r.access}) is named for no slot of its binding`);
+  check(r.protocol === ruleProtocol(protocol), `${r.name} has protocol ${r.protocol}`);
+  const listedFor = (p: Protocol): string[] =>
+    b.ports.filter((e) => e.protocol === p).map((e) => String(e.number));
+  const listed = new Set(listedFor(protocol));
+  // A grant approved for TCP or UDP under a port the policy lists as Any keeps its protocol: its
+  // slot's deny covers that port too (it only narrows), its allow opens only that protocol.
+  const narrowed = new Set(
+    protocol === "Any"
+      ? []
+      : s.grants
+          .filter((g) => g.policyKey === b.policyKey && g.targetId === b.targetId && g.protocol === protocol)
+          .map((g) => String(g.port))
+          .filter((port) => !listed.has(port) && listedFor("Any").includes(port)),
+  );
+  if (r.access === "Deny") {
+    check(ruleSources(r).join() === "*", `deny ${r.name} from ${ruleSources(r).join()}`);
+    const want = [...new Set([...listed, ...narrowed])].sort().join();
+    check(ports === want, `deny ${r.name} on ${ports}, want ${want}`);
+  } else {
+    check(listed.has(ports) || narrowed.has(ports), `allow ${r.name} on ${ports}`);
+  }
+}
+
 describe("planNsg properties", () => {
   it("keeps every safety invariant: foreign rules untouched, priorities unique and in band with allows before their deny, Azure limits, grants open only their own target, port and source", () => {
     fc.assert(
@@ -186,11 +243,13 @@ describe("planNsg properties", () => {
           const b = bindingOf(s, put);
           if (b === undefined || !frozen.has(b.policyKey)) continue;
           const had = observed.get(put.name.toLowerCase());
+          check(had !== undefined, `frozen ${b.policyKey} wrote ${put.name}`);
+          // A frozen policy only rewrites what it has, where it is: its allows narrowed to the
+          // grants, its deny restored (an Inbound one in place; see the tampering property).
           check(
-            had !== undefined && had.priority === put.priority,
-            `frozen ${b.policyKey} wrote ${put.name}`,
+            had?.priority === put.priority || (put.access === "Deny" && had?.direction !== "Inbound"),
+            `frozen ${b.policyKey} moved ${put.name}`,
           );
-          check(put.access === "Allow", `frozen ${b.policyKey} rewrote its deny ${put.name}`);
         }
         for (const c of p.conflicts)
           check(c.otherPolicyKey !== c.policyKey, `${c.policyKey} overlaps itself`);
@@ -239,4 +298,30 @@ describe("planNsg properties", () => {
       );
     });
   }
+  it("leaves no managed rule more open than planned after hand edits, frozen or not: every one is a desired rule, allows carry exactly their grants, denies exactly the binding's", () => {
+    fc.assert(
+      fc.property(tamperedArb, ({ s, tampers, intruder }) => {
+        const p1 = plan(s);
+        const grants = withoutRejected(s.grants, p1);
+        const own = (r: SecurityRule): boolean => ownRule(r, s.instance);
+        const nsg = tampered(applyOps(s.nsg, p1), s.bindings, own, tampers, intruder);
+        const s2: Scenario = { ...s, nsg, grants };
+        const p2 = plan(s2);
+        foreignUntouched(s2, p2);
+        grantsOpenOnlyTheirOwn(s2, p2);
+        for (const r of p2.desired) asTheBindingWrites(s2, r);
+        const after = applyOps(nsg, p2).securityRules.filter(own);
+        const desired = new Map(p2.desired.map((r) => [r.name.toLowerCase(), r]));
+        check(
+          after.length === desired.size,
+          `${after.length} managed rules after the plan, ${desired.size} desired`,
+        );
+        for (const r of after) {
+          const want = desired.get(r.name.toLowerCase());
+          check(want !== undefined && sameRule({ ...r, name: want.name }, want), `${r.name} left as edited`);
+        }
+      }),
+      { numRuns },
+    );
+  });
 });

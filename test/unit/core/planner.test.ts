@@ -126,6 +126,55 @@ describe("planNsg", () => {
     expect(p.deletes).toEqual([]);
   });
 
+  it("restores a hand-edited baseline deny of a conflicted policy to its own content, in place", () => {
+    const first = planned([], [grant("203.0.113.7/32")]);
+    const applied = applyOps(nsg([]), first);
+    const deny = applied.securityRules.find((r) => r.name === DENY);
+    if (deny === undefined) throw new Error("no deny");
+    const edited = applied.securityRules.map((r) =>
+      r.name === DENY
+        ? {
+            ...r,
+            access: "Allow" as const,
+            destinationAddressPrefixes: undefined,
+            destinationAddressPrefix: "*",
+          }
+        : r,
+    );
+    const intruder = foreign("allow-legacy", 150);
+    const p = planned([...edited, intruder], [grant("203.0.113.7/32")]);
+    expect(p.conflicts.map((c) => c.ruleName)).toEqual(["allow-legacy"]);
+    expect(p.puts).toEqual([deny]);
+    expect(p.deletes).toEqual([]);
+    expect(p.nsgBody).toContain(intruder);
+    // Moved to Outbound by hand: restored Inbound at the highest free priority of the band (199 is free
+    // again among Inbound rules once the deny left them).
+    const outbound = applied.securityRules.map((r) =>
+      r.name === DENY ? { ...r, direction: "Outbound" as const, access: "Allow" as const } : r,
+    );
+    const moved = planned([...outbound, intruder], [grant("203.0.113.7/32")]);
+    expect(moved.puts).toEqual([{ ...deny, priority: 199 }]);
+  });
+
+  it("keeps a grant approved for TCP on TCP when the policy widens the port to Any", () => {
+    const widened = {
+      ...BINDING,
+      ports: [{ ...PORTS[0], protocol: "Any" as const }, PORTS[1]],
+    } as PolicyBinding;
+    const p = planned([], [grant("203.0.113.7/32")], widened);
+    expect(
+      p.desired.map((r) => [r.name, r.access, r.protocol, r.destinationPortRange ?? r.destinationPortRanges]),
+    ).toEqual([
+      [ALLOW22, "Allow", "Tcp", "22"],
+      [DENY, "Deny", "Tcp", ["22", "3389"]],
+      [denyRuleName(KEY, VM, "Any"), "Deny", "*", "22"],
+    ]);
+    expect(p.placements.map((x) => x.ruleName)).toEqual([ALLOW22]);
+    // A UDP grant under a TCP-only port finds no slot: nothing opens.
+    const udp = planned([], [{ ...grant("203.0.113.7/32"), protocol: "UDP" }]);
+    expect(udp.desired.filter((r) => r.access === "Allow")).toEqual([]);
+  });
+
   it("reports BaselineShadowed for a foreign allow ahead of the deny on a managed port", () => {
     const shadow = foreign("allow-ssh-anywhere", 90, {
       destinationAddressPrefix: "10.0.0.0/16",

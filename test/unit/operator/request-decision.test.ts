@@ -8,7 +8,8 @@ import {
   decideRequest,
 } from "../../../src/operator/request-decision.ts";
 import type { RequestFacts } from "../../../src/operator/request-decision.ts";
-import { NIC_NSG, request } from "./fixtures.ts";
+import { approvalSnapshot } from "../../../src/core/grants.ts";
+import { JUMP_NSG, NIC_NSG, VM, policy, request } from "./fixtures.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -90,6 +91,59 @@ describe("decideRequest", () => {
     expect(d.addFinalizer).toBe(false);
     expect(d.requeueAfterMs).toBe(HOUR);
     expect(d.events.map((e) => e.reason)).toEqual(["Approved"]);
+  });
+
+  it("records at approval what the policy gives now (status.approved) and keeps it through Active and close", () => {
+    const clock = new FakeClock();
+    const snapshot = approvalSnapshot(request(), policy());
+    expect(snapshot).toEqual({ targets: [VM, JUMP_NSG], ports: [{ number: 22, protocol: "TCP" }] });
+    let calls = 0;
+    const approvedSnapshot = (): typeof snapshot => {
+      calls++;
+      return snapshot;
+    };
+    const d = decideRequest(facts(clock, { approvedSnapshot }));
+    expect(d.status?.approved).toEqual(snapshot);
+    expect(calls).toBe(1);
+    // Later decisions never take a new snapshot: a policy edit after approval cannot move the bound.
+    const active = decideRequest(
+      facts(clock, {
+        request: request(d.status),
+        approvedSnapshot,
+        placement: { complete: true, rules: [] },
+      }),
+    );
+    expect(active.status?.phase).toBe("Active");
+    expect(active.status?.approved).toEqual(snapshot);
+    clock.advance(HOUR);
+    const expired = decideRequest(
+      facts(clock, { request: request(active.status), approvedSnapshot, now: clock.now() }),
+    );
+    expect(expired.status?.phase).toBe("Expired");
+    expect(expired.status?.approved).toEqual(snapshot);
+    expect(calls).toBe(1);
+  });
+
+  it("approves without status.approved when no snapshot is supplied (the grant then follows the policy alone)", () => {
+    const clock = new FakeClock();
+    const d = decideRequest(facts(clock));
+    expect(d.status?.startTime).toBeDefined();
+    expect(d.status).not.toHaveProperty("approved");
+  });
+
+  it("takes no snapshot for a request it does not approve", () => {
+    const clock = new FakeClock();
+    const approvedSnapshot = (): never => {
+      throw new Error("snapshot taken for a denial");
+    };
+    const denied = decideRequest(
+      facts(clock, {
+        approvedSnapshot,
+        verdict: { allowed: false, reason: "PortNotAllowed", field: "spec.ports", message: "no", issues: [] },
+      }),
+    );
+    expect(denied.status?.phase).toBe("Denied");
+    expect(denied.status?.approved).toBeUndefined();
   });
 
   it("adds the finalizer when it is missing", () => {
