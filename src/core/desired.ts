@@ -4,7 +4,7 @@
 // enforced and whatever does not fit is rejected, never dropped silently, never widened.
 import { placeAllows } from "./allows.ts";
 import type { Protocol } from "../api/types.ts";
-import { indexGrants, normalizeBindings } from "./bindings.ts";
+import { indexGrants, normalizeBindings, slotKey } from "./bindings.ts";
 import type { NormBinding } from "./bindings.ts";
 import { findConflicts } from "./conflicts.ts";
 import { placeDenies } from "./denies.ts";
@@ -13,9 +13,12 @@ import { instanceRulePrefix } from "./nsg.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { newPlanContext } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
+import { ruleAt } from "./living.ts";
+import { buildDenyRule } from "./rules.ts";
 import { findShadowed, foreignAllows } from "./shadow.ts";
 import { sortedByPriority } from "./sorting.ts";
 import type {
+  Grant,
   GrantPlacement,
   PlanInput,
   PriorityConflict,
@@ -62,13 +65,18 @@ function narrowedProtocol(b: NormBinding, key: number): Protocol | undefined {
  * Grants of a protocol narrower than the policy's now (a request approved for TCP before the port
  * became Any keeps TCP: see grants.ts) get that protocol's slot: its allow carries only what was
  * approved, and its deny only narrows. A grant of a port or protocol the policy does not cover at
- * all still finds no slot and opens nothing. Slots of the binding start at `first`.
+ * all still finds no slot and opens nothing. Slots of the binding start at `first`; a new slot goes
+ * to `late`, placed after every slot the policies list, so that a deny which exists only for such
+ * grants never takes the priority of one the policies need; each slot given such ports is recorded
+ * in `extra` with them (trimNarrowed takes back the ones no placed grant uses).
  */
 function addNarrowedSlots(
   b: NormBinding,
   grants: Map<number, unknown>,
   slots: DenySlot[],
   first: number,
+  late: DenySlot[],
+  extra: Map<DenySlot, number[]>,
 ): void {
   let narrowed: Map<Protocol, number[]> | undefined;
   for (const key of grants.keys()) {
@@ -85,10 +93,42 @@ function addNarrowedSlots(
     let slot: DenySlot | undefined;
     for (let i = first; i < slots.length; i++) if (slots[i]?.protocol === protocol) slot = slots[i];
     // The binding's port tables are shared and never mutated: the slot takes a new list.
-    const all = slot === undefined ? ports : [...slot.ports, ...ports];
+    const all = slot === undefined ? ports.slice() : [...slot.ports, ...ports];
     all.sort((x, y) => x - y);
-    if (slot === undefined) slots.push({ b, protocol, ports: all, living: -1 });
-    else slot.ports = all;
+    if (slot === undefined) {
+      slot = { b, protocol, ports: all, living: -1 };
+      late.push(slot);
+    } else slot.ports = all;
+    extra.set(slot, ports);
+  }
+}
+
+/**
+ * Takes back the narrowed ports (addNarrowedSlots) whose grants were all rejected: the deny covers
+ * only ports the policy lists for its protocol or a placed grant uses, and goes when none is left,
+ * so the next plan (without the rejected grants) wants the very same rules.
+ */
+function trimNarrowed(ctx: PlanContext, extra: Map<DenySlot, number[]>, placed: Placed): void {
+  if (extra.size === 0) return;
+  const granted = new Set<Grant>();
+  for (const p of ctx.placements) granted.add(p.grant);
+  for (const [s, ports] of extra) {
+    const rule = s.rule;
+    if (rule === undefined) continue;
+    const unused = ports.filter(
+      (port) => !(s.b.grants?.get(slotKey(s.protocol, port)) ?? []).some((g) => granted.has(g)),
+    );
+    if (unused.length === 0) continue;
+    const k = placed.rules.indexOf(rule);
+    s.ports = s.ports.filter((port) => !unused.includes(port));
+    if (s.ports.length === 0) {
+      s.rule = undefined;
+      placed.rules.splice(k, 1);
+      placed.living.splice(k, 1);
+    } else {
+      s.rule = buildDenyRule(s.b, s.protocol, s.ports, rule.priority, ruleAt(ctx.living, s.living));
+      placed.rules[k] = s.rule;
+    }
   }
 }
 
@@ -103,12 +143,15 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
   // its own protocol (see addNarrowedSlots).
   indexGrants(table, input.grants);
   const slots: DenySlot[] = [];
+  const extra = new Map<DenySlot, number[]>();
+  const late: DenySlot[] = [];
   for (const b of bindings) {
     const first = slots.length;
     // Indexed, not destructured: destructuring a tuple allocates an iterator per entry.
     for (const entry of b.protocols) slots.push({ b, protocol: entry[0], ports: entry[1], living: -1 });
-    if (b.grants !== undefined) addNarrowedSlots(b, b.grants, slots, first);
+    if (b.grants !== undefined) addNarrowedSlots(b, b.grants, slots, first, late, extra);
   }
+  for (const s of late) slots.push(s);
   placeDenies(ctx, slots);
   const placed: Placed = { rules: [], living: [] };
   for (const s of slots) {
@@ -117,6 +160,7 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
     placed.living.push(s.living);
   }
   placeAllows(ctx, slots, placed.rules, placed.living);
+  trimNarrowed(ctx, extra, placed);
   const desired = sortedByPriority(placed.rules);
   const conflicts: PriorityConflict[] = [];
   for (const list of ctx.frozen.values()) for (const c of list) conflicts.push(c);

@@ -3,6 +3,7 @@
 // Events, NSG wake-ups, deletion after retention.
 import type { AccessRequest, AccessRequestStatus, GrantRuleStatus, JitPolicy } from "../api/types.ts";
 import { FINALIZER } from "../api/types.ts";
+import { approvalSnapshot } from "../core/grants.ts";
 import { activeGrants, parseDuration, validateRequest, verdictOf } from "../core/index.ts";
 import { sourceUnionIssue } from "../core/source-union.ts";
 import { auditEvent, auditRecord, deletionRecord } from "./audit.ts";
@@ -95,10 +96,7 @@ export class RequestReconciler {
       retentionMs: d.retentionMs,
       deniedRetentionMs: d.deniedRetentionMs,
       limits: d.limits,
-      // Only an undecided request pays for the scan (once per decision, not per reconcile).
-      openAhead: () =>
-        countOpenAhead(request, d.caches.requests(), (o) => this.#approving.has(objectKey(o.metadata))),
-      guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
+      ...this.#approvalInputs(request, livePolicy),
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));
@@ -113,6 +111,22 @@ export class RequestReconciler {
       if (approving) this.#approving.delete(key);
     }
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  /** What only an approval needs: each is computed lazily or cheaply, once per decision. */
+  #approvalInputs(
+    request: AccessRequest,
+    livePolicy: JitPolicy | undefined,
+  ): Pick<RequestFacts, "openAhead" | "guard" | "approvedSnapshot"> {
+    const d = this.#d;
+    return {
+      // Only an undecided request pays for the scan (once per decision, not per reconcile).
+      openAhead: () =>
+        countOpenAhead(request, d.caches.requests(), (o) => this.#approving.has(objectKey(o.metadata))),
+      guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
+      // What an approval binds the grant to: the live policy's targets and port protocols now.
+      ...(livePolicy === undefined ? {} : { approvedSnapshot: () => approvalSnapshot(request, livePolicy) }),
+    };
   }
 
   /**

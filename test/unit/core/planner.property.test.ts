@@ -155,7 +155,7 @@ const PROTOCOLS: Protocol[] = ["TCP", "UDP", "Any"];
  * the planner): Inbound, towards the binding's destinations; a deny from anywhere on exactly the
  * binding's ports of its protocol; an allow on one of them with that protocol.
  */
-function asTheBindingWrites(s: Scenario, r: SecurityRule): void {
+function asTheBindingWrites(s: Scenario, planned: NsgPlan, r: SecurityRule): void {
   const b = bindingOf(s, r);
   if (b === undefined) throw new Error(`desired ${r.name} has no binding`);
   check(r.direction === "Inbound", `${r.name} is ${r.direction}`);
@@ -177,12 +177,14 @@ function asTheBindingWrites(s: Scenario, r: SecurityRule): void {
   const listedFor = (p: Protocol): string[] =>
     b.ports.filter((e) => e.protocol === p).map((e) => String(e.number));
   const listed = new Set(listedFor(protocol));
-  // A grant approved for TCP or UDP under a port the policy lists as Any keeps its protocol: its
-  // slot's deny covers that port too (it only narrows), its allow opens only that protocol.
+  // A grant approved for TCP or UDP under a port the policy lists as Any keeps its protocol: while
+  // such a grant is placed its slot's deny covers that port too (it only narrows), and its allow
+  // opens only that protocol.
   const narrowed = new Set(
     protocol === "Any"
       ? []
-      : s.grants
+      : planned.placements
+          .map((x) => x.grant)
           .filter((g) => g.policyKey === b.policyKey && g.targetId === b.targetId && g.protocol === protocol)
           .map((g) => String(g.port))
           .filter((port) => !listed.has(port) && listedFor("Any").includes(port)),
@@ -309,7 +311,7 @@ describe("planNsg properties", () => {
         const p2 = plan(s2);
         foreignUntouched(s2, p2);
         grantsOpenOnlyTheirOwn(s2, p2);
-        for (const r of p2.desired) asTheBindingWrites(s2, r);
+        for (const r of p2.desired) asTheBindingWrites(s2, p2, r);
         const after = applyOps(nsg, p2).securityRules.filter(own);
         const desired = new Map(p2.desired.map((r) => [r.name.toLowerCase(), r]));
         check(

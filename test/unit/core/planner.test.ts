@@ -170,6 +170,15 @@ describe("planNsg", () => {
       [denyRuleName(KEY, VM, "Any"), "Deny", "*", "22"],
     ]);
     expect(p.placements.map((x) => x.ruleName)).toEqual([ALLOW22]);
+    // When the narrowed grant cannot be placed, its deny is not kept for it either.
+    const tight = {
+      ...widened,
+      ports: [widened.ports[0]],
+      priorityRange: { from: 100, to: 101 },
+    } as PolicyBinding;
+    const full = planned([], [grant("203.0.113.7/32")], tight);
+    expect(full.rejected.map((r) => r.reason)).toEqual(["CapacityExceeded"]);
+    expect(full.desired.map((r) => [r.name, r.priority])).toEqual([[denyRuleName(KEY, VM, "Any"), 101]]);
     // A UDP grant under a TCP-only port finds no slot: nothing opens.
     const udp = planned([], [{ ...grant("203.0.113.7/32"), protocol: "UDP" }]);
     expect(udp.desired.filter((r) => r.access === "Allow")).toEqual([]);

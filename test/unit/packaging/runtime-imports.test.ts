@@ -15,7 +15,7 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
 };
 // main.ts loads every command lazily; the image only promises the operator's.
 const DISPATCHER = "src/cli/main.ts";
-const ENTRY = ["bin/drawbridge.js", DISPATCHER, "src/operator/cli.ts"];
+const ENTRY = ["bin/drawbridge.js", DISPATCHER, "src/operator/cli.ts", "src/sweep/cli.ts"];
 
 /** Runtime import specifiers of a module: type-only imports are erased and skipped. */
 function runtimeImports(source: string, followDynamic: boolean): string[] {
