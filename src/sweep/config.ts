@@ -1,6 +1,7 @@
 // `drawbridge sweep` flags. Like `run`, each flag may also come from the environment
 // (DRAWBRIDGE_<FLAG>, and ARM_ENDPOINT / ARM_CA_FILE / ARM_TOKEN), flags winning; everything is
 // checked up front and a bad setting names the flag and what it accepts.
+import { ConfigError, armSettings } from "../operator/runtime/config.ts";
 import { isValidInstanceId } from "../core/nsg.ts";
 import { parseNsgId } from "../azure/ids.ts";
 import { parseGoDuration } from "../operator/runtime/duration.ts";
@@ -153,33 +154,17 @@ function nsgIds(values: string[]): string[] {
   return [...new Map(values.map((id) => [id.toLowerCase(), id])).values()];
 }
 
+/** The operator's own ARM settings check, with the sweep's error type. */
 function arm(
   get: (n: string) => string | undefined,
 ): Pick<SweepConfig, "armEndpoint" | "armCaFile" | "armToken"> {
-  const armEndpoint = get("arm-endpoint");
-  const armCaFile = get("arm-ca-file");
-  let armToken = get("arm-token");
-  if (armEndpoint !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(armEndpoint);
-    } catch {
-      throw new SweepConfigError("--arm-endpoint", `"${armEndpoint}" is not a URL`);
-    }
-    if (url.protocol !== "https:") {
-      throw new SweepConfigError("--arm-endpoint", `"${armEndpoint}" must be an https:// URL`);
-    }
-    armToken ??= "emulator-token";
-  } else {
-    // A static token is only ever sent to an explicitly configured endpoint, never to public Azure.
-    if (armToken !== undefined) {
-      throw new SweepConfigError("--arm-token", "is only allowed together with --arm-endpoint");
-    }
-    if (armCaFile !== undefined) {
-      throw new SweepConfigError("--arm-ca-file", "is only allowed together with --arm-endpoint");
-    }
+  try {
+    return armSettings(get);
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new SweepConfigError(err.flag, err.message.slice(err.flag.length + 2));
+    throw err;
   }
-  return { armEndpoint, armCaFile, armToken };
 }
 
 /** Flags beat DRAWBRIDGE_* variables, which beat the conventional names, which beat defaults. */

@@ -301,7 +301,8 @@ function instanceId(value: string): string {
   );
 }
 
-function armSettings(
+/** The ARM endpoint, CA and static token, checked together (also used by `drawbridge sweep`). */
+export function armSettings(
   get: (n: string) => string | undefined,
 ): Pick<Config, "armEndpoint" | "armCaFile" | "armToken"> {
   const armEndpoint = get("arm-endpoint");
