@@ -21,6 +21,8 @@ export function kubectl(args: string[], opts: KubectlOptions): Promise<KubectlRe
     child.once("close", (code, sig) => {
       resolve({ code: code ?? (sig === null ? 1 : 128), stdout, stderr });
     });
+    // kubectl may exit before reading its input (EPIPE); its exit code and stderr say why.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }

@@ -1,9 +1,11 @@
 // Two policies, one NSG: a second policy whose priority band overlaps the first one's in jump-nsg
 // is detected and reported on both (PriorityConflict naming the other); neither writes into the
 // NSG, and the first policy's rules there are neither deleted nor renumbered.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { JUMP_NSG, Stack, eventually } from "./harness.ts";
 import type { Rule } from "./harness.ts";
+
+jest.setTimeout(120_000);
 
 let stack: Stack;
 

@@ -28,6 +28,21 @@ const outsideBands = scenarioArb({ orphanPriorities: { min: 4097 - 50, max: 4096
 const mixed = scenarioArb({ orphanPriorities: { min: 100, max: 4096 }, instances: true });
 const mixedOutsideBands = scenarioArb({ orphanPriorities: { min: 4097 - 50, max: 4096 }, instances: true });
 
+/**
+ * Every policy's band holds the rules of all its bindings in this NSG (an allow per port and a deny
+ * per protocol, each): then a stale rule of its own never keeps a needed rule out for a round.
+ */
+function bandsFit(s: Scenario): boolean {
+  const needed = new Map<string, number>();
+  const size = new Map<string, number>();
+  for (const b of s.bindings) {
+    const n = b.ports.length + new Set(b.ports.map((p) => p.protocol)).size;
+    needed.set(b.policyKey, (needed.get(b.policyKey) ?? 0) + n);
+    size.set(b.policyKey, b.priorityRange.to - b.priorityRange.from + 1);
+  }
+  return [...needed].every(([k, n]) => n <= (size.get(k) ?? 0));
+}
+
 function plan(s: Scenario): NsgPlan {
   return planNsg({ nsg: s.nsg, bindings: s.bindings, grants: s.grants, instance: s.instance });
 }
@@ -267,6 +282,9 @@ describe("planNsg properties", () => {
     it(`yields no operations when planned again on its own result (puts/deletes and whole body)${what}`, () => {
       fc.assert(
         fc.property(arb, (s) => {
+          // In a band too full for all of a policy's rules here, a stale rule of its own holds a
+          // slot until it is deleted: that takes two rounds (the property below), not one.
+          fc.pre(bandsFit(s));
           const p = plan(s);
           const grants = withoutRejected(s.grants, p);
           const viaOps = replan(s, applyOps(s.nsg, p), grants);
