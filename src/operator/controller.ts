@@ -6,6 +6,8 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest, JitPolicy, JitScope } from "../api/types.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { BindingIndex } from "./bindings.ts";
+import { approvalVerifier, verifyTargets } from "../core/approval-signature.ts";
+import type { SigningKey } from "../core/approval-signature.ts";
 import { informerCaches } from "./caches.ts";
 import type { Caches } from "./caches.ts";
 import { UndecidedRequests } from "./batching.ts";
@@ -71,6 +73,8 @@ export interface ControllerOptions {
   batchMaxHoldMs: number;
   /** This operator instance's id ("" = the default instance): the NSG reconciler touches only its rules. */
   instanceId: string;
+  /** The operator's signing key (ADR 0012): approvals and resolutions it writes are signed with it. */
+  signing: SigningKey;
 }
 
 /** What a request change means for the NSGs: only these fields change the grant set. */
@@ -79,6 +83,7 @@ function grantFingerprint(r: AccessRequest | undefined): string {
   return JSON.stringify([
     r.status?.startTime,
     r.status?.expiresAt,
+    r.status?.approvalSignature,
     // Pending -> Active changes no grant; only a closing phase ends one.
     isTerminal(r.status?.phase),
     r.spec.revoked,
@@ -96,7 +101,7 @@ export class Controller {
   readonly scoped: Caches;
   readonly gate: ScopeGate;
   readonly #signatures = new Map<string, string>();
-  readonly bindings = new BindingIndex();
+  readonly bindings: BindingIndex;
   readonly ledger = new Ledger();
   readonly #undecided = new UndecidedRequests();
   readonly grants: GrantIndex;
@@ -109,6 +114,8 @@ export class Controller {
 
   constructor(o: ControllerOptions) {
     this.#o = o;
+    this.bindings = new BindingIndex((p) => verifyTargets(o.signing.key, p));
+    const isAuthentic = approvalVerifier(o.signing);
     this.caches = informerCaches(o.policies, o.requests);
     this.gate = new ScopeGate(
       {
@@ -127,6 +134,7 @@ export class Controller {
           .requests()
           .filter((r) => `${r.metadata.namespace ?? ""}/${r.spec.policyName}` === policyKey)
           .map((r) => objectKey(r.metadata)),
+      isAuthentic,
     });
     const onError = (name: string) => (key: string, err: unknown, retryInMs: number) => {
       o.log.warn(
@@ -198,6 +206,8 @@ export class Controller {
       deniedRetentionMs: o.deniedRetentionMs,
       limits: o.limits,
       wakeNsg,
+      signing: o.signing,
+      isAuthentic,
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,
@@ -212,6 +222,7 @@ export class Controller {
       wakeNsg: (k) => {
         this.nsgQueue.add(k);
       },
+      signing: o.signing,
     });
     this.#resync = new ResyncLoop({
       azure: o.azure,
