@@ -30,6 +30,34 @@ function resolvedFor(
   return resolved?.find((r) => r.id.toLowerCase() === key);
 }
 
+/** A VM target's bindings: from a verified resolution, else from what the index held, else none. */
+function vmBindings(
+  policy: JitPolicy,
+  base: Omit<PolicyBinding, "destinationPrefixes">,
+  trustResolution: boolean,
+  previous: readonly NsgBinding[],
+): NsgBinding[] {
+  const out: NsgBinding[] = [];
+  if (!trustResolution) {
+    const id = base.targetId.toLowerCase();
+    for (const b of previous) {
+      if (b.binding.targetId.toLowerCase() !== id) continue;
+      out.push({
+        nsgId: b.nsgId,
+        binding: { ...base, destinationPrefixes: [...b.binding.destinationPrefixes] },
+      });
+    }
+    return out;
+  }
+  const r = resolvedFor(policy.status?.targets, base.targetId);
+  const ips = r?.privateIpAddresses ?? [];
+  if (ips.length === 0) return out;
+  for (const nsgId of r?.networkSecurityGroupIds ?? []) {
+    out.push({ nsgId, binding: { ...base, destinationPrefixes: [...ips] } });
+  }
+  return out;
+}
+
 /**
  * Every (NSG, binding) of one policy, from its spec and the resolution recorded in its status. VM
  * targets take status.targets only when `trustResolution` (its signature verifies); otherwise they
@@ -55,23 +83,7 @@ export function policyBindings(
       out.push({ nsgId: target.networkSecurityGroupId, binding: { ...base, destinationPrefixes: prefixes } });
       continue;
     }
-    if (!trustResolution) {
-      const id = targetId.toLowerCase();
-      for (const b of previous) {
-        if (b.binding.targetId.toLowerCase() !== id) continue;
-        out.push({
-          nsgId: b.nsgId,
-          binding: { ...base, destinationPrefixes: [...b.binding.destinationPrefixes] },
-        });
-      }
-      continue;
-    }
-    const r = resolvedFor(policy.status?.targets, targetId);
-    const ips = r?.privateIpAddresses ?? [];
-    if (ips.length === 0) continue;
-    for (const nsgId of r?.networkSecurityGroupIds ?? []) {
-      out.push({ nsgId, binding: { ...base, destinationPrefixes: [...ips] } });
-    }
+    out.push(...vmBindings(policy, base, trustResolution, previous));
   }
   return out;
 }

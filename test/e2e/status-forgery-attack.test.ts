@@ -35,7 +35,7 @@ interface RequestStatus {
 }
 
 async function statusOf(name: string): Promise<RequestStatus> {
-  return ((await stack.getRequest(name))?.status ?? {}) as RequestStatus;
+  return (await stack.getRequest(name))?.status ?? {};
 }
 
 async function phaseIn(name: string, phases: string[]): Promise<string> {
