@@ -1,5 +1,7 @@
 // loadSigningKey against an in-memory Secret store: created once, read back, and the loser of a
 // create race (409) reads the winner's key.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
+   the generated model classes are plain JSON shapes; the store keeps them as the API server would. */
 import { describe, expect, it } from "@jest/globals";
 import type { V1Secret } from "@kubernetes/client-node";
 import { SIGNING_KEY_FIELD, loadSigningKey } from "../../../src/operator/signing-key.ts";
