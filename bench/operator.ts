@@ -106,6 +106,8 @@ export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise
     `--arm-ca-file=${spec.armCaFile}`,
     "--leader-elect=false",
     `--namespace=${spec.namespace}`,
+    // The signing key's Secret lives in the home namespace: the benchmark's own.
+    `--leader-election-namespace=${spec.namespace}`,
     "--metrics-bind-address=127.0.0.1:0",
     "--health-probe-bind-address=0",
     `--write-mode=${spec.writeMode}`,

@@ -105,7 +105,7 @@ export function buildResyncEstate(
   }
   const bindingsByNsg = new Map<string, PolicyBinding[]>();
   for (const p of asPolicies) {
-    for (const b of policyBindings(p))
+    for (const b of policyBindings(p, true))
       bindingsByNsg.set(b.nsgId, [...(bindingsByNsg.get(b.nsgId) ?? []), b.binding]);
   }
   const placements = new Map<string, GrantRuleStatus[]>();

@@ -80,6 +80,8 @@ export interface JitPolicyStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   targets?: ResolvedTargetStatus[];
+  /** The operator's HMAC over the policy uid and status.targets; unsigned or forged targets bind nothing. */
+  targetsSignature?: string;
   /** spec.ports as "number/protocol" joined by commas (e.g. "22/TCP,3389/TCP"): the Ports column of
    * `kubectl get jp`, since a printer column shows only the first element of a list. */
   portSummary?: string;
@@ -128,6 +130,8 @@ export interface AccessRequestStatus {
   message?: string;
   /** What the approval bound the grant to; later policy edits may narrow it, never widen it. */
   approved?: ApprovedGrant;
+  /** The operator's HMAC over the approval (uid, spec, startTime, expiresAt, approved); without it no grant opens. */
+  approvalSignature?: string;
 }
 
 export interface AccessRequest {

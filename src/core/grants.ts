@@ -3,8 +3,11 @@
 // allowed by the *current* policy: a port or target dropped from the policy closes its grants.
 // It is also bound to what was approved (status.approved): a target added to the policy later, or a
 // port's protocol widened later, never opens for a request approved before. Requests approved
-// without that record (before it existed) are bound by the current policy alone.
+// without that record (before it existed) are bound by the current policy alone. And it counts only
+// when `isAuthentic` vouches for the approval (the operator's signature, approval-signature.ts): a
+// status anyone with `*/status` rights wrote is a cache, never an approval (ADR 0012).
 import type { AccessRequest, ApprovedGrant, ApprovedPort, JitPolicy, Protocol } from "../api/types.ts";
+import type { ApprovalVerifier } from "./approval-signature.ts";
 import { isWildcardPrefix, normalizePrefix } from "./cidr.ts";
 import { parseDuration } from "./duration.ts";
 import type { ActiveGrants, Grant } from "./types.ts";
@@ -156,8 +159,17 @@ export function compareGrants(a: Grant, b: Grant): number {
   return a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0);
 }
 
-/** The grants that must be in NSGs at `now`, sorted, and the earliest expiry among them. */
-export function activeGrants(policies: JitPolicy[], requests: AccessRequest[], now: Date): ActiveGrants {
+/**
+ * The grants that must be in NSGs at `now`, sorted, and the earliest expiry among them. The operator
+ * always passes `isAuthentic` (approvalVerifier of its key); the default trusts every status and is
+ * for callers that reason about policy and request shapes alone (the bench's planner model, tests).
+ */
+export function activeGrants(
+  policies: JitPolicy[],
+  requests: AccessRequest[],
+  now: Date,
+  isAuthentic: ApprovalVerifier = () => true,
+): ActiveGrants {
   const valid = new Map<string, JitPolicy>();
   for (const p of policies) {
     if (validatePolicySpec(p.spec).length === 0) valid.set(objectKey(p.metadata), p);
@@ -166,6 +178,7 @@ export function activeGrants(policies: JitPolicy[], requests: AccessRequest[], n
   let next: number | undefined;
   for (const request of requests) {
     if (!isApprovedAndLive(request) || requestShapeIssues(request.spec).length > 0) continue;
+    if (!isAuthentic(request)) continue;
     const policy = valid.get(`${request.metadata.namespace ?? ""}/${request.spec.policyName}`);
     const expiresAt = grantExpiry(request);
     if (policy === undefined || expiresAt === undefined || expiresAt.getTime() <= now.getTime()) continue;

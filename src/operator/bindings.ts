@@ -1,6 +1,12 @@
 // The binding index: which policy targets land in which NSG. It is derived from the JitPolicy cache
 // alone (spec for ports and band, status.targets for the resolved NSGs and IPs), so after a restart
-// it is complete as soon as the informer has synced, before any ARM call.
+// it is complete as soon as the informer has synced, before any ARM call. status.targets counts only
+// when its signature (the operator's HMAC over the policy uid and the targets) verifies: a resolution
+// written by anyone else cannot aim a write at another NSG (ADR 0012). In its place the index keeps
+// the policy's last verified VM bindings (so a forgery causes no write at all), or, with none yet
+// (a restart onto a forged status), none: only this policy's own VM bindings are ever withheld. The
+// policy reconciler re-resolves through ARM and writes a signed resolution (on the status change
+// itself, at start and every resync).
 import type { JitPolicy, PolicyTarget, ResolvedTargetStatus } from "../api/types.ts";
 import { effectivePolicySpec } from "../core/validate-policy.ts";
 import type { PolicyBinding } from "../core/types.ts";
@@ -24,8 +30,45 @@ function resolvedFor(
   return resolved?.find((r) => r.id.toLowerCase() === key);
 }
 
-/** Every (NSG, binding) of one policy, from its spec and the resolution recorded in its status. */
-export function policyBindings(policy: JitPolicy): NsgBinding[] {
+/** A VM target's bindings: from a verified resolution, else from what the index held, else none. */
+function vmBindings(
+  policy: JitPolicy,
+  base: Omit<PolicyBinding, "destinationPrefixes">,
+  trustResolution: boolean,
+  previous: readonly NsgBinding[],
+): NsgBinding[] {
+  const out: NsgBinding[] = [];
+  if (!trustResolution) {
+    const id = base.targetId.toLowerCase();
+    for (const b of previous) {
+      if (b.binding.targetId.toLowerCase() !== id) continue;
+      out.push({
+        nsgId: b.nsgId,
+        binding: { ...base, destinationPrefixes: [...b.binding.destinationPrefixes] },
+      });
+    }
+    return out;
+  }
+  const r = resolvedFor(policy.status?.targets, base.targetId);
+  const ips = r?.privateIpAddresses ?? [];
+  if (ips.length === 0) return out;
+  for (const nsgId of r?.networkSecurityGroupIds ?? []) {
+    out.push({ nsgId, binding: { ...base, destinationPrefixes: [...ips] } });
+  }
+  return out;
+}
+
+/**
+ * Every (NSG, binding) of one policy, from its spec and the resolution recorded in its status. VM
+ * targets take status.targets only when `trustResolution` (its signature verifies); otherwise they
+ * keep what `previous` (the index's last bindings of this policy) held for them, re-banded from the
+ * current spec, or bind nothing.
+ */
+export function policyBindings(
+  policy: JitPolicy,
+  trustResolution: boolean,
+  previous: readonly NsgBinding[] = [],
+): NsgBinding[] {
   const policyKey = objectKey(policy.metadata);
   const spec = effectivePolicySpec(policy.spec);
   const ports = spec.ports;
@@ -40,12 +83,7 @@ export function policyBindings(policy: JitPolicy): NsgBinding[] {
       out.push({ nsgId: target.networkSecurityGroupId, binding: { ...base, destinationPrefixes: prefixes } });
       continue;
     }
-    const r = resolvedFor(policy.status?.targets, targetId);
-    const ips = r?.privateIpAddresses ?? [];
-    if (ips.length === 0) continue;
-    for (const nsgId of r?.networkSecurityGroupIds ?? []) {
-      out.push({ nsgId, binding: { ...base, destinationPrefixes: [...ips] } });
-    }
+    out.push(...vmBindings(policy, base, trustResolution, previous));
   }
   return out;
 }
@@ -56,18 +94,31 @@ interface PolicyEntry {
 }
 
 export class BindingIndex {
+  readonly #verify: (policy: JitPolicy) => boolean;
   #policies = new Map<string, PolicyEntry>();
   #byNsg = new Map<string, Map<string, NsgBinding[]>>();
   #ids = new Map<string, string>();
 
+  /** `verifyResolution`: whether a policy's status.targets carries the operator's signature. */
+  constructor(verifyResolution: (policy: JitPolicy) => boolean) {
+    this.#verify = verifyResolution;
+  }
+
+  /** Policies whose VM bindings are withheld now (unsigned or forged status.targets). */
+  withheld(policy: JitPolicy): boolean {
+    return !this.#verify(policy);
+  }
+
   /** Re-index one policy; returns the NSG keys whose bindings changed (old and new). */
   upsert(policy: JitPolicy): string[] {
     const key = objectKey(policy.metadata);
+    const before = this.#policies.get(key);
+    const trusted = this.#verify(policy);
+    const bindings = policyBindings(policy, trusted, before?.bindings ?? []);
     const entry: PolicyEntry = {
-      bindings: policyBindings(policy),
+      bindings,
       deleting: policy.metadata.deletionTimestamp !== undefined,
     };
-    const before = this.#policies.get(key);
     const touched = this.#unindex(key);
     this.#policies.set(key, entry);
     for (const b of entry.bindings) {

@@ -6,6 +6,8 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest, JitPolicy, JitScope } from "../api/types.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { BindingIndex } from "./bindings.ts";
+import { approvalVerifier, verifyTargets } from "../core/approval-signature.ts";
+import type { SigningKey } from "../core/approval-signature.ts";
 import { informerCaches } from "./caches.ts";
 import type { Caches } from "./caches.ts";
 import { UndecidedRequests } from "./batching.ts";
@@ -31,12 +33,15 @@ import type { ScopeIndexPublisher } from "./scope-index.ts";
 import { changedScopeStatuses } from "./scope-status.ts";
 import type { ScopeStatusWriter } from "./scope-status.ts";
 import { scopedCaches } from "./scoped-caches.ts";
-import type { Clock } from "./runtime/clock.ts";
+import type { Clock, Timer } from "./runtime/clock.ts";
 import type { Informer } from "./runtime/informer.ts";
 import type { Logger } from "./runtime/logger.ts";
 import type { Metrics } from "./runtime/metrics.ts";
 import { WorkQueue } from "./runtime/queue.ts";
 import type { Handler, HandlerResult } from "./runtime/queue.ts";
+
+/** Longest the first resync waits for policies with an unverified resolution to be re-resolved. */
+export const UNRESOLVED_WAIT_MS = 60_000;
 
 export interface ControllerOptions {
   policies: Informer<KubernetesObject>;
@@ -71,6 +76,8 @@ export interface ControllerOptions {
   batchMaxHoldMs: number;
   /** This operator instance's id ("" = the default instance): the NSG reconciler touches only its rules. */
   instanceId: string;
+  /** The operator's signing key (ADR 0012): approvals and resolutions it writes are signed with it. */
+  signing: SigningKey;
 }
 
 /** What a request change means for the NSGs: only these fields change the grant set. */
@@ -79,6 +86,7 @@ function grantFingerprint(r: AccessRequest | undefined): string {
   return JSON.stringify([
     r.status?.startTime,
     r.status?.expiresAt,
+    r.status?.approvalSignature,
     // Pending -> Active changes no grant; only a closing phase ends one.
     isTerminal(r.status?.phase),
     r.spec.revoked,
@@ -96,7 +104,7 @@ export class Controller {
   readonly scoped: Caches;
   readonly gate: ScopeGate;
   readonly #signatures = new Map<string, string>();
-  readonly bindings = new BindingIndex();
+  readonly bindings: BindingIndex;
   readonly ledger = new Ledger();
   readonly #undecided = new UndecidedRequests();
   readonly grants: GrantIndex;
@@ -106,9 +114,16 @@ export class Controller {
   readonly #resync: ResyncLoop;
   readonly #events: EventRecorder;
   readonly #unsubscribe: (() => void)[] = [];
+  /** Policies not yet re-resolved since start whose status.targets did not verify. */
+  #unresolved = new Set<string>();
+  #resyncTimer: Timer | undefined;
+  #resyncStarted = false;
+  #stopping = false;
 
   constructor(o: ControllerOptions) {
     this.#o = o;
+    this.bindings = new BindingIndex((p) => verifyTargets(o.signing.key, p));
+    const isAuthentic = approvalVerifier(o.signing);
     this.caches = informerCaches(o.policies, o.requests);
     this.gate = new ScopeGate(
       {
@@ -127,6 +142,7 @@ export class Controller {
           .requests()
           .filter((r) => `${r.metadata.namespace ?? ""}/${r.spec.policyName}` === policyKey)
           .map((r) => objectKey(r.metadata)),
+      isAuthentic,
     });
     const onError = (name: string) => (key: string, err: unknown, retryInMs: number) => {
       o.log.warn(
@@ -198,6 +214,8 @@ export class Controller {
       deniedRetentionMs: o.deniedRetentionMs,
       limits: o.limits,
       wakeNsg,
+      signing: o.signing,
+      isAuthentic,
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,
@@ -212,6 +230,7 @@ export class Controller {
       wakeNsg: (k) => {
         this.nsgQueue.add(k);
       },
+      signing: o.signing,
     });
     this.#resync = new ResyncLoop({
       azure: o.azure,
@@ -276,15 +295,49 @@ export class Controller {
     for (const r of requests) this.#undecided.update(objectKey(r.metadata), r, false, now);
     this.nsgQueue.start(this.#timed("nsg", (k) => this.nsgReconciler.reconcile(k)));
     this.requestQueue.start(this.#timed("accessrequest", (k) => this.requestReconciler.reconcile(k)));
-    this.policyQueue.start(this.#timed("jitpolicy", (k) => this.policyReconciler.reconcile(k)));
+    // Policies whose resolution does not verify (the first start after an upgrade, or a forgery made
+    // while no operator led) have their VM targets unbound until re-resolved: the first resync waits
+    // for that (bounded), so it does not strip their rules only to restore them a moment later.
+    this.#unresolved = new Set(
+      this.caches
+        .policies()
+        .filter((p) => this.bindings.withheld(p))
+        .map((p) => objectKey(p.metadata)),
+    );
+    this.#resyncStarted = false;
+    this.#stopping = false;
+    this.policyQueue.start(
+      this.#timed("jitpolicy", async (k) => {
+        try {
+          return await this.policyReconciler.reconcile(k);
+        } finally {
+          if (this.#unresolved.delete(k) && this.#unresolved.size === 0) this.#startResync();
+        }
+      }),
+    );
     for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
     for (const r of requests) this.requestQueue.add(objectKey(r.metadata));
     // The first resync reconciles every bound NSG from listed documents: the ledger is rebuilt and
     // anything that lapsed while no operator was leading is removed.
+    if (this.#unresolved.size === 0) this.#startResync();
+    else
+      this.#resyncTimer = o.clock.setTimer(() => {
+        this.#startResync();
+      }, UNRESOLVED_WAIT_MS);
+  }
+
+  #startResync(): void {
+    if (this.#resyncStarted || this.#stopping) return;
+    this.#resyncStarted = true;
+    if (this.#resyncTimer !== undefined) this.#o.clock.clearTimer(this.#resyncTimer);
+    this.#resyncTimer = undefined;
     this.#resync.start();
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#resyncTimer !== undefined) this.#o.clock.clearTimer(this.#resyncTimer);
+    this.#resyncTimer = undefined;
     for (const u of this.#unsubscribe.splice(0)) u();
     await this.#resync.stop();
     await Promise.all([this.nsgQueue.shutdown(), this.requestQueue.shutdown(), this.policyQueue.shutdown()]);

@@ -5,6 +5,7 @@
 // the clock passes its earliest expiry; expired grants are filtered out at read time.
 import type { AccessRequest, JitPolicy } from "../api/types.ts";
 import { activeGrants, compareGrants } from "../core/index.ts";
+import type { ApprovalVerifier } from "../core/approval-signature.ts";
 import type { Grant } from "../core/types.ts";
 import { isTerminal } from "./request-decision.ts";
 
@@ -24,6 +25,8 @@ export interface GrantSources {
   request(key: string): AccessRequest | undefined;
   /** Keys of every cached request of a policy (used when the policy changes). */
   requestsOf(policyKey: string): string[];
+  /** Whether a request's approval is the operator's own (its signature verifies); see ADR 0012. */
+  isAuthentic: ApprovalVerifier;
 }
 
 interface PolicyView {
@@ -34,10 +37,14 @@ interface PolicyView {
 }
 
 /** Every time-independent grant of one request (the time filter is applied when reading). */
-function grantsOfRequest(policy: JitPolicy | undefined, r: AccessRequest | undefined): Grant[] {
+function grantsOfRequest(
+  policy: JitPolicy | undefined,
+  r: AccessRequest | undefined,
+  isAuthentic: ApprovalVerifier,
+): Grant[] {
   if (r === undefined || policy === undefined || policy.metadata.deletionTimestamp !== undefined) return [];
   if (!isGrantCandidate(r)) return [];
-  return activeGrants([policy], [r], new Date(0)).grants;
+  return activeGrants([policy], [r], new Date(0), isAuthentic).grants;
 }
 
 export class GrantIndex {
@@ -124,7 +131,8 @@ export class GrantIndex {
       const old = this.#byRequest.get(key);
       const r = this.#src.request(key);
       const policyKey = r === undefined ? undefined : `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
-      const grants = policyKey === undefined ? [] : grantsOfRequest(this.#src.policy(policyKey), r);
+      const grants =
+        policyKey === undefined ? [] : grantsOfRequest(this.#src.policy(policyKey), r, this.#src.isAuthentic);
       if (old !== undefined) {
         this.#members.get(old.policyKey)?.delete(key);
         this.#views.delete(old.policyKey);

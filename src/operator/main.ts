@@ -35,6 +35,10 @@ import { Metrics } from "./runtime/metrics.ts";
 import { Shutdown } from "./runtime/shutdown.ts";
 import { LEADERSHIP_LOST, startLeadership } from "./leadership.ts";
 import { checkStartup } from "./startup-checks.ts";
+import { loadSigningKey, secretStore } from "./signing-key.ts";
+import type { SigningKey } from "../core/approval-signature.ts";
+import { ApiException } from "@kubernetes/client-node";
+import { kubeErrorFields } from "./kube-errors.ts";
 import { EXIT_STARTUP_FAILED, STARTUP_FAILED, StartupGate } from "./startup-gate.ts";
 
 export interface RunOptions {
@@ -194,6 +198,21 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     await shutdown.done;
     return started === "timeout" ? EXIT_STARTUP_FAILED : 0;
   }
+  // Before any decision: every approval and resolution written is signed with it (ADR 0012).
+  let signing: SigningKey;
+  try {
+    signing = await loadSigningKey(secretStore(kc), config.leaderElectionNamespace, config.signingSecretName);
+  } catch (err) {
+    log.error(
+      err instanceof ApiException
+        ? { secret: config.signingSecretName, ...kubeErrorFields(err) }
+        : { secret: config.signingSecretName, err: err instanceof Error ? err.message : String(err) },
+      "cannot load the signing key",
+    );
+    await shutdown.run(STARTUP_FAILED);
+    await shutdown.done;
+    return EXIT_STARTUP_FAILED;
+  }
   const servedNamespaces = (): GuardNamespace[] =>
     namespaces
       .list()
@@ -234,6 +253,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     },
     batchMaxHoldMs: config.batchMaxHoldMs,
     instanceId: config.instanceId,
+    signing,
   });
   startLeadership({
     config,

@@ -17,6 +17,8 @@ export interface PolicyFacts {
   records: Array<{ nsgKey: string; nsgId: string; record: NsgRecord | undefined }>;
   /** What the core's validation finds wrong with the spec ("<reason>: <message>"); no grant is opened then. */
   specIssues: string[];
+  /** The operator's signature over the resolved targets written (status.targetsSignature, ADR 0012). */
+  signTargets?(targets: NonNullable<JitPolicyStatus["targets"]>): string;
 }
 
 export interface PolicyDecision {
@@ -118,8 +120,15 @@ export function decidePolicy(f: PolicyFacts): PolicyDecision {
     f.now,
     gen,
   );
+  const targets = statusTargets(f) ?? [];
   return {
-    status: { observedGeneration: gen, conditions: c, targets: statusTargets(f) },
+    status: {
+      observedGeneration: gen,
+      conditions: c,
+      targets,
+      // Only a signed resolution binds a VM target to NSGs: status writers cannot aim rules elsewhere.
+      ...(f.signTargets === undefined ? {} : { targetsSignature: f.signTargets(targets) }),
+    },
     events: transitionEvents(old, c),
   };
 }

@@ -5,6 +5,8 @@ import type { JitPolicy } from "../api/types.ts";
 import { FINALIZER } from "../api/types.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { validatePolicySpec } from "../core/index.ts";
+import { signTargets } from "../core/approval-signature.ts";
+import type { SigningKey } from "../core/approval-signature.ts";
 import type { BindingIndex } from "./bindings.ts";
 import type { Caches } from "./caches.ts";
 import { deepEqual } from "./conditions.ts";
@@ -32,6 +34,8 @@ export interface PolicyReconcilerDeps {
   clock: Clock;
   log: Logger;
   wakeNsg(nsgKey: string): void;
+  /** The operator's signing key: the resolution written to status.targets is signed with it. */
+  signing: SigningKey;
 }
 
 export class PolicyReconciler {
@@ -87,6 +91,7 @@ export class PolicyReconciler {
       outOfScope: scope.outOfScope.map((t) => ({ id: t.targetId, message: t.message })),
       records,
       specIssues: issues.map((i) => `${i.reason}: ${i.message}`),
+      signTargets: (targets) => signTargets(d.signing.key, policy.metadata.uid ?? "", targets),
     });
     if (!deepEqual(decision.status, policy.status ?? {})) {
       await d.kube.patchStatus("JitPolicy", policy.metadata, decision.status);

@@ -42,6 +42,14 @@ export interface RequestFacts {
    * the grant follows the current policy alone.
    */
   approvedSnapshot?(): ApprovedGrant | undefined;
+  /**
+   * Whether the status's approval (startTime, expiresAt, approved) verifies against the operator's key
+   * (ADR 0012). false: someone else wrote it, and the request is closed without ever opening. The
+   * operator always sets it; undefined (pure tests of other parts) means not checked.
+   */
+  authentic?: boolean;
+  /** The operator's signature over an approval status for this request, written with it. */
+  signApproval?(status: AccessRequestStatus): string;
 }
 
 /** Open (Pending or Active) requests one requester, and one namespace, may hold. */
@@ -239,7 +247,7 @@ function decideApproval(f: RequestFacts): RequestDecision {
   );
   conditions = setCondition(conditions, pendingGranted(), f.now, gen);
   const approved = f.approvedSnapshot?.();
-  d.status = {
+  const status: AccessRequestStatus = {
     phase: "Pending",
     startTime: f.now.toISOString(),
     expiresAt: expiresAt.toISOString(),
@@ -251,6 +259,9 @@ function decideApproval(f: RequestFacts): RequestDecision {
     // The targets and protocols approved now: a later policy edit can narrow the grant, not widen it.
     ...(approved === undefined ? {} : { approved }),
   };
+  // Signed over what it says: only this operator's approvals ever count as grants.
+  if (f.signApproval !== undefined) status.approvalSignature = f.signApproval(status);
+  d.status = status;
   d.events.push({
     type: "Normal",
     reason: "Approved",
@@ -293,6 +304,13 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
   const expiresAt = Date.parse(expiresAtText);
   if (f.request.spec.revoked === true) {
     return close(f, d, "Revoked", "RevokedByUser", "spec.revoked set; access revoked", true);
+  }
+  if (f.authentic === false) {
+    // Written by someone with status rights, not by the operator: nothing opened for it (grants need
+    // the signature), and the record says so instead of claiming an approval.
+    const message =
+      "status.startTime/expiresAt/approved were not written by the operator (status.approvalSignature does not verify); no access is granted";
+    return close(f, d, "Denied", "ApprovalNotAuthentic", message, true);
   }
   if (Number.isNaN(expiresAt) || f.now.getTime() >= expiresAt) {
     return close(f, d, "Expired", "Expired", `access expired at ${expiresAtText}`, true);

@@ -20,6 +20,8 @@ import type { EventRecorder } from "./events.ts";
 import type { Ledger, Reason } from "./ledger.ts";
 import { countOpenAhead, decideRequest, isTerminal } from "./request-decision.ts";
 import type { RequestDecision, RequestFacts, RequestLimits } from "./request-decision.ts";
+import { signApproval } from "../core/approval-signature.ts";
+import type { ApprovalVerifier, SigningKey } from "../core/approval-signature.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { Logger } from "./runtime/logger.ts";
 import type { Metrics } from "./runtime/metrics.ts";
@@ -48,6 +50,10 @@ export interface RequestReconcilerDeps {
   /** Open requests per requester and per namespace; over them a request is Denied. */
   limits: RequestLimits;
   wakeNsg(nsgKey: string, afterMs?: number): void;
+  /** The operator's signing key: approvals are signed with it and only verified ones count (ADR 0012). */
+  signing: SigningKey;
+  /** approvalVerifier(signing), shared with the grant index. */
+  isAuthentic: ApprovalVerifier;
 }
 
 interface NsgView {
@@ -97,13 +103,15 @@ export class RequestReconciler {
       deniedRetentionMs: d.deniedRetentionMs,
       limits: d.limits,
       ...this.#approvalInputs(request, livePolicy),
+      authentic: request.status?.startTime === undefined || d.isAuthentic(request),
+      signApproval: (status) => signApproval(d.signing.key, request, status),
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));
     const approving = livePolicy !== undefined && isApproval(request, decision.status);
     if (approving) {
       const approved = { ...request, status: decision.status };
-      this.#approving.set(key, activeGrants([livePolicy], [approved], now).grants);
+      this.#approving.set(key, activeGrants([livePolicy], [approved], now, d.isAuthentic).grants);
     }
     try {
       await this.#apply(request, decision, policyKey, mine, facts.placement.rules);

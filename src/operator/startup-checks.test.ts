@@ -16,6 +16,7 @@ const config: StartupConfig = {
   leaderElectionNamespace: "drawbridge-system",
   leaderElectionId: "drawbridge-leader",
   scopeIndexName: "drawbridge-scope-index",
+  signingSecretName: "drawbridge-signing-key",
 };
 
 function healthy(c: StartupConfig = config): StartupFacts {
@@ -156,7 +157,7 @@ describe("decideStartup", () => {
     const c = { ...config, leaderElect: false };
     const facts = { ...healthy(c), homeNamespace: { name: "drawbridge-system", exists: false } };
     expect(decideStartup(facts, c)[0]?.what).toBe(
-      'namespace "drawbridge-system" for the scope index JitScopeIndex "drawbridge-scope-index" does not exist',
+      'namespace "drawbridge-system" for the scope index JitScopeIndex "drawbridge-scope-index" and the signing key Secret "drawbridge-signing-key" does not exist',
     );
   });
 });

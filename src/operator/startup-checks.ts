@@ -20,7 +20,12 @@ import type { Config } from "./runtime/config.ts";
 
 export type StartupConfig = Pick<
   Config,
-  "namespace" | "leaderElect" | "leaderElectionNamespace" | "leaderElectionId" | "scopeIndexName"
+  | "namespace"
+  | "leaderElect"
+  | "leaderElectionNamespace"
+  | "leaderElectionId"
+  | "scopeIndexName"
+  | "signingSecretName"
 >;
 
 /** One permission, as a SelfSubjectAccessReview asks it. namespace undefined: cluster-wide. */
@@ -71,6 +76,7 @@ function homeUses(c: StartupConfig): string[] {
   return [
     ...(c.leaderElect ? [`the leader-election Lease "${c.leaderElectionId}"`] : []),
     ...(c.scopeIndexName === "" ? [] : [`the scope index JitScopeIndex "${c.scopeIndexName}"`]),
+    `the signing key Secret "${c.signingSecretName}"`,
   ];
 }
 
@@ -121,6 +127,9 @@ export function requiredPermissions(c: StartupConfig): PermissionCheck[] {
             ...home,
           })),
         ]),
+    // The key that signs approvals and resolved targets: created once when absent, then only read.
+    { verb: "create", group: "", resource: "secrets", ...home },
+    { verb: "get", group: "", resource: "secrets", name: c.signingSecretName, ...home },
   ];
 }
 

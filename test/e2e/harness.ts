@@ -116,6 +116,8 @@ export class Stack {
       `--arm-ca-file=${this.emulator.caFile}`,
       "--leader-elect=false",
       `--namespace=${this.ns}`,
+      // The signing key's Secret lives in the home namespace: each test's own (leader.test.ts sets it too).
+      `--leader-election-namespace=${this.ns}`,
       "--metrics-bind-address=0",
       "--health-probe-bind-address=0",
       `--write-mode=${opts.writeMode ?? "rule"}`,

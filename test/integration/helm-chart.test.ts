@@ -234,6 +234,7 @@ describe("RBAC", () => {
     expect(roles.map((r) => `${r.metadata.namespace ?? ""}/${r.metadata.name}`).sort()).toEqual([
       "drawbridge-system/drawbridge-leader-election",
       "drawbridge-system/drawbridge-scope-index",
+      "drawbridge-system/drawbridge-signing-key",
     ]);
     expect(ruleKeys(defaults, "drawbridge-leader-election")).toEqual([
       "coordination.k8s.io/leases:create",
@@ -252,6 +253,14 @@ describe("RBAC", () => {
     ]);
     expect(containerOf(only(defaults, "Deployment")).args).toContain(
       "--scope-index-name=drawbridge-scope-index",
+    );
+    // The signing key: create cannot be limited by name; reading is the one Secret, nothing else.
+    expect(roles.find((r) => r.metadata.name === "drawbridge-signing-key")?.rules).toEqual([
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["drawbridge-signing-key"], verbs: ["get"] },
+    ]);
+    expect(containerOf(only(defaults, "Deployment")).args).toContain(
+      "--signing-secret-name=drawbridge-signing-key",
     );
   });
 

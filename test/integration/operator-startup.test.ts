@@ -188,6 +188,9 @@ rules:
   - apiGroups: ["coordination.k8s.io"]
     resources: ["leases"]
     verbs: ["create", "get", "update"]
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["create", "get"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -261,6 +264,8 @@ subjects: [{ kind: User, name: ${user} }]
       "watch namespaces cluster-wide",
       `create leases.coordination.k8s.io in namespace ${ns}`,
       `update jitscopeindexes.jit.drawbridge.dev \\"drawbridge-scope-index\\" in namespace ${ns}`,
+      `create secrets in namespace ${ns}`,
+      `get secrets \\"drawbridge-signing-key\\" in namespace ${ns}`,
     ]) {
       expect(line).toContain(perm);
     }
@@ -286,6 +291,7 @@ describe("operator start-up on a cluster without the CRDs", () => {
     const op = new RunningOperator([
       `--kubeconfig=${admin}`,
       "--leader-elect=false",
+      "--leader-election-namespace=default",
       "--scope-index-name=",
       "--startup-timeout=2m",
     ]);

@@ -47,6 +47,7 @@ describe("parseConfig", () => {
       logLevel: "info",
       identity: "node-a-42",
       scopeIndexName: "drawbridge-scope-index",
+      signingSecretName: "drawbridge-signing-key",
       instanceId: "",
       allowUnscopedNamespaces: false,
       allowUnguardedNamespaces: false,

@@ -57,6 +57,8 @@ export interface Config {
   scopeIndexName: string;
   /** How long start-up may wait for its prerequisites (namespace, CRDs, RBAC, first lists); 0 = no limit. */
   startupTimeoutMs: number;
+  /** Secret (in the leader-election namespace) with the HMAC key that signs what the operator decides. */
+  signingSecretName: string;
 }
 
 export class ConfigError extends Error {
@@ -175,6 +177,11 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "scope-index-name",
     def: "drawbridge-scope-index",
     help: 'JitScopeIndex in the leader-election namespace the scope admission policy reads ("" disables)',
+  },
+  {
+    name: "signing-secret-name",
+    def: "drawbridge-signing-key",
+    help: "Secret in the leader-election namespace holding the key that signs approvals and resolved targets (created when absent)",
   },
 ];
 
@@ -385,6 +392,7 @@ export function parseConfig(
     allowUnguardedNamespaces: bool("--allow-unguarded-namespaces", must("allow-unguarded-namespaces")),
     scopeIndexName: scopeIndexName(must("scope-index-name")),
     startupTimeoutMs: duration("--startup-timeout", must("startup-timeout"), 0, 86_400_000),
+    signingSecretName: dnsLabel("--signing-secret-name", must("signing-secret-name"), 253),
   };
 }
 

@@ -121,7 +121,7 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
     "--max-open-requests-per-requester=1000000",
     "--max-open-requests-per-namespace=1000000",
     ...(leader === undefined
-      ? ["--leader-elect=false"]
+      ? ["--leader-elect=false", `--leader-election-namespace=${t.namespace}`]
       : [
           "--leader-elect=true",
           `--leader-election-namespace=${t.namespace}`,

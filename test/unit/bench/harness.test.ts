@@ -80,7 +80,7 @@ describe("buildResyncEstate", () => {
         }) as unknown as AccessRequest,
     );
     const bindings = policies
-      .flatMap((p) => policyBindings(p))
+      .flatMap((p) => policyBindings(p, true))
       .filter((b) => b.nsgId === doc.id)
       .map((b) => b.binding);
     const grants = activeGrants(policies, requests, new Date()).grants;

@@ -30,6 +30,7 @@ class World {
     request: (k) => this.requests.get(k),
     requestsOf: (p) =>
       [...this.requests.entries()].filter(([, r]) => `team-a/${r.spec.policyName}` === p).map(([k]) => k),
+    isAuthentic: () => true,
   });
 
   expected(now: Date): ReturnType<typeof activeGrants>["grants"] {

@@ -108,7 +108,7 @@ class MemoryArm implements AzurePort {
 
 /** One operator instance: its bindings (from `policies`) and its NSG reconciler. */
 class Instance {
-  readonly bindings = new BindingIndex();
+  readonly bindings = new BindingIndex(() => true);
   readonly prefetch: Prefetch;
   readonly reconciler: NsgReconciler;
   readonly woken: string[] = [];
@@ -125,7 +125,12 @@ class Instance {
     this.reconciler = new NsgReconciler({
       azure: arm,
       bindings: this.bindings,
-      grants: new GrantIndex({ policy: () => undefined, request: () => undefined, requestsOf: () => [] }),
+      grants: new GrantIndex({
+        policy: () => undefined,
+        request: () => undefined,
+        requestsOf: () => [],
+        isAuthentic: () => true,
+      }),
       ledger: new Ledger(),
       prefetch: this.prefetch,
       clock,

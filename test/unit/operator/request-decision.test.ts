@@ -482,3 +482,40 @@ describe("countOpenAhead", () => {
     expect(countOpenAhead(me, all)).toEqual({ requester: 1, namespace: 1 });
   });
 });
+
+describe("decideRequest with signed approvals (ADR 0012)", () => {
+  it("signs the approval it writes, over the status as written", () => {
+    const clock = new FakeClock();
+    const seen: AccessRequestStatus[] = [];
+    const d = decideRequest(
+      facts(clock, {
+        signApproval: (s) => {
+          seen.push({ ...s });
+          return "v1.sig";
+        },
+      }),
+    );
+    expect(d.status?.approvalSignature).toBe("v1.sig");
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.startTime).toBe(d.status?.startTime);
+    expect(seen[0]?.expiresAt).toBe(d.status?.expiresAt);
+    expect(seen[0]?.approvalSignature).toBeUndefined();
+  });
+
+  it("closes a request whose approval does not verify as Denied ApprovalNotAuthentic, waking its NSGs", () => {
+    const clock = new FakeClock();
+    const r = { ...request(), status: approved(clock, "Pending") } as AccessRequest;
+    const d = decideRequest(facts(clock, { request: r, authentic: false, activeGrantCount: 0 }));
+    expect(d.status?.phase).toBe("Denied");
+    expect(d.status?.reason).toBe("ApprovalNotAuthentic");
+    expect(d.wakeNsgs).toBe(true);
+    expect(d.events.map((e) => e.reason)).toEqual(["Denied"]);
+  });
+
+  it("keeps an authentic approval as it was", () => {
+    const clock = new FakeClock();
+    const r = { ...request(), status: approved(clock, "Active") } as AccessRequest;
+    const d = decideRequest(facts(clock, { request: r, authentic: true }));
+    expect(d.status?.phase ?? "Active").toBe("Active");
+  });
+});
