@@ -286,12 +286,16 @@ describe("checkOwnWrites", () => {
   const observed: ObservedNsg = {
     id: JUMP_NSG,
     etag: "1",
-    securityRules: [FOREIGN, rule("drawbridge-x-1234abcd-tcp-22", 120), rule("drawbridge.b-y", 121)],
+    securityRules: [
+      FOREIGN,
+      rule("drawbridge-x-1234abcd-tcp-22", 120),
+      rule("drawbridge.b-y-0123456789abcdef-tcp-22", 121),
+    ],
   };
 
   it("lets through a plan that touches only the instance's own rules", () => {
     const p = planNsg({ nsg: observed, bindings: [], grants: [], instance: "b" });
-    expect(p.deletes).toEqual(["drawbridge.b-y"]);
+    expect(p.deletes).toEqual(["drawbridge.b-y-0123456789abcdef-tcp-22"]);
     expect(() => {
       checkOwnWrites("rule", observed, p, "b");
       checkOwnWrites("nsg", observed, p, "b");
