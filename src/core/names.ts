@@ -5,7 +5,7 @@
 // slug and an 8-digit hash) are read by legacy-names.ts, so that an upgrade replaces them safely.
 // An allow rule's description also carries the latest expiry among the grants it holds, early enough
 // that clipping never cuts it: `drawbridge sweep` reads it to remove lapsed rules without the operator.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Protocol } from "../api/types.ts";
 import { AZURE_LIMITS, instanceRulePrefix } from "./nsg.ts";
 import type { RuleProtocol } from "./nsg.ts";
@@ -28,10 +28,8 @@ export function slugMax(instance: string): number {
  * cryptographic hash: nobody can craft a policy name that reproduces another policy's hash.
  */
 export function bindingHashOfLower(policyKey: string, lowerTargetId: string): string {
-  return createHash("sha256")
-    .update(`${policyKey.length}:${policyKey}${lowerTargetId.length}:${lowerTargetId}`)
-    .digest("hex")
-    .slice(0, HASH_HEX);
+  const text = `${policyKey.length}:${policyKey}${lowerTargetId.length}:${lowerTargetId}`;
+  return hash("sha256", text, "hex").slice(0, HASH_HEX);
 }
 
 /** The low 32 bits of a binding hash (its last 8 hex digits): what the index of living rules files by. */

@@ -52,15 +52,35 @@ function isSlugChar(c: number): boolean {
 
 /** The protocol token ("tcp", "udp", "any" in any case) at name[at..at+3). */
 function isToken(name: string, at: number): boolean {
-  const t = name.slice(at, at + 3).toLowerCase();
-  return t === "tcp" || t === "udp" || t === "any";
+  // `| 32` lower-cases a letter; the only other code units it maps onto these letters are the
+  // letters' upper-case forms.
+  const a = name.charCodeAt(at) | 32;
+  const b = name.charCodeAt(at + 1) | 32;
+  const c = name.charCodeAt(at + 2) | 32;
+  return (
+    (a === 116 && b === 99 && c === 112) ||
+    (a === 117 && b === 100 && c === 112) ||
+    (a === 97 && b === 110 && c === 121)
+  );
+}
+
+/** True when "deny" (in any letter case) is at `at`. */
+function isDeny(name: string, at: number): boolean {
+  return (
+    (name.charCodeAt(at) | 32) === 100 &&
+    (name.charCodeAt(at + 1) | 32) === 101 &&
+    (name.charCodeAt(at + 2) | 32) === 110 &&
+    (name.charCodeAt(at + 3) | 32) === 121
+  );
 }
 
 /** The start of an allow tail "<token>-<port>" whose port digits start at `start`, or -1. */
 function allowTailStart(name: string, start: number): number {
-  const digits = name.length - start;
-  if (digits > 5 || (digits > 1 && name.charCodeAt(start) === 48)) return -1;
-  if (Number(name.slice(start)) > 65535) return -1;
+  const end = name.length;
+  if (end - start > 5 || (end - start > 1 && name.charCodeAt(start) === 48)) return -1;
+  let port = 0;
+  for (let i = start; i < end; i++) port = port * 10 + name.charCodeAt(i) - 48;
+  if (port > 65535) return -1;
   if (start < 5 || name.charCodeAt(start - 1) !== DASH || !isToken(name, start - 4)) return -1;
   return start - 4;
 }
@@ -72,7 +92,7 @@ function tailStart(name: string): number {
   while (start > 0 && end - start < 6 && isDigit(name.charCodeAt(start - 1))) start--;
   if (start < end) return allowTailStart(name, start);
   if (end < 8 || name.charCodeAt(end - 4) !== DASH || !isToken(name, end - 3)) return -1;
-  return name.slice(end - 8, end - 4).toLowerCase() === "deny" ? end - 8 : -1;
+  return isDeny(name, end - 8) ? end - 8 : -1;
 }
 
 /** True when name[from - hex - 1 .. from) is "-" and `hex` hex digits, and name[from] is "-". */
