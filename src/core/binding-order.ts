@@ -1,4 +1,4 @@
-// The order of bindings in a plan: by bindingHashText(policyKey, targetId), i.e. the policy key, a
+// The order of bindings in a plan: by the policy key, a
 // line feed, then the lower-cased ARM id, compared by UTF-16 code units. Compared here from the
 // policy key and the lower-cased id without joining them into one more string per binding; a line
 // feed inside a policy key (which the join would compare against the other key's text) falls back
@@ -30,7 +30,7 @@ function order(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Negative, zero or positive as bindingHashText(a) is below, equal to or above bindingHashText(b). */
+/** Negative, zero or positive as `${a.policyKey}\n${a.lowerTargetId}` is below, equal to or above that of b. */
 export function compareBindingKeys(a: Keyed, b: Keyed): number {
   const d = a.policyKey === b.policyKey ? 0 : policyOrder(a.policyKey, b.policyKey);
   if (d === 0) return order(a.lowerTargetId, b.lowerTargetId);

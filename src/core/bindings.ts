@@ -9,6 +9,7 @@ import { normalizePrefix } from "./cidr.ts";
 import {
   allowDescriptionTail,
   bindingHashOfLower,
+  hashLow32,
   descriptionHeads,
   policySlug,
   rulePrefixWithHash,
@@ -24,7 +25,7 @@ import { sortStrings } from "./sorting.ts";
 export interface NormBinding extends BindingRef {
   /** targetId.toLowerCase(): ARM ids compare case-insensitively. */
   lowerTargetId: string;
-  /** cyrb53Low32(bindingHashText(policyKey, targetId)): names the binding's rules, finds its living ones. */
+  /** hashLow32 of the binding's hash (bindingHashOfLower): files and finds its living rules. */
   hash: number;
   band: PriorityRange;
   /** Ports per protocol, protocols and ports sorted. */
@@ -33,11 +34,6 @@ export interface NormBinding extends BindingRef {
   grants: Map<number, Grant[]> | undefined;
   /** Its living managed rules as (rule key, index into managedRules) pairs; filled by the plan context. */
   living: number[] | undefined;
-}
-
-/** A Map key for a 32-bit hash that stays a small integer (no boxed number per lookup). */
-export function hashBucket(hash: number): number {
-  return hash & 0x3fffffff;
 }
 
 /** A number naming (protocol, port), cheaper to hash than a string. */
@@ -53,7 +49,8 @@ export function slotKey(protocol: Protocol, port: number): number {
 interface Group {
   policyKey: string;
   lowerTargetId: string;
-  hash: number;
+  /** bindingHashOfLower(policyKey, lowerTargetId): 16 hex digits. */
+  hash: string;
   first: PolicyBinding;
   more: PolicyBinding[] | undefined;
   /** The normalized binding, undefined when the group protects no destination. */
@@ -62,12 +59,12 @@ interface Group {
 
 /** The normalized bindings of one NSG and the means to find the one a grant belongs to. */
 export interface BindingTable {
-  /** One per (policy, target) with destinations, sorted by bindingHashText. */
+  /** One per (policy, target) with destinations, sorted by compareBindingKeys. */
   list: NormBinding[];
   /** Groups by policy key, then by every spelling of the target id seen. */
   exact: Map<string, Map<string, Group>>;
-  /** Groups by hashBucket(hash). */
-  byHash: Map<number, Group[]>;
+  /** Groups by hash. */
+  byHash: Map<string, Group[]>;
 }
 
 /** Per-call caches: parsed prefixes by text, slugs by policy key, port tables by ports list; and the
@@ -154,8 +151,8 @@ function remember(table: BindingTable, policyKey: string, targetId: string, g: G
 }
 
 /** The group of (policyKey, lower-cased target id) of this hash, or undefined. */
-function hashedGroup(table: BindingTable, policyKey: string, lower: string, hash: number): Group | undefined {
-  for (const g of table.byHash.get(hashBucket(hash)) ?? []) {
+function hashedGroup(table: BindingTable, policyKey: string, lower: string, hash: string): Group | undefined {
+  for (const g of table.byHash.get(hash) ?? []) {
     if (g.policyKey === policyKey && g.lowerTargetId === lower) return g;
   }
   return undefined;
@@ -181,8 +178,8 @@ function addGroup(table: BindingTable, b: PolicyBinding, groups: Group[]): void 
       g = { policyKey: b.policyKey, lowerTargetId: lower, hash, first: b, more: undefined, norm: undefined };
       groups.push(g);
       remember(table, b.policyKey, b.targetId, g);
-      const bucket = table.byHash.get(hashBucket(hash));
-      if (bucket === undefined) table.byHash.set(hashBucket(hash), [g]);
+      const bucket = table.byHash.get(hash);
+      if (bucket === undefined) table.byHash.set(hash, [g]);
       else bucket.push(g);
       return;
     }
@@ -198,7 +195,7 @@ function normalize(caches: Caches, g: Group): NormBinding | undefined {
   const targetName = shortTargetName(targetId);
   return {
     lowerTargetId: g.lowerTargetId,
-    hash: g.hash,
+    hash: hashLow32(g.hash),
     policyKey,
     targetId,
     band: g.first.priorityRange,
@@ -214,7 +211,7 @@ function normalize(caches: Caches, g: Group): NormBinding | undefined {
   };
 }
 
-/** Sorts by bindingHashText; already sorted input (the usual case) is only checked. */
+/** Sorts by compareBindingKeys; already sorted input (the usual case) is only checked. */
 function sortByKey(list: NormBinding[]): NormBinding[] {
   for (let i = 1; i < list.length; i++) {
     const a = list[i - 1];

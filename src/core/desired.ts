@@ -9,7 +9,9 @@ import type { NormBinding } from "./bindings.ts";
 import { findConflicts } from "./conflicts.ts";
 import { placeDenies } from "./denies.ts";
 import { shortTargetName } from "./names.ts";
-import { instanceRulePrefix } from "./nsg.ts";
+import { ownGrammar } from "./rule-grammar.ts";
+import { holdClashes } from "./name-clashes.ts";
+import { keepLegacyDenies } from "./legacy-denies.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { newPlanContext } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
@@ -135,13 +137,14 @@ function trimNarrowed(ctx: PlanContext, extra: Map<DenySlot, number[]>, placed: 
 /** The desired state and the plan context it was computed in (planNsg reuses its index of observed rules). */
 export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanContext; placed: Placed } {
   const instance = input.instance ?? "";
-  const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id), instanceRulePrefix(instance));
+  const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id), ownGrammar(instance));
   const table = normalizeBindings(input.bindings, instance);
-  const bindings = table.list;
-  ctx.frozen = findConflicts(bindings, ctx.foreignInbound, ctx.nsgName);
+  ctx.frozen = findConflicts(table.list, ctx.foreignInbound, ctx.nsgName);
   // Grants first: a grant approved for TCP under a port the policy now lists as Any needs a slot of
   // its own protocol (see addNarrowedSlots).
   indexGrants(table, input.grants);
+  // Bindings whose rule names collide write nothing (name-clashes.ts).
+  const bindings = holdClashes(ctx, table.list);
   const slots: DenySlot[] = [];
   const extra = new Map<DenySlot, number[]>();
   const late: DenySlot[] = [];
@@ -153,6 +156,7 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
   }
   for (const s of late) slots.push(s);
   placeDenies(ctx, slots);
+  keepLegacyDenies(ctx, table.list, slots, instance);
   const placed: Placed = { rules: [], living: [] };
   for (const s of slots) {
     if (s.rule === undefined) continue;
@@ -161,7 +165,12 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
   }
   placeAllows(ctx, slots, placed.rules, placed.living);
   trimNarrowed(ctx, extra, placed);
-  const desired = sortedByPriority(placed.rules);
+  const all = placed.rules.slice();
+  for (const i of ctx.kept) {
+    const r = ctx.living.rules[i];
+    if (r !== undefined) all.push(r);
+  }
+  const desired = sortedByPriority(all);
   const conflicts: PriorityConflict[] = [];
   for (const list of ctx.frozen.values()) for (const c of list) conflicts.push(c);
   const state: DesiredState = {

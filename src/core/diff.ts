@@ -15,11 +15,19 @@ function allowFirst(a: SecurityRule, b: SecurityRule): number {
   return a.access === b.access ? a.priority - b.priority : a.access === "Allow" ? -1 : 1;
 }
 
+function keptMask(n: number, kept: number[]): Uint8Array {
+  const mask = new Uint8Array(n);
+  for (const i of kept) mask[i] = 1;
+  return mask;
+}
+
 export function planNsg(input: PlanInput): NsgPlan {
   const { state, ctx, placed } = planDesired(input);
   const observed = ctx.living.rules;
   // matched[i]: some desired rule carries the name of observed managed rule i.
-  const matched = new Uint8Array(observed.length);
+  // Rules kept exactly as observed (legacy denies not yet replaced, clashing names) are in desired
+  // and the body, and never deleted.
+  const matched = keptMask(observed.length, ctx.kept);
   const puts: SecurityRule[] = [];
   // In placement order: puts are sorted below, ties kept in this order, as desired (stably sorted
   // by priority from the same order) would keep them.

@@ -44,9 +44,9 @@ export {
   MANAGED_RULE_PREFIX,
   instanceRulePrefix,
   isManagedRule,
-  isOwnRule,
   isValidInstanceId,
 } from "./nsg.ts";
+export { isOwnRule, ownGrammar, ownNameFormat } from "./rule-grammar.ts";
 export {
   WILDCARD_PREFIXES,
   isWildcardPrefix,

@@ -2,7 +2,7 @@
 // looks up the living rule of every deny and allow it may write; building each of those names and
 // hashing it (a fresh string of ~60 characters every time) cost more than the rest of a converged
 // plan. Names are instead read from their end once per plan: "<prefix><tcp|udp|any>-<port>" for
-// allows, "<prefix>deny-<tcp|udp|any>" for denies, where the binding prefix ends "-<hash8>-". Rules
+// allows, "<prefix>deny-<tcp|udp|any>" for denies, where the binding prefix ends "-<hash16>-". Rules
 // are filed under that hash in a chained hash table of typed arrays (a Map per plan costs more); a
 // binding takes the ones that start with its prefix. ARM names compare case-insensitively, so a
 // rule's name is read in any letter case: a living rule renamed only in case is still the binding's
@@ -10,7 +10,7 @@
 import type { Protocol } from "../api/types.ts";
 import { slotKey } from "./bindings.ts";
 import type { NormBinding } from "./bindings.ts";
-import { allowNameFrom, denyNameFrom } from "./names.ts";
+import { allowNameFrom, denyNameFrom, HASH_HEX } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 
 export interface LivingIndex {
@@ -113,19 +113,23 @@ function parseTail(name: string, index: LivingIndex, i: number): boolean {
   return true;
 }
 
-/** The hash a binding prefix of this length carries ("-<hash8>-" at its end), or -1. */
+/**
+ * The low 32 bits (hashLow32) of the hash a binding prefix of this length carries ("-<hash16>-" at
+ * its end), or -1 (a legacy 8-digit hash among them: such rules match no binding and go as stale).
+ */
 function hashAt(name: string, prefixLength: number): number {
-  const from = prefixLength - 9;
+  const from = prefixLength - HASH_HEX - 1;
   if (from < 1 || name.charCodeAt(from - 1) !== DASH || name.charCodeAt(prefixLength - 1) !== DASH) {
     return -1;
   }
   let hash = 0;
-  for (let i = from; i < from + 8; i++) {
+  for (let i = from; i < from + HASH_HEX; i++) {
     const ch = name.charCodeAt(i);
     const digit =
       ch >= 48 && ch <= 57 ? ch - 48 : ch >= 97 && ch <= 102 ? ch - 87 : ch >= 65 && ch <= 70 ? ch - 55 : -1;
     if (digit < 0) return -1;
-    hash = hash * 16 + digit;
+    // Only the last 8 digits count: `hash * 16` stays below 2^36, exact in a double.
+    hash = (hash * 16 + digit) % 0x100000000;
   }
   return hash;
 }
@@ -233,4 +237,15 @@ function keyed(pairs: number[], key: number): number {
 /** The observed rule at `i`, if any. */
 export function ruleAt(index: LivingIndex, i: number): SecurityRule | undefined {
   return i < 0 ? undefined : index.rules[i];
+}
+
+/** Indexes of the binding's living rules (the last rule of each name), for rules kept as they are. */
+export function livingRulesOf(index: LivingIndex, b: NormBinding): number[] {
+  const pairs = livingOf(index, b);
+  const out: number[] = [];
+  for (let j = 1; j < pairs.length; j += 2) {
+    const i = pairs[j] ?? -1;
+    if (i >= 0) out.push(i);
+  }
+  return out;
 }

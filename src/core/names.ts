@@ -1,93 +1,45 @@
 // Deterministic names and descriptions of managed rules. A name carries the policy for people and a
-// short hash of (policy key, target id) for uniqueness, so it stays within Azure's 80 characters
-// whatever the namespace, policy or target is called. A named instance's names start
-// "drawbridge.<id>-" (see nsg.ts) and take a shorter slug; the default instance's are unchanged.
+// 64-bit cryptographic hash of (policy key, target id) for uniqueness, so it stays within Azure's 80
+// characters whatever the namespace, policy or target is called. A named instance's names start
+// "drawbridge.<id>-" (see nsg.ts) and take a shorter slug. Names of the earlier format (a 48-character
+// slug and an 8-digit hash) are read by legacy-names.ts, so that an upgrade replaces them safely.
 // An allow rule's description also carries the latest expiry among the grants it holds, early enough
 // that clipping never cuts it: `drawbridge sweep` reads it to remove lapsed rules without the operator.
+import { hash } from "node:crypto";
 import type { Protocol } from "../api/types.ts";
 import { AZURE_LIMITS, instanceRulePrefix } from "./nsg.ts";
 import type { RuleProtocol } from "./nsg.ts";
 
-const SLUG_MAX = 48;
-/** The longest name after the slug: "-<hash8>-" and "tcp-65535" (denies end "deny-tcp"). */
-const AFTER_SLUG_MAX = 19;
+const SLUG_MAX = 42;
+/** Hex digits of a binding's hash in its rule names (64 bits). */
+export const HASH_HEX = 16;
+/** The longest name after the slug: "-<hash16>-" and "tcp-65535" (denies end "deny-tcp"). */
+const AFTER_SLUG_MAX = HASH_HEX + 11;
 
 /** The longest slug that keeps every name of the instance within Azure's 80 characters. */
-function slugMax(instance: string): number {
-  if (instance === "") return SLUG_MAX;
+export function slugMax(instance: string): number {
   return Math.min(SLUG_MAX, AZURE_LIMITS.ruleNameMax - instanceRulePrefix(instance).length - AFTER_SLUG_MAX);
 }
 
-// cyrb53's seeds and multipliers as the int32 values Math.imul takes them as: a seed above 2^31
-// would start the running words as doubles and keep the whole loop off integer arithmetic (4x slower).
-const SEED1 = 0xdeadbeef | 0;
-const SEED2 = 0x41c6ce57;
-const M1 = 2654435761 | 0;
-const M2 = 1597334677;
-const M3 = 2246822507 | 0;
-const M4 = 3266489909 | 0;
-
 /**
- * The low 32 bits of cyrb53, a fast, well-mixed 53-bit string hash: the last 8 of its 14 zero-padded
- * hex digits name a binding, and those are exactly these bits (so only they are computed).
+ * The 64-bit hash naming (policy, target), as 16 lower-case hex digits: the first 8 bytes of SHA-256
+ * over both fields, each prefixed by its length, so no two (policy key, id) pairs share an encoding
+ * (a "/" in one and a "-" in another, or text moved across the boundary, still differ). A
+ * cryptographic hash: nobody can craft a policy name that reproduces another policy's hash.
  */
-function cyrb53Low32(text: string): number {
-  let h1 = SEED1;
-  let h2 = SEED2;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, M1);
-    h2 = Math.imul(h2 ^ ch, M2);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), M3) ^ Math.imul(h2 ^ (h2 >>> 13), M4);
-  return h1 >>> 0;
+export function bindingHashOfLower(policyKey: string, lowerTargetId: string): string {
+  const text = `${policyKey.length}:${policyKey}${lowerTargetId.length}:${lowerTargetId}`;
+  return hash("sha256", text, "hex").slice(0, HASH_HEX);
 }
 
-const HEX = "0123456789abcdef";
-
-/** Eight lower-case hex digits of an unsigned 32-bit number (Number#toString(16) is slow here). */
-function hex8(n: number): string {
-  let out = "";
-  for (let shift = 28; shift >= 0; shift -= 4) out += HEX.charAt((n >>> shift) & 15);
-  return out;
+/** The low 32 bits of a binding hash (its last 8 hex digits): what the index of living rules files by. */
+export function hashLow32(hash: string): number {
+  return Number.parseInt(hash.slice(HASH_HEX - 8), 16) | 0;
 }
 
-/**
- * cyrb53Low32(bindingHashText(policyKey, targetId)) from the lower-cased target id, without building
- * the text (the planner hashes every binding of a plan).
- */
-export function bindingHashOfLower(policyKey: string, lowerTargetId: string): number {
-  let h1 = SEED1;
-  let h2 = SEED2;
-  for (let i = 0; i < policyKey.length; i++) {
-    const ch = policyKey.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, M1);
-    h2 = Math.imul(h2 ^ ch, M2);
-  }
-  h1 = Math.imul(h1 ^ 10, M1);
-  h2 = Math.imul(h2 ^ 10, M2);
-  for (let i = 0; i < lowerTargetId.length; i++) {
-    const ch = lowerTargetId.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, M1);
-    h2 = Math.imul(h2 ^ ch, M2);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), M3) ^ Math.imul(h2 ^ (h2 >>> 13), M4);
-  return h1 >>> 0;
-}
-
-/** The text a binding's hash is taken of; ARM ids compare case-insensitively. */
-export function bindingHashText(policyKey: string, targetId: string): string {
-  return `${policyKey}\n${targetId.toLowerCase()}`;
-}
-
-/** Eight hex digits of bindingHashText(policyKey, targetId). */
-function hashOf(text: string): string {
-  return hex8(cyrb53Low32(text));
-}
-
-/** Eight hex digits identifying (policy, target); ARM ids compare case-insensitively. */
+/** Sixteen hex digits identifying (policy, target); ARM ids compare case-insensitively. */
 export function bindingHash(policyKey: string, targetId: string): string {
-  return hashOf(bindingHashText(policyKey, targetId));
+  return bindingHashOfLower(policyKey, targetId.toLowerCase());
 }
 
 /** The policy key as it appears in the rule names of an instance ("" = the default instance). */
@@ -95,25 +47,21 @@ export function policySlug(policyKey: string, instance = ""): string {
   return policyKey.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, slugMax(instance));
 }
 
-/** bindingRulePrefix from the policy's slug and bindingHashText (the planner computes both once). */
-export function rulePrefixFrom(slug: string, hashText: string, instance = ""): string {
-  return `${instanceRulePrefix(instance)}${slug}-${hashOf(hashText)}-`;
+/** The binding prefix from the policy's slug, the binding's hash and the instance's name prefix. */
+export function rulePrefixWithHash(slug: string, hash: string, ownPrefix = instanceRulePrefix("")): string {
+  return `${ownPrefix}${slug}-${hash}-`;
 }
 
 /**
- * rulePrefixFrom with the hash of the binding's text already taken (bindingHashOfLower) and the
- * instance's name prefix (instanceRulePrefix) already built.
- */
-export function rulePrefixWithHash(slug: string, hash: number, ownPrefix = instanceRulePrefix("")): string {
-  return `${ownPrefix}${slug}-${hex8(hash)}-`;
-}
-
-/**
- * Every rule of one binding starts with this: "drawbridge-<ns>-<policy>-<hash8>-" for the default
- * instance, "drawbridge.<id>-<ns>-<policy>-<hash8>-" for instance <id>.
+ * Every rule of one binding starts with this: "drawbridge-<ns>-<policy>-<hash16>-" for the default
+ * instance, "drawbridge.<id>-<ns>-<policy>-<hash16>-" for instance <id>.
  */
 export function bindingRulePrefix(policyKey: string, targetId: string, instance = ""): string {
-  return rulePrefixFrom(policySlug(policyKey, instance), bindingHashText(policyKey, targetId), instance);
+  return rulePrefixWithHash(
+    policySlug(policyKey, instance),
+    bindingHash(policyKey, targetId),
+    instanceRulePrefix(instance),
+  );
 }
 
 export function protocolToken(protocol: Protocol): string {

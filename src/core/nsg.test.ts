@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { instanceRulePrefix, isManagedRule, isOwnRule, isValidInstanceId, startsWithFolded } from "./nsg.ts";
+import { instanceRulePrefix, isManagedRule, isValidInstanceId, startsWithFolded } from "./nsg.ts";
+import { isOwnRule } from "./rule-grammar.ts";
 
 describe("isManagedRule", () => {
   it("recognises the rules of any drawbridge instance, in any letter case (ARM names are case-insensitive)", () => {
@@ -17,16 +18,50 @@ describe("isManagedRule", () => {
 });
 
 describe("isOwnRule", () => {
+  const h16 = "0123456789abcdef";
+  const h8 = "89abcdef";
   it("gives each instance only the rules of its own prefix", () => {
-    expect(isOwnRule({ name: "drawbridge-x" }, "")).toBe(true);
-    expect(isOwnRule({ name: "Drawbridge-x" }, "")).toBe(true);
-    expect(isOwnRule({ name: "drawbridge.b-x" }, "")).toBe(false);
-    expect(isOwnRule({ name: "DRAWBRIDGE.b-x" }, "b")).toBe(true);
-    expect(isOwnRule({ name: "drawbridge.B-x" }, "b")).toBe(true);
-    expect(isOwnRule({ name: "drawbridge.bc-x" }, "b")).toBe(false);
-    expect(isOwnRule({ name: "drawbridge.b-x" }, "bc")).toBe(false);
-    expect(isOwnRule({ name: "drawbridge-x" }, "b")).toBe(false);
+    expect(isOwnRule({ name: `drawbridge-team-a-web-${h16}-tcp-22` }, "")).toBe(true);
+    expect(isOwnRule({ name: `Drawbridge-team-a-web-${h16}-TCP-22` }, "")).toBe(true);
+    expect(isOwnRule({ name: `drawbridge.b-team-a-web-${h16}-tcp-22` }, "")).toBe(false);
+    expect(isOwnRule({ name: `DRAWBRIDGE.b-team-a-web-${h16}-deny-any` }, "b")).toBe(true);
+    expect(isOwnRule({ name: `drawbridge.B-team-a-web-${h16}-udp-53` }, "b")).toBe(true);
+    expect(isOwnRule({ name: `drawbridge.bc-team-a-web-${h16}-tcp-22` }, "b")).toBe(false);
+    expect(isOwnRule({ name: `drawbridge.b-team-a-web-${h16}-tcp-22` }, "bc")).toBe(false);
+    expect(isOwnRule({ name: `drawbridge-team-a-web-${h16}-tcp-22` }, "b")).toBe(false);
     expect(isOwnRule({ name: "foreign" }, "b")).toBe(false);
+  });
+
+  it("reads names of the legacy 8-digit hash as own, so an upgrade replaces them", () => {
+    expect(isOwnRule({ name: `drawbridge-team-a-web-admin-${h8}-tcp-22` }, "")).toBe(true);
+    expect(isOwnRule({ name: `drawbridge-team-a-web-admin-${h8}-deny-tcp` }, "")).toBe(true);
+    expect(isOwnRule({ name: `drawbridge.b-team-a-web-${h8}-deny-tcp` }, "b")).toBe(true);
+  });
+
+  it("leaves a person's Drawbridge-x rule alone: only names the planner could build are own", () => {
+    for (const name of [
+      "drawbridge-x",
+      "Drawbridge-x",
+      "Drawbridge-admin-ssh",
+      "DRAWBRIDGE-ADMIN-TCP-22",
+      `drawbridge-team-${h16}-tcp-65536`,
+      `drawbridge-team-${h16}-tcp-022`,
+      `drawbridge-team-${h16}-sctp-22`,
+      `drawbridge-team-${h16}-deny-icmp`,
+      `drawbridge-team-${h16.slice(1)}-tcp-22`,
+      `drawbridge-team-${h16}0-tcp-22`,
+      "drawbridge-team-0123456789abcdeg-tcp-22",
+      `drawbridge--${h16}-tcp-22`,
+      `drawbridge-${"s".repeat(43)}-${h16}-tcp-22`,
+      `drawbridge-${"s".repeat(49)}-${h8}-tcp-22`,
+      `drawbridge-team a-${h16}-tcp-22`,
+      `drawbridge-team-${h16}-tcp22`,
+      `drawbridge-team-${h16}tcp-22`,
+    ]) {
+      expect({ name, own: isOwnRule({ name }, "") }).toEqual({ name, own: false });
+    }
+    expect(isOwnRule({ name: `drawbridge-${"s".repeat(42)}-${h16}-tcp-22` }, "")).toBe(true);
+    expect(isOwnRule({ name: `drawbridge-${"s".repeat(48)}-${h8}-tcp-22` }, "")).toBe(true);
   });
 
   it("folds only letters: a control character is no dash", () => {

@@ -86,11 +86,6 @@ export function startsWithFolded(name: string, prefix: string): boolean {
   return true;
 }
 
-/** True when the rule belongs to exactly this instance ("" = the default instance). */
-export function isOwnRule(rule: Pick<SecurityRule, "name">, instance: string): boolean {
-  return startsWithFolded(rule.name, instanceRulePrefix(instance));
-}
-
 /**
  * True when some drawbridge instance (the default or a named one) owns the rule, in any letter case.
  * The Azure adapter's guard: it never touches a rule no instance could own. Which instance's rules a

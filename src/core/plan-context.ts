@@ -5,7 +5,9 @@ import type { Protocol } from "../api/types.ts";
 import type { NormBinding } from "./bindings.ts";
 import { addPriority, hasPriority, inBand, newAllocator, newPrioritySet } from "./priorities.ts";
 import type { PriorityAllocator, PrioritySet } from "./priorities.ts";
-import { AZURE_LIMITS, startsWithFolded } from "./nsg.ts";
+import { AZURE_LIMITS } from "./nsg.ts";
+import { LEGACY_NAME, NOT_OWN, ownNameFormat } from "./rule-grammar.ts";
+import type { OwnGrammar } from "./rule-grammar.ts";
 import type { ObservedNsg, SecurityRule } from "./nsg.ts";
 import { rulePrefixCount } from "./rules.ts";
 import { newLivingIndex } from "./living.ts";
@@ -16,6 +18,11 @@ export interface PlanContext {
   nsgName: string;
   /** Observed own rules in observed order, indexed by the binding and slot their names encode. */
   living: LivingIndex;
+  /** Indexes (into living.rules) of own rules named in the legacy format (8-digit hash). */
+  legacy: number[];
+  /** Indexes (into living.rules) of own rules kept exactly as observed: legacy denies whose
+   * replacement could not be placed yet, rules of bindings whose names collide. */
+  kept: number[];
   /** Observed foreign rules (not the instance's own) in observed order. */
   foreign: SecurityRule[];
   /** Foreign Inbound rules sorted by priority. */
@@ -42,8 +49,12 @@ export interface DenySlot {
   living: number;
 }
 
-/** `ownPrefix`: instanceRulePrefix of the plan's instance; rules named otherwise are foreign to it. */
-export function newPlanContext(nsg: ObservedNsg, nsgName: string, ownPrefix: string): PlanContext {
+/**
+ * `grammar`: the plan's instance's own names (rule-grammar.ts); every rule named otherwise is foreign
+ * to it, whatever its prefix.
+ */
+export function newPlanContext(nsg: ObservedNsg, nsgName: string, grammar: OwnGrammar): PlanContext {
+  const legacy: number[] = [];
   const managedRules: SecurityRule[] = [];
   const foreign: SecurityRule[] = [];
   const foreignInbound: SecurityRule[] = [];
@@ -53,7 +64,9 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string, ownPrefix: str
   const budget = { rules: AZURE_LIMITS.rulesPerNsg, prefixes: AZURE_LIMITS.prefixesPerNsg };
   for (const r of nsg.securityRules) {
     if (r.direction === "Inbound") addPriority(alloc.taken, r.priority);
-    if (startsWithFolded(r.name, ownPrefix)) {
+    const format = ownNameFormat(r.name, grammar);
+    if (format !== NOT_OWN) {
+      if (format === LEGACY_NAME) legacy.push(managedRules.length);
       managedRules.push(r);
       continue;
     }
@@ -69,6 +82,8 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string, ownPrefix: str
   return {
     nsgName,
     living: newLivingIndex(managedRules),
+    legacy,
+    kept: [],
     foreign,
     foreignInbound,
     foreignInboundPriorities,

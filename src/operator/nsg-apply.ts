@@ -22,19 +22,32 @@ function refusal(err: AzureError): { reason: string; message: string } {
   return { reason: err.code ?? "AzureRefused", message: err.message };
 }
 
-async function applyRules(azure: AzurePort, nsgId: string, plan: NsgPlan): Promise<ApplyResult> {
+/**
+ * PUTs, then DELETEs. When Azure refuses a deny's PUT, no deny is deleted in this pass: a deny goes
+ * only once its replacement is in place (an upgrade renames every rule, see ADR 0011), so a port is
+ * never left more open than before; the next reconcile retries.
+ */
+async function applyRules(azure: AzurePort, observed: ObservedNsg, plan: NsgPlan): Promise<ApplyResult> {
+  const nsgId = observed.id;
   const refused = new Map<string, { reason: string; message: string }>();
   let writes = 0;
+  let denyRefused = false;
   for (const rule of plan.puts) {
     try {
       writes++;
       await azure.putRule(nsgId, rule);
     } catch (err) {
-      if (err instanceof AzureError && err.kind === "Invalid") refused.set(rule.name, refusal(err));
-      else throw err;
+      if (!(err instanceof AzureError && err.kind === "Invalid")) throw err;
+      refused.set(rule.name, refusal(err));
+      if (rule.access === "Deny") denyRefused = true;
     }
   }
+  const denies = new Set<string>();
+  if (denyRefused) {
+    for (const r of observed.securityRules) if (r.access === "Deny") denies.add(r.name.toLowerCase());
+  }
   for (const name of plan.deletes) {
+    if (denies.has(name.toLowerCase())) continue;
     try {
       writes++;
       await azure.deleteRule(nsgId, name);
@@ -99,7 +112,7 @@ export async function applyPlan(
 ): Promise<ApplyResult> {
   if (plan.unchanged) return { plan, refused: new Map(), writes: 0 };
   checkOwnWrites(mode, observed, plan, instance);
-  if (mode === "rule") return applyRules(azure, observed.id, plan);
+  if (mode === "rule") return applyRules(azure, observed, plan);
   let current = observed;
   let p = plan;
   let writes = 0;

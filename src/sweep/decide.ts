@@ -4,7 +4,7 @@
 // instances' rules, every deny (removing a baseline deny could open a port), and any rule whose
 // expiry cannot be read (when in doubt, leave it to the operator and count it).
 import { allowDescriptionExpiry } from "../core/names.ts";
-import { isOwnRule } from "../core/nsg.ts";
+import { isOwnRule } from "../core/rule-grammar.ts";
 import type { ObservedNsg, SecurityRule } from "../core/nsg.ts";
 
 export type SweepVerdict =

@@ -63,15 +63,15 @@ function foreign(name: string, priority: number): SecurityRule {
 describe("rule names per instance", () => {
   const long = `${"n".repeat(63)}/${"p.q-".repeat(63)}`;
 
-  it("keeps every name of the default instance byte-identical; descriptions state the latest expiry", () => {
-    expect(allowRuleName(KEY, VM, "TCP", 22)).toBe("drawbridge-team-a-web-admin-8a9e00bf-tcp-22");
-    expect(allowRuleName(KEY, VM, "TCP", 22, "")).toBe("drawbridge-team-a-web-admin-8a9e00bf-tcp-22");
-    expect(denyRuleName(KEY, VM, "Any")).toBe("drawbridge-team-a-web-admin-8a9e00bf-deny-any");
+  it("names the default instance's rules with a 42-character slug and a 64-bit hash; descriptions state the latest expiry", () => {
+    expect(allowRuleName(KEY, VM, "TCP", 22)).toBe("drawbridge-team-a-web-admin-43fb1f2bf8e50b93-tcp-22");
+    expect(allowRuleName(KEY, VM, "TCP", 22, "")).toBe("drawbridge-team-a-web-admin-43fb1f2bf8e50b93-tcp-22");
+    expect(denyRuleName(KEY, VM, "Any")).toBe("drawbridge-team-a-web-admin-43fb1f2bf8e50b93-deny-any");
     expect(allowRuleName(long, VM, "Any", 65535)).toBe(
-      "drawbridge-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-0878952a-any-65535",
+      "drawbridge-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-909ec64330b9f1ac-any-65535",
     );
     expect(denyRuleName(long, VM, "UDP")).toBe(
-      "drawbridge-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-0878952a-deny-udp",
+      "drawbridge-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-909ec64330b9f1ac-deny-udp",
     );
     expect(allowRuleDescription(KEY, VM, "TCP", 22, 3, new Date("2030-01-01T00:00:00Z"))).toBe(
       "drawbridge JIT allow 22/TCP until 2030-01-01T00:00:00Z, 3 source(s), policy team-a/web-admin, target web-1",
@@ -79,11 +79,11 @@ describe("rule names per instance", () => {
     const p = planNsg({ nsg: nsg([]), bindings: [binding()], grants: [grant("203.0.113.7/32")] });
     expect(p.desired.map((r) => [r.name, r.description])).toEqual([
       [
-        "drawbridge-team-a-web-admin-8a9e00bf-tcp-22",
+        "drawbridge-team-a-web-admin-43fb1f2bf8e50b93-tcp-22",
         "drawbridge JIT allow 22/TCP until 2030-01-01T00:00:00Z, 1 source(s), policy team-a/web-admin, target web-1",
       ],
       [
-        "drawbridge-team-a-web-admin-8a9e00bf-deny-tcp",
+        "drawbridge-team-a-web-admin-43fb1f2bf8e50b93-deny-tcp",
         "drawbridge JIT baseline deny TCP, policy team-a/web-admin, target web-1",
       ],
     ]);
@@ -91,9 +91,11 @@ describe("rule names per instance", () => {
 
   it("prefixes a named instance's rules with drawbridge.<id>- and says so in the descriptions", () => {
     expect(allowRuleName(KEY, VM, "TCP", 22, "blue")).toBe(
-      "drawbridge.blue-team-a-web-admin-8a9e00bf-tcp-22",
+      "drawbridge.blue-team-a-web-admin-43fb1f2bf8e50b93-tcp-22",
     );
-    expect(denyRuleName(KEY, VM, "TCP", "blue")).toBe("drawbridge.blue-team-a-web-admin-8a9e00bf-deny-tcp");
+    expect(denyRuleName(KEY, VM, "TCP", "blue")).toBe(
+      "drawbridge.blue-team-a-web-admin-43fb1f2bf8e50b93-deny-tcp",
+    );
     expect(allowRuleDescription(KEY, VM, "TCP", 22, 1, new Date("2030-01-01T00:00:00.001Z"), "blue")).toBe(
       "drawbridge instance blue JIT allow 22/TCP until 2030-01-01T00:00:01Z, 1 source(s), policy team-a/web-admin, target web-1",
     );
@@ -129,8 +131,8 @@ describe("planNsg with several instances on one NSG", () => {
     const p = planNsg({ nsg: nsg(observed), bindings: [binding()], grants: g, instance: "b" });
     expect(p.deletes).toEqual([]);
     expect(p.puts.map((r) => r.name)).toEqual([
-      "drawbridge.b-team-a-web-admin-8a9e00bf-deny-tcp",
-      "drawbridge.b-team-a-web-admin-8a9e00bf-tcp-22",
+      "drawbridge.b-team-a-web-admin-43fb1f2bf8e50b93-deny-tcp",
+      "drawbridge.b-team-a-web-admin-43fb1f2bf8e50b93-tcp-22",
     ]);
     expect(p.nsgBody.slice(0, observed.length)).toEqual(observed);
     expect(p.conflicts).toEqual([]);
@@ -172,7 +174,7 @@ describe("planNsg with several instances on one NSG", () => {
     expect(p.desired.map((r) => r.name)).toEqual(shouted.map((r) => r.name));
     // A lapsed grant closes under the name the rule has.
     const lapsed = planNsg({ nsg: nsg(shouted), bindings: [binding()], grants: [], instance: "b" });
-    expect(lapsed.deletes).toEqual(["DRAWBRIDGE.B-TEAM-A-WEB-ADMIN-8A9E00BF-TCP-22"]);
+    expect(lapsed.deletes).toEqual(["DRAWBRIDGE.B-TEAM-A-WEB-ADMIN-43FB1F2BF8E50B93-TCP-22"]);
     expect(lapsed.puts).toEqual([]);
   });
 

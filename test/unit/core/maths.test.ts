@@ -114,7 +114,7 @@ describe("rule names", () => {
   it("are deterministic, distinct per target and within Azure's rules", () => {
     const a = allowRuleName("team-a/web-admin", vm, "TCP", 22);
     expect(a).toBe(allowRuleName("team-a/web-admin", vm, "TCP", 22));
-    expect(a).toMatch(/^drawbridge-team-a-web-admin-[0-9a-f]{8}-tcp-22$/);
+    expect(a).toMatch(/^drawbridge-team-a-web-admin-[0-9a-f]{16}-tcp-22$/);
     expect(a).not.toBe(allowRuleName("team-a/web-admin", `${vm}-2`, "TCP", 22));
     expect(allowRuleName("team-a/web-admin", vm.toUpperCase(), "TCP", 22)).toBe(a);
     expect(denyRuleName("team-a/web-admin", vm, "Any")).toMatch(/-deny-any$/);

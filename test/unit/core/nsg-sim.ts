@@ -93,6 +93,28 @@ const instanceRuleArb = fc.record({
   priority: fc.integer({ min: 100, max: 4096 }),
 });
 
+const H16 = "0123456789abcdef";
+
+/** Names that start with an instance's prefix but that its planner could never have built. */
+export function nearMissNames(head: string): string[] {
+  return [
+    `${head}admin-ssh`,
+    `${head}x`,
+    `${head}team-a-web-admin-${H16.slice(1)}-tcp-22`,
+    `${head}team-a-web-admin-${H16}0-tcp-22`,
+    `${head}team-a-web-admin-0123456789abcdeg-tcp-22`,
+    `${head}team-a-web-admin-${H16}-tcp-65536`,
+    `${head}team-a-web-admin-${H16}-tcp-022`,
+    `${head}team-a-web-admin-${H16}-sctp-22`,
+    `${head}team-a-web-admin-${H16}-deny-icmp`,
+    `${head}team-a-web-admin-${H16}-deny`,
+    `${head}-${H16}-tcp-22`,
+    `${head}${"s".repeat(49)}-01234567-tcp-22`,
+    `${head}team-a-1234567-deny-tcp`,
+    `${head}team a-${H16}-tcp-22`,
+  ];
+}
+
 function cased(name: string, how: string): string {
   if (how === "upper") return name.toUpperCase();
   if (how === "title") return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
@@ -124,109 +146,150 @@ export function scenarioArb(opts: ScenarioOptions): fc.Arbitrary<Scenario> {
       instanceRules: opts.instances === true ? fc.array(instanceRuleArb, { maxLength: 8 }) : fc.constant([]),
       orphanOwner: opts.instances === true ? fc.constantFrom(...OWNERS) : fc.constant(""),
       orphanCase: opts.instances === true ? casedArb : fc.constant("lower"),
+      nearMisses: fc.array(
+        fc.record({ pick: fc.nat(), cased: casedArb, priority: fc.integer({ min: 100, max: 4096 }) }),
+        { maxLength: 3 },
+      ),
     })
-    .map(({ policies, foreign, orphans, grantPicks, instance, instanceRules, orphanOwner, orphanCase }) => {
-      const bindings: PolicyBinding[] = [];
-      for (const p of policies) {
-        const ports: PolicyPort[] = p.ports.map((number, i) => ({
-          number,
-          protocol: p.protocols[i] ?? "TCP",
-          maxDuration: "PT3H",
-        }));
-        p.targets.forEach((t, i) => {
-          bindings.push({
-            policyKey: `${p.ns}/${p.name}`,
-            targetId: `${SUB}/Microsoft.Compute/virtualMachines/vm-${t}`,
-            destinationPrefixes: p.dests[i] ?? ["10.0.1.4/32"],
-            ports,
-            priorityRange: { from: p.from, to: Math.min(4096, p.from + p.size) },
+    .map(
+      ({
+        policies,
+        foreign,
+        orphans,
+        grantPicks,
+        instance,
+        instanceRules,
+        orphanOwner,
+        orphanCase,
+        nearMisses,
+      }) => {
+        const bindings: PolicyBinding[] = [];
+        for (const p of policies) {
+          const ports: PolicyPort[] = p.ports.map((number, i) => ({
+            number,
+            protocol: p.protocols[i] ?? "TCP",
+            maxDuration: "PT3H",
+          }));
+          p.targets.forEach((t, i) => {
+            bindings.push({
+              policyKey: `${p.ns}/${p.name}`,
+              targetId: `${SUB}/Microsoft.Compute/virtualMachines/vm-${t}`,
+              destinationPrefixes: p.dests[i] ?? ["10.0.1.4/32"],
+              ports,
+              priorityRange: { from: p.from, to: Math.min(4096, p.from + p.size) },
+            });
+          });
+        }
+        const rules: SecurityRule[] = [];
+        const used = new Set<string>();
+        // ARM holds one rule per name in any letter case.
+        const names = new Set<string>();
+        foreign.forEach((f, i) => {
+          if (used.has(`${f.direction}${f.priority}`)) return;
+          used.add(`${f.direction}${f.priority}`);
+          rules.push({
+            name: `foreign-${i}`,
+            priority: f.priority,
+            direction: f.direction,
+            access: f.access,
+            protocol: f.protocol,
+            sourceAddressPrefix: "*",
+            sourcePortRange: "*",
+            destinationAddressPrefix: f.dest,
+            destinationPortRange: f.ports,
           });
         });
-      }
-      const rules: SecurityRule[] = [];
-      const used = new Set<string>();
-      // ARM holds one rule per name in any letter case.
-      const names = new Set<string>();
-      foreign.forEach((f, i) => {
-        if (used.has(`${f.direction}${f.priority}`)) return;
-        used.add(`${f.direction}${f.priority}`);
-        rules.push({
-          name: `foreign-${i}`,
-          priority: f.priority,
-          direction: f.direction,
-          access: f.access,
-          protocol: f.protocol,
-          sourceAddressPrefix: "*",
-          sourcePortRange: "*",
-          destinationAddressPrefix: f.dest,
-          destinationPortRange: f.ports,
+        orphans.forEach((priority, i) => {
+          if (used.has(`Inbound${priority}`)) return;
+          used.add(`Inbound${priority}`);
+          const head = orphanOwner === "" ? "drawbridge-" : `drawbridge.${orphanOwner}-`;
+          // Named as a planner builds names, for a policy no longer bound: half of them in the legacy
+          // format of the 8-digit hash (both are own, and go as stale).
+          const hash = i % 2 === 0 ? `${"0".repeat(15)}${i}` : `0000000${i}`;
+          rules.push({
+            name: cased(`${head}gone-policy-${i}-${hash}-tcp-22`, orphanCase),
+            priority,
+            direction: "Inbound",
+            access: "Allow",
+            protocol: "Tcp",
+            sourceAddressPrefixes: ["203.0.113.9/32"],
+            sourcePortRange: "*",
+            destinationAddressPrefix: "10.0.1.4/32",
+            destinationPortRange: "22",
+          });
         });
-      });
-      orphans.forEach((priority, i) => {
-        if (used.has(`Inbound${priority}`)) return;
-        used.add(`Inbound${priority}`);
-        const head = orphanOwner === "" ? "drawbridge-" : `drawbridge.${orphanOwner}-`;
-        rules.push({
-          name: cased(`${head}gone-policy-${i}-tcp-22`, orphanCase),
-          priority,
-          direction: "Inbound",
-          access: "Allow",
-          protocol: "Tcp",
-          sourceAddressPrefixes: ["203.0.113.9/32"],
-          sourcePortRange: "*",
-          destinationAddressPrefix: "10.0.1.4/32",
-          destinationPortRange: "22",
+        for (const r of instanceRules) {
+          const b = bindings[r.binding % bindings.length];
+          const entry = b?.ports[r.port % b.ports.length];
+          if (b === undefined || entry === undefined || used.has(`Inbound${r.priority}`)) continue;
+          const name = cased(
+            r.deny
+              ? denyRuleName(b.policyKey, b.targetId, entry.protocol, r.owner)
+              : allowRuleName(b.policyKey, b.targetId, entry.protocol, entry.number, r.owner),
+            r.cased,
+          );
+          if (names.has(name.toLowerCase())) continue;
+          names.add(name.toLowerCase());
+          used.add(`Inbound${r.priority}`);
+          rules.push({
+            name,
+            priority: r.priority,
+            direction: "Inbound",
+            access: r.deny ? "Deny" : "Allow",
+            protocol: entry.protocol === "UDP" ? "Udp" : entry.protocol === "TCP" ? "Tcp" : "*",
+            description: `written by instance ${r.owner || "(default)"}`,
+            sourceAddressPrefix: r.deny ? "*" : "203.0.113.7/32",
+            sourcePortRange: "*",
+            destinationAddressPrefixes: ["10.0.1.4/32"],
+            destinationPortRange: String(entry.number),
+          });
+        }
+        // Names that start like the planning instance's own but are none the planner could build: a
+        // person's rules, which it must never rewrite or delete.
+        const head = instance === "" ? "drawbridge-" : `drawbridge.${instance}-`;
+        for (const m of nearMisses) {
+          const misses = nearMissNames(head);
+          const name = cased(misses[m.pick % misses.length] ?? "", m.cased);
+          if (used.has(`Inbound${m.priority}`) || names.has(name.toLowerCase())) continue;
+          used.add(`Inbound${m.priority}`);
+          names.add(name.toLowerCase());
+          rules.push({
+            name,
+            priority: m.priority,
+            direction: "Inbound",
+            access: "Allow",
+            protocol: "Tcp",
+            description: "written by a person",
+            sourceAddressPrefix: "203.0.113.99/32",
+            sourcePortRange: "*",
+            destinationAddressPrefix: "10.0.1.4/32",
+            destinationPortRange: "22",
+          });
+        }
+        const grants: Grant[] = [];
+        grantPicks.forEach(([b, port, req, sourcePrefix, approved]) => {
+          const binding = bindings[b % bindings.length];
+          if (binding === undefined) return;
+          const entry = binding.ports[port % binding.ports.length];
+          if (entry === undefined) return;
+          grants.push({
+            requestKey: `${binding.policyKey.split("/")[0] ?? ""}/req-${req % 5}`,
+            policyKey: binding.policyKey,
+            targetId: binding.targetId,
+            port: entry.number,
+            protocol: entry.protocol === "Any" ? approved : entry.protocol,
+            sourcePrefix,
+            expiresAt: new Date(1_800_000_000_000),
+          });
         });
-      });
-      for (const r of instanceRules) {
-        const b = bindings[r.binding % bindings.length];
-        const entry = b?.ports[r.port % b.ports.length];
-        if (b === undefined || entry === undefined || used.has(`Inbound${r.priority}`)) continue;
-        const name = cased(
-          r.deny
-            ? denyRuleName(b.policyKey, b.targetId, entry.protocol, r.owner)
-            : allowRuleName(b.policyKey, b.targetId, entry.protocol, entry.number, r.owner),
-          r.cased,
-        );
-        if (names.has(name.toLowerCase())) continue;
-        names.add(name.toLowerCase());
-        used.add(`Inbound${r.priority}`);
-        rules.push({
-          name,
-          priority: r.priority,
-          direction: "Inbound",
-          access: r.deny ? "Deny" : "Allow",
-          protocol: entry.protocol === "UDP" ? "Udp" : entry.protocol === "TCP" ? "Tcp" : "*",
-          description: `written by instance ${r.owner || "(default)"}`,
-          sourceAddressPrefix: r.deny ? "*" : "203.0.113.7/32",
-          sourcePortRange: "*",
-          destinationAddressPrefixes: ["10.0.1.4/32"],
-          destinationPortRange: String(entry.number),
-        });
-      }
-      const grants: Grant[] = [];
-      grantPicks.forEach(([b, port, req, sourcePrefix, approved]) => {
-        const binding = bindings[b % bindings.length];
-        if (binding === undefined) return;
-        const entry = binding.ports[port % binding.ports.length];
-        if (entry === undefined) return;
-        grants.push({
-          requestKey: `${binding.policyKey.split("/")[0] ?? ""}/req-${req % 5}`,
-          policyKey: binding.policyKey,
-          targetId: binding.targetId,
-          port: entry.number,
-          protocol: entry.protocol === "Any" ? approved : entry.protocol,
-          sourcePrefix,
-          expiresAt: new Date(1_800_000_000_000),
-        });
-      });
-      return {
-        nsg: { id: `${SUB}/Microsoft.Network/networkSecurityGroups/nsg-1`, securityRules: rules },
-        bindings,
-        grants,
-        instance,
-      };
-    });
+        return {
+          nsg: { id: `${SUB}/Microsoft.Network/networkSecurityGroups/nsg-1`, securityRules: rules },
+          bindings,
+          grants,
+          instance,
+        };
+      },
+    );
 }
 
 /** The grants left once rejected ones are gone (the operator Denies their requests). */

@@ -291,12 +291,16 @@ describe("checkOwnWrites", () => {
   const observed: ObservedNsg = {
     id: JUMP_NSG,
     etag: "1",
-    securityRules: [FOREIGN, rule("drawbridge-x-1234abcd-tcp-22", 120), rule("drawbridge.b-y", 121)],
+    securityRules: [
+      FOREIGN,
+      rule("drawbridge-x-1234abcd-tcp-22", 120),
+      rule("drawbridge.b-y-0123456789abcdef-tcp-22", 121),
+    ],
   };
 
   it("lets through a plan that touches only the instance's own rules", () => {
     const p = planNsg({ nsg: observed, bindings: [], grants: [], instance: "b" });
-    expect(p.deletes).toEqual(["drawbridge.b-y"]);
+    expect(p.deletes).toEqual(["drawbridge.b-y-0123456789abcdef-tcp-22"]);
     expect(() => {
       checkOwnWrites("rule", observed, p, "b");
       checkOwnWrites("nsg", observed, p, "b");
@@ -321,5 +325,38 @@ describe("checkOwnWrites", () => {
       await expect(applyPlan(mode, arm, observed, bad, () => bad, "b")).rejects.toThrow(ForeignWriteError);
     }
     expect(arm.writes).toEqual([]);
+  });
+});
+
+describe("applyPlan in rule mode during the upgrade of rule names", () => {
+  /** ARM that refuses every PUT of a deny as invalid. */
+  class RefusingArm extends MemoryArm {
+    override putRule(nsgId: string, r: SecurityRule): Promise<void> {
+      if (r.access === "Deny") return Promise.reject(new AzureError("Invalid", `refused ${r.name}`));
+      return super.putRule(nsgId, r);
+    }
+  }
+
+  it("deletes no old deny when Azure refuses the new one: the port never stays without its deny", async () => {
+    const legacyDeny = rule("drawbridge-team-a-web-admin-8a9e00bf-deny-tcp", 101, {
+      access: "Deny",
+      destinationPortRange: "22",
+    });
+    const legacyAllow = rule("drawbridge-team-a-web-admin-8a9e00bf-tcp-22", 100, {
+      destinationPortRange: "22",
+    });
+    const observed: ObservedNsg = { id: JUMP_NSG, etag: "1", securityRules: [legacyAllow, legacyDeny] };
+    const newDeny = rule("drawbridge-team-a-web-admin-0123456789abcdef-deny-tcp", 109, {
+      access: "Deny",
+      destinationPortRange: "22",
+    });
+    const p = planNsg({ nsg: observed, bindings: [], grants: [] });
+    const plan = { ...p, puts: [newDeny], deletes: [legacyAllow.name, legacyDeny.name], unchanged: false };
+    const arm = new RefusingArm();
+    arm.add(JUMP_NSG, structuredClone(observed.securityRules));
+    const result = await applyPlan("rule", arm, observed, plan, () => plan);
+    expect([...result.refused.keys()]).toEqual([newDeny.name]);
+    expect(arm.rules(JUMP_NSG).map((r) => r.name)).toEqual([legacyDeny.name]);
+    expect(arm.writes).toEqual([`DELETE ${legacyAllow.name}`]);
   });
 });
