@@ -388,3 +388,18 @@ export function tampered(
   }
   return { ...nsg, securityRules: rules };
 }
+
+/**
+ * Every policy's band holds the rules of all its bindings in this NSG (an allow per port and a deny
+ * per protocol, each): then a stale rule of its own never keeps a needed rule out for a round.
+ */
+export function bandsFit(s: Scenario): boolean {
+  const needed = new Map<string, number>();
+  const size = new Map<string, number>();
+  for (const b of s.bindings) {
+    const n = b.ports.length + new Set(b.ports.map((p) => p.protocol)).size;
+    needed.set(b.policyKey, (needed.get(b.policyKey) ?? 0) + n);
+    size.set(b.policyKey, b.priorityRange.to - b.priorityRange.from + 1);
+  }
+  return [...needed].every(([k, n]) => n <= (size.get(k) ?? 0));
+}

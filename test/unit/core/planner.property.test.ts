@@ -18,7 +18,7 @@ import type { NsgPlan, SecurityRule } from "../../../src/core/index.ts";
 import { sameRule } from "../../../src/core/rules.ts";
 import { allowRuleName, denyRuleName, isOwnRule as ownRule, ruleProtocol } from "../../../src/core/index.ts";
 import type { Protocol } from "../../../src/api/types.ts";
-import { applyOps, scenarioArb, tamperArb, tampered, withoutRejected } from "./nsg-sim.ts";
+import { applyOps, bandsFit, scenarioArb, tamperArb, tampered, withoutRejected } from "./nsg-sim.ts";
 import type { Scenario } from "./nsg-sim.ts";
 
 const numRuns = process.env["CI"] ? 10000 : 1000;
@@ -27,21 +27,6 @@ const outsideBands = scenarioArb({ orphanPriorities: { min: 4097 - 50, max: 4096
 /** Mixed ownership: the planning instance's own rules (any letter case), other instances' and foreign ones. */
 const mixed = scenarioArb({ orphanPriorities: { min: 100, max: 4096 }, instances: true });
 const mixedOutsideBands = scenarioArb({ orphanPriorities: { min: 4097 - 50, max: 4096 }, instances: true });
-
-/**
- * Every policy's band holds the rules of all its bindings in this NSG (an allow per port and a deny
- * per protocol, each): then a stale rule of its own never keeps a needed rule out for a round.
- */
-function bandsFit(s: Scenario): boolean {
-  const needed = new Map<string, number>();
-  const size = new Map<string, number>();
-  for (const b of s.bindings) {
-    const n = b.ports.length + new Set(b.ports.map((p) => p.protocol)).size;
-    needed.set(b.policyKey, (needed.get(b.policyKey) ?? 0) + n);
-    size.set(b.policyKey, b.priorityRange.to - b.priorityRange.from + 1);
-  }
-  return [...needed].every(([k, n]) => n <= (size.get(k) ?? 0));
-}
 
 function plan(s: Scenario): NsgPlan {
   return planNsg({ nsg: s.nsg, bindings: s.bindings, grants: s.grants, instance: s.instance });
