@@ -49,6 +49,8 @@ export interface ControllerOptions {
   /** JitScopes (cluster-scoped) and Namespaces (for their labels): what each namespace may target. */
   scopes: Informer<KubernetesObject>;
   namespaces: Informer<KubernetesObject>;
+  /** Remove this instance's rules from NSGs no binding reaches (resync.ts says when not). */
+  orphanSearch: boolean;
   /** Leave namespaces that no JitScope binds unrestricted (explicit opt-out). */
   allowUnscoped: boolean;
   /** Whether the requester admission policy guards each namespace (undefined: not checked). */
@@ -241,8 +243,10 @@ export class Controller {
       metrics: o.metrics,
       intervalMs: o.resyncIntervalMs,
       instanceId: o.instanceId,
+      orphans: o.orphanSearch,
       // Orphans are looked for in every subscription a scope grants, not only those still bound.
-      subscriptions: () => scopeSubscriptions(o.scopes.list() as unknown as JitScope[]),
+      subscriptions: () =>
+        o.orphanSearch ? scopeSubscriptions(o.scopes.list() as unknown as JitScope[]) : [],
       wakeNsg: (k) => {
         this.nsgQueue.add(k);
       },

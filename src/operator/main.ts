@@ -231,6 +231,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     scopes,
     namespaces,
     allowUnscoped: config.allowUnscopedNamespaces,
+    orphanSearch: config.namespace === undefined || config.instanceId !== "",
     admissionGuard,
     servedNamespaces,
     writeScopeStatus: scopeStatusWriter(kc),

@@ -27,6 +27,12 @@ export interface ResyncDeps {
   intervalMs: number;
   /** This operator instance ("" = the default instance): whose orphaned rules the resync looks for. */
   instanceId: string;
+  /**
+   * Look for this instance's rules in NSGs no binding reaches (default true). Off for a
+   * single-namespace operator of the default instance: other single-namespace operators of the
+   * default instance write the same names, and their baseline denies must never look like orphans.
+   */
+  orphans?: boolean;
   /** More subscriptions to list besides those of bound NSGs (ids, any letter case); default none. */
   subscriptions?: () => string[];
   wakeNsg(key: string): void;
@@ -73,7 +79,7 @@ export async function resyncOnce(d: ResyncDeps): Promise<ResyncStats> {
       for (const doc of docs) {
         const k = nsgKey(doc.id);
         if (!bound.has(k)) {
-          if (!carriesOwnRule(doc, d.instanceId)) continue;
+          if (d.orphans === false || !carriesOwnRule(doc, d.instanceId)) continue;
           // The listed document carries the NSG's id: the reconciler deletes the rules there.
           orphans.add(k);
         }
