@@ -8,6 +8,8 @@ import { foreignRules, nsgDocument, nsgId, policyObject, requestObject, sourceOf
 import { createNamespace, crPath } from "../kube.ts";
 import { NsgWatch } from "../nsg-watch.ts";
 import { RequestWatch } from "../request-watch.ts";
+import { measureFloor } from "./kube-floor.ts";
+import type { FloorRun } from "./kube-floor.ts";
 import type { Stack } from "../stack.ts";
 import { summarize, until } from "../stats.ts";
 import type { Percentiles } from "../stats.ts";
@@ -23,7 +25,16 @@ export interface LatencyRun {
   approval_ms: Percentiles;
   /** status.expiresAt -> rule gone */
   revoke_ms: Percentiles;
+  /** the Kubernetes floor for the same number of creations, measured just before the run */
+  floor: FloorRun;
+  /** grant p99 - floor p99 - 2L: what drawbridge adds on top of the API server and ARM */
+  grant_overhead_p99_ms: number;
+  /** grant p99 / floor p99 */
+  grant_floor_ratio_p99: number;
+  /** floor p99 + 2L + 50 ms */
   grant_target_ms: number;
+  /** 2L + 50 ms, the fixed target before the floor was measured */
+  grant_fixed_target_ms: number;
   revoke_target_ms: number;
   arm_writes: number;
   arm_reads: number;
@@ -41,6 +52,9 @@ const DURATION_MS: Record<string, number> = { PT10S: 10_000, PT15S: 15_000, PT20
 export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<LatencyRun[]> {
   const ns = `bench-latency-${Date.now().toString(36)}`;
   await createNamespace(stack.kube, ns);
+  // Floor requests live in a namespace that no operator serves.
+  const floorNs = `${ns}-floor`;
+  await createNamespace(stack.kube, floorNs);
   const operator = await stack.operator({ namespace: ns, writeMode: "rule", resyncInterval: "5m" });
   const watch = await RequestWatch.start(stack.kube, ns);
   const runs: LatencyRun[] = [];
@@ -49,9 +63,14 @@ export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<La
     for (const latency of opts.writeLatencyMs) {
       for (const n of opts.concurrency) {
         stack.log(`latency: ${n} concurrent request(s), write latency ${latency} ms`);
-        const run = await runOne(stack, { ns, index: index++, n, latency, duration: opts.duration, watch });
+        const floor = await measureFloor(stack.kube, floorNs, n, String(index));
+        const run = withFloor(
+          await runOne(stack, { ns, index: index++, n, latency, duration: opts.duration, watch }),
+          floor,
+        );
         stack.log(
-          `  grant p50/p99 ${run.grant_ms.p50}/${run.grant_ms.p99} ms, active p99 ${run.active_ms.p99} ms, ` +
+          `  floor p99 ${floor.floor_ms.p99} ms, overhead p99 ${run.grant_overhead_p99_ms} ms, ` +
+            `grant p50/p99 ${run.grant_ms.p50}/${run.grant_ms.p99} ms, active p99 ${run.active_ms.p99} ms, ` +
             `revoke p50/p99 ${run.revoke_ms.p50}/${run.revoke_ms.p99} ms, ${run.arm_writes} writes`,
         );
         runs.push(run);
@@ -76,7 +95,24 @@ interface RunSpec {
   watch: RequestWatch;
 }
 
-async function runOne(stack: Stack, r: RunSpec): Promise<LatencyRun> {
+export type RunWithoutFloor = Omit<
+  LatencyRun,
+  "floor" | "grant_overhead_p99_ms" | "grant_floor_ratio_p99" | "grant_target_ms"
+>;
+
+export function withFloor(run: RunWithoutFloor, floor: FloorRun): LatencyRun {
+  const round = (v: number): number => Math.round(v * 10) / 10;
+  const f = floor.floor_ms.p99;
+  return {
+    ...run,
+    floor,
+    grant_overhead_p99_ms: round(run.grant_ms.p99 - f - 2 * run.write_latency_ms),
+    grant_floor_ratio_p99: round(run.grant_ms.p99 / f),
+    grant_target_ms: round(f + 2 * run.write_latency_ms + 50),
+  };
+}
+
+async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
   const { admin } = stack.emulator;
   const id = nsgId(`bench-lat-${r.ns.slice(-6)}-${r.index}`);
   const policy = `lat-${r.index}`;
@@ -148,7 +184,7 @@ async function runOne(stack: Stack, r: RunSpec): Promise<LatencyRun> {
     active_ms: summarize(active),
     approval_ms: summarize(approval),
     revoke_ms: summarize(revoke),
-    grant_target_ms: 2 * r.latency + 50,
+    grant_fixed_target_ms: 2 * r.latency + 50,
     revoke_target_ms: 2 * r.latency + 250,
     arm_writes: stats.writes,
     arm_reads: stats.reads,

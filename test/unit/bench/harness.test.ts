@@ -7,8 +7,11 @@ import { parseMetrics, sumOf } from "../../../bench/operator.ts";
 import { QUICK } from "../../../bench/profiles.ts";
 import { assess, buildResults } from "../../../bench/report.ts";
 import type { ScenarioOutcomes } from "../../../bench/report.ts";
+import { withFloor } from "../../../bench/scenarios/latency.ts";
+import type { RunWithoutFloor } from "../../../bench/scenarios/latency.ts";
 import { buildResyncEstate } from "../../../bench/scenarios/resync-estate.ts";
 import { percentile, summarize } from "../../../bench/stats.ts";
+import type { Percentiles } from "../../../bench/stats.ts";
 import { policyBindings } from "../../../src/operator/bindings.ts";
 import type { AccessRequest, JitPolicy } from "../../../src/api/types.ts";
 import { activeGrants, planNsg } from "../../../src/core/index.ts";
@@ -124,5 +127,45 @@ describe("assess", () => {
     expect(met.map((c) => c.pass)).toEqual([true, true]);
     const missed = assess(buildResults(QUICK, machine, outcomes(26), 1));
     expect(missed.map((c) => c.pass)).toEqual([false, false]);
+  });
+});
+
+describe("grant latency against the Kubernetes floor", () => {
+  const p = (p99: number): Percentiles => ({ p50: p99 / 2, p95: p99, p99, max: p99, n: 10 });
+  const run: RunWithoutFloor = {
+    concurrency: 10,
+    write_latency_ms: 500,
+    grant_ms: p(1250),
+    active_ms: p(1300),
+    approval_ms: p(100),
+    revoke_ms: p(700),
+    grant_fixed_target_ms: 1050,
+    revoke_target_ms: 1250,
+    arm_writes: 2,
+    arm_reads: 1,
+    poll_resolution_ms: 6,
+  };
+  const floor = { concurrency: 10, create_ms: p(40), floor_ms: p(125), writes_per_request: 2 };
+
+  it("reads grant p99 as floor + 2L + overhead and targets floor + 2L + 50 ms", () => {
+    const x = withFloor(run, floor);
+    expect(x.grant_overhead_p99_ms).toBe(125);
+    expect(x.grant_floor_ratio_p99).toBe(10);
+    expect(x.grant_target_ms).toBe(1175);
+    expect(x.floor).toBe(floor);
+  });
+
+  it("reports a run within the floor-based target as met and one above it as missed", () => {
+    const machine = { cpus: 2, model: "x", memory_gib: 1, node: "v24", platform: "linux", loadavg_start: [] };
+    const at = (grant: number): ScenarioOutcomes => ({
+      errors: {},
+      seconds: {},
+      load: {},
+      latency: [withFloor({ ...run, grant_ms: p(grant) }, floor)],
+    });
+    const met = assess(buildResults(QUICK, machine, at(1175), 1));
+    const missed = assess(buildResults(QUICK, machine, at(1176), 1));
+    expect(met.find((c) => c.measure.startsWith("grant latency"))?.pass).toBe(true);
+    expect(missed.find((c) => c.measure.startsWith("grant latency"))?.pass).toBe(false);
   });
 });
