@@ -19,7 +19,7 @@ export default {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/src/**/*.test.ts"],
+      testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
     },
     {
       ...common,

@@ -1,6 +1,6 @@
-// The adapter's view of time: the operator's Clock (src/operator/runtime/clock.ts) satisfies it, so
+// The adapter's view of time: the operator's Clock (src/runtime/clock.ts) satisfies it, so
 // tests can drive token buckets, retries and cache expiry without sleeping.
-import type { Clock } from "../operator/runtime/clock.ts";
+import type { Clock } from "../runtime/clock.ts";
 
 export type AdapterClock = Pick<Clock, "now" | "setTimer" | "clearTimer">;
 

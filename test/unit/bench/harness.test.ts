@@ -9,7 +9,7 @@ import { assess, buildResults } from "../../../bench/report.ts";
 import type { ScenarioOutcomes } from "../../../bench/report.ts";
 import { buildResyncEstate } from "../../../bench/scenarios/resync-estate.ts";
 import { percentile, summarize } from "../../../bench/stats.ts";
-import { policyBindings } from "../../../src/operator/bindings.ts";
+import { policyBindings } from "../../../src/operator/state/bindings.ts";
 import type { AccessRequest, JitPolicy } from "../../../src/api/types.ts";
 import { activeGrants, planNsg } from "../../../src/core/index.ts";
 import type { SecurityRule } from "../../../src/core/index.ts";
