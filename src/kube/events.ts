@@ -2,7 +2,7 @@
 // the approval or revocation it carries) never waits for an Event write. Events are informational,
 // so a write that fails is logged and dropped, and a backlog beyond `maxQueued` is dropped and counted
 // rather than held in memory without bound.
-import { kubeErrorFields } from "./kube-errors.ts";
+import { kubeErrorFields } from "../runtime/kube-errors.ts";
 import type { ObjectMeta } from "../api/types.ts";
 import type { EventInput, Kind, KubeWriter } from "./kube.ts";
 import type { Logger } from "../runtime/logger.ts";

@@ -13,7 +13,7 @@ import type { Caches } from "./state/caches.ts";
 import { UndecidedRequests } from "./nsg/batching.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { GrantIndex } from "./state/grant-index.ts";
-import { kubeErrorFields } from "../kube/kube-errors.ts";
+import { kubeErrorFields } from "../runtime/kube-errors.ts";
 import { objectKey } from "./state/keys.ts";
 import type { KubeWriter } from "../kube/kube.ts";
 import { Ledger } from "./state/ledger.ts";

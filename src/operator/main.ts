@@ -38,7 +38,7 @@ import { checkStartup } from "./startup/checks.ts";
 import { loadSigningKey, secretStore } from "./startup/signing-key.ts";
 import type { SigningKey } from "../core/approval-signature.ts";
 import { ApiException } from "@kubernetes/client-node";
-import { kubeErrorFields } from "../kube/kube-errors.ts";
+import { kubeErrorFields } from "../runtime/kube-errors.ts";
 import { EXIT_STARTUP_FAILED, STARTUP_FAILED, StartupGate } from "./startup/gate.ts";
 
 export interface RunOptions {

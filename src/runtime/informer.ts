@@ -6,7 +6,7 @@
 // watch events never interleave.
 import { Watch } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
-import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "../kube/kube-errors.ts";
+import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "./kube-errors.ts";
 import type { Clock, Timer } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";

@@ -4,7 +4,7 @@
 // renewal has not succeeded within renewDeadline (the operator then exits and restarts cleanly,
 // rather than risk acting alongside a new leader). Every write is guarded by resourceVersion, so
 // a 409 means another candidate won. On stop() the Lease is released so a successor starts at once.
-import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "../kube/kube-errors.ts";
+import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "./kube-errors.ts";
 import type { Clock, Timer } from "./clock.ts";
 import { LeaseConflictError } from "./lease-client.ts";
 import type { LeaseClient, LeaseRecord } from "./lease-client.ts";

@@ -7,8 +7,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { AdmissionregistrationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { ALLOW_UNGUARDED_FLAG, GUARD_LABEL_SELECTOR } from "./guard.ts";
 import type { GuardBinding, GuardNamespace, GuardPolicy } from "./guard.ts";
-import { describeKubeError as describe, kubeErrorSummary } from "../../kube/kube-errors.ts";
-import type { KubeErrorSummary } from "../../kube/kube-errors.ts";
+import { describeKubeError as describe, kubeErrorSummary } from "../../runtime/kube-errors.ts";
+import type { KubeErrorSummary } from "../../runtime/kube-errors.ts";
 import type { Logger } from "../../runtime/logger.ts";
 
 // Re-exported: callers of the guard reader already import them from here.

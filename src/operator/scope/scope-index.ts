@@ -10,7 +10,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { JitScope, JitScopeIndex } from "../../api/types.ts";
 import { API_GROUP, API_GROUP_VERSION, API_VERSION, JITSCOPEINDEX_PLURAL } from "../../api/types.ts";
 import { scopeIndex } from "../../core/scope.ts";
-import { kubeErrorFields } from "../../kube/kube-errors.ts";
+import { kubeErrorFields } from "../../runtime/kube-errors.ts";
 import type { NamespaceInfo } from "./gate.ts";
 import type { Logger } from "../../runtime/logger.ts";
 

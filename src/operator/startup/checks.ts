@@ -14,8 +14,8 @@ import {
   JITSCOPE_PLURAL,
   JITSCOPEINDEX_PLURAL,
 } from "../../api/types.ts";
-import { describeKubeError, kubeErrorSummary } from "../../kube/kube-errors.ts";
-import type { KubeErrorSummary } from "../../kube/kube-errors.ts";
+import { describeKubeError, kubeErrorSummary } from "../../runtime/kube-errors.ts";
+import type { KubeErrorSummary } from "../../runtime/kube-errors.ts";
 import type { Config } from "../../runtime/config.ts";
 
 export type StartupConfig = Pick<

@@ -3,7 +3,7 @@
 // as the one log line, repeated only when it changes), and the check is repeated so a fix made
 // meanwhile (the namespace created, the CRDs applied) lets start-up go on. Past the deadline the
 // operator exits with EXIT_STARTUP_FAILED rather than waiting forever doing nothing.
-import { kubeErrorSummary } from "../../kube/kube-errors.ts";
+import { kubeErrorSummary } from "../../runtime/kube-errors.ts";
 import { describeProblems } from "./checks.ts";
 import type { StartupProblem } from "./checks.ts";
 import type { Clock, Timer } from "../../runtime/clock.ts";

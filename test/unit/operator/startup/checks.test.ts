@@ -5,7 +5,7 @@ import {
   kubeErrorFields,
   kubeErrorSummary,
   RepeatedError,
-} from "../../../../src/kube/kube-errors.ts";
+} from "../../../../src/runtime/kube-errors.ts";
 import {
   REQUIRED_PLURALS,
   decideStartup,
