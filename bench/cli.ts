@@ -1,4 +1,4 @@
-// `drawbridge bench [--quick] [--only latency,burst,resync,planner] [--out DIR]`: runs the
+// `npm run bench -- [--quick] [--only latency,burst,resync,planner] [--out DIR]`: runs the
 // benchmarks of DESIGN §5 on the real stack (control plane + emulator process + operator process)
 // and writes DIR/latest.json and DIR/latest.md (default bench/results). Exits non-zero only when
 // the harness fails or a scenario cannot complete; missed targets are printed, not fatal.
@@ -23,7 +23,7 @@ import type { Stack } from "./stack.ts";
 const SCENARIOS = ["planner", "latency", "burst", "resync"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const USAGE = `usage: drawbridge bench [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
   --quick   scaled-down smoke run (CI); default: the full run of DESIGN §5
   --only    run only these scenarios (comma-separated)
   --out     results directory (default bench/results)
@@ -164,7 +164,7 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    process.stderr.write(`drawbridge bench: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
   const started = Date.now();

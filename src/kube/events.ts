@@ -7,6 +7,13 @@ import type { ObjectMeta } from "../api/types.ts";
 import type { EventInput, Kind, KubeWriter } from "./kube.ts";
 import type { Logger } from "../runtime/logger.ts";
 
+/** An Event a decision asks for: the reconciler hands it to the EventRecorder. */
+export interface RecordedEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
 export interface EventRecorderOptions {
   kube: Pick<KubeWriter, "event">;
   log: Logger;

@@ -21,7 +21,7 @@ import type { WriteMode } from "./nsg/apply.ts";
 import { NsgReconciler } from "./nsg/reconciler.ts";
 import { PolicyReconciler } from "./policy/reconciler.ts";
 import { Prefetch } from "./nsg/prefetch.ts";
-import { isTerminal } from "./request/decision.ts";
+import { isTerminal } from "../core/phases.ts";
 import type { RequestLimits } from "./request/decision.ts";
 import { RequestReconciler } from "./request/reconciler.ts";
 import { ResyncLoop } from "./nsg/resync.ts";

@@ -3,15 +3,9 @@
 // controller-runtime where an equivalent exists, so existing dashboards and alerts work unchanged;
 // drawbridge_* metrics cover what is specific to JIT access (grant latency, revoke lag, ARM calls).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { QueueMetrics } from "./queue.ts";
+import type { InFlightProbe, QueueMetrics } from "./queue.ts";
 
 export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
-
-/** In-flight probe a work queue binds so scrapes can read how long its current work has run. */
-export interface InFlightProbe {
-  longestRunningSeconds(): number;
-  unfinishedWorkSeconds(): number;
-}
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const ARM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

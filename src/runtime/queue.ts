@@ -4,7 +4,6 @@
 // parallelism across keys, per-key exponential backoff on failure, and Azure's Retry-After honoured
 // (a key in backoff is not run early even when new events arrive for it).
 import type { Clock } from "./clock.ts";
-import type { InFlightProbe } from "./metrics.ts";
 import { ExpiryScheduler } from "./scheduler.ts";
 
 export interface HandlerResult {
@@ -17,6 +16,13 @@ export interface HandlerResult {
 export type Handler = (key: string) => Promise<HandlerResult | undefined>;
 
 /** Hooks a queue reports through; Metrics.queueMetrics(name) implements them. */
+/** In-flight probe a work queue binds so scrapes can read how long its current work has run. */
+export interface InFlightProbe {
+  longestRunningSeconds(): number;
+  unfinishedWorkSeconds(): number;
+}
+
+/** What a work queue reports; Metrics implements it (the queue does not depend on Prometheus). */
 export interface QueueMetrics {
   add(): void;
   depth(n: number): void;

@@ -2,7 +2,7 @@
 // the NSGs it is bound to.
 import type { Condition, JitPolicy, JitPolicyStatus } from "../../api/types.ts";
 import { findCondition, setCondition } from "../../kube/conditions.ts";
-import type { RecordedEvent } from "../request/decision.ts";
+import type { RecordedEvent } from "../../kube/events.ts";
 import type { Resolution } from "./targets.ts";
 import type { NsgRecord } from "../state/ledger.ts";
 

@@ -7,7 +7,9 @@ import type {
   Condition,
   GrantRuleStatus,
 } from "../../api/types.ts";
-import { FINALIZER, TERMINAL_PHASES } from "../../api/types.ts";
+import { FINALIZER } from "../../api/types.ts";
+import { isTerminal } from "../../core/phases.ts";
+import type { RecordedEvent } from "../../kube/events.ts";
 import type { Verdict } from "../../core/types.ts";
 import { findCondition, setCondition } from "../../kube/conditions.ts";
 import type { Reason } from "../state/ledger.ts";
@@ -142,11 +144,7 @@ export function retentionOf(f: RequestFacts, status: AccessRequestStatus): numbe
 /** How soon an undecided request held for a missing admission guard is looked at again. */
 export const GUARD_RECHECK_MS = 30_000;
 
-export interface RecordedEvent {
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
-}
+export type { RecordedEvent };
 
 export interface RequestDecision {
   /** The full desired status; undefined means leave the status alone. */
@@ -173,10 +171,6 @@ function none(): RequestDecision {
     wakeNsgs: false,
     requeueAfterMs: undefined,
   };
-}
-
-export function isTerminal(phase: string | undefined): boolean {
-  return TERMINAL_PHASES.some((p) => p === phase);
 }
 
 export function decideRequest(f: RequestFacts): RequestDecision {

@@ -7,7 +7,7 @@ import type { AccessRequest, JitPolicy } from "../../api/types.ts";
 import { activeGrants, compareGrants } from "../../core/index.ts";
 import type { ApprovalVerifier } from "../../core/approval-signature.ts";
 import type { Grant } from "../../core/types.ts";
-import { isTerminal } from "../request/decision.ts";
+import { isTerminal } from "../../core/phases.ts";
 
 /** Requests that may hold a grant at all: approved, live, not revoked, not being deleted. */
 export function isGrantCandidate(r: AccessRequest): boolean {
