@@ -65,7 +65,7 @@ export {
   verdictOf,
 } from "./validate.ts";
 export { activeGrants, compareGrants, grantExpiry, objectKey } from "./grants.ts";
-export { planNsg } from "./diff.ts";
+export { planNsg } from "./plan.ts";
 export { desiredRules } from "./desired.ts";
 export type { DesiredState } from "./desired.ts";
 export {

@@ -4,7 +4,7 @@
 // parallelism across keys, per-key exponential backoff on failure, and Azure's Retry-After honoured
 // (a key in backoff is not run early even when new events arrive for it).
 import type { Clock } from "./clock.ts";
-import { ExpiryScheduler } from "./scheduler.ts";
+import { ExpiryScheduler } from "./delay-heap.ts";
 
 export interface HandlerResult {
   /** Run this key again after this many ms (earliest pending wake-up wins); 0 = as soon as possible. */

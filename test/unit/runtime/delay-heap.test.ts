@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { FakeClock } from "../../../src/runtime/clock.ts";
-import { ExpiryScheduler } from "../../../src/runtime/scheduler.ts";
+import { ExpiryScheduler } from "../../../src/runtime/delay-heap.ts";
 
 function setup(): { clock: FakeClock; fired: [string, number][]; s: ExpiryScheduler } {
   const clock = new FakeClock(0);
