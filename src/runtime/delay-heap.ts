@@ -1,6 +1,7 @@
-// Timer-driven wakeups for grant expiries: revocation must happen at expiresAt, not at the next
-// resync. One entry per key (the earliest wins) in a min-heap with a single armed timer for the
-// earliest due entry, so 10,000 pending expiries cost one timer and O(log n) per schedule.
+// The work queue's delayed keys (addAfter, backoff retries, and through them every expiry wake-up):
+// one entry per key (the earliest wins) in a min-heap with a single armed timer for the earliest due
+// entry, so 10,000 pending expiries cost one timer and O(log n) per schedule. Revocation must happen
+// at expiresAt, not at the next resync, and it is this heap's timer that fires then.
 import type { Clock, Timer } from "./clock.ts";
 import { MinHeap } from "./heap.ts";
 
@@ -12,13 +13,13 @@ interface Entry {
 /** setTimeout's limit; longer delays are re-armed when they fire. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export interface ExpirySchedulerOptions {
+export interface DelayHeapOptions {
   clock: Clock;
   /** Called once per key when its time arrives (typically `queue.add(key)`). Must not throw. */
   onDue: (key: string) => void;
 }
 
-export class ExpiryScheduler {
+export class DelayHeap {
   readonly #clock: Clock;
   readonly #onDue: (key: string) => void;
   readonly #heap = new MinHeap<Entry>((e) => e.at);
@@ -28,7 +29,7 @@ export class ExpiryScheduler {
   #armedAt: number | undefined;
   #stopped = false;
 
-  constructor(opts: ExpirySchedulerOptions) {
+  constructor(opts: DelayHeapOptions) {
     this.#clock = opts.clock;
     this.#onDue = opts.onDue;
   }

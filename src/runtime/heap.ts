@@ -1,5 +1,5 @@
-// A binary min-heap ordered by a numeric priority. The expiry scheduler keeps one entry per key in
-// it so that thousands of pending expiries cost O(log n) each and a single timer for the minimum.
+// A binary min-heap ordered by a numeric priority. The work queue's DelayHeap keeps one entry per key
+// in it so that thousands of pending expiries cost O(log n) each and a single timer for the minimum.
 
 export class MinHeap<T> {
   readonly #items: T[] = [];

@@ -4,7 +4,7 @@
 // parallelism across keys, per-key exponential backoff on failure, and Azure's Retry-After honoured
 // (a key in backoff is not run early even when new events arrive for it).
 import type { Clock } from "./clock.ts";
-import { ExpiryScheduler } from "./delay-heap.ts";
+import { DelayHeap } from "./delay-heap.ts";
 
 export interface HandlerResult {
   /** Run this key again after this many ms (earliest pending wake-up wins); 0 = as soon as possible. */
@@ -65,7 +65,7 @@ export class WorkQueue {
   readonly #random: () => number;
   readonly #metrics: QueueMetrics | undefined;
   readonly #onError: WorkQueueOptions["onError"];
-  readonly #delays: ExpiryScheduler;
+  readonly #delays: DelayHeap;
   /** Ready keys in FIFO order with the time each became ready. */
   readonly #ready = new Map<string, number>();
   /** Keys being handled, with their start time. */
@@ -88,7 +88,7 @@ export class WorkQueue {
     this.#random = opts.random ?? Math.random;
     this.#metrics = opts.metrics;
     this.#onError = opts.onError;
-    this.#delays = new ExpiryScheduler({
+    this.#delays = new DelayHeap({
       clock: this.#clock,
       // add() re-checks the backoff hold, so an earlier pending wake-up cannot cut a backoff short.
       onDue: (key) => {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "@jest/globals";
 import { FakeClock } from "../../../src/runtime/clock.ts";
-import { ExpiryScheduler } from "../../../src/runtime/delay-heap.ts";
+import { DelayHeap } from "../../../src/runtime/delay-heap.ts";
 
-function setup(): { clock: FakeClock; fired: [string, number][]; s: ExpiryScheduler } {
+function setup(): { clock: FakeClock; fired: [string, number][]; s: DelayHeap } {
   const clock = new FakeClock(0);
   const fired: [string, number][] = [];
-  const s = new ExpiryScheduler({ clock, onDue: (k) => fired.push([k, clock.now().getTime()]) });
+  const s = new DelayHeap({ clock, onDue: (k) => fired.push([k, clock.now().getTime()]) });
   return { clock, fired, s };
 }
 
-describe("ExpiryScheduler", () => {
+describe("DelayHeap", () => {
   it("fires each key at its time, to the millisecond, in time order", () => {
     const { clock, fired, s } = setup();
     s.schedule("c", 3001);
@@ -50,7 +50,7 @@ describe("ExpiryScheduler", () => {
   it("fires past times on the next tick and allows rescheduling from the callback", () => {
     const clock = new FakeClock(10_000);
     const fired: number[] = [];
-    const s: ExpiryScheduler = new ExpiryScheduler({
+    const s: DelayHeap = new DelayHeap({
       clock,
       onDue: (k) => {
         fired.push(clock.now().getTime());
