@@ -4,7 +4,7 @@
 // that would only add grants waits for them. The last decision wakes the NSG at once.
 // The wait is capped by the observed duration of one write (and by --batch-max-hold): a grant that
 // arrives during the hold rides the next write, done within hold + L <= 2L, which is no worse than
-// waiting for a write already in flight and then its own (the 2L bound of DESIGN §5).
+// waiting for a write already in flight and then its own (the 2L bound of docs/performance.md, Targets).
 // Concurrent creations reach the cache a few tens of ms apart, so the first approval can find the
 // others not yet seen: for ARRIVAL_SETTLE_MS after a policy's latest new request the NSG waits too
 // (still capped by one write's duration, so where writes are fast it costs nothing).
