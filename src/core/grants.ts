@@ -9,6 +9,7 @@
 import type { AccessRequest, ApprovedGrant, ApprovedPort, JitPolicy, Protocol } from "../api/types.ts";
 import type { ApprovalVerifier } from "./approval-signature.ts";
 import { isWildcardPrefix, normalizePrefix } from "./cidr.ts";
+import { objectKey } from "./keys.ts";
 import { parseDuration } from "./duration.ts";
 import type { ActiveGrants, Grant } from "./types.ts";
 import { effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
@@ -19,10 +20,6 @@ import {
   requestShapeIssues,
   sourceIssue,
 } from "./validate-request.ts";
-
-export function objectKey(meta: { namespace?: string; name?: string }): string {
-  return `${meta.namespace ?? ""}/${meta.name ?? ""}`;
-}
 
 /** startTime + duration, capped by status.expiresAt; undefined when either is unreadable. */
 export function grantExpiry(request: AccessRequest): Date | undefined {

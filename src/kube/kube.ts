@@ -41,10 +41,6 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof ApiException && err.code === 404;
 }
 
-export function isConflict(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 409;
-}
-
 export function createKubeWriter(kc: KubeConfig, component = "drawbridge"): KubeWriter {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);

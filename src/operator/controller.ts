@@ -14,10 +14,10 @@ import { UndecidedRequests } from "./nsg/batching.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { GrantIndex } from "./state/grant-index.ts";
 import { kubeErrorFields } from "../runtime/kube-errors.ts";
-import { objectKey } from "./state/keys.ts";
+import { objectKey, policyKeyOf } from "../core/keys.ts";
 import type { KubeWriter } from "../kube/kube.ts";
 import { Ledger } from "./state/ledger.ts";
-import type { WriteMode } from "./nsg/apply.ts";
+import type { WriteMode } from "../runtime/config.ts";
 import { NsgReconciler } from "./nsg/reconciler.ts";
 import { PolicyReconciler } from "./policy/reconciler.ts";
 import { Prefetch } from "./nsg/prefetch.ts";
@@ -142,7 +142,7 @@ export class Controller {
       requestsOf: (policyKey) =>
         caches
           .requests()
-          .filter((r) => `${r.metadata.namespace ?? ""}/${r.spec.policyName}` === policyKey)
+          .filter((r) => policyKeyOf(r) === policyKey)
           .map((r) => objectKey(r.metadata)),
       isAuthentic,
     });
@@ -198,7 +198,7 @@ export class Controller {
       caches: this.scoped,
       admissionGuard: (ns) => o.admissionGuard?.isGuarded(ns) ?? { ok: true },
       scopeVerdict: (r) => {
-        const raw = this.caches.policy(`${r.metadata.namespace ?? ""}/${r.spec.policyName}`);
+        const raw = this.caches.policy(policyKeyOf(r));
         return raw === undefined ? undefined : this.gate.requestVerdict(r, raw);
       },
       bindings: this.bindings,
@@ -456,7 +456,7 @@ export class Controller {
     this.grants.invalidateRequest(key);
     if (r.status?.startTime === undefined) return;
     // Only the NSGs of the targets it names (all of the policy's when it names none) carry its grants.
-    const policyKey = `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
+    const policyKey = policyKeyOf(r);
     const targets = r.spec.targets !== undefined && r.spec.targets.length > 0 ? r.spec.targets : [undefined];
     for (const t of targets) for (const k of this.bindings.nsgsOf(policyKey, t)) this.nsgQueue.add(k);
   }

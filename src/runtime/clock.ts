@@ -1,5 +1,7 @@
-// Time as an injected dependency: the queue, scheduler, informer and leader elector all take a
-// Clock so unit tests drive time with FakeClock instead of sleeping, and production uses the system.
+// Time as an injected dependency, the one Clock of the code base: the queue and its delay heap, the
+// informer, the leader elector and the Azure adapter (token buckets, retries, cache expiry) all take
+// a Clock so unit tests drive time with FakeClock instead of sleeping, and production uses the system.
+// The pure core takes no clock: callers pass `clock.now()`.
 
 /** Opaque handle returned by Clock.setTimer; only meaningful to the clock that made it. */
 export type Timer = object;
@@ -103,4 +105,32 @@ export async function flushMicrotasks(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/** Wait ms on the given clock; rejects with the signal's reason if it aborts first. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 && signal?.aborted !== true) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = (): void => {
+      clock.clearTimer(timer);
+      reject(abortReason(signal));
+    };
+    const timer = clock.setTimer(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  const err = new Error("The operation was aborted.");
+  err.name = "AbortError";
+  return err;
 }

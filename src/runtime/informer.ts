@@ -75,7 +75,7 @@ export function cacheKey(namespace: string | undefined, name: string): string {
   return namespace === undefined || namespace === "" ? name : `${namespace}/${name}`;
 }
 
-export function objectKey(obj: KubernetesObject): string {
+function cacheKeyOf(obj: KubernetesObject): string {
   return cacheKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
 }
 
@@ -289,7 +289,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
 
   /** Swap in a fresh list, emitting the differences as events. */
   #replace(items: T[]): void {
-    const fresh = new Map(items.map((o) => [objectKey(o), slim(o)]));
+    const fresh = new Map(items.map((o) => [cacheKeyOf(o), slim(o)]));
     for (const [key, old] of this.#cache) {
       if (!fresh.has(key)) {
         this.#cache.delete(key);
@@ -358,7 +358,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined) this.#rv = rv;
     if (type === "BOOKMARK") return;
-    const key = objectKey(obj);
+    const key = cacheKeyOf(obj);
     const old = this.#cache.get(key);
     if (type === "DELETED") {
       this.#cache.delete(key);
@@ -369,7 +369,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
   }
 
   observe(obj: T): void {
-    const key = objectKey(obj);
+    const key = cacheKeyOf(obj);
     const old = this.#cache.get(key);
     // Only refresh what is cached: a write result must not resurrect an object whose deletion was seen.
     if (old === undefined || !isOlder(old.metadata?.resourceVersion, obj.metadata?.resourceVersion)) return;

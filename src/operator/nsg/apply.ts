@@ -8,8 +8,7 @@ import type { AzurePort } from "../../azure/port.ts";
 import { AzureError } from "../../azure/port.ts";
 import { isOwnRule, ruleSignature } from "../../core/index.ts";
 import type { NsgPlan, ObservedNsg } from "../../core/index.ts";
-
-export type WriteMode = "rule" | "nsg";
+import type { WriteMode } from "../../runtime/config.ts";
 
 export interface ApplyResult {
   plan: NsgPlan;

@@ -11,6 +11,7 @@
 // A pending removal (a lapsed or revoked grant) is never held, and nothing is held when no request
 // is undecided or just arrived.
 import type { AccessRequest } from "../../api/types.ts";
+import { policyKeyOf } from "../../core/keys.ts";
 import type { Grant } from "../../core/index.ts";
 import type { NsgRecord } from "../state/ledger.ts";
 
@@ -27,7 +28,7 @@ export class UndecidedRequests {
   /** Track a request change; returns the policy whose undecided set just became empty, if any. */
   update(key: string, r: AccessRequest, deleted: boolean, nowMs: number): string | undefined {
     const undecided = !deleted && r.status?.phase === undefined && r.metadata.deletionTimestamp === undefined;
-    const policyKey = `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
+    const policyKey = policyKeyOf(r);
     const was = this.#policyOf.get(key);
     if (undecided) {
       if (was === policyKey) return undefined;

@@ -4,6 +4,7 @@
 // formatting here; the request reconciler emits a record once, right after the status write that
 // made the transition succeeded (a requeue sees the new phase and emits nothing).
 import type { AccessRequest, AccessRequestStatus, GrantRuleStatus } from "../../api/types.ts";
+import { policyKeyOf } from "../../core/keys.ts";
 import { STATUS_RULES_MAX } from "./decision.ts";
 
 export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed";
@@ -86,7 +87,7 @@ export function auditRecord(
     event,
     request: `${ns}/${meta.name ?? ""}`,
     uid: meta.uid,
-    policy: `${ns}/${spec.policyName}`,
+    policy: policyKeyOf(request),
     requester: spec.requester,
     justification: spec.justification,
     source: spec.sourceAddressPrefix,

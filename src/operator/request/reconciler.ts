@@ -13,7 +13,7 @@ import type { BindingIndex } from "../state/bindings.ts";
 import type { Caches } from "../state/caches.ts";
 import { deepEqual } from "../../kube/conditions.ts";
 import type { GrantIndex } from "../state/grant-index.ts";
-import { objectKey } from "../state/keys.ts";
+import { objectKey, policyKeyOf } from "../../core/keys.ts";
 import { isNotFound } from "../../kube/kube.ts";
 import type { KubeWriter, Written } from "../../kube/kube.ts";
 import type { EventRecorder } from "../../kube/events.ts";
@@ -86,7 +86,7 @@ export class RequestReconciler {
       return {};
     }
     const now = d.clock.now();
-    const policyKey = `${request.metadata.namespace ?? ""}/${request.spec.policyName}`;
+    const policyKey = policyKeyOf(request);
     const policy = d.caches.policy(policyKey);
     const livePolicy = policy?.metadata.deletionTimestamp === undefined ? policy : undefined;
     const mine = d.grants.forRequest(key, now);

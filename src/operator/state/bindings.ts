@@ -10,7 +10,8 @@
 import type { JitPolicy, PolicyTarget, ResolvedTargetStatus } from "../../api/types.ts";
 import { effectivePolicySpec } from "../../core/validate-policy.ts";
 import type { PolicyBinding } from "../../core/types.ts";
-import { nsgKey, objectKey } from "./keys.ts";
+import { objectKey } from "../../core/keys.ts";
+import { nsgKey } from "./keys.ts";
 
 export interface NsgBinding {
   /** The NSG id as ARM spelled it (for port calls); keys use nsgKey(). */

@@ -29,13 +29,3 @@ export function informerCaches(
     },
   };
 }
-
-/** In-memory caches for unit tests and tools. */
-export function mapCaches(policies: Map<string, JitPolicy>, requests: Map<string, AccessRequest>): Caches {
-  return {
-    policies: () => [...policies.values()],
-    requests: () => [...requests.values()],
-    policy: (key) => policies.get(key),
-    request: (key) => requests.get(key),
-  };
-}

@@ -4,7 +4,7 @@
 // of CPU). Per policy, the sorted grant list is rebuilt only when one of its requests changed or when
 // the clock passes its earliest expiry; expired grants are filtered out at read time.
 import type { AccessRequest, JitPolicy } from "../../api/types.ts";
-import { activeGrants, compareGrants } from "../../core/index.ts";
+import { activeGrants, compareGrants, policyKeyOf } from "../../core/index.ts";
 import type { ApprovalVerifier } from "../../core/approval-signature.ts";
 import type { Grant } from "../../core/types.ts";
 import { isTerminal } from "../../core/phases.ts";
@@ -130,7 +130,7 @@ export class GrantIndex {
     for (const key of this.#dirtyRequests) {
       const old = this.#byRequest.get(key);
       const r = this.#src.request(key);
-      const policyKey = r === undefined ? undefined : `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
+      const policyKey = r === undefined ? undefined : policyKeyOf(r);
       const grants =
         policyKey === undefined ? [] : grantsOfRequest(this.#src.policy(policyKey), r, this.#src.isAuthentic);
       if (old !== undefined) {

@@ -1,11 +1,6 @@
-// Work-queue keys: requests and policies are keyed "namespace/name" (as the core's Grant keys them),
+// Work-queue keys: requests and policies are keyed "namespace/name" (objectKey, src/core/keys.ts),
 // NSGs by their normalized (lower-case) ARM id so two spellings of one NSG share one key.
-import type { ObjectMeta } from "../../api/types.ts";
 import { normalizeId } from "../../azure/ids.ts";
-
-export function objectKey(meta: ObjectMeta): string {
-  return `${meta.namespace ?? ""}/${meta.name ?? ""}`;
-}
 
 export function splitKey(key: string): { namespace: string; name: string } {
   const i = key.indexOf("/");

@@ -9,7 +9,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import { pino } from "pino";
 import { armPolicy, operationName, subscriptionOf } from "../../../src/azure/arm-policy.ts";
-import type { AdapterClock } from "../../../src/azure/clock.ts";
+import type { Clock } from "../../../src/runtime/clock.ts";
 import { AzureError } from "../../../src/azure/port.ts";
 import { SubscriptionRateLimiter } from "../../../src/azure/token-bucket.ts";
 
@@ -17,7 +17,7 @@ const URL_NSG =
   "https://arm.test/subscriptions/sub-1/resourceGroups/g/providers/Microsoft.Network/networkSecurityGroups/n/securityRules/drawbridge-a?api-version=2026-01-01";
 
 /** Time jumps by exactly each requested sleep, so tests see the delays without waiting. */
-class SteppingClock implements AdapterClock {
+class SteppingClock implements Clock {
   t = 0;
   readonly sleeps: number[] = [];
   now(): Date {

@@ -12,7 +12,7 @@ import { GrantIndex } from "../../../../src/operator/state/grant-index.ts";
 import { nsgKey } from "../../../../src/operator/state/keys.ts";
 import { Ledger } from "../../../../src/operator/state/ledger.ts";
 import { ForeignWriteError, applyPlan, checkOwnWrites } from "../../../../src/operator/nsg/apply.ts";
-import type { WriteMode } from "../../../../src/operator/nsg/apply.ts";
+import type { WriteMode } from "../../../../src/runtime/config.ts";
 import { NsgReconciler } from "../../../../src/operator/nsg/reconciler.ts";
 import { Prefetch } from "../../../../src/operator/nsg/prefetch.ts";
 import { resyncOnce } from "../../../../src/operator/nsg/resync.ts";
