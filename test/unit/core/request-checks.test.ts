@@ -3,9 +3,10 @@ import { describe, expect, it } from "@jest/globals";
 import type { AccessRequest } from "../../../src/api/types.ts";
 import { REQUEST_CHECKS, runRequestChecks } from "../../../src/core/request-checks.ts";
 import type { RequestCheck } from "../../../src/core/request-checks.ts";
+import type { Issue } from "../../../src/core/types.ts";
 
 const request = { metadata: { namespace: "team-a", name: "r" }, spec: {} } as unknown as AccessRequest;
-const issueOf = (reason: string) => ({ reason, field: "spec", message: reason });
+const issueOf = (reason: string): Issue => ({ reason, field: "spec", message: reason });
 const check = (name: string, stops: boolean, fails: boolean): RequestCheck => ({
   name,
   stops,
