@@ -32,10 +32,10 @@ describe("backoffMs", () => {
 describe("retryDelayMs", () => {
   it("retries throttling, 5xx, busy NSG, timeouts and dropped connections", () => {
     expect(retryDelayMs(0, { kind: "response", status: 503 }, opts, half)).toBe(75);
-    expect(retryDelayMs(0, { kind: "response", status: 500 }, opts, half)).toBeDefined();
+    expect(retryDelayMs(0, { kind: "response", status: 500 }, opts, half)).toBe(75);
     expect(
       retryDelayMs(0, { kind: "response", status: 409, code: "AnotherOperationInProgress" }, opts, half),
-    ).toBeDefined();
+    ).toBe(75);
     expect(retryDelayMs(1, { kind: "timeout" }, opts, half)).toBe(150);
     expect(retryDelayMs(2, { kind: "network", code: "ECONNRESET" }, opts, half)).toBe(300);
   });
@@ -61,7 +61,7 @@ describe("retryDelayMs", () => {
   });
 
   it("stops after maxRetries", () => {
-    expect(retryDelayMs(2, { kind: "timeout" }, opts, half)).toBeDefined();
+    expect(retryDelayMs(2, { kind: "timeout" }, opts, half)).toBe(300);
     expect(retryDelayMs(3, { kind: "timeout" }, opts, half)).toBeUndefined();
     expect(retryDelayMs(0, { kind: "timeout" }, { ...opts, maxRetries: 0 }, half)).toBeUndefined();
   });
