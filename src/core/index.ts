@@ -41,7 +41,7 @@ export {
   validateRequestSpec,
   verdictOf,
 } from "./validate.ts";
-export { activeGrants, compareGrants } from "./grants.ts";
+export { activeGrants, compareGrants, requestGrants } from "./grants.ts";
 export { objectKey, policyKeyOf } from "./keys.ts";
 export { planNsg } from "./plan.ts";
 export { desiredRules } from "./desired.ts";

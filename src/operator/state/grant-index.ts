@@ -4,7 +4,7 @@
 // of CPU). Per policy, the sorted grant list is rebuilt only when one of its requests changed or when
 // the clock passes its earliest expiry; expired grants are filtered out at read time.
 import type { AccessRequest, JitPolicy } from "../../api/types.ts";
-import { activeGrants, compareGrants, policyKeyOf } from "../../core/index.ts";
+import { compareGrants, policyKeyOf, requestGrants } from "../../core/index.ts";
 import type { ApprovalVerifier } from "../../core/approval-signature.ts";
 import type { Grant } from "../../core/types.ts";
 import { isTerminal } from "../../core/phases.ts";
@@ -44,7 +44,7 @@ function grantsOfRequest(
 ): Grant[] {
   if (r === undefined || policy === undefined || policy.metadata.deletionTimestamp !== undefined) return [];
   if (!isGrantCandidate(r)) return [];
-  return activeGrants([policy], [r], new Date(0), isAuthentic).grants;
+  return requestGrants(r, policy, isAuthentic);
 }
 
 export class GrantIndex {
