@@ -7,6 +7,7 @@ import type { AzurePort } from "../../azure/port.ts";
 import { validatePolicySpec } from "../../core/index.ts";
 import { signTargets } from "../../core/approval-signature.ts";
 import type { SigningKey } from "../../core/approval-signature.ts";
+import { ClearanceWait } from "../state/clearance.ts";
 import type { BindingIndex } from "../state/bindings.ts";
 import type { Caches } from "../state/caches.ts";
 import { deepEqual } from "../../kube/conditions.ts";
@@ -40,17 +41,18 @@ export interface PolicyReconcilerDeps {
 
 export class PolicyReconciler {
   readonly #d: PolicyReconcilerDeps;
-  readonly #marks = new Map<string, number>();
+  readonly #clearance: ClearanceWait;
 
   constructor(deps: PolicyReconcilerDeps) {
     this.#d = deps;
+    this.#clearance = new ClearanceWait(deps.ledger);
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
     const d = this.#d;
     const policy = d.caches.policy(key);
     if (policy === undefined) {
-      this.#marks.delete(key);
+      this.#clearance.forget(key);
       return {};
     }
     const log = d.log.child({ policy: key });
@@ -59,7 +61,7 @@ export class PolicyReconciler {
         await this.#finalize(key, policy, log);
         return {};
       }
-      this.#marks.delete(key);
+      this.#clearance.forget(key);
       const meta = policy.metadata;
       if (!(meta.finalizers ?? []).includes(FINALIZER)) {
         await d.kube.setFinalizers("JitPolicy", meta, [...(meta.finalizers ?? []), FINALIZER]);
@@ -111,16 +113,8 @@ export class PolicyReconciler {
     const d = this.#d;
     const meta = policy.metadata;
     if (!(meta.finalizers ?? []).includes(FINALIZER)) return;
-    let mark = this.#marks.get(key);
-    if (mark === undefined) {
-      mark = d.ledger.mark();
-      this.#marks.set(key, mark);
-    }
     const nsgs = d.bindings.nsgsOf(key);
-    const pending = nsgs.filter((nsg) => {
-      const rec = d.ledger.get(nsg);
-      return rec === undefined || rec.seq <= mark || rec.policiesWithRules.has(key);
-    });
+    const pending = this.#clearance.pending(key, nsgs, (rec) => rec.policiesWithRules.has(key));
     if (pending.length > 0) {
       for (const nsg of pending) d.wakeNsg(nsg);
       return;

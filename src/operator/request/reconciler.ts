@@ -9,6 +9,7 @@ import { sourceUnionIssue } from "../../core/source-union.ts";
 import { auditEvent, auditRecord, deletionRecord } from "./audit.ts";
 import type { AuditRecord } from "./audit.ts";
 import type { Grant, Verdict } from "../../core/index.ts";
+import { ClearanceWait } from "../state/clearance.ts";
 import type { BindingIndex } from "../state/bindings.ts";
 import type { Caches } from "../state/caches.ts";
 import { deepEqual } from "../../kube/conditions.ts";
@@ -65,8 +66,8 @@ interface NsgView {
 
 export class RequestReconciler {
   readonly #d: RequestReconcilerDeps;
-  /** Ledger sequence at which a request was first seen not to be a grant (for finalizer removal). */
-  readonly #marks = new Map<string, number>();
+  /** The finalizer wait from the moment a request stopped being a grant. */
+  readonly #clearance: ClearanceWait;
   /**
    * Grants of approvals whose status write is in flight, by request key. Requests reconcile
    * concurrently; until the write lands in the cache (and so in the grant index) these still count
@@ -76,13 +77,14 @@ export class RequestReconciler {
 
   constructor(deps: RequestReconcilerDeps) {
     this.#d = deps;
+    this.#clearance = new ClearanceWait(deps.ledger);
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
     const d = this.#d;
     const request = d.caches.request(key);
     if (request === undefined) {
-      this.#marks.delete(key);
+      this.#clearance.forget(key);
       return {};
     }
     const now = d.clock.now();
@@ -189,22 +191,14 @@ export class RequestReconciler {
   #cleared(key: string, policyKey: string, notAGrant: boolean): boolean {
     const d = this.#d;
     if (!notAGrant) {
-      this.#marks.delete(key);
+      this.#clearance.forget(key);
       return false;
     }
-    let mark = this.#marks.get(key);
-    if (mark === undefined) {
-      mark = d.ledger.mark();
-      this.#marks.set(key, mark);
-    }
-    let cleared = true;
-    for (const nsg of d.bindings.nsgsOf(policyKey)) {
-      const rec = d.ledger.get(nsg);
-      if (rec !== undefined && rec.seq > mark && !rec.placements.has(key)) continue;
-      cleared = false;
-      d.ledger.addWaiter(nsg, key);
-    }
-    return cleared;
+    const pending = this.#clearance.pending(key, d.bindings.nsgsOf(policyKey), (rec) =>
+      rec.placements.has(key),
+    );
+    for (const nsg of pending) d.ledger.addWaiter(nsg, key);
+    return pending.length === 0;
   }
 
   async #apply(
