@@ -40,7 +40,7 @@ export class Metrics {
   readonly managedRules: Gauge;
   readonly resyncDuration: Histogram;
   readonly informerRestarts: Counter<"resource" | "reason">;
-  /** Served namespaces the requester admission policy does not guard (see operator/guard-state.ts). */
+  /** Served namespaces the requester admission policy does not guard (see src/operator/guard/state.ts). */
   readonly admissionGuardUnguarded: Gauge;
   readonly #probes = new Map<string, InFlightProbe>();
 

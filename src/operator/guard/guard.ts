@@ -1,7 +1,7 @@
 // Whether the requester admission policy guards a namespace. The chart's ValidatingAdmissionPolicy
 // is what stops a requester forging spec.requester or revoking someone else's request; the
 // operator must not open grants in a namespace it does not cover. Pure: the caller reads the
-// labelled policies and bindings (guard-reader.ts) and the namespaces it serves.
+// labelled policies and bindings (reader.ts) and the namespaces it serves.
 //
 // A namespace is guarded when one labelled policy and one binding of it pass every check below,
 // in order; otherwise the verdict names the first check that failed (of the policy/binding pair

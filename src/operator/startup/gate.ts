@@ -1,4 +1,4 @@
-// The bounded wait of start-up: prerequisites first (startup-checks.ts), then the informers' first
+// The bounded wait of start-up: prerequisites first (checks.ts), then the informers' first
 // lists, all within --startup-timeout. While something is missing, /readyz says what (the same text
 // as the one log line, repeated only when it changes), and the check is repeated so a fix made
 // meanwhile (the namespace created, the CRDs applied) lets start-up go on. Past the deadline the
