@@ -43,7 +43,7 @@ COPY crds/ ./crds/
 # .dockerignore keeps *.test.ts out of the build context, so tests never reach the image.
 COPY src/ ./src/
 # Read-only root filesystem: nothing is written outside /tmp (an emptyDir in the chart).
-# NODE_OPTIONS: the operator's heap settings (src/operator/runtime/node-options.ts says why).
+# NODE_OPTIONS: the operator's heap settings (src/runtime/node-options.ts says why).
 ENV NODE_ENV=production \
     HOME=/tmp \
     TMPDIR=/tmp \

@@ -19,7 +19,7 @@ export default {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/src/**/*.test.ts"],
+      testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
     },
     {
       ...common,
@@ -34,7 +34,7 @@ export default {
       testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
     },
     {
-      // Fault tolerance (DESIGN §6): bounded by default, the full sizes with CHAOS_FULL=1.
+      // Fault tolerance (docs/reliability.md): bounded by default, the full sizes with CHAOS_FULL=1.
       ...common,
       ...controlPlane,
       displayName: "chaos",

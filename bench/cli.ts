@@ -1,5 +1,5 @@
-// `drawbridge bench [--quick] [--only latency,burst,resync,planner] [--out DIR]`: runs the
-// benchmarks of DESIGN §5 on the real stack (control plane + emulator process + operator process)
+// `npm run bench -- [--quick] [--only latency,burst,resync,planner] [--out DIR]`: runs the
+// benchmarks of docs/performance.md (Targets) on the real stack (control plane + emulator process + operator process)
 // and writes DIR/latest.json and DIR/latest.md (default bench/results). Exits non-zero only when
 // the harness fails or a scenario cannot complete; missed targets are printed, not fatal.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -23,8 +23,8 @@ import type { Stack } from "./stack.ts";
 const SCENARIOS = ["planner", "latency", "burst", "resync"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const USAGE = `usage: drawbridge bench [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
-  --quick   scaled-down smoke run (CI); default: the full run of DESIGN §5
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
+  --quick   scaled-down smoke run (CI); default: the full run of docs/performance.md
   --only    run only these scenarios (comma-separated)
   --out     results directory (default bench/results)
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
@@ -164,7 +164,7 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    process.stderr.write(`drawbridge bench: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
   const started = Date.now();

@@ -1,4 +1,4 @@
-// Planner micro-benchmark (DESIGN §5: one NSG with 1,000 rules, <= 1 ms per plan). Builds a
+// Planner micro-benchmark (docs/performance.md, Targets: one NSG with 1,000 rules, <= 1 ms per plan). Builds a
 // converged NSG of 100 foreign and 900 managed rules (10 policies x 10 targets x (8 allows + 1 deny),
 // 2,400 grants) and times planNsg on it; also times a cold plan from foreign rules only.
 // Run: `node bench/planner.ts` (prints JSON) or through `npm run bench`.
@@ -11,7 +11,7 @@ import type { Grant, PlanInput, PolicyBinding, SecurityRule } from "../src/core/
 export interface PlannerBenchResult {
   rules: number;
   grants: number;
-  /** Wall-clock ms per converged plan (the DESIGN §5 measure), median of batches after warm-up. */
+  /** Wall-clock ms per converged plan (the measure of docs/performance.md), median of batches after warm-up. */
   msPerPlan: number;
   /** Main-thread CPU ms (user + system) per converged plan: the fairer figure on a shared machine. */
   cpuMsPerPlan: number;

@@ -1,5 +1,5 @@
 // Results: the JSON document (keys other tools rely on, see docs/performance.md), the markdown
-// table, and the assessment against DESIGN §5 (printed; missed targets never fail the run).
+// table, and the assessment against the targets of docs/performance.md (printed; missed targets never fail the run).
 import type { ProfileSummary } from "./cpu-profile.ts";
 import type { PlannerBenchResult } from "./planner.ts";
 import type { Machine } from "./machine.ts";
@@ -151,7 +151,7 @@ function latencyChecks(runs: LatencyRun[]): Check[] {
 }
 
 function burstChecks(b: BurstResults): Check[] {
-  // DESIGN: 500 requests over 5 NSGs in <= 25 writes (5 per NSG) and >= 20x fewer than naive. A
+  // Target: 500 requests over 5 NSGs in <= 25 writes (5 per NSG) and >= 20x fewer than naive. A
   // scaled-down burst keeps the per-NSG bound; the ratio is only meaningful at full size.
   const cap = 5 * b.rule.nsgs;
   const full = b.rule.requests >= 500;
@@ -252,7 +252,7 @@ export function renderMarkdown(res: Results): string {
     "",
     `${res.generated_at}; ${m.cpus} x ${m.model}, ${m.memory_gib} GiB, Node ${m.node}; load average ${m.loadavg_start.join(" ")} at start, ${(m.loadavg_end ?? []).join(" ")} at end; ${res.total_seconds} s.`,
     "",
-    "## Targets (DESIGN §5)",
+    "## Targets (docs/performance.md)",
     "",
     "| measure | value | target | |",
     "|---|---|---|---|",

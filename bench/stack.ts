@@ -10,7 +10,7 @@ import { KubeClient } from "./kube.ts";
 import { startOperator } from "./operator.ts";
 import type { OperatorProcess, OperatorSpec } from "./operator.ts";
 import type { Reaper } from "./procs.ts";
-import { OPERATOR_NODE_OPTIONS } from "../src/operator/runtime/node-options.ts";
+import { OPERATOR_NODE_OPTIONS } from "../src/runtime/node-options.ts";
 
 export interface Stack {
   plane: ControlPlane;

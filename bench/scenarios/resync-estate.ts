@@ -6,8 +6,8 @@ import type { AccessRequest, AccessRequestStatus, GrantRuleStatus, JitPolicy } f
 import { FINALIZER } from "../../src/api/types.ts";
 import { activeGrants, planNsg } from "../../src/core/index.ts";
 import type { Grant, PolicyBinding } from "../../src/core/index.ts";
-import { policyBindings } from "../../src/operator/bindings.ts";
-import { setCondition } from "../../src/operator/conditions.ts";
+import { policyBindings } from "../../src/operator/state/bindings.ts";
+import { setCondition } from "../../src/kube/conditions.ts";
 import {
   foreignRules,
   nsgDocument,

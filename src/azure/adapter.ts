@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { isManagedRule, type ObservedNsg, type SecurityRule } from "../core/nsg.ts";
 import { armPolicy, type ArmCallHook } from "./arm-policy.ts";
 import { ArmClientFactory, normalizeEndpoint } from "./clients.ts";
-import { systemAdapterClock, type AdapterClock } from "./clock.ts";
+import { systemClock, type Clock } from "../runtime/clock.ts";
 import { toAzureError } from "./errors.ts";
 import { normalizeId, parseNsgId } from "./ids.ts";
 import { fromSdkNsg, toSdkRule } from "./mapping.ts";
@@ -25,7 +25,7 @@ export interface AzureAdapterOptions {
   /** PEM of an extra CA to trust (the emulator's), added to Node's bundled roots. */
   caPem?: string | undefined;
   logger: Logger;
-  clock?: AdapterClock | undefined;
+  clock?: Clock | undefined;
   /** Per HTTP request; default 30 s. */
   requestTimeoutMs?: number | undefined;
   /** Retries per HTTP request after the first attempt; default 3. */
@@ -83,7 +83,7 @@ function rateLimits(r: Partial<RateLimits> | undefined): RateLimits {
 }
 
 export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
-  const clock = opts.clock ?? systemAdapterClock;
+  const clock = opts.clock ?? systemClock;
   const now = (): number => clock.now().getTime();
   const retry: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...opts.retry };
   if (opts.maxRetries !== undefined) retry.maxRetries = opts.maxRetries;

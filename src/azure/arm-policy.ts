@@ -8,7 +8,7 @@ import type {
   SendRequest,
 } from "@azure/core-rest-pipeline";
 import type { Logger } from "pino";
-import { sleep, type AdapterClock } from "./clock.ts";
+import { sleep, type Clock } from "../runtime/clock.ts";
 import { armErrorCode, parseRetryAfterMs } from "./errors.ts";
 import { AzureError } from "./port.ts";
 import { retryDelayMs, type AttemptOutcome, type RetryOptions } from "./retry.ts";
@@ -17,7 +17,7 @@ import type { CallKind, SubscriptionRateLimiter } from "./token-bucket.ts";
 export type ArmCallHook = (op: string, status: number | "error", ms: number) => void;
 
 export interface ArmPolicyDeps {
-  clock: AdapterClock;
+  clock: Clock;
   limiter: SubscriptionRateLimiter;
   retry: RetryOptions;
   requestTimeoutMs: number;

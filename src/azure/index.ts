@@ -12,4 +12,3 @@ export type { RetryOptions } from "./retry.ts";
 export { DEFAULT_RATE_LIMITS } from "./token-bucket.ts";
 export type { RateLimits } from "./token-bucket.ts";
 export { parseNsgId, parseVmId } from "./ids.ts";
-export type { AdapterClock } from "./clock.ts";

@@ -18,7 +18,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "control plane + emulator + operator with examples/",
     load: () => import("../demo/cli.ts"),
   },
-  bench: { summary: "run the benchmarks", load: () => import("../../bench/cli.ts") },
   helm: { summary: "run the pinned Helm", load: () => import("../helm/cli.ts") },
 };
 
@@ -34,6 +33,13 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS[name];
+  if (name === "bench") {
+    // The benchmarks are not part of the image; they run from a clone through their own entry.
+    process.stderr.write(
+      "drawbridge: the benchmarks ship with the source repository, not this command: run `npm run bench` in a clone\n",
+    );
+    return 2;
+  }
   if (command === undefined) {
     process.stderr.write(`drawbridge: unknown command "${name}"\n\n${usage()}`);
     return 2;

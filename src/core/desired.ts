@@ -1,4 +1,4 @@
-// The managed rules one NSG must hold (DESIGN §2): per (policy, target, protocol) a baseline deny at
+// The managed rules one NSG must hold (docs/api.md): per (policy, target, protocol) a baseline deny at
 // the high end of the band; per (policy, target, protocol, port) an allow from the low end carrying
 // the union of the active grants' sources. Living rules keep their priority; Azure's limits are
 // enforced and whatever does not fit is rejected, never dropped silently, never widened.

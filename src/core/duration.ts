@@ -8,7 +8,7 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** Bounds from the API contract (DESIGN §1). */
+/** Bounds from the API contract (docs/api.md). */
 export const DURATION_BOUNDS = {
   requestMinMs: 10 * SECOND,
   requestMaxMs: DAY,

@@ -9,6 +9,7 @@
 import type { AccessRequest, ApprovedGrant, ApprovedPort, JitPolicy, Protocol } from "../api/types.ts";
 import type { ApprovalVerifier } from "./approval-signature.ts";
 import { isWildcardPrefix, normalizePrefix } from "./cidr.ts";
+import { objectKey, policyKeyOf } from "./keys.ts";
 import { parseDuration } from "./duration.ts";
 import type { ActiveGrants, Grant } from "./types.ts";
 import { effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
@@ -19,10 +20,6 @@ import {
   requestShapeIssues,
   sourceIssue,
 } from "./validate-request.ts";
-
-export function objectKey(meta: { namespace?: string; name?: string }): string {
-  return `${meta.namespace ?? ""}/${meta.name ?? ""}`;
-}
 
 /** startTime + duration, capped by status.expiresAt; undefined when either is unreadable. */
 export function grantExpiry(request: AccessRequest): Date | undefined {
@@ -177,15 +174,41 @@ export function activeGrants(
   const grants: Grant[] = [];
   let next: number | undefined;
   for (const request of requests) {
-    if (!isApprovedAndLive(request) || requestShapeIssues(request.spec).length > 0) continue;
-    if (!isAuthentic(request)) continue;
-    const policy = valid.get(`${request.metadata.namespace ?? ""}/${request.spec.policyName}`);
-    const expiresAt = grantExpiry(request);
-    if (policy === undefined || expiresAt === undefined || expiresAt.getTime() <= now.getTime()) continue;
-    const mine = grantsOf(request, policy, expiresAt);
-    if (mine.length > 0) next = Math.min(next ?? Infinity, expiresAt.getTime());
-    grants.push(...mine);
+    const policy = valid.get(policyKeyOf(request));
+    const held = policy === undefined ? undefined : heldGrants(request, policy, isAuthentic);
+    if (held === undefined || held.expiresAt.getTime() <= now.getTime()) continue;
+    if (held.grants.length > 0) next = Math.min(next ?? Infinity, held.expiresAt.getTime());
+    grants.push(...held.grants);
   }
   grants.sort(compareGrants);
   return { grants, nextExpiry: next === undefined ? undefined : new Date(next) };
+}
+
+/**
+ * Every grant one request holds under its policy whatever the time, sorted: what activeGrants
+ * returns for it at any `now` before its expiry. The grant index keeps these per request and
+ * filters by time when it reads.
+ */
+export function requestGrants(
+  request: AccessRequest,
+  policy: JitPolicy,
+  isAuthentic: ApprovalVerifier = () => true,
+): Grant[] {
+  if (objectKey(policy.metadata) !== policyKeyOf(request) || validatePolicySpec(policy.spec).length > 0)
+    return [];
+  const held = heldGrants(request, policy, isAuthentic);
+  return held === undefined ? [] : held.grants.sort(compareGrants);
+}
+
+/** The one "is this grant live" rule, time aside: approved and live, well-formed, authentic, with an expiry. */
+function heldGrants(
+  request: AccessRequest,
+  policy: JitPolicy,
+  isAuthentic: ApprovalVerifier,
+): { grants: Grant[]; expiresAt: Date } | undefined {
+  if (!isApprovedAndLive(request) || requestShapeIssues(request.spec).length > 0) return undefined;
+  if (!isAuthentic(request)) return undefined;
+  const expiresAt = grantExpiry(request);
+  if (expiresAt === undefined) return undefined;
+  return { grants: grantsOf(request, policy, expiresAt), expiresAt };
 }

@@ -3,6 +3,7 @@
 // denied by name when it is approved, rather than dropped silently later.
 import type { AccessRequest, JitPolicy, PolicyPort } from "../api/types.ts";
 import { issue } from "./checks.ts";
+import { objectKey } from "./keys.ts";
 import { isWildcardPrefix, parsePrefix, prefixAddressCount, unionAddressCount } from "./cidr.ts";
 import type { IpFamily } from "./cidr.ts";
 import { SOURCE_FIELD, familyKey, sourceLimits } from "./source-limits.ts";
@@ -80,7 +81,7 @@ export function sourceUnionIssue(
   const parsed = parsePrefix(source);
   if (isWildcardPrefix(source) || !parsed.ok) return undefined;
   const family = parsed.prefix.family;
-  const carried = carriedByRule(peers, objectKeyOf(policy), objectKeyOf(request));
+  const carried = carriedByRule(peers, objectKey(policy.metadata), objectKey(request.metadata));
   const targets = requestedTargets(request, policy);
   const ports = effectivePolicySpec(policy.spec).ports;
   for (const number of new Set(request.spec.ports)) {
@@ -95,8 +96,4 @@ export function sourceUnionIssue(
     }
   }
   return undefined;
-}
-
-function objectKeyOf(obj: { metadata: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`;
 }

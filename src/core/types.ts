@@ -2,11 +2,6 @@
 import type { PolicyPort, PriorityRange, Protocol } from "../api/types.ts";
 import type { ObservedNsg, SecurityRule } from "./nsg.ts";
 
-/** Where the current time comes from; reconcilers pass `clock.now()` into the core. */
-export interface Clock {
-  now(): Date;
-}
-
 /** One broken rule of the API contract: machine reason, the field at fault, a sentence naming the limit. */
 export interface Issue {
   reason: string;

@@ -1,5 +1,6 @@
-// AccessRequest checks: the shape (as the CRD would), then the semantics against its policy.
-import type { AccessRequest, JitPolicy, PolicyPort } from "../api/types.ts";
+// AccessRequest checks: the shape (as the CRD would), and the semantic checks against its policy that
+// REQUEST_CHECKS (request-checks.ts) runs in order.
+import type { JitPolicy, PolicyPort } from "../api/types.ts";
 import {
   checkArray,
   checkDuration,
@@ -14,7 +15,7 @@ import { isWildcardPrefix, parsePrefix, prefixContains, prefixFamily } from "./c
 import { DURATION_BOUNDS, formatDuration } from "./duration.ts";
 import { sourceLengthShapeIssue, sourceWidthIssue } from "./source-limits.ts";
 import type { Issue } from "./types.ts";
-import { NSG_ID_PATTERN, VM_ID_PATTERN, effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
+import { NSG_ID_PATTERN, VM_ID_PATTERN, effectivePolicySpec } from "./validate-policy.ts";
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -64,7 +65,7 @@ function portIssues(ports: unknown): Issue[] {
   return out;
 }
 
-const REQUEST_DURATION = {
+export const REQUEST_DURATION = {
   minMs: DURATION_BOUNDS.requestMinMs,
   maxMs: DURATION_BOUNDS.requestMaxMs,
   tooShort: "DurationTooShort",
@@ -158,7 +159,11 @@ export function durationIssue(
 }
 
 /** An NSG target whose declared destinations are all of the other address family can never be reached. */
-function familyIssue(source: string, policy: JitPolicy, targets: string[] | undefined): Issue | undefined {
+export function familyIssue(
+  source: string,
+  policy: JitPolicy,
+  targets: string[] | undefined,
+): Issue | undefined {
   const parsed = parsePrefix(source);
   if (!parsed.ok) return undefined;
   const wanted = targets?.map((t) => t.toLowerCase());
@@ -179,63 +184,4 @@ function familyIssue(source: string, policy: JitPolicy, targets: string[] | unde
 /** The policy's port entries a request port number selects (TCP and UDP, or Any). */
 export function portEntries(policy: JitPolicy, port: number): PolicyPort[] {
   return effectivePolicySpec(policy.spec).ports.filter((p) => p.number === port);
-}
-
-/** Request checks that need the policy: its existence, its validity, targets, ports, sources, durations. */
-export function semanticIssues(request: AccessRequest, policy: JitPolicy | undefined): Issue[] {
-  const spec = request.spec;
-  const ns = request.metadata.namespace;
-  if (policy === undefined || policy.metadata.namespace !== ns || policy.metadata.name !== spec.policyName) {
-    const msg = `spec.policyName: JitPolicy ${spec.policyName} does not exist in namespace ${ns ?? "<none>"}`;
-    return [issue("PolicyNotFound", "spec.policyName", msg)];
-  }
-  const policyIssues = validatePolicySpec(policy.spec);
-  if (policyIssues.length > 0) {
-    const first = policyIssues[0];
-    const msg = `spec.policyName: JitPolicy ${spec.policyName} is invalid (${first?.message ?? ""})`;
-    return [issue("PolicyInvalid", "spec.policyName", msg)];
-  }
-  const name = policyLabel(policy);
-  const out: Issue[] = [];
-  const targetIds = new Set(
-    effectivePolicySpec(policy.spec).targets.map((t) =>
-      (t.virtualMachineId ?? t.networkSecurityGroupId ?? "").toLowerCase(),
-    ),
-  );
-  (spec.targets ?? []).forEach((t, i) => {
-    if (!targetIds.has(t.toLowerCase())) {
-      out.push(
-        issue(
-          "TargetNotInPolicy",
-          `spec.targets[${i}]`,
-          `spec.targets[${i}] ${t} is not a target of policy ${name}`,
-        ),
-      );
-    }
-  });
-  const durationMs = checkDuration(spec.duration, "spec.duration", REQUEST_DURATION).ms ?? 0;
-  spec.ports.forEach((n, i) => {
-    const entries = portEntries(policy, n);
-    if (entries.length === 0) {
-      const listed = effectivePolicySpec(policy.spec)
-        .ports.map((p) => `${p.number}/${p.protocol}`)
-        .join(", ");
-      out.push(
-        issue(
-          "PortNotAllowed",
-          `spec.ports[${i}]`,
-          `spec.ports[${i}] ${n} is not a port of policy ${name} (${listed})`,
-        ),
-      );
-    }
-    for (const entry of entries) {
-      const s = sourceIssue(spec.sourceAddressPrefix, entry, name);
-      if (s !== undefined) out.push(s);
-      const d = durationIssue(durationMs, spec.duration, entry, name);
-      if (d !== undefined) out.push(d);
-    }
-  });
-  const family = familyIssue(spec.sourceAddressPrefix, policy, spec.targets);
-  if (family !== undefined) out.push(family);
-  return out;
 }

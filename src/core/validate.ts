@@ -3,7 +3,8 @@
 // (validate-policy.ts, validate-request.ts) returning { reason, field, message }.
 import type { AccessRequest, JitPolicy } from "../api/types.ts";
 import type { Issue, Verdict } from "./types.ts";
-import { requestShapeIssues, semanticIssues } from "./validate-request.ts";
+import { REQUEST_CHECKS, runRequestChecks } from "./request-checks.ts";
+import { requestShapeIssues } from "./validate-request.ts";
 
 export { validatePolicySpec, effectivePolicySpec } from "./validate-policy.ts";
 
@@ -19,11 +20,9 @@ export function verdictOf(issues: Issue[]): Verdict {
 }
 
 /**
- * Allowed, or denied with the first broken limit. Shape issues come first (they make semantic checks
- * meaningless), then the policy's existence and validity, then targets, ports, sources and durations.
+ * Allowed, or denied with the first broken limit: the first issue of the first failing check of
+ * REQUEST_CHECKS (request-checks.ts), whose order is the precedence.
  */
 export function validateRequest(request: AccessRequest, policy: JitPolicy | undefined): Verdict {
-  const shape = requestShapeIssues(request.spec);
-  if (shape.length > 0) return verdictOf(shape);
-  return verdictOf(semanticIssues(request, policy));
+  return verdictOf(runRequestChecks(REQUEST_CHECKS, { request, policy }));
 }

@@ -1,5 +1,5 @@
 // `drawbridge run [flags]`: parse and validate the configuration, then run the operator.
-import { ConfigError, parseConfig, usageText, wantsHelp } from "./runtime/config.ts";
+import { ConfigError, parseConfig, usageText, wantsHelp } from "../runtime/config.ts";
 import { runOperator } from "./main.ts";
 
 export async function run(args: string[]): Promise<number> {

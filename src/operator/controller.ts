@@ -5,40 +5,40 @@ import { ApiException } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest, JitPolicy, JitScope } from "../api/types.ts";
 import type { AzurePort } from "../azure/port.ts";
-import { BindingIndex } from "./bindings.ts";
+import { BindingIndex } from "./state/bindings.ts";
 import { approvalVerifier, verifyTargets } from "../core/approval-signature.ts";
 import type { SigningKey } from "../core/approval-signature.ts";
-import { informerCaches } from "./caches.ts";
-import type { Caches } from "./caches.ts";
-import { UndecidedRequests } from "./batching.ts";
-import { EventRecorder } from "./events.ts";
-import { GrantIndex } from "./grant-index.ts";
-import { kubeErrorFields } from "./kube-errors.ts";
-import { objectKey } from "./keys.ts";
-import type { KubeWriter } from "./kube.ts";
-import { Ledger } from "./ledger.ts";
-import type { WriteMode } from "./nsg-apply.ts";
-import { NsgReconciler } from "./nsg-reconciler.ts";
-import { PolicyReconciler } from "./policy-reconciler.ts";
-import { Prefetch } from "./prefetch.ts";
-import { isTerminal } from "./request-decision.ts";
-import type { RequestLimits } from "./request-decision.ts";
-import { RequestReconciler } from "./request-reconciler.ts";
-import { ResyncLoop } from "./resync.ts";
-import type { GuardNamespace } from "./guard.ts";
-import type { AdmissionGuard } from "./guard-state.ts";
-import { ScopeGate } from "./scope-gate.ts";
-import type { NamespaceInfo } from "./scope-gate.ts";
-import type { ScopeIndexPublisher } from "./scope-index.ts";
-import { changedScopeStatuses } from "./scope-status.ts";
-import type { ScopeStatusWriter } from "./scope-status.ts";
-import { scopedCaches } from "./scoped-caches.ts";
-import type { Clock, Timer } from "./runtime/clock.ts";
-import type { Informer } from "./runtime/informer.ts";
-import type { Logger } from "./runtime/logger.ts";
-import type { Metrics } from "./runtime/metrics.ts";
-import { WorkQueue } from "./runtime/queue.ts";
-import type { Handler, HandlerResult } from "./runtime/queue.ts";
+import { informerCaches } from "./state/caches.ts";
+import type { Caches } from "./state/caches.ts";
+import { UndecidedRequests } from "./nsg/batching.ts";
+import { EventRecorder } from "../kube/events.ts";
+import { GrantIndex } from "./state/grant-index.ts";
+import { kubeErrorFields } from "../runtime/kube-errors.ts";
+import { objectKey, policyKeyOf } from "../core/keys.ts";
+import type { KubeWriter } from "../kube/kube.ts";
+import { Ledger } from "./state/ledger.ts";
+import type { WriteMode } from "../runtime/config.ts";
+import { NsgReconciler } from "./nsg/reconciler.ts";
+import { PolicyReconciler } from "./policy/reconciler.ts";
+import { Prefetch } from "./nsg/prefetch.ts";
+import { isTerminal } from "../core/phases.ts";
+import type { RequestLimits } from "./request/decision.ts";
+import { RequestReconciler } from "./request/reconciler.ts";
+import { ResyncLoop } from "./nsg/resync.ts";
+import type { GuardNamespace } from "./guard/guard.ts";
+import type { AdmissionGuard } from "./guard/state.ts";
+import { ScopeGate } from "./scope/gate.ts";
+import type { NamespaceInfo } from "./scope/gate.ts";
+import type { ScopeIndexPublisher } from "./scope/scope-index.ts";
+import { changedScopeStatuses } from "./scope/status.ts";
+import type { ScopeStatusWriter } from "./scope/status.ts";
+import { scopedCaches } from "./scope/scoped-caches.ts";
+import type { Clock, Timer } from "../runtime/clock.ts";
+import type { Informer } from "../runtime/informer.ts";
+import type { Logger } from "../runtime/logger.ts";
+import type { Metrics } from "../runtime/metrics.ts";
+import { WorkQueue } from "../runtime/queue.ts";
+import type { Handler, HandlerResult } from "../runtime/queue.ts";
 
 /** Longest the first resync waits for policies with an unverified resolution to be re-resolved. */
 export const UNRESOLVED_WAIT_MS = 60_000;
@@ -142,7 +142,7 @@ export class Controller {
       requestsOf: (policyKey) =>
         caches
           .requests()
-          .filter((r) => `${r.metadata.namespace ?? ""}/${r.spec.policyName}` === policyKey)
+          .filter((r) => policyKeyOf(r) === policyKey)
           .map((r) => objectKey(r.metadata)),
       isAuthentic,
     });
@@ -198,7 +198,7 @@ export class Controller {
       caches: this.scoped,
       admissionGuard: (ns) => o.admissionGuard?.isGuarded(ns) ?? { ok: true },
       scopeVerdict: (r) => {
-        const raw = this.caches.policy(`${r.metadata.namespace ?? ""}/${r.spec.policyName}`);
+        const raw = this.caches.policy(policyKeyOf(r));
         return raw === undefined ? undefined : this.gate.requestVerdict(r, raw);
       },
       bindings: this.bindings,
@@ -456,7 +456,7 @@ export class Controller {
     this.grants.invalidateRequest(key);
     if (r.status?.startTime === undefined) return;
     // Only the NSGs of the targets it names (all of the policy's when it names none) carry its grants.
-    const policyKey = `${r.metadata.namespace ?? ""}/${r.spec.policyName}`;
+    const policyKey = policyKeyOf(r);
     const targets = r.spec.targets !== undefined && r.spec.targets.length > 0 ? r.spec.targets : [undefined];
     for (const t of targets) for (const k of this.bindings.nsgsOf(policyKey, t)) this.nsgQueue.add(k);
   }

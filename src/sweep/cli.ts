@@ -3,7 +3,7 @@
 // succeeded, 1 when one failed (what was reachable is still swept), 2 on a bad flag.
 import { readFileSync } from "node:fs";
 import { createAzureAdapter, createCredential } from "../azure/index.ts";
-import { createLogger } from "../operator/runtime/logger.ts";
+import { createLogger } from "../runtime/logger.ts";
 import { parseSweepConfig, SweepConfigError, sweepUsage, wantsHelp } from "./config.ts";
 import type { SweepConfig } from "./config.ts";
 import { runSweep } from "./sweep.ts";

@@ -1,10 +1,10 @@
 // `drawbridge sweep` flags. Like `run`, each flag may also come from the environment
 // (DRAWBRIDGE_<FLAG>, and ARM_ENDPOINT / ARM_CA_FILE / ARM_TOKEN), flags winning; everything is
 // checked up front and a bad setting names the flag and what it accepts.
-import { ConfigError, armSettings } from "../operator/runtime/config.ts";
+import { ConfigError, armSettings } from "../runtime/config.ts";
 import { isValidInstanceId } from "../core/nsg.ts";
 import { parseNsgId } from "../azure/ids.ts";
-import { parseGoDuration } from "../operator/runtime/duration.ts";
+import { parseGoDuration } from "../runtime/duration.ts";
 
 export const SWEEP_LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type SweepLogLevel = (typeof SWEEP_LOG_LEVELS)[number];

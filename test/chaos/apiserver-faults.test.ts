@@ -1,4 +1,4 @@
-// API-server faults (DESIGN §6): watch connections cut, 410 Gone (etcd compacted and the watch
+// API-server faults (docs/reliability.md): watch connections cut, 410 Gone (etcd compacted and the watch
 // cache rebuilt past the operator's resourceVersion), kube-apiserver stopped and started again on
 // the same port with etcd kept. Informers recover (new requests are granted after each fault) and
 // no expiry is missed (grants expiring during the outage are revoked on time: revocation runs on

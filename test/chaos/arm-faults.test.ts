@@ -1,4 +1,4 @@
-// ARM faults at high rates (DESIGN §6): ~20% 429 with Retry-After, 5% 500/503, 5% dropped or timed
+// ARM faults at high rates (docs/reliability.md): ~20% 429 with Retry-After, 5% 500/503, 5% dropped or timed
 // out connections, AnotherOperationInProgress from the emulator's foreign writer editing every NSG
 // every 100 ms. A workload of requests across >= 10 NSGs must converge, and the invariants must
 // hold at every ~500 ms sample and at the end.

@@ -1,4 +1,4 @@
-// Input faults (DESIGN §6): generated policies and requests through the core validator (never a
+// Input faults (docs/reliability.md): generated policies and requests through the core validator (never a
 // crash, every issue names a field and says why) and through admission on the real API server
 // (server-side dry-run: admitted or refused with a message, never a server error). Everything that
 // admission lets through but the operator must refuse is then created for real while the operator

@@ -1,4 +1,4 @@
-// Process faults (DESIGN §6): the operator SIGKILLed at random points of a workload and restarted
+// Process faults (docs/reliability.md): the operator SIGKILLed at random points of a workload and restarted
 // (>= 10 times) — nothing lost, nothing left open beyond restart + one reconcile; and two replicas
 // with leader election — the leader killed, the standby takes over within the lease duration.
 import { CoordinationV1Api } from "@kubernetes/client-node";

@@ -285,26 +285,4 @@ export function portsOf(r: Rule): string[] {
 }
 
 /** Poll `fn` until it returns a value that is not undefined/false; fail with `what` after timeoutMs. */
-export async function eventually<T>(
-  what: string,
-  fn: () => Promise<T> | T,
-  timeoutMs = 30_000,
-  stepMs = 100,
-): Promise<Exclude<T, false | undefined>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+export { eventually } from "../support/poll.ts";

@@ -63,8 +63,9 @@ describe("drawbridge operator (rule write mode)", () => {
   it("opens alice's request within seconds: Active, her prefix only, to the target's IP and port only", async () => {
     const started = Date.now();
     const name = await stack.createRequest();
-    await eventually("request Active", async () => (await stack.phaseOf(name)) === "Active", 20_000);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // The wait is longer than the promise, so a slow grant fails on the bound below, not on the wait.
+    await eventually("request Active", async () => (await stack.phaseOf(name)) === "Active", 25_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     for (const id of VM_NSGS) {
       const allow = stack.allowsFor(id, 22, "203.0.113.7/32");
       expect(allow).toHaveLength(1);

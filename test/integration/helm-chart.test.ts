@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { ensureHelm } from "../../src/helm/build.ts";
 import { chartDir, helmTemplate, renderChart, runHelm, type Manifest } from "../../src/helm/template.ts";
-import { parseConfig } from "../../src/operator/runtime/config.ts";
+import { parseConfig } from "../../src/runtime/config.ts";
 import { parseSweepConfig } from "../../src/sweep/config.ts";
-import { OPERATOR_NODE_OPTIONS } from "../../src/operator/runtime/node-options.ts";
+import { OPERATOR_NODE_OPTIONS } from "../../src/runtime/node-options.ts";
 import {
   NON_DEFAULT_VALUES,
   WORKLOAD_CLIENT_ID,

@@ -16,6 +16,7 @@ import { parse, stringify } from "yaml";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/index.ts";
 import { ensureHelm } from "../../src/helm/build.ts";
 import { renderChart, type Manifest } from "../../src/helm/template.ts";
+import { eventually as poll } from "../support/poll.ts";
 import { testCluster, type TestCluster } from "../support/cluster.ts";
 import { scopeYaml } from "../support/scope.ts";
 import { WORKLOAD_CLIENT_ID, containerOf, only } from "./helm-support.ts";
@@ -62,13 +63,10 @@ async function kubectlOk(args: string[], opts: { as?: string; input?: string } =
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; operator output:\n${operatorOutput.slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 250));
+  try {
+    return await poll(what, probe, 90_000, 250);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; operator output:\n${operatorOutput.slice(-4000)}`);
   }
 }
 

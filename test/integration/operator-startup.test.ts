@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectl, startControlPlane } from "../../src/controlplane/index.ts";
 import type { ControlPlane } from "../../src/controlplane/index.ts";
-import { EXIT_STARTUP_FAILED } from "../../src/operator/startup-gate.ts";
+import { EXIT_STARTUP_FAILED } from "../../src/operator/startup/gate.ts";
 import { testCluster } from "../support/cluster.ts";
 import { waitFor } from "./runtime-support.ts";
 

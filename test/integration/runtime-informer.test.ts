@@ -5,11 +5,11 @@ import { afterEach, describe, expect, jest, test } from "@jest/globals";
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
 import { testCluster } from "../support/cluster.ts";
-import { systemClock } from "../../src/operator/runtime/clock.ts";
-import { createInformer } from "../../src/operator/runtime/informer.ts";
-import type { Informer, InformerOptions, ListFn } from "../../src/operator/runtime/informer.ts";
-import { createLogger } from "../../src/operator/runtime/logger.ts";
-import { Metrics } from "../../src/operator/runtime/metrics.ts";
+import { systemClock } from "../../src/runtime/clock.ts";
+import { createInformer } from "../../src/runtime/informer.ts";
+import type { Informer, InformerOptions, ListFn } from "../../src/runtime/informer.ts";
+import { createLogger } from "../../src/runtime/logger.ts";
+import { Metrics } from "../../src/runtime/metrics.ts";
 import { CuttableProxy, kubeConfigVia, waitFor } from "./runtime-support.ts";
 
 jest.setTimeout(90_000);

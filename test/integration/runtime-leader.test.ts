@@ -6,11 +6,11 @@ import { afterEach, describe, expect, jest, test } from "@jest/globals";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { testCluster } from "../support/cluster.ts";
-import { systemClock } from "../../src/operator/runtime/clock.ts";
-import { LeaderElector } from "../../src/operator/runtime/leader.ts";
-import { kubeLeaseClient } from "../../src/operator/runtime/lease-client.ts";
-import type { LeaseClient } from "../../src/operator/runtime/lease-client.ts";
-import { createLogger } from "../../src/operator/runtime/logger.ts";
+import { systemClock } from "../../src/runtime/clock.ts";
+import { LeaderElector } from "../../src/runtime/leader.ts";
+import { kubeLeaseClient } from "../../src/runtime/lease-client.ts";
+import type { LeaseClient } from "../../src/runtime/lease-client.ts";
+import { createLogger } from "../../src/runtime/logger.ts";
 import { waitFor } from "./runtime-support.ts";
 
 jest.setTimeout(60_000);

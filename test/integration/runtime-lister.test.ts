@@ -4,10 +4,10 @@
 import { describe, expect, jest, test } from "@jest/globals";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { testCluster } from "../support/cluster.ts";
-import { systemClock } from "../../src/operator/runtime/clock.ts";
-import { createInformer } from "../../src/operator/runtime/informer.ts";
-import { customResourceListFn, customResourceSource } from "../../src/operator/runtime/lister.ts";
-import { createLogger } from "../../src/operator/runtime/logger.ts";
+import { systemClock } from "../../src/runtime/clock.ts";
+import { createInformer } from "../../src/runtime/informer.ts";
+import { customResourceListFn, customResourceSource } from "../../src/runtime/lister.ts";
+import { createLogger } from "../../src/runtime/logger.ts";
 import { API_GROUP, API_VERSION, ACCESSREQUEST_PLURAL } from "../../src/api/types.ts";
 import type { AccessRequest } from "../../src/api/types.ts";
 import type { KubernetesObject } from "@kubernetes/client-node";

@@ -3,13 +3,10 @@
 import { createServer, connect } from "node:net";
 import type { Server, Socket, AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
+import { eventually } from "../support/poll.ts";
 
 export async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(what, cond, timeoutMs, 50);
 }
 
 /** A TCP pass-through proxy to host:port that can be taken down (all connections cut) and back up. */

@@ -1,5 +1,5 @@
 // How big a chaos run is. The bounded form runs inside `npm test` on a shared 2-core machine; the
-// full form (`npm run test:chaos`, CHAOS_FULL=1) runs the workload sizes DESIGN §6 names.
+// full form (`npm run test:chaos`, CHAOS_FULL=1) runs the workload sizes docs/reliability.md names.
 export interface Budget {
   full: boolean;
   /** Requests in the ARM-fault workload (full >= 200). */

@@ -1,4 +1,4 @@
-// The safety invariants of DESIGN §6 as pure checks over one snapshot: the NSGs as the emulator holds
+// The safety invariants of docs/reliability.md as pure checks over one snapshot: the NSGs as the emulator holds
 // them, and the AccessRequests as the API server listed them just before. Each check returns
 // human-readable violations (empty = holds), so a failing run says what broke, where and when.
 import type { AccessRequest } from "../../../src/api/types.ts";

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator } from "../../../src/emulator/index.ts";
 import type { EmulatorOptions, RunningEmulator } from "../../../src/emulator/index.ts";
+import { eventually } from "../../support/poll.ts";
 import { aliceRbacYaml } from "../../support/alice-rbac.ts";
 import { scopeYaml } from "../../support/scope.ts";
 import type { TestCluster } from "../../support/cluster.ts";
@@ -127,27 +128,13 @@ export class ChaosStack {
 }
 
 /** Poll until fn returns a value other than undefined/false; throws naming `what` after timeoutMs. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   fn: () => Promise<T> | T,
   timeoutMs: number,
   stepMs = 200,
 ): Promise<Exclude<T, false | undefined>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const why = last instanceof Error ? `: ${last.message}` : "";
-      throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
+  return eventually(what, fn, timeoutMs, stepMs);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -12,7 +12,7 @@ import type { RunWithoutFloor } from "../../../bench/scenarios/latency.ts";
 import { buildResyncEstate } from "../../../bench/scenarios/resync-estate.ts";
 import { percentile, summarize } from "../../../bench/stats.ts";
 import type { Percentiles } from "../../../bench/stats.ts";
-import { policyBindings } from "../../../src/operator/bindings.ts";
+import { policyBindings } from "../../../src/operator/state/bindings.ts";
 import type { AccessRequest, JitPolicy } from "../../../src/api/types.ts";
 import { activeGrants, planNsg } from "../../../src/core/index.ts";
 import type { SecurityRule } from "../../../src/core/index.ts";

@@ -1,5 +1,5 @@
 // planNsg at the edge of Azure's 4,000-prefix limit: a grant that does not fit is rejected with
-// CapacityExceeded, never dropped silently, whatever its source (DESIGN §2).
+// CapacityExceeded, never dropped silently, whatever its source (docs/api.md).
 import { describe, expect, it } from "@jest/globals";
 import type { PolicyPort } from "../../../src/api/types.ts";
 import { AZURE_LIMITS, allowRuleName, planNsg } from "../../../src/core/index.ts";

@@ -1,4 +1,4 @@
-// Property tests of the NSG planner over random NSGs, policies and grant sets (DESIGN §6).
+// Property tests of the NSG planner over random NSGs, policies and grant sets (docs/reliability.md).
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import {

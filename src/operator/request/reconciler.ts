@@ -1,0 +1,305 @@
+// The AccessRequest reconciler (key "namespace/name"): gather the facts from the caches, the core
+// and the NSG ledger, decide with decideRequest, and apply: finalizer, status (only when changed),
+// Events, NSG wake-ups, deletion after retention.
+import type { AccessRequest, AccessRequestStatus, GrantRuleStatus, JitPolicy } from "../../api/types.ts";
+import { FINALIZER } from "../../api/types.ts";
+import { approvalSnapshot } from "../../core/grants.ts";
+import { activeGrants, parseDuration, validateRequest, verdictOf } from "../../core/index.ts";
+import { sourceUnionIssue } from "../../core/source-union.ts";
+import { auditEvent, auditRecord, deletionRecord } from "./audit.ts";
+import type { AuditRecord } from "./audit.ts";
+import type { Grant, Verdict } from "../../core/index.ts";
+import { ClearanceWait } from "../state/clearance.ts";
+import type { BindingIndex } from "../state/bindings.ts";
+import type { Caches } from "../state/caches.ts";
+import { deepEqual } from "../../kube/conditions.ts";
+import type { GrantIndex } from "../state/grant-index.ts";
+import { objectKey, policyKeyOf } from "../../core/keys.ts";
+import { isNotFound } from "../../kube/kube.ts";
+import type { KubeWriter, Written } from "../../kube/kube.ts";
+import type { EventRecorder } from "../../kube/events.ts";
+import type { Ledger, Reason } from "../state/ledger.ts";
+import { isTerminal } from "../../core/phases.ts";
+import { countOpenAhead, decideRequest } from "./decision.ts";
+import type { RequestDecision, RequestFacts, RequestLimits } from "./decision.ts";
+import { signApproval } from "../../core/approval-signature.ts";
+import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
+import type { Clock } from "../../runtime/clock.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { Metrics } from "../../runtime/metrics.ts";
+import type { HandlerResult } from "../../runtime/queue.ts";
+
+export interface RequestReconcilerDeps {
+  /** Policies as scoped: targets outside the namespace's JitScopes are left out. */
+  caches: Caches;
+  /** A denial when the request reaches for a target outside its policy's JitScopes. */
+  scopeVerdict?(request: AccessRequest): Verdict | undefined;
+  /** Whether the requester admission policy guards a namespace (undefined: not checked, as guarded). */
+  admissionGuard?(namespace: string): RequestFacts["guard"];
+  bindings: BindingIndex;
+  grants: GrantIndex;
+  ledger: Ledger;
+  kube: KubeWriter;
+  events: EventRecorder;
+  /** Feed an object a write returned into the request cache, ahead of its watch event. */
+  observe(obj: Written): void;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics | undefined;
+  retentionMs: number;
+  /** Retention of Denied requests and of those closed before approval. */
+  deniedRetentionMs: number;
+  /** Open requests per requester and per namespace; over them a request is Denied. */
+  limits: RequestLimits;
+  wakeNsg(nsgKey: string, afterMs?: number): void;
+  /** The operator's signing key: approvals are signed with it and only verified ones count (ADR 0012). */
+  signing: SigningKey;
+  /** approvalVerifier(signing), shared with the grant index. */
+  isAuthentic: ApprovalVerifier;
+}
+
+interface NsgView {
+  placement: { complete: boolean; rules: GrantRuleStatus[] };
+  rejected: Reason | undefined;
+  failed: Reason | undefined;
+}
+
+export class RequestReconciler {
+  readonly #d: RequestReconcilerDeps;
+  /** The finalizer wait from the moment a request stopped being a grant. */
+  readonly #clearance: ClearanceWait;
+  /**
+   * Grants of approvals whose status write is in flight, by request key. Requests reconcile
+   * concurrently; until the write lands in the cache (and so in the grant index) these still count
+   * towards the source union of their rules, so concurrent approvals cannot cross the bound together.
+   */
+  readonly #approving = new Map<string, Grant[]>();
+
+  constructor(deps: RequestReconcilerDeps) {
+    this.#d = deps;
+    this.#clearance = new ClearanceWait(deps.ledger);
+  }
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const d = this.#d;
+    const request = d.caches.request(key);
+    if (request === undefined) {
+      this.#clearance.forget(key);
+      return {};
+    }
+    const now = d.clock.now();
+    const policyKey = policyKeyOf(request);
+    const policy = d.caches.policy(policyKey);
+    const livePolicy = policy?.metadata.deletionTimestamp === undefined ? policy : undefined;
+    const mine = d.grants.forRequest(key, now);
+    const duration = parseDuration(request.spec.duration);
+    const facts: RequestFacts = {
+      request,
+      now,
+      verdict: this.#verdict(request, livePolicy, policyKey, now),
+      durationMs: duration.ok ? duration.ms : undefined,
+      activeGrantCount: mine.length,
+      ...this.#nsgView(key, mine),
+      cleared:
+        request.metadata.deletionTimestamp !== undefined && this.#cleared(key, policyKey, mine.length === 0),
+      retentionMs: d.retentionMs,
+      deniedRetentionMs: d.deniedRetentionMs,
+      limits: d.limits,
+      ...this.#approvalInputs(request, livePolicy),
+      authentic: request.status?.startTime === undefined || d.isAuthentic(request),
+      signApproval: (status) => signApproval(d.signing.key, request, status),
+    };
+    const decision = decideRequest(facts);
+    d.metrics?.activeGrants.set(d.grants.activeRequests(now));
+    const approving = livePolicy !== undefined && isApproval(request, decision.status);
+    if (approving) {
+      const approved = { ...request, status: decision.status };
+      this.#approving.set(key, activeGrants([livePolicy], [approved], now, d.isAuthentic).grants);
+    }
+    try {
+      await this.#apply(request, decision, policyKey, mine, facts.placement.rules);
+    } finally {
+      if (approving) this.#approving.delete(key);
+    }
+    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  /** What only an approval needs: each is computed lazily or cheaply, once per decision. */
+  #approvalInputs(
+    request: AccessRequest,
+    livePolicy: JitPolicy | undefined,
+  ): Pick<RequestFacts, "openAhead" | "guard" | "approvedSnapshot"> {
+    const d = this.#d;
+    return {
+      // Only an undecided request pays for the scan (once per decision, not per reconcile).
+      openAhead: () =>
+        countOpenAhead(request, d.caches.requests(), (o) => this.#approving.has(objectKey(o.metadata))),
+      guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
+      // What an approval binds the grant to: the live policy's targets and port protocols now.
+      ...(livePolicy === undefined ? {} : { approvedSnapshot: () => approvalSnapshot(request, livePolicy) }),
+    };
+  }
+
+  /**
+   * The policy's verdict; for a request not yet approved also the bound on what one allow rule may
+   * carry, against the policy's active grants and the approvals in flight (its own left out).
+   */
+  #verdict(request: AccessRequest, policy: JitPolicy | undefined, policyKey: string, now: Date): Verdict {
+    const d = this.#d;
+    const verdict =
+      (policy === undefined ? undefined : d.scopeVerdict?.(request)) ?? validateRequest(request, policy);
+    const status = request.status;
+    const undecided = status?.startTime === undefined && (status?.phase ?? "Pending") === "Pending";
+    if (!verdict.allowed || policy === undefined || !undecided) return verdict;
+    const peers = [...d.grants.forPolicy(policyKey, now)];
+    for (const grants of this.#approving.values()) {
+      for (const g of grants) if (g.policyKey === policyKey) peers.push(g);
+    }
+    const union = sourceUnionIssue(request, policy, peers);
+    return union === undefined ? verdict : verdictOf([union]);
+  }
+
+  #nsgView(key: string, grants: Grant[]): NsgView {
+    const d = this.#d;
+    const rules: GrantRuleStatus[] = [];
+    let complete = grants.length > 0;
+    let rejected: Reason | undefined;
+    let failed: Reason | undefined;
+    for (const g of grants) {
+      const nsgs = d.bindings.nsgsOf(g.policyKey, g.targetId);
+      if (nsgs.length === 0) complete = false;
+      for (const nsg of nsgs) {
+        const rec = d.ledger.get(nsg);
+        rejected ??= rec?.rejected.get(key);
+        failed ??= rec?.failed.get(key);
+        const placed = rec?.placements.get(key)?.find((r) => r.port === g.port && r.protocol === g.protocol);
+        if (placed === undefined) complete = false;
+        else if (
+          !rules.some(
+            (r) =>
+              r.networkSecurityGroupId === placed.networkSecurityGroupId && r.ruleName === placed.ruleName,
+          )
+        ) {
+          rules.push(placed);
+        }
+      }
+    }
+    return { placement: { complete, rules }, rejected, failed };
+  }
+
+  /** True once every NSG of the policy was reconciled after the request stopped being a grant. */
+  #cleared(key: string, policyKey: string, notAGrant: boolean): boolean {
+    const d = this.#d;
+    if (!notAGrant) {
+      this.#clearance.forget(key);
+      return false;
+    }
+    const pending = this.#clearance.pending(key, d.bindings.nsgsOf(policyKey), (rec) =>
+      rec.placements.has(key),
+    );
+    for (const nsg of pending) d.ledger.addWaiter(nsg, key);
+    return pending.length === 0;
+  }
+
+  async #apply(
+    request: AccessRequest,
+    dec: RequestDecision,
+    policyKey: string,
+    mine: Grant[],
+    placed: GrantRuleStatus[],
+  ): Promise<void> {
+    const meta = request.metadata;
+    const log = this.#d.log.child({
+      request: `${meta.namespace ?? ""}/${meta.name ?? ""}`,
+      policy: policyKey,
+    });
+    try {
+      await this.#write(request, dec, log, placed);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    this.#wake(dec, policyKey, mine, request);
+  }
+
+  async #write(
+    request: AccessRequest,
+    dec: RequestDecision,
+    log: Logger,
+    placed: GrantRuleStatus[],
+  ): Promise<void> {
+    const d = this.#d;
+    const meta = request.metadata;
+    const finalizers = meta.finalizers ?? [];
+    // Each write result goes into the cache at once: the NSG keys see an approval without waiting for
+    // the watch, and the next reconcile of this request starts from the current resourceVersion.
+    if (dec.addFinalizer)
+      d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
+    if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
+      d.observe(await d.kube.patchStatus("AccessRequest", meta, dec.status));
+      this.#afterStatus(request, dec.status, log, placed);
+    }
+    for (const e of dec.events) d.events.record("AccessRequest", meta, e);
+    if (dec.removeFinalizer) {
+      await d.kube.setFinalizers(
+        "AccessRequest",
+        meta,
+        finalizers.filter((f) => f !== FINALIZER),
+      );
+      log.info("finalizer removed; no NSG carries the grant");
+      const status = request.status;
+      if (status?.startTime !== undefined && !isTerminal(status.phase)) this.#audit(deletionRecord(request));
+    }
+    if (dec.deleteObject) {
+      await d.kube.deleteObject("AccessRequest", meta);
+      log.info("deleted after the retention period");
+    }
+  }
+
+  /** Log a phase change and its audit record: after the write succeeded, so a requeue (which
+   * starts from the new status) records nothing twice. */
+  #afterStatus(
+    request: AccessRequest,
+    status: AccessRequestStatus,
+    log: Logger,
+    placed: GrantRuleStatus[],
+  ): void {
+    const event = auditEvent(request.status, status);
+    if (event !== undefined) this.#audit(auditRecord(event, request, status, placed));
+    if (status.phase !== request.status?.phase) {
+      log.info({ phase: status.phase, reason: status.reason }, status.message ?? "");
+      this.#observeGrantLatency(request, status);
+    }
+  }
+
+  #audit(record: AuditRecord): void {
+    this.#d.log.info(record, `audit: ${record.event} ${record.request}`);
+  }
+
+  #observeGrantLatency(request: AccessRequest, status: AccessRequestStatus): void {
+    if (status.phase !== "Active") return;
+    const start = Date.parse(request.status?.startTime ?? "");
+    if (!Number.isNaN(start))
+      this.#d.metrics?.grantLatency.observe((this.#d.clock.now().getTime() - start) / 1000);
+  }
+
+  #wake(dec: RequestDecision, policyKey: string, mine: Grant[], request: AccessRequest): void {
+    const d = this.#d;
+    const nsgs = new Set<string>();
+    if (dec.wakeNsgs) {
+      const targets = mine.length > 0 ? mine.map((g) => g.targetId) : [undefined];
+      for (const t of targets) for (const k of d.bindings.nsgsOf(policyKey, t)) nsgs.add(k);
+      for (const k of nsgs) d.wakeNsg(k);
+    }
+    const expiresAt = Date.parse(dec.status?.expiresAt ?? request.status?.expiresAt ?? "");
+    const left = expiresAt - d.clock.now().getTime();
+    if (!Number.isNaN(expiresAt) && left > 0) {
+      for (const g of mine) for (const k of d.bindings.nsgsOf(policyKey, g.targetId)) d.wakeNsg(k, left);
+    }
+  }
+}
+
+/** The decision approves the request now (its status gains a startTime it did not have). */
+function isApproval(request: AccessRequest, status: AccessRequestStatus | undefined): boolean {
+  return request.status?.startTime === undefined && status?.startTime !== undefined;
+}

@@ -1,0 +1,31 @@
+// Typed read access to the informer caches. Objects come from the API server as plain JSON, so the
+// drawbridge types describe them exactly (timestamps are strings).
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { AccessRequest, JitPolicy } from "../../api/types.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { splitKey } from "./keys.ts";
+
+export interface Caches {
+  policies(): JitPolicy[];
+  requests(): AccessRequest[];
+  policy(key: string): JitPolicy | undefined;
+  request(key: string): AccessRequest | undefined;
+}
+
+export function informerCaches(
+  policies: Informer<KubernetesObject>,
+  requests: Informer<KubernetesObject>,
+): Caches {
+  return {
+    policies: () => policies.list() as unknown as JitPolicy[],
+    requests: () => requests.list() as unknown as AccessRequest[],
+    policy: (key) => {
+      const { namespace, name } = splitKey(key);
+      return policies.get(namespace, name) as unknown as JitPolicy | undefined;
+    },
+    request: (key) => {
+      const { namespace, name } = splitKey(key);
+      return requests.get(namespace, name) as unknown as AccessRequest | undefined;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// What the NSG reconciler last achieved per NSG, in memory: which grants each NSG now carries, which
+// grants it had to reject or failed to write, and the policy findings. The request and policy
+// reconcilers read it to decide Active / Denied / Failed / finalizer removal. After a restart it is
+// empty until every bound NSG has been reconciled once, which the operator does at start.
+import type { GrantRuleStatus } from "../../api/types.ts";
+import type { PriorityConflict, ShadowedBaseline } from "../../core/types.ts";
+
+export interface Reason {
+  reason: string;
+  message: string;
+}
+
+export interface NsgRecord {
+  /** Sequence number taken when the reconcile gathered its inputs (see Ledger.nextSeq). */
+  seq: number;
+  /** Grant placements in the NSG after the reconcile, per request key. */
+  placements: Map<string, GrantRuleStatus[]>;
+  /** Grants the planner refused (capacity, priority conflict), per request key. */
+  rejected: Map<string, Reason>;
+  /** Grants whose rule Azure refused as invalid, per request key. */
+  failed: Map<string, Reason>;
+  conflicts: PriorityConflict[];
+  shadowed: ShadowedBaseline[];
+  /** Set when the NSG itself could not be reconciled (e.g. it does not exist). */
+  error: Reason | undefined;
+  /** Clock time (ms) of the last write this operator made to the NSG. */
+  lastWriteAt: number | undefined;
+  /** Policies that still have managed rules in the NSG. */
+  policiesWithRules: Set<string>;
+  /**
+   * Set when the reconcile found the NSG converged (nothing written or refused): the etag it planned
+   * from and the identity of its inputs, so a resync can skip planning an NSG nothing has touched.
+   */
+  basis?: { etag: string; inputs: readonly unknown[] } | undefined;
+}
+
+export class Ledger {
+  #seq = 0;
+  #records = new Map<string, NsgRecord>();
+  #waiters = new Map<string, Set<string>>();
+
+  /** A fresh sequence number: records made from inputs gathered later carry a higher one. */
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  /** The current sequence: a record with a higher seq was gathered after this call. */
+  mark(): number {
+    return this.#seq;
+  }
+
+  get(nsgKey: string): NsgRecord | undefined {
+    return this.#records.get(nsgKey);
+  }
+
+  /** Store a record unless a newer one (higher seq) is already there; returns the previous record. */
+  record(nsgKey: string, rec: NsgRecord): NsgRecord | undefined {
+    const prev = this.#records.get(nsgKey);
+    if (prev !== undefined && prev.seq > rec.seq) return prev;
+    this.#records.set(nsgKey, rec);
+    return prev;
+  }
+
+  forget(nsgKey: string): void {
+    this.#records.delete(nsgKey);
+  }
+
+  /** Ask to be woken (by request key) after the next record of this NSG. */
+  addWaiter(nsgKey: string, requestKey: string): void {
+    let set = this.#waiters.get(nsgKey);
+    if (set === undefined) {
+      set = new Set();
+      this.#waiters.set(nsgKey, set);
+    }
+    set.add(requestKey);
+  }
+
+  takeWaiters(nsgKey: string): string[] {
+    const set = this.#waiters.get(nsgKey);
+    this.#waiters.delete(nsgKey);
+    return [...(set ?? [])];
+  }
+}

@@ -1,0 +1,136 @@
+// The incremental grant index must always equal what the core computes from the whole cache.
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import type { AccessRequest, JitPolicy } from "../../../../src/api/types.ts";
+import { activeGrants } from "../../../../src/core/index.ts";
+import { GrantIndex, isGrantCandidate } from "../../../../src/operator/state/grant-index.ts";
+import { policy, request } from "../fixtures.ts";
+
+const T0 = Date.parse("2026-11-25T12:00:00Z");
+
+function approved(name: string, policyName: string, startMs: number, minutes: number): AccessRequest {
+  const r = request(
+    {
+      phase: "Active",
+      startTime: new Date(startMs).toISOString(),
+      expiresAt: new Date(startMs + minutes * 60_000).toISOString(),
+    },
+    { name },
+  );
+  r.spec.policyName = policyName;
+  r.spec.sourceAddressPrefix = `203.0.113.${(name.length * 7) % 250}/32`;
+  return r;
+}
+
+class World {
+  readonly policies = new Map<string, JitPolicy>();
+  readonly requests = new Map<string, AccessRequest>();
+  readonly index = new GrantIndex({
+    policy: (k) => this.policies.get(k),
+    request: (k) => this.requests.get(k),
+    requestsOf: (p) =>
+      [...this.requests.entries()].filter(([, r]) => `team-a/${r.spec.policyName}` === p).map(([k]) => k),
+    isAuthentic: () => true,
+  });
+
+  expected(now: Date): ReturnType<typeof activeGrants>["grants"] {
+    const live = [...this.policies.values()].filter((p) => p.metadata.deletionTimestamp === undefined);
+    return activeGrants(live, [...this.requests.values()].filter(isGrantCandidate), now).grants;
+  }
+
+  actual(now: Date): ReturnType<typeof activeGrants>["grants"] {
+    return [...this.policies.keys()].sort().flatMap((k) => this.index.forPolicy(k, now));
+  }
+}
+
+function namedPolicy(name: string, gen = 1): JitPolicy {
+  const p = policy();
+  p.metadata.name = name;
+  p.metadata.generation = gen;
+  return p;
+}
+
+describe("GrantIndex", () => {
+  it("follows request changes, policy changes and the clock", () => {
+    const w = new World();
+    w.policies.set("team-a/p", namedPolicy("p"));
+    w.requests.set("team-a/a", approved("a", "p", T0, 10));
+    w.requests.set("team-a/b", approved("bb", "p", T0, 20));
+    w.index.reset(w.requests.keys());
+    const at = (min: number): Date => new Date(T0 + min * 60_000);
+    expect(w.actual(at(1))).toEqual(w.expected(at(1)));
+    expect(w.index.forRequest("team-a/a", at(1)).length).toBeGreaterThan(0);
+    expect(w.index.activeRequests(at(1))).toBe(2);
+    // The clock passes a's expiry: only b is left, with no invalidation.
+    expect(w.actual(at(15))).toEqual(w.expected(at(15)));
+    expect(w.index.forRequest("team-a/a", at(15))).toEqual([]);
+    // b is revoked.
+    const b = approved("bb", "p", T0, 20);
+    b.spec.revoked = true;
+    w.requests.set("team-a/b", b);
+    w.index.invalidateRequest("team-a/b");
+    expect(w.actual(at(15))).toEqual([]);
+    // A request that arrived before its policy is granted once the policy appears.
+    w.requests.set("team-a/c", approved("ccc", "q", T0, 30));
+    w.index.invalidateRequest("team-a/c");
+    expect(w.index.forRequest("team-a/c", at(16))).toEqual([]);
+    w.policies.set("team-a/q", namedPolicy("q"));
+    w.index.invalidatePolicy("team-a/q");
+    expect(w.actual(at(16))).toEqual(w.expected(at(16)));
+    expect(w.index.forRequest("team-a/c", at(16)).length).toBeGreaterThan(0);
+    // The policy is being deleted: its grants go.
+    const q = namedPolicy("q", 2);
+    q.metadata.deletionTimestamp = "2026-11-25T12:01:00Z";
+    w.policies.set("team-a/q", q);
+    w.index.invalidatePolicy("team-a/q");
+    expect(w.index.forPolicy("team-a/q", at(16))).toEqual([]);
+    expect(w.actual(at(16))).toEqual(w.expected(at(16)));
+  });
+
+  it("equals the core's activeGrants after any sequence of changes", () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("put" as const),
+        name: fc.constantFrom("a", "bb", "ccc", "dddd"),
+        policy: fc.constantFrom("p", "q"),
+        minutes: fc.integer({ min: 1, max: 60 }),
+        revoked: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant("delete" as const), name: fc.constantFrom("a", "bb", "ccc", "dddd") }),
+      fc.record({
+        kind: fc.constant("policy" as const),
+        name: fc.constantFrom("p", "q"),
+        present: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant("tick" as const), minutes: fc.integer({ min: 0, max: 20 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const w = new World();
+        w.index.reset([]);
+        let now = T0;
+        for (const o of ops) {
+          if (o.kind === "put") {
+            const r = approved(o.name, o.policy, now, o.minutes);
+            r.spec.revoked = o.revoked;
+            w.requests.set(`team-a/${o.name}`, r);
+            w.index.invalidateRequest(`team-a/${o.name}`);
+          } else if (o.kind === "delete") {
+            w.requests.delete(`team-a/${o.name}`);
+            w.index.invalidateRequest(`team-a/${o.name}`);
+          } else if (o.kind === "policy") {
+            if (o.present) w.policies.set(`team-a/${o.name}`, namedPolicy(o.name));
+            else w.policies.delete(`team-a/${o.name}`);
+            w.index.invalidatePolicy(`team-a/${o.name}`);
+          } else {
+            now += o.minutes * 60_000;
+          }
+          const t = new Date(now);
+          const all = ["team-a/p", "team-a/q"].flatMap((k) => w.index.forPolicy(k, t));
+          expect(all).toEqual(w.expected(t));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
