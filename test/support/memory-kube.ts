@@ -55,8 +55,8 @@ export class MemoryInformer implements Informer<KubernetesObject> {
   }
 
   /** Store (add or replace) as a watch event would deliver it. */
-  put(obj: KubernetesObject): void {
-    const o = structuredClone(obj);
+  put(obj: KubernetesObject | Stored): void {
+    const o = structuredClone(obj) as KubernetesObject;
     const k = keyOf(o.metadata?.namespace, o.metadata?.name);
     const old = this.#objects.get(k);
     this.#objects.set(k, o);
@@ -124,7 +124,7 @@ export class MemoryKube implements KubeWriter {
   apply<T extends Stored>(kind: Kind, obj: T): T {
     const o = structuredClone(obj);
     o.metadata.resourceVersion = this.#nextRv();
-    this.#store(kind).put(o as unknown as KubernetesObject);
+    this.#store(kind).put(o);
     return structuredClone(o);
   }
 
