@@ -47,6 +47,9 @@ function conditions(b: Bench): string[] {
   return (b.storedRequest("alice")?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`);
 }
 
+/** NSG reconciles started by a row and still in flight when the request reconcile runs. */
+const inFlight = new WeakMap<Bench, Promise<unknown>>();
+
 interface Row {
   name: string;
   given(b: Bench): Promise<void>;
@@ -258,6 +261,26 @@ const rows: Row[] = [
       expect(b.kube.writes).toEqual(["setFinalizers AccessRequest team-a/alice []"]);
       expect(b.storedRequest("alice")).toBeUndefined();
       expect(await b.events()).toContain("AccessRequest team-a/alice Normal Revoked");
+    },
+  },
+  {
+    name: "deleted while an NSG write carrying its grant is in flight: the older record does not release the finalizer (ledger mark)",
+    async given(b) {
+      await approved(b);
+      // The reconcile takes its sequence number and gathers alice's grant now, then awaits ARM.
+      inFlight.set(b, b.reconcileNsg());
+      b.kube.delete("AccessRequest", "team-a/alice");
+      expect(b.record()?.placements.has("team-a/alice")).toBe(false);
+    },
+    async then(b) {
+      expect(b.storedRequest("alice")?.metadata.finalizers).toEqual([FINALIZER]);
+      await inFlight.get(b);
+      expect(b.rules()).toContain("tcp-22@100");
+      // The next NSG reconcile removes the rule; only then does the finalizer go.
+      await b.reconcileNsg();
+      await b.reconcileRequest("alice");
+      expect(b.rules()).toEqual(["deny-tcp@199"]);
+      expect(b.storedRequest("alice")).toBeUndefined();
     },
   },
   {
