@@ -6,8 +6,8 @@
 import { ApiException } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ObjectMeta } from "../../src/api/types.ts";
-import type { EventInput, Kind, KubeWriter, Written } from "../../src/operator/kube.ts";
-import type { Informer, InformerCallback, InformerEvent } from "../../src/operator/runtime/informer.ts";
+import type { EventInput, Kind, KubeWriter, Written } from "../../src/kube/kube.ts";
+import type { Informer, InformerCallback, InformerEvent } from "../../src/runtime/informer.ts";
 
 function keyOf(namespace: string | undefined, name: string | undefined): string {
   return namespace === undefined || namespace === "" ? (name ?? "") : `${namespace}/${name ?? ""}`;

@@ -2,8 +2,8 @@
 // (and come back as watch events), ARM is in memory and time is a fake clock, so the work queues,
 // batching, backoff and expiry wake-ups run as in production, only without waiting.
 import { Controller } from "../../../../src/operator/controller.ts";
-import { FakeClock } from "../../../../src/operator/runtime/clock.ts";
-import { createLogger } from "../../../../src/operator/runtime/logger.ts";
+import { FakeClock } from "../../../../src/runtime/clock.ts";
+import { createLogger } from "../../../../src/runtime/logger.ts";
 import { MemoryAzure } from "../../../support/memory-azure.ts";
 import { MemoryInformer, MemoryKube } from "../../../support/memory-kube.ts";
 import type { AccessRequest, JitPolicy } from "./bench.ts";
