@@ -6,7 +6,7 @@
 import type { AccessRequest, AccessRequestStatus, GrantRuleStatus } from "../api/types.ts";
 import { STATUS_RULES_MAX } from "./request-decision.ts";
 
-export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed";
+export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed" | "Superseded";
 
 export interface AuditRule {
   /** ARM id of the NSG holding the rule. */
@@ -59,6 +59,7 @@ export function auditEvent(
     case "Revoked":
     case "Failed":
     case "Denied":
+    case "Superseded":
       return after.phase;
     default:
       return undefined;

@@ -8,6 +8,7 @@ import type {
   GrantRuleStatus,
 } from "../api/types.ts";
 import { FINALIZER, TERMINAL_PHASES } from "../api/types.ts";
+import type { RenewalVerdict } from "../core/renewal.ts";
 import type { Verdict } from "../core/types.ts";
 import { findCondition, setCondition } from "./conditions.ts";
 import type { Reason } from "./ledger.ts";
@@ -50,6 +51,10 @@ export interface RequestFacts {
   authentic?: boolean;
   /** The operator's signature over an approval status for this request, written with it. */
   signApproval?(status: AccessRequestStatus): string;
+  /** For a request naming spec.supersedes: whether it may renew that grant (ADR 0013); called on approval. */
+  renewal?(): RenewalVerdict;
+  /** The name of an Active renewal that carries this request's grant on; the request is then Superseded. */
+  supersededBy?: string;
 }
 
 /** Open (Pending or Active) requests one requester, and one namespace, may hold. */
@@ -86,6 +91,8 @@ export function countOpenAhead(
     const m = o.metadata;
     if (m.namespace === me.namespace && m.name === me.name) continue;
     if (isTerminal(o.status?.phase)) continue;
+    // The grant a renewal carries on is one open grant, not two.
+    if (m.namespace === me.namespace && m.name === request.spec.supersedes) continue;
     const sameRequester = o.spec.requester === request.spec.requester;
     const sameNamespace = m.namespace === me.namespace;
     if (!sameRequester && !sameNamespace) continue;
@@ -235,6 +242,8 @@ function decideApproval(f: RequestFacts): RequestDecision {
       : f.verdict.message;
     return close(f, d, "Denied", reason, message, false);
   }
+  const chain = renewalChain(f);
+  if (!chain.ok) return close(f, d, "Denied", chain.reason, chain.message, false);
   const over = limitBroken(f);
   if (over !== undefined) return close(f, d, "Denied", over.reason, over.message, false);
   const expiresAt = new Date(f.now.getTime() + f.durationMs);
@@ -258,6 +267,9 @@ function decideApproval(f: RequestFacts): RequestDecision {
     message: `approved until ${expiresAt.toISOString()}; waiting for the NSG rules`,
     // The targets and protocols approved now: a later policy edit can narrow the grant, not widen it.
     ...(approved === undefined ? {} : { approved }),
+    ...(chain.renewals === undefined
+      ? {}
+      : { chainStartTime: chain.chainStartTime, renewals: chain.renewals }),
   };
   // Signed over what it says: only this operator's approvals ever count as grants.
   if (f.signApproval !== undefined) status.approvalSignature = f.signApproval(status);
@@ -295,6 +307,17 @@ function holdUnguarded(
   return d;
 }
 
+/** A renewal's chain facts, or the denial; a request that renews nothing passes with none. */
+function renewalChain(
+  f: RequestFacts,
+): { ok: true; chainStartTime?: string; renewals?: number } | { ok: false; reason: string; message: string } {
+  if (f.request.spec.supersedes === undefined) return { ok: true };
+  // Deny when unchecked: a renewal is approved only on a positive answer.
+  return (
+    f.renewal?.() ?? { ok: false, reason: "RenewalUnchecked", message: "the renewal could not be checked" }
+  );
+}
+
 function pendingGranted(): { type: string; status: "False"; reason: string; message: string } {
   return { type: "Granted", status: "False", reason: "Pending", message: "waiting for the NSG rules" };
 }
@@ -311,6 +334,10 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
     const message =
       "status.startTime/expiresAt/approved were not written by the operator (status.approvalSignature does not verify); no access is granted";
     return close(f, d, "Denied", "ApprovalNotAuthentic", message, true);
+  }
+  if (f.supersededBy !== undefined) {
+    const message = `renewed by AccessRequest ${f.supersededBy}, which is Active and carries the grant on`;
+    return close(f, d, "Superseded", "Superseded", message, true);
   }
   if (Number.isNaN(expiresAt) || f.now.getTime() >= expiresAt) {
     return close(f, d, "Expired", "Expired", `access expired at ${expiresAtText}`, true);
@@ -370,7 +397,7 @@ export function listedRules(rules: GrantRuleStatus[]): { rules: GrantRuleStatus[
   };
 }
 
-type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed";
+type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed" | "Superseded";
 
 function close(
   f: RequestFacts,

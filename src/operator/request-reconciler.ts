@@ -18,6 +18,7 @@ import { isNotFound } from "./kube.ts";
 import type { KubeWriter, Written } from "./kube.ts";
 import type { EventRecorder } from "./events.ts";
 import type { Ledger, Reason } from "./ledger.ts";
+import { renewalFacts } from "./renewal-facts.ts";
 import { countOpenAhead, decideRequest, isTerminal } from "./request-decision.ts";
 import type { RequestDecision, RequestFacts, RequestLimits } from "./request-decision.ts";
 import { signApproval } from "../core/approval-signature.ts";
@@ -105,6 +106,10 @@ export class RequestReconciler {
       ...this.#approvalInputs(request, livePolicy),
       authentic: request.status?.startTime === undefined || d.isAuthentic(request),
       signApproval: (status) => signApproval(d.signing.key, request, status),
+      ...renewalFacts(request, livePolicy, now, duration.ok ? duration.ms : undefined, {
+        requests: () => d.caches.requests(),
+        isAuthentic: d.isAuthentic,
+      }),
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));
