@@ -65,13 +65,7 @@ export function decideRenewal(f: RenewalFacts): RenewalVerdict {
     );
   }
   const status = older.status;
-  const active =
-    status?.phase === "Active" &&
-    f.olderAuthentic &&
-    older.spec.revoked !== true &&
-    older.metadata.deletionTimestamp === undefined &&
-    f.now.getTime() < Date.parse(status.expiresAt ?? "");
-  if (!active || status?.startTime === undefined) {
+  if (!isOpen(older, f.olderAuthentic, f.now) || status?.startTime === undefined) {
     const phase = status?.phase ?? "Pending";
     return deny(
       "SupersededNotActive",
@@ -91,7 +85,11 @@ export function decideRenewal(f: RenewalFacts): RenewalVerdict {
       `spec.supersedes: AccessRequest ${name} is already renewed by ${f.rival}`,
     );
   }
-  const renewals = (status.renewals ?? 0) + 1;
+  return withinCaps(f, status.chainStartTime ?? status.startTime, (status.renewals ?? 0) + 1);
+}
+
+/** The policy's renewal caps: how many renewals, and how long from the chain's original start. */
+function withinCaps(f: RenewalFacts, chainStartTime: string, renewals: number): RenewalVerdict {
   const max = f.policy.spec.maxRenewals;
   if (max !== undefined && renewals > max) {
     return deny(
@@ -99,10 +97,17 @@ export function decideRenewal(f: RenewalFacts): RenewalVerdict {
       `this would be renewal ${renewals} of the grant; policy ${f.policy.metadata.name ?? ""} allows at most ${max} (spec.maxRenewals)`,
     );
   }
-  const chainStartTime = status.chainStartTime ?? status.startTime;
   const cap = capIssue(f, chainStartTime);
   if (cap !== undefined) return deny("RenewalExceedsMaxTotal", cap);
   return { ok: true, chainStartTime, renewals };
+}
+
+/** Active, approved by the operator, not revoked or being deleted, and not yet expired. */
+function isOpen(older: AccessRequest, authentic: boolean, now: Date): boolean {
+  const status = older.status;
+  if (status?.phase !== "Active" || !authentic) return false;
+  if (older.spec.revoked === true || older.metadata.deletionTimestamp !== undefined) return false;
+  return now.getTime() < Date.parse(status.expiresAt ?? "");
 }
 
 function capIssue(f: RenewalFacts, chainStartTime: string): string | undefined {

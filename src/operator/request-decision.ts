@@ -89,10 +89,7 @@ export function countOpenAhead(
   const me = request.metadata;
   for (const o of all) {
     const m = o.metadata;
-    if (m.namespace === me.namespace && m.name === me.name) continue;
-    if (isTerminal(o.status?.phase)) continue;
-    // The grant a renewal carries on is one open grant, not two.
-    if (m.namespace === me.namespace && m.name === request.spec.supersedes) continue;
+    if (notCounted(o, request)) continue;
     const sameRequester = o.spec.requester === request.spec.requester;
     const sameNamespace = m.namespace === me.namespace;
     if (!sameRequester && !sameNamespace) continue;
@@ -102,6 +99,14 @@ export function countOpenAhead(
     if (sameNamespace) counts.namespace++;
   }
   return counts;
+}
+
+/** Itself, closed requests, and the request a renewal carries on (one open grant, not two). */
+function notCounted(o: AccessRequest, me: AccessRequest): boolean {
+  if (o.metadata.namespace === me.metadata.namespace) {
+    if (o.metadata.name === me.metadata.name || o.metadata.name === me.spec.supersedes) return true;
+  }
+  return isTerminal(o.status?.phase);
 }
 
 /** An undecided request that will be decided before `me` and may still open. */
@@ -215,6 +220,10 @@ function decideLifecycle(f: RequestFacts): RequestDecision {
   const status = f.request.status ?? {};
   if (isTerminal(status.phase)) return decideRetention(f);
   if (status.startTime === undefined || status.expiresAt === undefined) return decideApproval(f);
+  if (f.supersededBy !== undefined && f.authentic !== false && f.request.spec.revoked !== true) {
+    const message = `renewed by AccessRequest ${f.supersededBy}, which is Active and carries the grant on`;
+    return close(f, none(), "Superseded", "Superseded", message, true);
+  }
   return decideApproved(f, status.expiresAt);
 }
 
@@ -334,10 +343,6 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
     const message =
       "status.startTime/expiresAt/approved were not written by the operator (status.approvalSignature does not verify); no access is granted";
     return close(f, d, "Denied", "ApprovalNotAuthentic", message, true);
-  }
-  if (f.supersededBy !== undefined) {
-    const message = `renewed by AccessRequest ${f.supersededBy}, which is Active and carries the grant on`;
-    return close(f, d, "Superseded", "Superseded", message, true);
   }
   if (Number.isNaN(expiresAt) || f.now.getTime() >= expiresAt) {
     return close(f, d, "Expired", "Expired", `access expired at ${expiresAtText}`, true);
