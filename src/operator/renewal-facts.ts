@@ -56,12 +56,13 @@ export function renewalFacts(
   return by === undefined ? {} : { supersededBy: by };
 }
 
-/** Another approved request renewing the same older one: a grant is renewed once, not forked. */
+/** Another approved, still open request renewing the same older one: a grant is renewed once, not forked. */
 function rivalOf(request: AccessRequest, src: RenewalSources): string | undefined {
   for (const r of src.requests()) {
     if (r.metadata.namespace !== request.metadata.namespace || r.metadata.name === request.metadata.name)
       continue;
-    if (r.spec.supersedes === request.spec.supersedes && r.status?.startTime !== undefined) {
+    const open = r.status?.phase === "Pending" || r.status?.phase === "Active";
+    if (r.spec.supersedes === request.spec.supersedes && r.status?.startTime !== undefined && open) {
       if (src.isAuthentic(r)) return r.metadata.name;
     }
   }
