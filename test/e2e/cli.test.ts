@@ -77,7 +77,10 @@ beforeAll(async () => {
   stack = await Stack.start("cli");
   // One open request per requester: a renewal must not count the request it renews.
   stack.startOperator({ extraArgs: ["--max-open-requests-per-requester=1"] });
-  await stack.applyPolicy();
+  // One renewal per grant, and at most two hours per chain from the original start.
+  await stack.applyPolicy((doc) => {
+    Object.assign(doc.spec as Record<string, unknown>, { maxRenewals: 1, maxTotalDuration: "PT2H" });
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -206,6 +209,16 @@ describe("kubectl drawbridge", () => {
     expect(listed.stdout).toMatch(new RegExp(`${first}\\s+Superseded`));
     expect(listed.stdout).toMatch(new RegExp(`${second}\\s+Active`));
   }, 120_000);
+
+  it("refuses a second renewal past the policy's maxRenewals, before creating it", async () => {
+    const r = await drawbridge(["extend", second, "--for", "10m"]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 3 });
+    expect(r.stderr).toContain(
+      "(RenewalLimitExceeded): this would be renewal 2 of the grant; policy web-admin allows at most 1 (spec.maxRenewals)",
+    );
+    const p = await drawbridge(["policies"]);
+    expect(p.stdout).toContain("1x <=PT2H total");
+  });
 
   it("reports the operator's denial with its reason and exit code 3", async () => {
     // Alice already holds one open request (the renewal); the operator's limit is one.
