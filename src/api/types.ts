@@ -66,6 +66,10 @@ export interface JitPolicySpec {
   ports: PolicyPort[];
   priorityRange: PriorityRange;
   nsgScope: NsgScope;
+  /** Renewal cap: how long a chain of renewals may keep access open from the original start (ISO-8601). */
+  maxTotalDuration?: string;
+  /** Renewal cap: how many renewals one grant may have (0 forbids renewal). */
+  maxRenewals?: number;
 }
 
 export interface ResolvedTargetStatus {
@@ -95,7 +99,8 @@ export interface JitPolicy {
   status?: JitPolicyStatus;
 }
 
-export type AccessRequestPhase = "Pending" | "Active" | "Expired" | "Revoked" | "Denied" | "Failed";
+export type AccessRequestPhase =
+  "Pending" | "Active" | "Expired" | "Revoked" | "Denied" | "Failed" | "Superseded";
 
 export interface AccessRequestSpec {
   policyName: string;
@@ -107,6 +112,8 @@ export interface AccessRequestSpec {
   duration: string;
   justification: string;
   requester: string;
+  /** Renewal: the Active request (same requester, policy, targets, ports, source) this one carries on. */
+  supersedes?: string;
   revoked?: boolean;
 }
 
@@ -132,6 +139,10 @@ export interface AccessRequestStatus {
   approved?: ApprovedGrant;
   /** The operator's HMAC over the approval (uid, spec, startTime, expiresAt, approved); without it no grant opens. */
   approvalSignature?: string;
+  /** For a renewal: the original request's startTime, from which maxTotalDuration counts (signed). */
+  chainStartTime?: string;
+  /** For a renewal: how many renewals its chain holds, this one included (signed). */
+  renewals?: number;
 }
 
 export interface AccessRequest {
@@ -142,7 +153,13 @@ export interface AccessRequest {
   status?: AccessRequestStatus;
 }
 
-export const TERMINAL_PHASES: readonly AccessRequestPhase[] = ["Expired", "Revoked", "Denied", "Failed"];
+export const TERMINAL_PHASES: readonly AccessRequestPhase[] = [
+  "Expired",
+  "Revoked",
+  "Denied",
+  "Failed",
+  "Superseded",
+];
 export const FINALIZER = "jit.drawbridge.dev/finalizer";
 
 // JitScope (cluster-scoped): the part of Azure the JitPolicies of some namespaces may target, and the

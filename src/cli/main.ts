@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "control plane + emulator + operator with examples/",
     load: () => import("../demo/cli.ts"),
   },
+  access: {
+    summary: "the engineer's commands (request, list, extend, ...): same as kubectl drawbridge",
+    load: () => import("./access/cli.ts"),
+  },
   helm: { summary: "run the pinned Helm", load: () => import("../helm/cli.ts") },
 };
 

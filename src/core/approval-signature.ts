@@ -62,6 +62,10 @@ function approvalPayload(request: AccessRequest, status: AccessRequestStatus): u
     status.startTime ?? "",
     status.expiresAt ?? "",
     approvedPayload(status.approved),
+    // Renewal fields only when present: approvals signed before renewals existed still verify.
+    ...(status.chainStartTime === undefined && status.renewals === undefined
+      ? []
+      : [s.supersedes ?? "", status.chainStartTime ?? "", status.renewals ?? 0]),
   ];
 }
 

@@ -14,6 +14,7 @@ import {
 import { DURATION_BOUNDS } from "./duration.ts";
 import { SOURCE_LENGTH_BOUNDS, familyKey, sourceLimits } from "./source-limits.ts";
 import type { Issue } from "./types.ts";
+import { renewalCapIssues } from "./renewal-caps.ts";
 
 const ARM_PREFIX = String.raw`^/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/resourceGroups/[-\w.()]{0,89}[-\w()]/providers/`;
 export const VM_ID_PATTERN = new RegExp(
@@ -290,6 +291,7 @@ export function validatePolicySpec(spec: unknown): Issue[] {
     ...portListIssues(spec["ports"]),
     ...priorityRangeIssues(spec["priorityRange"]),
     ...nsgScopeIssues(spec["nsgScope"]),
+    ...renewalCapIssues(spec),
   ];
   return shape.length > 0 ? shape : bandSizeIssues(spec as unknown as JitPolicySpec);
 }

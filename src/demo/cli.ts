@@ -13,6 +13,7 @@ import type { ControlPlane } from "../controlplane/index.ts";
 import type { RunningEmulator } from "../emulator/index.ts";
 import { renderAdmission } from "./admission.ts";
 import { instructions } from "./instructions.ts";
+import { installPlugin } from "./plugin.ts";
 import { compactLogLine } from "./logs.ts";
 import { DEMO_NAMESPACE } from "./names.ts";
 import { printNsgs } from "./nsgs.ts";
@@ -191,6 +192,7 @@ export async function run(args: string[]): Promise<number> {
           nsgId: NSG_IDS[0] ?? "",
           operatorLog: join(dir, "operator.log"),
           refusals: { forgedRequester, outOfScopePolicy },
+          pluginPath: installPlugin(ROOT, dir, process.execPath),
         }),
       );
     }

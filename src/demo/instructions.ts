@@ -20,6 +20,8 @@ export interface InstructionInput {
   nsgId: string;
   operatorLog: string;
   refusals: Refusals;
+  /** PATH prefix holding the kubectl-drawbridge plugin and Node.js 24. */
+  pluginPath: string;
 }
 
 /** Keeps the stable part of kubectl's message (from the admission policy's name on) on one line. */
@@ -39,6 +41,12 @@ ${DEMO_RELEASE.namespace}) and the JitScope of examples/scope.yaml. In another t
 
   export KUBECONFIG=${i.plane.kubeconfigs.alice}
   alias kubectl=${kubectlPath}
+
+  export PATH=${i.pluginPath}:$PATH   # kubectl drawbridge (docs/cli.md)
+
+  # RDP for your own public address, detected; waits until the rule is open (SSH only admits 203.0.113.0/24 here)
+  kubectl drawbridge request web-admin --port 3389 --my-ip --for 1h --reason "INC-4711 reboot" --wait -n ${ns}
+  kubectl drawbridge list -n ${ns}                 # then: extend <name> --for 30m, revoke <name>
 
   kubectl get jitpolicies -n ${ns}                 # the policy the platform team applied
   kubectl create -f ${req}        # ask for SSH from 203.0.113.7 for 1h

@@ -449,6 +449,9 @@ export class Controller {
   #onRequest(r: AccessRequest, old: AccessRequest | undefined, deleted: boolean): void {
     const key = objectKey(r.metadata);
     this.requestQueue.add(key);
+    // A renewal that became Active supersedes the request it names (ADR 0013).
+    if (r.spec.supersedes !== undefined)
+      this.requestQueue.add(`${r.metadata.namespace ?? ""}/${r.spec.supersedes}`);
     // The last undecided request of a policy was decided: NSGs held for the burst can write now.
     const emptied = this.#undecided.update(key, r, deleted, this.#o.clock.now().getTime());
     if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);

@@ -163,6 +163,8 @@ describe("AccessRequest immutability", () => {
       /spec\.sourceAddressPrefix.*immutable/,
     );
     expect(await patch(c, ns, { ports: [3389] })).toMatch(/spec\.ports.*immutable/);
+    // A renewal link cannot be added, changed or dropped later (ADR 0013).
+    expect(await patch(c, ns, { supersedes: "older" })).toMatch(/spec\.supersedes.*immutable/);
 
     expect(await patch(c, ns, { revoked: false })).toBe("");
     expect(await patch(c, ns, { revoked: true })).toBe("");

@@ -7,7 +7,7 @@ import type { AccessRequest, AccessRequestStatus, GrantRuleStatus } from "../../
 import { policyKeyOf } from "../../core/keys.ts";
 import { STATUS_RULES_MAX } from "./decision.ts";
 
-export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed";
+export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed" | "Superseded";
 
 export interface AuditRule {
   /** ARM id of the NSG holding the rule. */
@@ -60,6 +60,7 @@ export function auditEvent(
     case "Revoked":
     case "Failed":
     case "Denied":
+    case "Superseded":
       return after.phase;
     default:
       return undefined;

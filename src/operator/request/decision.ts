@@ -8,6 +8,7 @@ import type {
   GrantRuleStatus,
 } from "../../api/types.ts";
 import { FINALIZER } from "../../api/types.ts";
+import type { RenewalVerdict } from "../../core/renewal.ts";
 import { isTerminal } from "../../core/phases.ts";
 import type { RecordedEvent } from "../../kube/events.ts";
 import type { Verdict } from "../../core/types.ts";
@@ -52,6 +53,10 @@ export interface RequestFacts {
   authentic?: boolean;
   /** The operator's signature over an approval status for this request, written with it. */
   signApproval?(status: AccessRequestStatus): string;
+  /** For a request naming spec.supersedes: whether it may renew that grant (ADR 0013); called on approval. */
+  renewal?(): RenewalVerdict;
+  /** The name of an Active renewal that carries this request's grant on; the request is then Superseded. */
+  supersededBy?: string;
 }
 
 /** Open (Pending or Active) requests one requester, and one namespace, may hold. */
@@ -86,8 +91,7 @@ export function countOpenAhead(
   const me = request.metadata;
   for (const o of all) {
     const m = o.metadata;
-    if (m.namespace === me.namespace && m.name === me.name) continue;
-    if (isTerminal(o.status?.phase)) continue;
+    if (notCounted(o, request)) continue;
     const sameRequester = o.spec.requester === request.spec.requester;
     const sameNamespace = m.namespace === me.namespace;
     if (!sameRequester && !sameNamespace) continue;
@@ -97,6 +101,14 @@ export function countOpenAhead(
     if (sameNamespace) counts.namespace++;
   }
   return counts;
+}
+
+/** Itself, closed requests, and the request a renewal carries on (one open grant, not two). */
+function notCounted(o: AccessRequest, me: AccessRequest): boolean {
+  if (o.metadata.namespace === me.metadata.namespace) {
+    if (o.metadata.name === me.metadata.name || o.metadata.name === me.spec.supersedes) return true;
+  }
+  return isTerminal(o.status?.phase);
 }
 
 /** An undecided request that will be decided before `me` and may still open. */
@@ -202,6 +214,10 @@ function decideLifecycle(f: RequestFacts): RequestDecision {
   const status = f.request.status ?? {};
   if (isTerminal(status.phase)) return decideRetention(f);
   if (status.startTime === undefined || status.expiresAt === undefined) return decideApproval(f);
+  if (f.supersededBy !== undefined && f.authentic !== false && f.request.spec.revoked !== true) {
+    const message = `renewed by AccessRequest ${f.supersededBy}, which is Active and carries the grant on`;
+    return close(f, none(), "Superseded", "Superseded", message, true);
+  }
   return decideApproved(f, status.expiresAt);
 }
 
@@ -229,6 +245,8 @@ function decideApproval(f: RequestFacts): RequestDecision {
       : f.verdict.message;
     return close(f, d, "Denied", reason, message, false);
   }
+  const chain = renewalChain(f);
+  if (!chain.ok) return close(f, d, "Denied", chain.reason, chain.message, false);
   const over = limitBroken(f);
   if (over !== undefined) return close(f, d, "Denied", over.reason, over.message, false);
   const expiresAt = new Date(f.now.getTime() + f.durationMs);
@@ -252,6 +270,9 @@ function decideApproval(f: RequestFacts): RequestDecision {
     message: `approved until ${expiresAt.toISOString()}; waiting for the NSG rules`,
     // The targets and protocols approved now: a later policy edit can narrow the grant, not widen it.
     ...(approved === undefined ? {} : { approved }),
+    ...(chain.renewals === undefined
+      ? {}
+      : { chainStartTime: chain.chainStartTime, renewals: chain.renewals }),
   };
   // Signed over what it says: only this operator's approvals ever count as grants.
   if (f.signApproval !== undefined) status.approvalSignature = f.signApproval(status);
@@ -287,6 +308,17 @@ function holdUnguarded(
   if (f.request.status?.reason !== reason) d.events.push({ type: "Warning", reason, message });
   d.requeueAfterMs = GUARD_RECHECK_MS;
   return d;
+}
+
+/** A renewal's chain facts, or the denial; a request that renews nothing passes with none. */
+function renewalChain(
+  f: RequestFacts,
+): { ok: true; chainStartTime?: string; renewals?: number } | { ok: false; reason: string; message: string } {
+  if (f.request.spec.supersedes === undefined) return { ok: true };
+  // Deny when unchecked: a renewal is approved only on a positive answer.
+  return (
+    f.renewal?.() ?? { ok: false, reason: "RenewalUnchecked", message: "the renewal could not be checked" }
+  );
 }
 
 function pendingGranted(): { type: string; status: "False"; reason: string; message: string } {
@@ -364,7 +396,7 @@ export function listedRules(rules: GrantRuleStatus[]): { rules: GrantRuleStatus[
   };
 }
 
-type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed";
+type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed" | "Superseded";
 
 function close(
   f: RequestFacts,

@@ -20,6 +20,7 @@ import type { KubeWriter, Written } from "../../kube/kube.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Ledger, Reason } from "../state/ledger.ts";
 import { isTerminal } from "../../core/phases.ts";
+import { renewalFacts } from "./renewal-facts.ts";
 import { countOpenAhead, decideRequest } from "./decision.ts";
 import type { RequestDecision, RequestFacts, RequestLimits } from "./decision.ts";
 import { signApproval } from "../../core/approval-signature.ts";
@@ -108,6 +109,10 @@ export class RequestReconciler {
       ...this.#approvalInputs(request, livePolicy),
       authentic: request.status?.startTime === undefined || d.isAuthentic(request),
       signApproval: (status) => signApproval(d.signing.key, request, status),
+      ...renewalFacts(request, livePolicy, now, duration.ok ? duration.ms : undefined, {
+        requests: () => d.caches.requests(),
+        isAuthentic: d.isAuthentic,
+      }),
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));
