@@ -1,5 +1,6 @@
 // Defence-in-depth re-check of a JitPolicy spec: everything the CRD schema and its CEL rules say,
 // so an object that slipped past admission (older CRD, direct etcd write) is still refused.
+import { approvalSpecIssues } from "./approval-checks.ts";
 import type { JitPolicySpec, PolicyPort } from "../api/types.ts";
 import {
   checkArray,
@@ -290,6 +291,7 @@ export function validatePolicySpec(spec: unknown): Issue[] {
     ...portListIssues(spec["ports"]),
     ...priorityRangeIssues(spec["priorityRange"]),
     ...nsgScopeIssues(spec["nsgScope"]),
+    ...approvalSpecIssues(spec),
   ];
   return shape.length > 0 ? shape : bandSizeIssues(spec as unknown as JitPolicySpec);
 }

@@ -11,6 +11,7 @@ import {
   show,
 } from "./checks.ts";
 import { isWildcardPrefix, parsePrefix, prefixContains, prefixFamily } from "./cidr.ts";
+import { justificationIssue } from "./approval-justification.ts";
 import { DURATION_BOUNDS, formatDuration } from "./duration.ts";
 import { sourceLengthShapeIssue, sourceWidthIssue } from "./source-limits.ts";
 import type { Issue } from "./types.ts";
@@ -237,5 +238,8 @@ export function semanticIssues(request: AccessRequest, policy: JitPolicy | undef
   });
   const family = familyIssue(spec.sourceAddressPrefix, policy, spec.targets);
   if (family !== undefined) out.push(family);
+  // The policy's justification rule: the admission policy cannot read the policy, so it is checked here.
+  const why = justificationIssue(spec.justification, policy.spec.justification, name);
+  if (why !== undefined) out.push(why);
   return out;
 }

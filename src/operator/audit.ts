@@ -6,7 +6,7 @@
 import type { AccessRequest, AccessRequestStatus, GrantRuleStatus } from "../api/types.ts";
 import { STATUS_RULES_MAX } from "./request-decision.ts";
 
-export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed";
+export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed" | "TimedOut";
 
 export interface AuditRule {
   /** ARM id of the NSG holding the rule. */
@@ -38,8 +38,10 @@ export interface AuditRecord {
   expiresAt: string | undefined;
   reason: string | undefined;
   message: string | undefined;
-  /** Who approved: "policy" (drawbridge approves by policy alone); null when never approved. */
+  /** Who approved: "policy" (approved by policy alone); null when never approved. */
   approver: "policy" | null;
+  /** The people whose approvals counted, when the policy required approval. */
+  approvers?: string[];
 }
 
 /**
@@ -59,6 +61,7 @@ export function auditEvent(
     case "Revoked":
     case "Failed":
     case "Denied":
+    case "TimedOut":
       return after.phase;
     default:
       return undefined;
@@ -101,6 +104,7 @@ export function auditRecord(
     reason: after.reason,
     message: after.message,
     approver: startTime === undefined ? null : "policy",
+    ...approversOf(after),
   };
 }
 
@@ -116,4 +120,9 @@ export function deletionRecord(request: AccessRequest): AuditRecord {
     reason: "Deleted",
     message: "request deleted; access revoked",
   });
+}
+
+function approversOf(status: AccessRequestStatus): { approvers?: string[] } {
+  const counted = (status.approvals ?? []).filter((r) => r.counted && r.decision === "Approve");
+  return counted.length === 0 ? {} : { approvers: counted.map((r) => r.approver) };
 }

@@ -9,6 +9,8 @@ import type {
 } from "../api/types.ts";
 import { FINALIZER, TERMINAL_PHASES } from "../api/types.ts";
 import type { Verdict } from "../core/types.ts";
+import { AWAITING_APPROVAL, approvalStep } from "./approval/gate.ts";
+import type { ApprovalFacts } from "./approval/gate.ts";
 import { findCondition, setCondition } from "./conditions.ts";
 import type { Reason } from "./ledger.ts";
 
@@ -50,6 +52,11 @@ export interface RequestFacts {
   authentic?: boolean;
   /** The operator's signature over an approval status for this request, written with it. */
   signApproval?(status: AccessRequestStatus): string;
+  /**
+   * The request's approvals counted against its policy's approval rule; undefined when the policy
+   * approves automatically (required 0). Called only for an undecided request.
+   */
+  approval?(): ApprovalFacts | undefined;
 }
 
 /** Open (Pending or Active) requests one requester, and one namespace, may hold. */
@@ -235,6 +242,10 @@ function decideApproval(f: RequestFacts): RequestDecision {
       : f.verdict.message;
     return close(f, d, "Denied", reason, message, false);
   }
+  // People approve before limits are counted: a request waiting for them holds no grant yet.
+  const gate = f.approval?.();
+  const held = decideGate(f, d, gate);
+  if (held !== undefined) return held;
   const over = limitBroken(f);
   if (over !== undefined) return close(f, d, "Denied", over.reason, over.message, false);
   const expiresAt = new Date(f.now.getTime() + f.durationMs);
@@ -246,6 +257,7 @@ function decideApproval(f: RequestFacts): RequestDecision {
     gen,
   );
   conditions = setCondition(conditions, pendingGranted(), f.now, gen);
+  conditions = approvedByPeople(conditions, gate, f.now, gen);
   const approved = f.approvedSnapshot?.();
   const status: AccessRequestStatus = {
     phase: "Pending",
@@ -258,6 +270,7 @@ function decideApproval(f: RequestFacts): RequestDecision {
     message: `approved until ${expiresAt.toISOString()}; waiting for the NSG rules`,
     // The targets and protocols approved now: a later policy edit can narrow the grant, not widen it.
     ...(approved === undefined ? {} : { approved }),
+    ...approvalFields(gate),
   };
   // Signed over what it says: only this operator's approvals ever count as grants.
   if (f.signApproval !== undefined) status.approvalSignature = f.signApproval(status);
@@ -270,6 +283,53 @@ function decideApproval(f: RequestFacts): RequestDecision {
   d.wakeNsgs = true;
   d.requeueAfterMs = f.durationMs;
   return d;
+}
+
+/** Waiting for approvers, rejected or timed out; undefined when the approvals suffice. */
+function decideGate(
+  f: RequestFacts,
+  d: RequestDecision,
+  gate: ApprovalFacts | undefined,
+): RequestDecision | undefined {
+  if (gate === undefined) return undefined;
+  const step = approvalStep(f.request, gate, f.now);
+  if (step.kind === "close") {
+    const closed = close(f, d, step.phase, step.reason, step.message, false);
+    if (closed.status !== undefined) {
+      closed.status = {
+        ...closed.status,
+        approvals: gate.tally.records,
+        approvalSummary: gate.tally.summary,
+      };
+    }
+    return closed;
+  }
+  if (step.kind === "approve") return undefined;
+  d.status = step.status;
+  d.events.push(...step.events);
+  d.requeueAfterMs = step.requeueAfterMs;
+  return d;
+}
+
+/** status.approvals and status.approvalSummary; nothing when approval is automatic. */
+function approvalFields(
+  gate: ApprovalFacts | undefined,
+): Pick<AccessRequestStatus, "approvals" | "approvalSummary"> {
+  return gate === undefined ? {} : { approvals: gate.tally.records, approvalSummary: gate.tally.summary };
+}
+
+/** The conditions of an approval the policy left to people (unchanged when automatic). */
+function approvedByPeople(
+  conditions: Condition[],
+  gate: ApprovalFacts | undefined,
+  now: Date,
+  gen: number | undefined,
+): Condition[] {
+  if (gate === undefined) return conditions;
+  const message = `${gate.tally.summary} approvals`;
+  const approved = { type: "Approved", status: "True" as const, reason: "ApproversApproved", message };
+  const waited = { type: AWAITING_APPROVAL, status: "False" as const, reason: "Approved", message };
+  return setCondition(setCondition(conditions, approved, now, gen), waited, now, gen);
 }
 
 /**
@@ -370,7 +430,7 @@ export function listedRules(rules: GrantRuleStatus[]): { rules: GrantRuleStatus[
   };
 }
 
-type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed";
+type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed" | "TimedOut";
 
 function close(
   f: RequestFacts,
@@ -382,13 +442,17 @@ function close(
 ): RequestDecision {
   const gen = f.request.metadata.generation;
   let conditions: Condition[] = f.request.status?.conditions ?? [];
-  if (phase === "Denied" && !wasApproved) {
+  if ((phase === "Denied" || phase === "TimedOut") && !wasApproved) {
     conditions = setCondition(conditions, { type: "Approved", status: "False", reason, message }, f.now, gen);
   }
   conditions = setCondition(conditions, { type: "Granted", status: "False", reason, message }, f.now, gen);
+  if (findCondition(conditions, AWAITING_APPROVAL)?.status === "True") {
+    const c = { type: AWAITING_APPROVAL, status: "False" as const, reason, message };
+    conditions = setCondition(conditions, c, f.now, gen);
+  }
   conditions = setCondition(conditions, { type: CLOSED, status: "True", reason: phase, message }, f.now, gen);
   d.status = { ...f.request.status, phase, observedGeneration: gen, conditions, rules: [], reason, message };
-  const warning = phase === "Denied" || phase === "Failed";
+  const warning = phase === "Denied" || phase === "Failed" || phase === "TimedOut";
   d.events.push({ type: warning ? "Warning" : "Normal", reason: phase, message: `${reason}: ${message}` });
   d.wakeNsgs = wasApproved;
   d.requeueAfterMs = retentionOf(f, d.status);

@@ -44,12 +44,16 @@ const crds = {
   JitPolicy: load("jitpolicies.jit.drawbridge.dev.yaml"),
   AccessRequest: load("accessrequests.jit.drawbridge.dev.yaml"),
   JitScope: load("jitscopes.jit.drawbridge.dev.yaml"),
+  AccessApproval: load("accessapprovals.jit.drawbridge.dev.yaml"),
+  JitNotifier: load("jitnotifiers.jit.drawbridge.dev.yaml"),
 };
 /** JitScope is cluster-scoped: only cluster admins write it. */
 const SCOPES: Record<keyof typeof crds, string> = {
   JitPolicy: "Namespaced",
   AccessRequest: "Namespaced",
   JitScope: "Cluster",
+  AccessApproval: "Namespaced",
+  JitNotifier: "Namespaced",
 };
 
 function version(crd: Crd): Crd["spec"]["versions"][number] {
