@@ -68,7 +68,7 @@ export interface ApprovalPolicy {
   approvers?: { users?: string[]; groups?: string[] };
   /** Whether the requester's own approval counts (default false). */
   allowSelfApproval?: boolean;
-  /** ISO-8601 duration, PT1M..P7D, default PT1H: how long a request waits before it is TimedOut. */
+  /** ISO-8601 duration, PT10S..P7D, default PT1H: how long a request waits before it is TimedOut. */
   timeout?: string;
 }
 

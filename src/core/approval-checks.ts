@@ -5,7 +5,7 @@ import { compilePattern } from "./approval-justification.ts";
 import type { Issue } from "./types.ts";
 
 export const APPROVAL_TIMEOUT_BOUNDS = {
-  minMs: 60_000,
+  minMs: 10_000,
   maxMs: 7 * 86_400_000,
   tooShort: "InvalidApproval",
   tooLong: "InvalidApproval",
