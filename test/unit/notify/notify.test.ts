@@ -87,11 +87,11 @@ describe("WebhookSink", () => {
   it("delivers in order, retrying a webhook that fails every other time", async () => {
     const got: string[] = [];
     let calls = 0;
-    const s = sink(async (_url, init) => {
+    const s = sink((_url, init) => {
       calls++;
-      if (calls % 2 === 1) return { status: 503 };
+      if (calls % 2 === 1) return Promise.resolve({ status: 503 });
       got.push((JSON.parse(init.body) as { id: string }).id);
-      return { status: 204 };
+      return Promise.resolve({ status: 204 });
     });
     for (const id of ["1", "2", "3", "4"]) expect(s.enqueue(note("Opened", id))).toBe(true);
     await until(() => got.length === 4);
@@ -119,9 +119,9 @@ describe("WebhookSink", () => {
     const drops: string[] = [];
     let calls = 0;
     const s = sink(
-      async () => {
+      () => {
         calls++;
-        return { status: 400 };
+        return Promise.resolve({ status: 400 });
       },
       { capacity: 2, onDrop: (n, reason) => drops.push(`${n.id}:${reason}`) },
     );
