@@ -320,6 +320,8 @@ describe("structural validation of the examples and the valid fixtures", () => {
     JitPolicy: ajv.compile(toJsonSchema(schemaOf(crds.JitPolicy)) as object),
     AccessRequest: ajv.compile(toJsonSchema(schemaOf(crds.AccessRequest)) as object),
     JitScope: ajv.compile(toJsonSchema(schemaOf(crds.JitScope)) as object),
+    AccessApproval: ajv.compile(toJsonSchema(schemaOf(crds.AccessApproval)) as object),
+    JitNotifier: ajv.compile(toJsonSchema(schemaOf(crds.JitNotifier)) as object),
   };
   const docs = [...documents("examples"), ...documents("test/fixtures/valid")];
 
