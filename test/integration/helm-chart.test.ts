@@ -289,6 +289,8 @@ describe("RBAC", () => {
       ),
     );
     expect(ruleKeys(defaults, "drawbridge-viewer").every((k) => /:(get|list|watch)$/.test(k))).toBe(true);
+    expect(ruleKeys(defaults, "drawbridge-approver")).toContain("jit.drawbridge.dev/accessapprovals:create");
+    expect(ruleKeys(defaults, "drawbridge-requester").some((k) => k.includes("accessapprovals"))).toBe(false);
     const aggregated = custom.find((m) => m.metadata.name === "drawbridge-requester");
     expect(aggregated?.metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-edit"]).toBe("true");
   });
@@ -470,7 +472,12 @@ describe("lifecycle metadata admission policy", () => {
         .filter((m) => m.kind === "ValidatingAdmissionPolicy")
         .map((m) => m.metadata.name)
         .sort(),
-    ).toEqual([name, "drawbridge-policy-targets-in-scope", "drawbridge-requester-is-caller"]);
+    ).toEqual([
+      "drawbridge-approver-is-caller",
+      name,
+      "drawbridge-policy-targets-in-scope",
+      "drawbridge-requester-is-caller",
+    ]);
     const off = await renderChart(helm, { values: { admissionPolicy: { enabled: false } } });
     expect(off.filter((m) => m.kind.startsWith("ValidatingAdmissionPolicy"))).toEqual([]);
   });
