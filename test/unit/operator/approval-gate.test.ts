@@ -2,7 +2,7 @@
 // approvals and why some do not count, rejection and timeout close without a grant, enough
 // approvals approve with the grant's clock starting then. Pure.
 import { describe, expect, it } from "@jest/globals";
-import type { AccessApproval, AccessRequest, JitPolicy } from "../../../src/api/types.ts";
+import type { AccessApproval, AccessRequest, JitNotifier, JitPolicy } from "../../../src/api/types.ts";
 import { NotificationDispatcher, wants } from "../../../src/notify/dispatcher.ts";
 import type { Notification } from "../../../src/notify/types.ts";
 import { approvalFacts, notificationTypes } from "../../../src/operator/approval/facts.ts";
@@ -151,7 +151,7 @@ describe("notifications of a decision", () => {
 
   it("routes by namespace, event and policy filters", () => {
     const n = { type: "Opened", namespace: NS, policy: "p" } as Notification;
-    const notifier = (spec: object, ns = NS) =>
+    const notifier = (spec: object, ns = NS): JitNotifier =>
       ({
         metadata: { name: "x", namespace: ns },
         spec: { webhookSecretRef: { name: "s", key: "url" }, format: "Slack", ...spec },
