@@ -24,12 +24,15 @@ function yamlOf(objects: unknown[]): string {
   return objects.map((o) => `---\n${stringify(o)}`).join("");
 }
 
-async function guardObjects(suffix: string, label: string): Promise<Manifest[]> {
+async function guardObjects(release: string, suffix: string, label: string): Promise<Manifest[]> {
   const helm = await ensureHelm({ env: process.env });
   const rendered = await renderChart(helm, {
-    releaseName: `ag-${suffix}-${run}`,
+    releaseName: `${release}-${run}`,
     namespace: stack.ns,
-    values: { admissionPolicy: { namespaceSelector: { matchLabels: { [label]: run } } } },
+    // alice's test Role grants no "use" on policies; the requester binding is what matters here.
+    values: {
+      admissionPolicy: { requirePolicyUse: false, namespaceSelector: { matchLabels: { [label]: run } } },
+    },
   });
   return rendered.filter(
     (m) => m.kind.startsWith("ValidatingAdmissionPolicy") && m.metadata.name.endsWith(suffix),
@@ -57,8 +60,8 @@ beforeAll(async () => {
     "--user=bob",
     "--user=admin",
   ]);
-  requesterGuard = await guardObjects("-requester-is-caller", requesterLabel);
-  approverGuard = await guardObjects("-approver-is-caller", approverLabel);
+  requesterGuard = await guardObjects("ag-req", "-requester-is-caller", requesterLabel);
+  approverGuard = await guardObjects("ag-appr", "-approver-is-caller", approverLabel);
   expect(requesterGuard).toHaveLength(2);
   expect(approverGuard).toHaveLength(2);
   // The requester guard holds from the start: only the approver guard is missing.
