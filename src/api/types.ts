@@ -7,6 +7,8 @@ export const API_VERSION = "v1alpha1";
 export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 export const JITPOLICY_PLURAL = "jitpolicies";
 export const ACCESSREQUEST_PLURAL = "accessrequests";
+export const ACCESSAPPROVAL_PLURAL = "accessapprovals";
+export const JITNOTIFIER_PLURAL = "jitnotifiers";
 
 export type Protocol = "TCP" | "UDP" | "Any";
 export type NsgScope = "All" | "NetworkInterface" | "Subnet";
@@ -54,6 +56,30 @@ export interface PolicyPort {
   /** The active grants of one rule may cover together at most as many addresses as one prefix of
    * this length (default: the minimum minus 4, i.e. 16 prefixes of the minimum length). */
   sourceUnionPrefixLength?: SourcePrefixLengths;
+  /** Replaces the policy's spec.approval for requests that name this port. */
+  approval?: ApprovalPolicy;
+}
+
+/** Who must approve a request before it opens (ADR: approvals-and-notifications). */
+export interface ApprovalPolicy {
+  /** Distinct eligible approvals needed, 0..10; 0 (the default) approves automatically. */
+  required: number;
+  /** Who may approve: user names and group names, as the API server authenticates them. */
+  approvers?: { users?: string[]; groups?: string[] };
+  /** Whether the requester's own approval counts (default false). */
+  allowSelfApproval?: boolean;
+  /** ISO-8601 duration, PT10S..P7D, default PT1H: how long a request waits before it is TimedOut. */
+  timeout?: string;
+}
+
+/** What a request's spec.justification must look like under this policy. */
+export interface JustificationRule {
+  /** A non-blank justification (the CRD already requires one; kept for clarity). */
+  required?: boolean;
+  /** At least this many characters, 1..512. */
+  minLength?: number;
+  /** An ECMAScript regular expression (unicode mode) the justification must match, e.g. ^(INC|CHG)-[0-9]+ */
+  pattern?: string;
 }
 
 export interface PriorityRange {
@@ -70,6 +96,9 @@ export interface JitPolicySpec {
   maxTotalDuration?: string;
   /** Renewal cap: how many renewals one grant may have (0 forbids renewal). */
   maxRenewals?: number;
+  /** Omitted or required 0: requests are approved automatically. */
+  approval?: ApprovalPolicy;
+  justification?: JustificationRule;
 }
 
 export interface ResolvedTargetStatus {
@@ -100,7 +129,7 @@ export interface JitPolicy {
 }
 
 export type AccessRequestPhase =
-  "Pending" | "Active" | "Expired" | "Revoked" | "Denied" | "Failed" | "Superseded";
+  "Pending" | "Active" | "Expired" | "Revoked" | "Denied" | "Failed" | "Superseded" | "TimedOut";
 
 export interface AccessRequestSpec {
   policyName: string;
@@ -143,6 +172,22 @@ export interface AccessRequestStatus {
   chainStartTime?: string;
   /** For a renewal: how many renewals its chain holds, this one included (signed). */
   renewals?: number;
+  /** The AccessApprovals the operator saw for this request, counted or not (and why not). */
+  approvals?: ApprovalRecord[];
+  /** "counted/required" (e.g. "1/2"): the Approvals column of `kubectl get ar`; unset when automatic. */
+  approvalSummary?: string;
+}
+
+export interface ApprovalRecord {
+  /** The AccessApproval's name. */
+  name: string;
+  approver: string;
+  decision: ApprovalDecision;
+  /** The AccessApproval's creationTimestamp. */
+  time: string;
+  counted: boolean;
+  /** Why it does not count (e.g. NotAnApprover, SelfApproval); absent when counted. */
+  reason?: string;
 }
 
 export interface AccessRequest {
@@ -159,7 +204,60 @@ export const TERMINAL_PHASES: readonly AccessRequestPhase[] = [
   "Denied",
   "Failed",
   "Superseded",
+  "TimedOut",
 ];
+
+export type ApprovalDecision = "Approve" | "Reject";
+
+export interface AccessApprovalSpec {
+  /** The AccessRequest (same namespace) this answers, by name and uid: a recreated request is a new one. */
+  requestName: string;
+  requestUID: string;
+  decision: ApprovalDecision;
+  comment?: string;
+  /** Must equal the authenticated user name at admission (the approver admission policy). */
+  approver: string;
+  /** Each must be one of the authenticated user's groups at admission; only these count for eligibility. */
+  approverGroups?: string[];
+}
+
+/** One person's answer to one AccessRequest; immutable once created. */
+export interface AccessApproval {
+  apiVersion: typeof API_GROUP_VERSION;
+  kind: "AccessApproval";
+  metadata: ObjectMeta;
+  spec: AccessApprovalSpec;
+}
+
+export type NotifierFormat = "CloudEvents" | "Slack" | "Teams";
+
+export type NotificationType =
+  | "Requested"
+  | "AwaitingApproval"
+  | "Approved"
+  | "Rejected"
+  | "Denied"
+  | "Opened"
+  | "ExpiringSoon"
+  | "Closed";
+
+export interface JitNotifierSpec {
+  /** The Secret (same namespace) and key holding the webhook URL. */
+  webhookSecretRef: { name: string; key: string };
+  format: NotifierFormat;
+  /** The event types to send; omitted: all. */
+  events?: NotificationType[];
+  /** Only requests of these policies; omitted: all of the namespace. */
+  policies?: string[];
+}
+
+/** A webhook the operator posts the namespace's AccessRequest events to. */
+export interface JitNotifier {
+  apiVersion: typeof API_GROUP_VERSION;
+  kind: "JitNotifier";
+  metadata: ObjectMeta;
+  spec: JitNotifierSpec;
+}
 export const FINALIZER = "jit.drawbridge.dev/finalizer";
 
 // JitScope (cluster-scoped): the part of Azure the JitPolicies of some namespaces may target, and the

@@ -2,6 +2,7 @@
 // issue of the first failing check is the verdict's reason, so precedence is the order of
 // REQUEST_CHECKS. The checks themselves are in validate-request.ts.
 import type { AccessRequest, JitPolicy } from "../api/types.ts";
+import { justificationIssue } from "./approval-justification.ts";
 import { checkDuration, issue } from "./checks.ts";
 import type { Issue } from "./types.ts";
 import { effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
@@ -41,6 +42,8 @@ export const REQUEST_CHECKS: readonly RequestCheck[] = [
   { name: "TargetsInPolicy", stops: false, check: withPolicy(targetsInPolicyIssues) },
   { name: "PortsSourcesDurations", stops: false, check: withPolicy(portSourceDurationIssues) },
   { name: "AddressFamily", stops: false, check: withPolicy(addressFamilyIssues) },
+  // The admission policy cannot read the policy's justification rule, so it is checked here.
+  { name: "Justification", stops: false, check: withPolicy(justificationRuleIssues) },
 ];
 
 /** The issues of the checks in order, up to and including the first failing check that stops. */
@@ -132,4 +135,9 @@ function portSourceDurationIssues(request: AccessRequest, policy: JitPolicy): Is
 function addressFamilyIssues(request: AccessRequest, policy: JitPolicy): Issue[] {
   const family = familyIssue(request.spec.sourceAddressPrefix, policy, request.spec.targets);
   return family === undefined ? [] : [family];
+}
+
+function justificationRuleIssues(request: AccessRequest, policy: JitPolicy): Issue[] {
+  const why = justificationIssue(request.spec.justification, policy.spec.justification, policyLabel(policy));
+  return why === undefined ? [] : [why];
 }

@@ -1,5 +1,6 @@
 // Defence-in-depth re-check of a JitPolicy spec: everything the CRD schema and its CEL rules say,
 // so an object that slipped past admission (older CRD, direct etcd write) is still refused.
+import { approvalSpecIssues } from "./approval-checks.ts";
 import type { JitPolicySpec, PolicyPort } from "../api/types.ts";
 import {
   checkArray,
@@ -292,6 +293,7 @@ export function validatePolicySpec(spec: unknown): Issue[] {
     ...priorityRangeIssues(spec["priorityRange"]),
     ...nsgScopeIssues(spec["nsgScope"]),
     ...renewalCapIssues(spec),
+    ...approvalSpecIssues(spec),
   ];
   return shape.length > 0 ? shape : bandSizeIssues(spec as unknown as JitPolicySpec);
 }

@@ -3,7 +3,8 @@
 // run the reconcilers; the resync loop re-reads every NSG periodically. Only the leader runs this.
 import { ApiException } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { AccessRequest, JitPolicy, JitScope } from "../api/types.ts";
+import type { AccessApproval, AccessRequest, JitPolicy, JitScope } from "../api/types.ts";
+import type { RequestNotifier } from "../notify/types.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { BindingIndex } from "./state/bindings.ts";
 import { approvalVerifier, verifyTargets } from "../core/approval-signature.ts";
@@ -55,6 +56,12 @@ export interface ControllerOptions {
   allowUnscoped: boolean;
   /** Whether the requester admission policy guards each namespace (undefined: not checked). */
   admissionGuard?: AdmissionGuard | undefined;
+  /** AccessApprovals (undefined: none are read, and requests that need approval wait). */
+  approvals?: Informer<KubernetesObject> | undefined;
+  /** Whether the approver admission policy guards each namespace (undefined: none is, nothing counts). */
+  approvalGuard?: AdmissionGuard | undefined;
+  /** Where request notifications go (fire-and-forget). */
+  notify?: RequestNotifier | undefined;
   /** The namespaces the operator serves, with labels, for the guard's refresh. */
   servedNamespaces?: () => GuardNamespace[];
   /** Writes a JitScope's status (undefined: statuses are not written). */
@@ -218,6 +225,10 @@ export class Controller {
       wakeNsg,
       signing: o.signing,
       isAuthentic,
+      // approvalsFor keeps only the namespace and request asked about.
+      approvals: () => (o.approvals?.list() ?? []) as unknown as AccessApproval[],
+      approvalGuard: (ns) => o.approvalGuard?.isGuarded(ns) ?? { ok: false },
+      ...(o.notify === undefined ? {} : { notify: o.notify }),
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,
@@ -273,6 +284,13 @@ export class Controller {
     this.#subscribe(o.requests, (obj, old, deleted) => {
       this.#onRequest(obj as unknown as AccessRequest, old as unknown as AccessRequest | undefined, deleted);
     });
+    if (o.approvals !== undefined) {
+      this.#subscribe(o.approvals, (obj) => {
+        // An approval changes only the request it answers.
+        const a = obj as unknown as AccessApproval;
+        this.requestQueue.add(`${a.metadata.namespace ?? ""}/${a.spec.requestName}`);
+      });
+    }
     this.#subscribe(o.scopes, (obj, old, deleted) => {
       // Our own status writes change no spec: nothing to re-decide.
       if (!deleted && old !== undefined && old.metadata?.generation === obj.metadata?.generation) return;
@@ -439,6 +457,7 @@ export class Controller {
     const guard = this.#o.admissionGuard;
     if (guard === undefined) return;
     await guard.refresh(this.#o.servedNamespaces?.() ?? []);
+    await this.#o.approvalGuard?.refresh(this.#o.servedNamespaces?.() ?? []);
     for (const r of this.caches.requests()) {
       if (r.status?.startTime === undefined && !isTerminal(r.status?.phase)) {
         this.requestQueue.add(objectKey(r.metadata));

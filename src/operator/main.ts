@@ -3,10 +3,16 @@
 // order on SIGTERM (stop taking work, release the Lease, close servers) before exiting 0.
 import { KubeConfig } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { JitScope } from "../api/types.ts";
+import type { JitNotifier, JitScope } from "../api/types.ts";
+import { NotificationDispatcher } from "../notify/dispatcher.ts";
+import { notifyMetrics } from "../notify/metrics.ts";
+import { secretKeyReader } from "../notify/secrets.ts";
+import { APPROVER_GUARD, APPROVER_GUARD_CONSEQUENCE } from "./guard/approver-guard.ts";
 import { readFileSync } from "node:fs";
 import {
+  ACCESSAPPROVAL_PLURAL,
   ACCESSREQUEST_PLURAL,
+  JITNOTIFIER_PLURAL,
   API_GROUP,
   API_VERSION,
   JITPOLICY_PLURAL,
@@ -78,7 +84,10 @@ function informersFor(
   log: Logger,
   clock: Clock,
   metrics: Metrics,
-): Record<"policies" | "requests" | "scopes" | "namespaces", Informer<KubernetesObject>> {
+): Record<
+  "policies" | "requests" | "approvals" | "notifiers" | "scopes" | "namespaces",
+  Informer<KubernetesObject>
+> {
   const make = (plural: string): Informer<KubernetesObject> =>
     createInformer({
       ...customResourceSource(kc, {
@@ -94,6 +103,8 @@ function informersFor(
   return {
     policies: make(JITPOLICY_PLURAL),
     requests: make(ACCESSREQUEST_PLURAL),
+    approvals: make(ACCESSAPPROVAL_PLURAL),
+    notifiers: make(JITNOTIFIER_PLURAL),
     // Cluster-scoped, whatever --namespace says: scopes and namespace labels decide what a namespace may target.
     scopes: createInformer({
       ...customResourceSource(kc, { group: API_GROUP, version: API_VERSION, plural: JITSCOPE_PLURAL }),
@@ -146,7 +157,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   const azure = opts.azure ?? azureFrom(config, log, metrics);
   shutdown.register("azure", () => (azure as { close?: () => void }).close?.());
   const informers = informersFor(kc, config, log, clock, metrics);
-  const { policies, requests, scopes, namespaces } = informers;
+  const { policies, requests, approvals, notifiers, scopes, namespaces } = informers;
   const all = Object.values(informers);
   let leading = !config.leaderElect;
   // Bounded: a missing namespace, CRD or permission is named in one line and on /readyz, then exit 3.
@@ -223,8 +234,31 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     metrics,
     allowUnguarded: config.allowUnguardedNamespaces,
   });
+  // Where it does not hold, no AccessApproval counts (approval/guard.ts).
+  const approvalGuard = AdmissionGuard.forKubeConfig(kc, {
+    log: log.child({ component: "approver-guard" }),
+    allowUnguarded: config.allowUnguardedNamespaces,
+    target: APPROVER_GUARD,
+    consequence: APPROVER_GUARD_CONSEQUENCE,
+  });
   // Before any request is decided: an unchecked guard would hold every request for a moment.
   await admissionGuard.refresh(servedNamespaces());
+  await approvalGuard.refresh(servedNamespaces());
+  const dispatcher = new NotificationDispatcher({
+    notifiers: () => notifiers.list() as unknown as JitNotifier[],
+    readSecret: secretKeyReader(kc),
+    expiringLeadMs: config.notifyExpiringLeadMs,
+    capacity: 1000,
+    attemptTimeoutMs: config.notifyAttemptTimeoutMs,
+    maxAttempts: 10,
+    urlTtlMs: 60_000,
+    metrics: notifyMetrics(metrics.registry),
+    log: log.child({ component: "notify" }),
+    now: () => clock.now().getTime(),
+  });
+  shutdown.register("notify", () => {
+    dispatcher.close();
+  });
   const controller = new Controller({
     policies,
     requests,
@@ -233,6 +267,9 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     allowUnscoped: config.allowUnscopedNamespaces,
     orphanSearch: config.namespace === undefined || config.instanceId !== "",
     admissionGuard,
+    approvals,
+    approvalGuard,
+    notify: dispatcher.notify,
     servedNamespaces,
     writeScopeStatus: scopeStatusWriter(kc),
     scopeIndex: scopeIndexFor(config, kc, log, scopes, namespaces),

@@ -33,6 +33,10 @@ export interface Config {
   /** Open (Pending or Active) requests one namespace may hold. */
   maxOpenRequestsPerNamespace: number;
   batchMaxHoldMs: number;
+  /** Timeout of one webhook post (JitNotifier). */
+  notifyAttemptTimeoutMs: number;
+  /** ExpiringSoon notifications go out this long before a grant expires. */
+  notifyExpiringLeadMs: number;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -138,6 +142,12 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "batch-max-hold",
     def: "2s",
     help: "cap on how long an NSG write waits for a burst's undecided requests (also capped by one write's duration; 0s disables, <= 10s)",
+  },
+  { name: "notify-attempt-timeout", def: "5s", help: "timeout of one JitNotifier webhook post (100ms..60s)" },
+  {
+    name: "notify-expiring-lead",
+    def: "5m",
+    help: "send ExpiringSoon this long before a grant expires (grants shorter than twice this get none)",
   },
   { name: "leader-elect", def: "true", boolean: true, help: "elect a leader through a Lease" },
   {
@@ -379,6 +389,8 @@ export function parseConfig(
     maxConcurrentNsgs: integer("--max-concurrent-nsgs", must("max-concurrent-nsgs"), 1, 1024),
     ...requestLimits(must),
     batchMaxHoldMs: duration("--batch-max-hold", must("batch-max-hold"), 0, 10_000),
+    notifyAttemptTimeoutMs: duration("--notify-attempt-timeout", must("notify-attempt-timeout"), 100, 60_000),
+    notifyExpiringLeadMs: duration("--notify-expiring-lead", must("notify-expiring-lead"), 1000, 86_400_000),
     leaderElect: bool("--leader-elect", must("leader-elect")),
     leaderElectionNamespace: dnsLabel("--leader-election-namespace", electionNs, 63),
     leaderElectionId: dnsLabel("--leader-election-id", must("leader-election-id"), 253),

@@ -26,12 +26,14 @@ jest.setTimeout(60_000);
 let helm = "";
 let defaults: Manifest[] = [];
 let custom: Manifest[] = [];
+let notifying: Manifest[] = [];
 
 beforeAll(async () => {
   // Cold: builds helm from the Go module proxy (minutes); warm: a cache hit.
   helm = await ensureHelm({ env: process.env });
   defaults = await renderChart(helm);
   custom = await renderChart(helm, { namespace: "jit-ops", values: NON_DEFAULT_VALUES });
+  notifying = await renderChart(helm, { values: { notifications: { readWebhookSecrets: true } } });
 }, 1_800_000);
 
 function operatorArgs(manifests: Manifest[]): string[] {
@@ -195,6 +197,10 @@ describe("RBAC", () => {
           ["get", "list", "watch", "update", "patch"].map((v) => `jit.drawbridge.dev/${r}:${v}`),
         ),
         "jit.drawbridge.dev/accessrequests:delete",
+        // Read only: approvals count towards requests, notifiers name webhooks.
+        ...["accessapprovals", "jitnotifiers"].flatMap((r) =>
+          ["get", "list", "watch"].map((v) => `jit.drawbridge.dev/${r}:${v}`),
+        ),
         ...["jitpolicies/status", "accessrequests/status"].flatMap((r) =>
           ["get", "update", "patch"].map((v) => `jit.drawbridge.dev/${r}:${v}`),
         ),
@@ -206,6 +212,9 @@ describe("RBAC", () => {
         "events.k8s.io/events:patch",
       ].sort(),
     );
+    // Webhook Secrets only when asked for.
+    expect(ruleKeys(defaults, "drawbridge-operator")).not.toContain("/secrets:get");
+    expect(ruleKeys(notifying, "drawbridge-operator")).toContain("/secrets:get");
     const bindings = defaults.filter((m) => m.kind === "ClusterRoleBinding") as (Manifest & {
       subjects: unknown[];
     })[];
@@ -289,6 +298,8 @@ describe("RBAC", () => {
       ),
     );
     expect(ruleKeys(defaults, "drawbridge-viewer").every((k) => /:(get|list|watch)$/.test(k))).toBe(true);
+    expect(ruleKeys(defaults, "drawbridge-approver")).toContain("jit.drawbridge.dev/accessapprovals:create");
+    expect(ruleKeys(defaults, "drawbridge-requester").some((k) => k.includes("accessapprovals"))).toBe(false);
     const aggregated = custom.find((m) => m.metadata.name === "drawbridge-requester");
     expect(aggregated?.metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-edit"]).toBe("true");
   });
@@ -470,7 +481,12 @@ describe("lifecycle metadata admission policy", () => {
         .filter((m) => m.kind === "ValidatingAdmissionPolicy")
         .map((m) => m.metadata.name)
         .sort(),
-    ).toEqual([name, "drawbridge-policy-targets-in-scope", "drawbridge-requester-is-caller"]);
+    ).toEqual([
+      "drawbridge-approver-is-caller",
+      name,
+      "drawbridge-policy-targets-in-scope",
+      "drawbridge-requester-is-caller",
+    ]);
     const off = await renderChart(helm, { values: { admissionPolicy: { enabled: false } } });
     expect(off.filter((m) => m.kind.startsWith("ValidatingAdmissionPolicy"))).toEqual([]);
   });

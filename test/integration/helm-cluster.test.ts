@@ -87,7 +87,7 @@ afterAll(async () => {
 
 describe("chart on a real API server", () => {
   test("every rendered object, CRDs included, passes a server-side dry run", async () => {
-    expect(manifests.filter((m) => m.kind === "CustomResourceDefinition")).toHaveLength(4);
+    expect(manifests.filter((m) => m.kind === "CustomResourceDefinition")).toHaveLength(6);
     const result = await cluster.kubectl(
       // The test setup installed the CRDs under another field manager; a dry run may take them over.
       [

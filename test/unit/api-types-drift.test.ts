@@ -84,6 +84,8 @@ const interfaces = readInterfaces(typesFile);
 const policy = crdSchema("jitpolicies.jit.drawbridge.dev.yaml");
 const request = crdSchema("accessrequests.jit.drawbridge.dev.yaml");
 const scope = crdSchema("jitscopes.jit.drawbridge.dev.yaml");
+const approval = crdSchema("accessapprovals.jit.drawbridge.dev.yaml");
+const notifier = crdSchema("jitnotifiers.jit.drawbridge.dev.yaml");
 
 /** Every interface of the API and the schema node that must carry the same fields. */
 const pairs: [string, string, Schema][] = [
@@ -110,6 +112,12 @@ const pairs: [string, string, Schema][] = [
   ["PriorityRange", "spec.ceilings.priorityRange", scope],
   ["JitScopeStatus", "status", scope],
   ["Condition", "status.conditions[]", scope],
+  ["ApprovalPolicy", "spec.approval", policy],
+  ["ApprovalPolicy", "spec.ports[].approval", policy],
+  ["JustificationRule", "spec.justification", policy],
+  ["ApprovalRecord", "status.approvals[]", request],
+  ["AccessApprovalSpec", "spec", approval],
+  ["JitNotifierSpec", "spec", notifier],
 ];
 
 /** The JSON-schema type a TypeScript property type should map to. */
@@ -118,7 +126,9 @@ function expectedSchemaType(tsType: string): string {
   if (tsType === "number") return "integer";
   if (tsType === "boolean") return "boolean";
   if (
-    /^(string|Protocol|NsgScope|AccessRequestPhase|LabelSelectorOperator|"[^"]*"( \| "[^"]*")*)$/.test(tsType)
+    /^(string|Protocol|NsgScope|AccessRequestPhase|LabelSelectorOperator|ApprovalDecision|NotifierFormat|"[^"]*"( \| "[^"]*")*)$/.test(
+      tsType,
+    )
   )
     return "string";
   return "object";

@@ -44,12 +44,16 @@ const crds = {
   JitPolicy: load("jitpolicies.jit.drawbridge.dev.yaml"),
   AccessRequest: load("accessrequests.jit.drawbridge.dev.yaml"),
   JitScope: load("jitscopes.jit.drawbridge.dev.yaml"),
+  AccessApproval: load("accessapprovals.jit.drawbridge.dev.yaml"),
+  JitNotifier: load("jitnotifiers.jit.drawbridge.dev.yaml"),
 };
 /** JitScope is cluster-scoped: only cluster admins write it. */
 const SCOPES: Record<keyof typeof crds, string> = {
   JitPolicy: "Namespaced",
   AccessRequest: "Namespaced",
   JitScope: "Cluster",
+  AccessApproval: "Namespaced",
+  JitNotifier: "Namespaced",
 };
 
 function version(crd: Crd): Crd["spec"]["versions"][number] {
@@ -316,6 +320,8 @@ describe("structural validation of the examples and the valid fixtures", () => {
     JitPolicy: ajv.compile(toJsonSchema(schemaOf(crds.JitPolicy)) as object),
     AccessRequest: ajv.compile(toJsonSchema(schemaOf(crds.AccessRequest)) as object),
     JitScope: ajv.compile(toJsonSchema(schemaOf(crds.JitScope)) as object),
+    AccessApproval: ajv.compile(toJsonSchema(schemaOf(crds.AccessApproval)) as object),
+    JitNotifier: ajv.compile(toJsonSchema(schemaOf(crds.JitNotifier)) as object),
   };
   const docs = [...documents("examples"), ...documents("test/fixtures/valid")];
 

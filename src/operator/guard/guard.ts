@@ -75,6 +75,8 @@ export interface GuardInput {
   bindings: readonly GuardBinding[];
   /** The namespaces the operator serves. */
   namespaces: readonly GuardNamespace[];
+  /** What the guard protects; default REQUESTER_GUARD (accessrequests, label guard=requester). */
+  target?: GuardTarget;
 }
 
 /** The checks, in the order they run. */
@@ -106,7 +108,21 @@ export interface GuardVerdict {
 
 /** The operations a requester could forge or revoke with; both must be denied. */
 const GUARDED_OPERATIONS = ["CREATE", "UPDATE"] as const;
-const RESOURCE = `${ACCESSREQUEST_PLURAL}.${API_GROUP}`;
+
+/** What one guard protects: the resource its policy must check, and the label that finds it. */
+export interface GuardTarget {
+  plural: string;
+  labelSelector: string;
+}
+
+export const REQUESTER_GUARD: GuardTarget = {
+  plural: ACCESSREQUEST_PLURAL,
+  labelSelector: GUARD_LABEL_SELECTOR,
+};
+
+function resourceOf(t: GuardTarget): string {
+  return `${t.plural}.${API_GROUP}`;
+}
 
 function nameOf(o: { metadata?: { name?: string } }): string {
   return o.metadata?.name ?? "";
@@ -121,12 +137,12 @@ function splitResource(r: string): [string, string] {
 }
 
 /** True when `rule` matches the accessrequests resource itself (not a subresource). */
-function ruleMatchesAccessRequests(rule: ResourceRule): boolean {
+function ruleMatchesAccessRequests(rule: ResourceRule, plural: string): boolean {
   const has = (list: readonly string[] | undefined, v: string): boolean =>
     (list ?? []).some((x) => x === "*" || x === v);
   const resource = (rule.resources ?? []).some((r) => {
     const [res, sub] = splitResource(r);
-    return (res === "*" || res === ACCESSREQUEST_PLURAL) && (sub === "*" || sub === "");
+    return (res === "*" || res === plural) && (sub === "*" || sub === "");
   });
   const scope = rule.scope === undefined || rule.scope === "*" || rule.scope === "Namespaced";
   return has(rule.apiGroups, API_GROUP) && has(rule.apiVersions, API_VERSION) && resource && scope;
@@ -137,10 +153,10 @@ function ruleMatchesAccessRequests(rule: ResourceRule): boolean {
  * resourceNames covers only some requests, so it counts as matching none; an excluding one still
  * lets those names through, so it counts as excluding.
  */
-function operationsMatched(rules: readonly ResourceRule[], including: boolean): Set<string> {
+function operationsMatched(rules: readonly ResourceRule[], including: boolean, plural: string): Set<string> {
   const out = new Set<string>();
   const counts = (r: ResourceRule): boolean =>
-    ruleMatchesAccessRequests(r) && (!including || (r.resourceNames ?? []).length === 0);
+    ruleMatchesAccessRequests(r, plural) && (!including || (r.resourceNames ?? []).length === 0);
   for (const rule of rules.filter(counts)) {
     for (const op of GUARDED_OPERATIONS) {
       if ((rule.operations ?? []).some((o) => o === "*" || o === op)) out.add(op);
@@ -153,11 +169,13 @@ function operationsMatched(rules: readonly ResourceRule[], including: boolean): 
  * The guarded operations `m` leaves out: those its resourceRules do not match (when they
  * constrain at all) or its excludeResourceRules match.
  */
-function operationsLeftOut(m: MatchResources | undefined, rulesRequired: boolean): string[] {
+function operationsLeftOut(m: MatchResources | undefined, rulesRequired: boolean, plural: string): string[] {
   const include = m?.resourceRules;
   const constrains = rulesRequired || (include !== undefined && include.length > 0);
-  const matched = constrains ? operationsMatched(include ?? [], true) : new Set<string>(GUARDED_OPERATIONS);
-  const excluded = operationsMatched(m?.excludeResourceRules ?? [], false);
+  const matched = constrains
+    ? operationsMatched(include ?? [], true, plural)
+    : new Set<string>(GUARDED_OPERATIONS);
+  const excluded = operationsMatched(m?.excludeResourceRules ?? [], false, plural);
   return GUARDED_OPERATIONS.filter((op) => !matched.has(op) || excluded.has(op));
 }
 
@@ -226,19 +244,24 @@ function namespaceNotSelected(
 // The checks. Each returns undefined when it passes, else the message for a person.
 
 type Check<C> = { name: GuardCheckName; run: (c: C) => string | undefined };
-type PolicyContext = { policy: GuardPolicy; namespace: GuardNamespace };
-type BindingContext = { binding: GuardBinding; policy: GuardPolicy; namespace: GuardNamespace };
+type PolicyContext = { policy: GuardPolicy; namespace: GuardNamespace; target: GuardTarget };
+type BindingContext = {
+  binding: GuardBinding;
+  policy: GuardPolicy;
+  namespace: GuardNamespace;
+  target: GuardTarget;
+};
 
 const HINT = `restore it from the chart (admissionPolicy.enabled=true), or start the operator with ${ALLOW_UNGUARDED_FLAG}`;
 
 const policyMatchesAccessRequests: Check<PolicyContext> = {
   name: "policyMatchesAccessRequests",
-  run: ({ policy }) => {
-    const missing = operationsLeftOut(policy.spec?.matchConstraints, true);
+  run: ({ policy, target }) => {
+    const missing = operationsLeftOut(policy.spec?.matchConstraints, true, target.plural);
     if (missing.length === 0) return undefined;
     return (
       `ValidatingAdmissionPolicy ${nameOf(policy)} does not check ${missing.join(" and ")} of ` +
-      `${RESOURCE} (spec.matchConstraints): ${HINT}`
+      `${resourceOf(target)} (spec.matchConstraints): ${HINT}`
     );
   },
 };
@@ -306,11 +329,11 @@ const bindingDenies: Check<BindingContext> = {
 
 const bindingMatchesAccessRequests: Check<BindingContext> = {
   name: "bindingMatchesAccessRequests",
-  run: ({ binding }) => {
-    const missing = operationsLeftOut(binding.spec?.matchResources, false);
+  run: ({ binding, target }) => {
+    const missing = operationsLeftOut(binding.spec?.matchResources, false, target.plural);
     if (missing.length === 0) return undefined;
     return (
-      `binding ${nameOf(binding)}'s matchResources leave out ${missing.join(" and ")} of ${RESOURCE} ` +
+      `binding ${nameOf(binding)}'s matchResources leave out ${missing.join(" and ")} of ${resourceOf(target)} ` +
       `(resourceRules / excludeResourceRules): remove that restriction`
     );
   },
@@ -376,6 +399,7 @@ function decideNamespace(
   policies: readonly GuardPolicy[],
   bindings: readonly GuardBinding[],
   namespace: GuardNamespace,
+  target: GuardTarget,
 ): NamespaceVerdict {
   const ns = namespace.name;
   if (policies.length === 0) {
@@ -384,13 +408,13 @@ function decideNamespace(
       guarded: false,
       check: "policyExists",
       message:
-        `no ValidatingAdmissionPolicy labelled ${GUARD_LABEL_SELECTOR} exists: install the chart with ` +
+        `no ValidatingAdmissionPolicy labelled ${target.labelSelector} exists: install the chart with ` +
         `admissionPolicy.enabled=true, or start the operator with ${ALLOW_UNGUARDED_FLAG}`,
     };
   }
   let best: Failure | undefined;
   for (const policy of policies) {
-    const policyFailure = firstFailure(POLICY_CHECKS, { policy, namespace });
+    const policyFailure = firstFailure(POLICY_CHECKS, { policy, namespace, target });
     if (policyFailure !== undefined) {
       best = further(best, policyFailure);
       continue;
@@ -400,13 +424,13 @@ function decideNamespace(
       best = further(best, {
         check: "bindingExists",
         message:
-          `no ValidatingAdmissionPolicyBinding labelled ${GUARD_LABEL_SELECTOR} has policyName ` +
+          `no ValidatingAdmissionPolicyBinding labelled ${target.labelSelector} has policyName ` +
           `${nameOf(policy)}, so the policy is not in force: ${HINT}`,
       });
       continue;
     }
     for (const binding of own) {
-      const bindingFailure = firstFailure(BINDING_CHECKS, { binding, policy, namespace });
+      const bindingFailure = firstFailure(BINDING_CHECKS, { binding, policy, namespace, target });
       if (bindingFailure === undefined) {
         return { namespace: ns, guarded: true, policy: nameOf(policy), binding: nameOf(binding) };
       }
@@ -422,7 +446,8 @@ function decideNamespace(
 export function decideGuard(input: GuardInput): GuardVerdict {
   const policies = byName(input.policies);
   const bindings = byName(input.bindings);
-  return { namespaces: input.namespaces.map((ns) => decideNamespace(policies, bindings, ns)) };
+  const target = input.target ?? REQUESTER_GUARD;
+  return { namespaces: input.namespaces.map((ns) => decideNamespace(policies, bindings, ns, target)) };
 }
 
 /** The namespaces of `verdict` that are not guarded. */

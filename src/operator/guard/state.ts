@@ -4,7 +4,7 @@
 // it can go straight onto the AccessRequest and into an Event.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ALLOW_UNGUARDED_FLAG, decideGuard } from "./guard.ts";
-import type { GuardBinding, GuardNamespace, GuardPolicy, NamespaceVerdict } from "./guard.ts";
+import type { GuardBinding, GuardNamespace, GuardPolicy, GuardTarget, NamespaceVerdict } from "./guard.ts";
 import { kubeErrorSummary, readGuardObjects } from "./reader.ts";
 import type { GuardRead, GuardReaderOptions, KubeErrorSummary } from "./reader.ts";
 import type { Logger } from "../../runtime/logger.ts";
@@ -29,6 +29,10 @@ export interface AdmissionGuardOptions {
   metrics?: Pick<Metrics, "admissionGuardUnguarded">;
   /** Config.allowUnguardedNamespaces (--allow-unguarded-namespaces): treat every namespace as guarded. */
   allowUnguarded: boolean;
+  /** What this guard protects (default: the requester policy on accessrequests). */
+  target?: GuardTarget;
+  /** What a "no" means, prefixed to its message (default: no grant opens in the namespace). */
+  consequence?: string;
 }
 
 type State =
@@ -60,7 +64,11 @@ export class AdmissionGuard {
     kc: KubeConfig,
     opts: Omit<AdmissionGuardOptions, "read"> & { reader?: GuardReaderOptions },
   ): AdmissionGuard {
-    return new AdmissionGuard({ ...opts, read: () => readGuardObjects(kc, opts.reader) });
+    const reader = {
+      ...(opts.target === undefined ? {} : { labelSelector: opts.target.labelSelector }),
+      ...opts.reader,
+    };
+    return new AdmissionGuard({ ...opts, read: () => readGuardObjects(kc, reader) });
   }
 
   /**
@@ -82,7 +90,7 @@ export class AdmissionGuard {
   isGuarded(namespace: string): GuardStatus {
     if (this.#o.allowUnguarded) return { ok: true };
     const status = this.#status(namespace);
-    return status.ok ? status : { ...status, message: `${PREFIX}: ${status.message}` };
+    return status.ok ? status : { ...status, message: `${this.#o.consequence ?? PREFIX}: ${status.message}` };
   }
 
   /** How many of the namespaces of the last refresh are unguarded (whatever allowUnguarded says). */
@@ -127,12 +135,12 @@ export class AdmissionGuard {
   }
 
   #next(read: GuardRead, namespaces: readonly GuardNamespace[]): State {
-    if (read.ok) return decided(read.policies, read.bindings, namespaces);
+    if (read.ok) return decided(read.policies, read.bindings, namespaces, this.#o.target);
     if (read.kind !== "failed") return { kind: "unreadable", message: read.message };
     this.#logReadError(read.error, read.message);
     const s = this.#state;
     // A passing failure: keep what was last read, re-deciding it for today's namespaces.
-    if (s.kind === "read") return decided(s.policies, s.bindings, namespaces);
+    if (s.kind === "read") return decided(s.policies, s.bindings, namespaces, this.#o.target);
     if (s.kind === "unreadable") return s;
     return { kind: "unchecked", lastError: read.message };
   }
@@ -143,6 +151,7 @@ export class AdmissionGuard {
       policies: s.policies,
       bindings: s.bindings,
       namespaces: [{ name: namespace, labels: undefined }],
+      ...(this.#o.target === undefined ? {} : { target: this.#o.target }),
     }).namespaces[0];
     return v ?? { namespace, guarded: false, check: "policyExists", message: "not decided" };
   }
@@ -199,8 +208,14 @@ function decided(
   policies: readonly GuardPolicy[],
   bindings: readonly GuardBinding[],
   namespaces: readonly GuardNamespace[],
+  target: GuardTarget | undefined,
 ): State {
-  const verdict = decideGuard({ policies, bindings, namespaces });
+  const verdict = decideGuard({
+    policies,
+    bindings,
+    namespaces,
+    ...(target === undefined ? {} : { target }),
+  });
   const verdicts = new Map(verdict.namespaces.map((v) => [v.namespace, v]));
   return { kind: "read", policies, bindings, verdicts };
 }

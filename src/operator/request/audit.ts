@@ -7,7 +7,8 @@ import type { AccessRequest, AccessRequestStatus, GrantRuleStatus } from "../../
 import { policyKeyOf } from "../../core/keys.ts";
 import { STATUS_RULES_MAX } from "./decision.ts";
 
-export type AuditEvent = "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed" | "Superseded";
+export type AuditEvent =
+  "Approved" | "Denied" | "Active" | "Expired" | "Revoked" | "Failed" | "Superseded" | "TimedOut";
 
 export interface AuditRule {
   /** ARM id of the NSG holding the rule. */
@@ -39,8 +40,10 @@ export interface AuditRecord {
   expiresAt: string | undefined;
   reason: string | undefined;
   message: string | undefined;
-  /** Who approved: "policy" (drawbridge approves by policy alone); null when never approved. */
+  /** Who approved: "policy" (approved by policy alone); null when never approved. */
   approver: "policy" | null;
+  /** The people whose approvals counted, when the policy required approval. */
+  approvers?: string[];
 }
 
 /**
@@ -61,6 +64,7 @@ export function auditEvent(
     case "Failed":
     case "Denied":
     case "Superseded":
+    case "TimedOut":
       return after.phase;
     default:
       return undefined;
@@ -103,6 +107,7 @@ export function auditRecord(
     reason: after.reason,
     message: after.message,
     approver: startTime === undefined ? null : "policy",
+    ...approversOf(after),
   };
 }
 
@@ -118,4 +123,9 @@ export function deletionRecord(request: AccessRequest): AuditRecord {
     reason: "Deleted",
     message: "request deleted; access revoked",
   });
+}
+
+function approversOf(status: AccessRequestStatus): { approvers?: string[] } {
+  const counted = (status.approvals ?? []).filter((r) => r.counted && r.decision === "Approve");
+  return counted.length === 0 ? {} : { approvers: counted.map((r) => r.approver) };
 }

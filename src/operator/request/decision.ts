@@ -14,6 +14,8 @@ import type { RecordedEvent } from "../../kube/events.ts";
 import type { Verdict } from "../../core/types.ts";
 import { findCondition, setCondition } from "../../kube/conditions.ts";
 import type { Reason } from "../state/ledger.ts";
+import { AWAITING_APPROVAL, approvalStep } from "../approval/gate.ts";
+import type { ApprovalFacts } from "../approval/gate.ts";
 
 export interface RequestFacts {
   request: AccessRequest;
@@ -57,6 +59,11 @@ export interface RequestFacts {
   renewal?(): RenewalVerdict;
   /** The name of an Active renewal that carries this request's grant on; the request is then Superseded. */
   supersededBy?: string;
+  /**
+   * The request's approvals counted against its policy's approval rule; undefined when the policy
+   * approves automatically (required 0). Called only for an undecided request.
+   */
+  approval?(): ApprovalFacts | undefined;
 }
 
 /** Open (Pending or Active) requests one requester, and one namespace, may hold. */
@@ -238,15 +245,20 @@ function decideApproval(f: RequestFacts): RequestDecision {
     return close(f, d, "Revoked", "RevokedBeforeApproval", "revoked before it was approved", false);
   }
   if (!f.guard.ok) return holdUnguarded(f, d, f.guard.reason, f.guard.message);
-  if (!f.verdict.allowed || f.durationMs === undefined) {
-    const reason = f.verdict.allowed ? "InvalidDuration" : f.verdict.reason;
-    const message = f.verdict.allowed
-      ? `spec.duration ${f.request.spec.duration} is invalid`
-      : f.verdict.message;
-    return close(f, d, "Denied", reason, message, false);
+  const refused = verdictDenial(f);
+  if (refused !== undefined || f.durationMs === undefined) {
+    const r = refused ?? {
+      reason: "InvalidDuration",
+      message: `spec.duration ${f.request.spec.duration} is invalid`,
+    };
+    return close(f, d, "Denied", r.reason, r.message, false);
   }
   const chain = renewalChain(f);
   if (!chain.ok) return close(f, d, "Denied", chain.reason, chain.message, false);
+  // People approve before limits are counted: a request waiting for them holds no grant yet.
+  const gate = f.approval?.();
+  const held = decideGate(f, d, gate);
+  if (held !== undefined) return held;
   const over = limitBroken(f);
   if (over !== undefined) return close(f, d, "Denied", over.reason, over.message, false);
   const expiresAt = new Date(f.now.getTime() + f.durationMs);
@@ -258,6 +270,7 @@ function decideApproval(f: RequestFacts): RequestDecision {
     gen,
   );
   conditions = setCondition(conditions, pendingGranted(), f.now, gen);
+  conditions = approvedByPeople(conditions, gate, f.now, gen);
   const approved = f.approvedSnapshot?.();
   const status: AccessRequestStatus = {
     phase: "Pending",
@@ -273,6 +286,7 @@ function decideApproval(f: RequestFacts): RequestDecision {
     ...(chain.renewals === undefined
       ? {}
       : { chainStartTime: chain.chainStartTime, renewals: chain.renewals }),
+    ...approvalFields(gate),
   };
   // Signed over what it says: only this operator's approvals ever count as grants.
   if (f.signApproval !== undefined) status.approvalSignature = f.signApproval(status);
@@ -285,6 +299,53 @@ function decideApproval(f: RequestFacts): RequestDecision {
   d.wakeNsgs = true;
   d.requeueAfterMs = f.durationMs;
   return d;
+}
+
+/** Waiting for approvers, rejected or timed out; undefined when the approvals suffice. */
+function decideGate(
+  f: RequestFacts,
+  d: RequestDecision,
+  gate: ApprovalFacts | undefined,
+): RequestDecision | undefined {
+  if (gate === undefined) return undefined;
+  const step = approvalStep(f.request, gate, f.now);
+  if (step.kind === "close") {
+    const closed = close(f, d, step.phase, step.reason, step.message, false);
+    if (closed.status !== undefined) {
+      closed.status = {
+        ...closed.status,
+        approvals: gate.tally.records,
+        approvalSummary: gate.tally.summary,
+      };
+    }
+    return closed;
+  }
+  if (step.kind === "approve") return undefined;
+  d.status = step.status;
+  d.events.push(...step.events);
+  d.requeueAfterMs = step.requeueAfterMs;
+  return d;
+}
+
+/** status.approvals and status.approvalSummary; nothing when approval is automatic. */
+function approvalFields(
+  gate: ApprovalFacts | undefined,
+): Pick<AccessRequestStatus, "approvals" | "approvalSummary"> {
+  return gate === undefined ? {} : { approvals: gate.tally.records, approvalSummary: gate.tally.summary };
+}
+
+/** The conditions of an approval the policy left to people (unchanged when automatic). */
+function approvedByPeople(
+  conditions: Condition[],
+  gate: ApprovalFacts | undefined,
+  now: Date,
+  gen: number | undefined,
+): Condition[] {
+  if (gate === undefined) return conditions;
+  const message = `${gate.tally.summary} approvals`;
+  const approved = { type: "Approved", status: "True" as const, reason: "ApproversApproved", message };
+  const waited = { type: AWAITING_APPROVAL, status: "False" as const, reason: "Approved", message };
+  return setCondition(setCondition(conditions, approved, now, gen), waited, now, gen);
 }
 
 /**
@@ -311,6 +372,10 @@ function holdUnguarded(
 }
 
 /** A renewal's chain facts, or the denial; a request that renews nothing passes with none. */
+function verdictDenial(f: RequestFacts): { reason: string; message: string } | undefined {
+  return f.verdict.allowed ? undefined : { reason: f.verdict.reason, message: f.verdict.message };
+}
+
 function renewalChain(
   f: RequestFacts,
 ): { ok: true; chainStartTime?: string; renewals?: number } | { ok: false; reason: string; message: string } {
@@ -396,7 +461,7 @@ export function listedRules(rules: GrantRuleStatus[]): { rules: GrantRuleStatus[
   };
 }
 
-type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed" | "Superseded";
+type ClosingPhase = "Expired" | "Revoked" | "Denied" | "Failed" | "Superseded" | "TimedOut";
 
 function close(
   f: RequestFacts,
@@ -408,13 +473,17 @@ function close(
 ): RequestDecision {
   const gen = f.request.metadata.generation;
   let conditions: Condition[] = f.request.status?.conditions ?? [];
-  if (phase === "Denied" && !wasApproved) {
+  if ((phase === "Denied" || phase === "TimedOut") && !wasApproved) {
     conditions = setCondition(conditions, { type: "Approved", status: "False", reason, message }, f.now, gen);
   }
   conditions = setCondition(conditions, { type: "Granted", status: "False", reason, message }, f.now, gen);
+  if (findCondition(conditions, AWAITING_APPROVAL)?.status === "True") {
+    const c = { type: AWAITING_APPROVAL, status: "False" as const, reason, message };
+    conditions = setCondition(conditions, c, f.now, gen);
+  }
   conditions = setCondition(conditions, { type: CLOSED, status: "True", reason: phase, message }, f.now, gen);
   d.status = { ...f.request.status, phase, observedGeneration: gen, conditions, rules: [], reason, message };
-  const warning = phase === "Denied" || phase === "Failed";
+  const warning = phase === "Denied" || phase === "Failed" || phase === "TimedOut";
   d.events.push({ type: warning ? "Warning" : "Normal", reason: phase, message: `${reason}: ${message}` });
   d.wakeNsgs = wasApproved;
   d.requeueAfterMs = retentionOf(f, d.status);

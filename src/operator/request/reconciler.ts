@@ -1,7 +1,13 @@
 // The AccessRequest reconciler (key "namespace/name"): gather the facts from the caches, the core
 // and the NSG ledger, decide with decideRequest, and apply: finalizer, status (only when changed),
 // Events, NSG wake-ups, deletion after retention.
-import type { AccessRequest, AccessRequestStatus, GrantRuleStatus, JitPolicy } from "../../api/types.ts";
+import type {
+  AccessApproval,
+  AccessRequest,
+  AccessRequestStatus,
+  GrantRuleStatus,
+  JitPolicy,
+} from "../../api/types.ts";
 import { FINALIZER } from "../../api/types.ts";
 import { approvalSnapshot } from "../../core/grants.ts";
 import { activeGrants, parseDuration, validateRequest, verdictOf } from "../../core/index.ts";
@@ -25,6 +31,8 @@ import { countOpenAhead, decideRequest } from "./decision.ts";
 import type { RequestDecision, RequestFacts, RequestLimits } from "./decision.ts";
 import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
+import { approvalFacts, notifyDecision } from "./approval-facts.ts";
+import type { RequestNotifier } from "./approval-facts.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import type { Metrics } from "../../runtime/metrics.ts";
@@ -57,6 +65,12 @@ export interface RequestReconcilerDeps {
   signing: SigningKey;
   /** approvalVerifier(signing), shared with the grant index. */
   isAuthentic: ApprovalVerifier;
+  /** The cached AccessApprovals of a namespace (undefined: approvals are not read, none count). */
+  approvals?(namespace: string): Iterable<AccessApproval>;
+  /** Whether the approver admission policy guards a namespace; unguarded, no approval counts. */
+  approvalGuard?(namespace: string): { ok: boolean };
+  /** Fire-and-forget notifications of what happened to a request (never awaited). */
+  notify?: RequestNotifier;
 }
 
 interface NsgView {
@@ -133,9 +147,10 @@ export class RequestReconciler {
   #approvalInputs(
     request: AccessRequest,
     livePolicy: JitPolicy | undefined,
-  ): Pick<RequestFacts, "openAhead" | "guard" | "approvedSnapshot"> {
+  ): Pick<RequestFacts, "openAhead" | "guard" | "approvedSnapshot" | "approval"> {
     const d = this.#d;
     return {
+      approval: () => (livePolicy === undefined ? undefined : approvalFacts(request, livePolicy, this.#d)),
       // Only an undecided request pays for the scan (once per decision, not per reconcile).
       openAhead: () =>
         countOpenAhead(request, d.caches.requests(), (o) => this.#approving.has(objectKey(o.metadata))),
@@ -245,6 +260,7 @@ export class RequestReconciler {
       this.#afterStatus(request, dec.status, log, placed);
     }
     for (const e of dec.events) d.events.record("AccessRequest", meta, e);
+    if (d.notify !== undefined) notifyDecision(d.notify, request, dec, d.clock.now());
     if (dec.removeFinalizer) {
       await d.kube.setFinalizers(
         "AccessRequest",

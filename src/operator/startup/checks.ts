@@ -7,7 +7,9 @@
 import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubeConfig, V1SelfSubjectAccessReview } from "@kubernetes/client-node";
 import {
+  ACCESSAPPROVAL_PLURAL,
   ACCESSREQUEST_PLURAL,
+  JITNOTIFIER_PLURAL,
   API_GROUP,
   API_VERSION,
   JITPOLICY_PLURAL,
@@ -69,6 +71,8 @@ export const REQUIRED_PLURALS: readonly string[] = [
   ACCESSREQUEST_PLURAL,
   JITSCOPE_PLURAL,
   JITSCOPEINDEX_PLURAL,
+  ACCESSAPPROVAL_PLURAL,
+  JITNOTIFIER_PLURAL,
 ];
 
 /** Why the home namespace is needed, for the message: the Lease, the scope index, or both. */
@@ -95,6 +99,9 @@ export function requiredPermissions(c: StartupConfig): PermissionCheck[] {
   return [
     ...own(JITPOLICY_PLURAL, ["list", "watch", "patch"]),
     ...own(ACCESSREQUEST_PLURAL, ["list", "watch", "patch", "delete"]),
+    // Read only: approvals count towards requests, notifiers say where events go.
+    ...own(ACCESSAPPROVAL_PLURAL, ["list", "watch"]),
+    ...own(JITNOTIFIER_PLURAL, ["list", "watch"]),
     ...own(JITPOLICY_PLURAL, ["patch"], "status"),
     ...own(ACCESSREQUEST_PLURAL, ["patch"], "status"),
     { verb: "create", group: "", resource: "events", ...ns },

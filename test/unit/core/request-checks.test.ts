@@ -22,6 +22,7 @@ describe("request check chain", () => {
       ["TargetsInPolicy", false],
       ["PortsSourcesDurations", false],
       ["AddressFamily", false],
+      ["Justification", false],
     ]);
   });
 

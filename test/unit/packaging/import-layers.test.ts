@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 const BASE = ["api", "core", "runtime"];
-const OPERATOR_BASE = [...BASE, "kube", "azure", "operator/state"];
+// notify sits below the operator: reconcilers hand it events and never wait for it.
+const OPERATOR_BASE = [...BASE, "kube", "azure", "notify", "operator/state"];
 /** Folder (src/<top>, or src/operator/<sub>) -> the folders it may import besides itself. */
 export const LAYERS: Record<string, readonly string[]> = {
   api: [],

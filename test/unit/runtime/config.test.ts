@@ -36,6 +36,8 @@ describe("parseConfig", () => {
       maxConcurrentNsgs: 8,
       requestRetentionMs: 168 * 3_600_000,
       batchMaxHoldMs: 2000,
+      notifyAttemptTimeoutMs: 5000,
+      notifyExpiringLeadMs: 300_000,
       leaderElect: true,
       leaderElectionNamespace: "drawbridge-system",
       leaderElectionId: "drawbridge-leader",
