@@ -16,6 +16,7 @@ import (
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
 	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	structurallisttype "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -92,9 +93,25 @@ func validate(versions map[string]*version, obj map[string]interface{}) []proble
 		out = append(out, problem{Field: path, Type: "FieldValueUnknown", Detail: "unknown field"})
 	}
 	structuraldefaulting.Default(obj, v.structural)
-	out = append(out, toProblems(apiservervalidation.ValidateCustomResource(nil, obj, v.validator))...)
-	errs, _ := v.cel.Validate(context.Background(), nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+	// The order of the API server's customResourceStrategy.Validate: schema, list-type invariants
+	// (x-kubernetes-list-type set/map uniqueness), then CEL unless a type error blocks it.
+	var errs field.ErrorList
+	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, v.validator)...)
+	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, v.structural, obj)...)
+	if !hasTypeError(errs) {
+		celErrs, _ := v.cel.Validate(context.Background(), nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+		errs = append(errs, celErrs...)
+	}
 	return append(out, toProblems(errs)...)
+}
+
+func hasTypeError(errs field.ErrorList) bool {
+	for _, e := range errs {
+		if e.Type == field.ErrorTypeTypeInvalid {
+			return true
+		}
+	}
+	return false
 }
 
 func main() {
