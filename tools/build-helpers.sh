@@ -3,6 +3,6 @@
 # and locked, so concurrent callers build once). Prints each binary's path.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-for helper in crdvalidate; do
+for helper in crdvalidate kstatus lua; do
   bash "$here/$helper/build.sh"
 done

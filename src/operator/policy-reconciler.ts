@@ -15,6 +15,7 @@ import type { EventRecorder } from "./events.ts";
 import type { KubeWriter } from "./kube.ts";
 import type { Ledger } from "./ledger.ts";
 import { decidePolicy } from "./policy-decision.ts";
+import { withPolicyKstatus } from "../gitops/kstatus/conditions.ts";
 import { resolveTargets } from "./policy-targets.ts";
 import type { Resolution } from "./policy-targets.ts";
 import type { ScopeGate } from "./scope-gate.ts";
@@ -93,6 +94,8 @@ export class PolicyReconciler {
       specIssues: issues.map((i) => `${i.reason}: ${i.message}`),
       signTargets: (targets) => signTargets(d.signing.key, policy.metadata.uid ?? "", targets),
     });
+    // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
+    decision.status = withPolicyKstatus(decision.status, d.clock.now(), policy.metadata.generation);
     if (!deepEqual(decision.status, policy.status ?? {})) {
       await d.kube.patchStatus("JitPolicy", policy.metadata, decision.status);
       log.debug(
