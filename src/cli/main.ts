@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   },
   bench: { summary: "run the benchmarks", load: () => import("../../bench/cli.ts") },
   helm: { summary: "run the pinned Helm", load: () => import("../helm/cli.ts") },
+  plan: {
+    summary: "show the NSG rule changes applying JitPolicy files would make",
+    load: () => import("../gitops/plan-cli.ts"),
+  },
   validate: {
     summary: "check drawbridge manifests offline (CRD schema, CEL, semantics)",
     load: () => import("../gitops/validate-cli.ts"),
