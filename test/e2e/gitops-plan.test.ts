@@ -73,6 +73,13 @@ beforeAll(async () => {
     },
     60_000,
   );
+  // An active grant: the plan must keep its allow rules (counted as the operator counts them).
+  const request = await stack.createRequest();
+  await eventually(
+    "request Active",
+    async () => ((await stack.phaseOf(request)) === "Active" ? true : undefined),
+    60_000,
+  );
   // Let the operator settle its writes, then stop it: the plan must not depend on it.
   await stack.operator?.stop();
 }, 120_000);
@@ -83,8 +90,9 @@ afterAll(async () => {
 });
 
 describe("plan on the local stack", () => {
-  it("the applied policy plans no change (exit 0) and writes nothing", async () => {
+  it("the applied policy with an active grant plans no change (exit 0) and writes nothing", async () => {
     const before = snapshot();
+    expect(stack.managed(NIC_NSG).some((r) => r.properties.access === "Allow")).toBe(true);
     const r = await plan(write("same.yaml"));
     expect(r.err).toBe("");
     expect(r.out).toMatch(/No changes\./);

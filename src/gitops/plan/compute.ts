@@ -122,7 +122,14 @@ export async function computePlan(
       byNsg.set(k, entry);
     }
   }
-  const { grants } = activeGrants(after, live.requests, now);
+  // The operator's signing key is not the plan's to read: a request counts as approved when it
+  // carries a signature at all. Unsigned approvals (which the operator ignores) open nothing here.
+  const { grants } = activeGrants(
+    after,
+    live.requests,
+    now,
+    (r) => r.status?.approvalSignature !== undefined,
+  );
   const nsgs: NsgReport[] = [];
   for (const entry of [...byNsg.values()]
     .filter((e) => e.touched)
