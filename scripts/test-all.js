@@ -19,6 +19,8 @@ const patternFlags = extra.length > 0 ? ["--passWithNoTests"] : [];
 // `--injectGlobals` (the default anyway) ends --selectProjects' list, which would swallow a pattern.
 const steps = [
   { name: "control-plane binaries", command: "bash", args: ["tools/controlplane/build.sh"] },
+  // crdvalidate, kstatus, lua: small Go helpers the gitops tests run (cached like the control plane).
+  { name: "Go helpers", command: "bash", args: ["tools/build-helpers.sh"] },
   {
     name: "unit",
     command: process.execPath,
@@ -57,7 +59,7 @@ for (const step of steps) {
   if (code !== 0) {
     process.stderr.write(`test-all: ${step.name} failed (exit ${code})\n`);
     failed = true;
-    if (step.name === "control-plane binaries") break;
+    if (step.name === "control-plane binaries" || step.name === "Go helpers") break;
   }
 }
 process.exit(failed ? 1 : 0);

@@ -23,6 +23,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import("./access/cli.ts"),
   },
   helm: { summary: "run the pinned Helm", load: () => import("../helm/cli.ts") },
+  plan: {
+    summary: "show the NSG rule changes applying JitPolicy files would make",
+    load: () => import("../gitops/plan-cli.ts"),
+  },
+  validate: {
+    summary: "check drawbridge manifests offline (CRD schema, CEL, semantics)",
+    load: () => import("../gitops/validate-cli.ts"),
+  },
+  import: {
+    summary: "turn Defender for Cloud JIT policies into JitPolicy YAML",
+    load: () => import("../gitops/import-main.ts"),
+  },
 };
 
 function usage(): string {

@@ -16,6 +16,7 @@ import type { EventRecorder } from "../../kube/events.ts";
 import type { KubeWriter } from "../../kube/kube.ts";
 import type { Ledger } from "../state/ledger.ts";
 import { decidePolicy } from "./decision.ts";
+import { withPolicyKstatus } from "../../kube/kstatus-conditions.ts";
 import { resolveTargets } from "./targets.ts";
 import type { Resolution } from "./targets.ts";
 import type { ScopeGate } from "../scope/gate.ts";
@@ -95,6 +96,8 @@ export class PolicyReconciler {
       specIssues: issues.map((i) => `${i.reason}: ${i.message}`),
       signTargets: (targets) => signTargets(d.signing.key, policy.metadata.uid ?? "", targets),
     });
+    // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
+    decision.status = withPolicyKstatus(decision.status, d.clock.now(), policy.metadata.generation);
     if (!deepEqual(decision.status, policy.status ?? {})) {
       await d.kube.patchStatus("JitPolicy", policy.metadata, decision.status);
       log.debug(

@@ -1,6 +1,7 @@
 // The AccessRequest reconciler (key "namespace/name"): gather the facts from the caches, the core
 // and the NSG ledger, decide with decideRequest, and apply: finalizer, status (only when changed),
 // Events, NSG wake-ups, deletion after retention.
+import { withRequestKstatus } from "../../kube/kstatus-conditions.ts";
 import type {
   AccessApproval,
   AccessRequest,
@@ -255,6 +256,8 @@ export class RequestReconciler {
     // the watch, and the next reconcile of this request starts from the current resourceVersion.
     if (dec.addFinalizer)
       d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
+    // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
+    if (dec.status !== undefined) dec.status = withRequestKstatus(dec.status, d.clock.now(), meta.generation);
     if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
       d.observe(await d.kube.patchStatus("AccessRequest", meta, dec.status));
       this.#afterStatus(request, dec.status, log, placed);

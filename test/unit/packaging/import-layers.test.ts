@@ -31,7 +31,8 @@ export const LAYERS: Record<string, readonly string[]> = {
     ...["scope", "guard", "startup", "approval", "nsg", "request", "policy"].map((s) => `operator/${s}`),
   ],
   sweep: [...BASE, "kube", "azure"],
-  gitops: [...BASE, "kube", "azure"],
+  // plan reuses the operator's binding index and target resolution rather than copying them.
+  gitops: [...BASE, "kube", "azure", "operator/state", "operator/policy"],
   notify: [...BASE, "kube"],
   emulator: BASE,
   controlplane: BASE,
