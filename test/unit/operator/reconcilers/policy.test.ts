@@ -65,6 +65,8 @@ const rows: Row[] = [
         "PriorityConflict=False/NoConflict",
         "BaselineShadowed=False/NotShadowed",
         "Ready=True/Reconciled",
+        "Reconciling=False/Reconciled",
+        "Stalled=False/NotStalled",
       ]);
       expect(await b.events()).toContain("JitPolicy team-a/ssh Normal Reconciled");
     },
