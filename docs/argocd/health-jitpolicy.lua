@@ -2,7 +2,7 @@
 -- (argocd-cm: resource.customizations.health.jit.drawbridge.dev_JitPolicy). Follows the kstatus
 -- conventions the operator writes: a generation not yet observed or Reconciling=True is
 -- Progressing, Stalled=True (PriorityConflict, a target out of scope or unresolvable, an invalid
--- spec) is Degraded, Ready=True is Healthy.
+-- spec, a rule Azure refused) is Degraded, Ready=True is Healthy.
 local hs = { status = "Progressing", message = "Waiting for the drawbridge operator" }
 if obj.status == nil then
   return hs

@@ -7,7 +7,13 @@ import type { AccessRequestStatus, Condition, JitPolicyStatus } from "../api/typ
 import { setCondition } from "./conditions.ts";
 
 /** Ready=False reasons of a JitPolicy that only a change (of spec, scope or NSG) can clear. */
-const POLICY_STALLED = new Set(["InvalidSpec", "OutOfScope", "TargetsUnresolved", "PriorityConflict"]);
+const POLICY_STALLED = new Set([
+  "InvalidSpec",
+  "OutOfScope",
+  "TargetsUnresolved",
+  "PriorityConflict",
+  "RuleRefused",
+]);
 
 interface Pair {
   reconciling?: { reason: string; message: string };

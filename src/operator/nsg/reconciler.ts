@@ -117,6 +117,24 @@ function policiesWithRules(plan: NsgPlan, bindings: PolicyBinding[], instance: s
   return out;
 }
 
+/** Each refused rule, attributed to the policy whose binding prefix its name carries. */
+function refusedByPolicy(
+  result: ApplyResult,
+  bindings: PolicyBinding[],
+  instance: string,
+): Map<string, Reason> {
+  const out = new Map<string, Reason>();
+  if (result.refused.size === 0) return out;
+  for (const b of bindings) {
+    const prefix = bindingRulePrefix(b.policyKey, b.targetId, instance).toLowerCase();
+    for (const [name, r] of result.refused) {
+      if (!name.toLowerCase().startsWith(prefix) || out.has(b.policyKey)) continue;
+      out.set(b.policyKey, { reason: r.reason, message: `rule ${name}: ${r.message}` });
+    }
+  }
+  return out;
+}
+
 export class NsgReconciler {
   readonly #d: NsgReconcilerDeps;
   /** NSG key -> when its current batching hold began. */
@@ -340,6 +358,7 @@ function recordOf(
       result.plan.rejected.map((r) => [r.grant.requestKey, { reason: r.reason, message: r.message }]),
     ),
     failed: failuresOf(result),
+    refusedRules: refusedByPolicy(result, o.bindings, o.instance),
     conflicts: result.plan.conflicts,
     shadowed: result.plan.shadowed,
     error: undefined,

@@ -56,6 +56,11 @@ function readiness(f: PolicyFacts, conflicts: string[]): { ok: boolean; reason: 
     const message = errors.map((r) => `${r.nsgId}: ${r.record?.error?.message ?? ""}`).join("; ");
     return { ok: false, reason: "NsgError", message };
   }
+  const refused = f.records.flatMap((r) => {
+    const why = r.record?.refusedRules?.get(f.policyKey);
+    return why === undefined ? [] : [`${r.nsgId}: Azure refused ${why.message} (${why.reason})`];
+  });
+  if (refused.length > 0) return { ok: false, reason: "RuleRefused", message: refused.join("; ") };
   const pending = f.records.filter((r) => r.record === undefined).length;
   if (pending > 0)
     return { ok: false, reason: "Reconciling", message: `${pending} NSG(s) not reconciled yet` };

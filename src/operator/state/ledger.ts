@@ -19,6 +19,11 @@ export interface NsgRecord {
   rejected: Map<string, Reason>;
   /** Grants whose rule Azure refused as invalid, per request key. */
   failed: Map<string, Reason>;
+  /**
+   * Rules Azure refused as invalid, per policy key, grant or not: a refused baseline deny carries no
+   * grant, so without this nobody would hear of it and the policy would claim Ready.
+   */
+  refusedRules?: Map<string, Reason>;
   conflicts: PriorityConflict[];
   shadowed: ShadowedBaseline[];
   /** Set when the NSG itself could not be reconciled (e.g. it does not exist). */

@@ -27,6 +27,7 @@ describe("JitPolicy", () => {
     ["False", "OutOfScope", "False", "True"],
     ["False", "TargetsUnresolved", "False", "True"],
     ["False", "InvalidSpec", "False", "True"],
+    ["False", "RuleRefused", "False", "True"],
   ] as const)("Ready=%s %s -> Reconciling=%s Stalled=%s", (status, reason, reconciling, stalled) => {
     const out = withPolicyKstatus({ observedGeneration: 3, conditions: [ready(status, reason)] }, now, 3);
     expect(flags(out.conditions)).toEqual({ reconciling, stalled });

@@ -101,6 +101,25 @@ const rows: Row[] = [
     },
   },
   {
+    name: "ARM refuses its baseline deny as invalid (400): Ready=False RuleRefused naming the NSG and rule, Stalled",
+    async given(b) {
+      b.azure.addNsg(NSG);
+      b.azure.fail("putRule", () => invalid("SecurityRuleInvalidPriority", "priority refused"), {
+        match: (rule) => rule.toLowerCase().includes("deny"),
+      });
+      await b.addPolicy();
+      await b.reconcileNsg();
+    },
+    then(b) {
+      expect(conditions(b)).toEqual(
+        expect.arrayContaining(["Ready=False/RuleRefused", "Stalled=True/RuleRefused"]),
+      );
+      const ready = b.storedPolicy()?.status?.conditions?.find((c) => c.type === "Ready");
+      expect(ready?.message).toContain(NSG);
+      expect(ready?.message).toContain("priority refused (SecurityRuleInvalidPriority)");
+    },
+  },
+  {
     name: "resolves a VM target through ARM to its NSGs and private IPs, and binds them",
     given(b) {
       b.azure.addVm({
