@@ -1,6 +1,6 @@
 // What the approver's commands print: the requests waiting for me (`pending`), and what a request
 // shows once the operator has counted (or not) my answer (`approve`, `reject`). Pure.
-import type { AccessRequest, ApprovalRecord } from "../../api/types.ts";
+import type { AccessRequest, AccessRequestStatus, ApprovalRecord } from "../../api/types.ts";
 import { IGNORED_REASONS } from "../../core/approval-tally.ts";
 import { EXIT } from "./exit-codes.ts";
 import { table } from "./render.ts";
@@ -65,17 +65,16 @@ export function answerOutcome(request: AccessRequest, approval: string): AnswerO
 /** The request's state after a counted answer: rejected, still waiting (n/m), opening, or its phase. */
 function countedText(request: AccessRequest): string {
   const name = request.metadata.name ?? "";
-  const s = request.status;
-  if (s?.phase === "Denied" && s.reason === "Rejected")
-    return `accessrequest ${name} rejected: ${s.message ?? ""}\n`;
-  if (s?.phase === "Denied") return `accessrequest ${name} Denied (${s.reason ?? ""}): ${s.message ?? ""}\n`;
-  const phase = s?.phase ?? "Pending";
-  const state =
-    phase !== "Pending"
-      ? phase
-      : s?.startTime === undefined
-        ? "waiting for more approvals"
-        : "approved, opening";
-  const summary = s?.approvalSummary === undefined ? "" : `, approvals ${s.approvalSummary}`;
-  return `accessrequest ${name}: ${state}${summary}\n`;
+  const s = request.status ?? {};
+  if (s.phase === "Denied") {
+    const why = s.reason === "Rejected" ? "rejected" : `Denied (${s.reason ?? ""})`;
+    return `accessrequest ${name} ${why}: ${s.message ?? ""}\n`;
+  }
+  const summary = s.approvalSummary === undefined ? "" : `, approvals ${s.approvalSummary}`;
+  return `accessrequest ${name}: ${stateText(s)}${summary}\n`;
+}
+
+function stateText(s: AccessRequestStatus): string {
+  if (s.phase !== undefined && s.phase !== "Pending") return s.phase;
+  return s.startTime === undefined ? "waiting for more approvals" : "approved, opening";
 }
