@@ -143,6 +143,12 @@ describe("kubectl drawbridge pending | approve | reject", () => {
   const source = "203.0.113.21/32";
   let opened = "";
 
+  it("lists the approver's commands in --help", async () => {
+    const help = await drawbridge("bob", ["--help"]);
+    expect(help.code).toBe(0);
+    for (const c of ["pending", "approve", "reject"]) expect(help.stdout).toContain(`\n  ${c} `);
+  });
+
   it("pending lists for bob the request that needs his approval, and nothing for alice", async () => {
     opened = await stack.createRequest({ sourceAddressPrefix: source });
     await awaiting(opened);

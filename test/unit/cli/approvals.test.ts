@@ -7,7 +7,7 @@ import { candidates } from "../../../src/cli/access/completion.ts";
 import type { Context } from "../../../src/cli/access/context.ts";
 import { approve, reject } from "../../../src/cli/access/commands/approve.ts";
 import { pending } from "../../../src/cli/access/commands/pending.ts";
-import { COMMANDS } from "../../../src/cli/access/main.ts";
+import { COMMANDS, runAccess } from "../../../src/cli/access/main.ts";
 import { ageText, answerOutcome, pendingRows } from "../../../src/cli/access/render-approvals.ts";
 
 const NOW = new Date("2026-12-03T10:00:00Z");
@@ -62,6 +62,18 @@ describe("approve/reject command line", () => {
     );
     expect(() => parse(["a", "--approver", "carol"], approve.flags)).toThrow(UsageError);
     expect(() => parse(["a", "--groups", "sre"], approve.flags)).toThrow(UsageError);
+  });
+
+  it("is in --help, with its own usage", async () => {
+    const out: string[] = [];
+    const env = { ipEchoUrls: undefined, out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    expect(await runAccess(["--help"], env)).toBe(0);
+    expect(out.join("")).toMatch(/\n {2}pending {4}.*\n {2}approve {4}.*\n {2}reject {5}/);
+    out.length = 0;
+    expect(await runAccess(["approve", "--help"], env)).toBe(0);
+    expect(out.join("")).toBe(
+      "usage: kubectl drawbridge approve <request> [--comment <text>] [--timeout 30s] [-o table|json|yaml]\n",
+    );
   });
 
   it("is listed with pending in the commands and completes request names", async () => {
@@ -242,6 +254,17 @@ describe("commands on a fake API", () => {
     expect(await reject.run(parse(["bob-y"], reject.flags), f.ctx)).toBe(3);
     expect(f.created).toEqual([]);
     expect(f.err.join("")).toContain("your rejection (bob) would not count: SelfApproval");
+  });
+
+  it("passes an admission refusal through verbatim, exit 3", async () => {
+    const f = fake([req("alice-x")]);
+    const message =
+      "admission webhook denied the request: ValidatingAdmissionPolicy 'drawbridge-approver-is-caller' denied request: spec.approver must equal your user name \"bob\"";
+    f.ctx.api.createApproval = () =>
+      Promise.reject(Object.assign(new Error("HTTP 403"), { code: 403, body: JSON.stringify({ message }) }));
+    expect(await approve.run(parse(["alice-x"], approve.flags), f.ctx)).toBe(3);
+    expect(f.err.join("")).toBe(`${message}\nnothing was created\n`);
+    expect(f.out).toEqual([]);
   });
 
   it("pending shows only what waits for bob", async () => {
