@@ -8,10 +8,16 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
-import type { AccessRequest, JitPolicy } from "../../api/types.ts";
+import type { AccessApproval, AccessRequest, JitPolicy } from "../../api/types.ts";
 import { whoami } from "./whoami.ts";
 import type { Identity } from "./whoami.ts";
-import { ACCESSREQUEST_PLURAL, API_GROUP, API_VERSION, JITPOLICY_PLURAL } from "../../api/types.ts";
+import {
+  ACCESSAPPROVAL_PLURAL,
+  ACCESSREQUEST_PLURAL,
+  API_GROUP,
+  API_VERSION,
+  JITPOLICY_PLURAL,
+} from "../../api/types.ts";
 
 export interface AccessApi {
   namespace: string;
@@ -22,6 +28,8 @@ export interface AccessApi {
   getRequest(name: string): Promise<AccessRequest | undefined>;
   createRequest(body: AccessRequest): Promise<AccessRequest>;
   revokeRequest(name: string): Promise<AccessRequest>;
+  listApprovals(): Promise<AccessApproval[]>;
+  createApproval(body: AccessApproval): Promise<AccessApproval>;
 }
 
 export interface ConnectOptions {
@@ -75,6 +83,13 @@ export function connect(o: ConnectOptions): AccessApi {
         { ...base, plural: ACCESSREQUEST_PLURAL, name, body: { spec: { revoked: true } } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       )) as AccessRequest,
+    listApprovals: () => list<AccessApproval>(ACCESSAPPROVAL_PLURAL),
+    createApproval: async (body) =>
+      (await custom.createNamespacedCustomObject({
+        ...base,
+        plural: ACCESSAPPROVAL_PLURAL,
+        body,
+      })) as AccessApproval,
   };
 }
 

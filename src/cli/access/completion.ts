@@ -40,6 +40,8 @@ const POSITIONAL: Record<string, "policies" | "requests"> = {
   describe: "requests",
   revoke: "requests",
   extend: "requests",
+  approve: "requests",
+  reject: "requests",
 };
 
 /** The candidates for the last word of `words` (the words after the plugin's name). */

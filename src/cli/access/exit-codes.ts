@@ -7,9 +7,12 @@ export const EXIT = {
   error: 1,
   /** The command line is wrong (unknown flag, missing argument). */
   usage: 2,
-  /** Refused: the policy does not allow it (checked before creating, or Denied by the operator). */
+  /**
+   * Refused: the policy does not allow it (checked before creating, or Denied by the operator); for
+   * approve/reject, the answer would not count, admission refused it, or the operator did not count it.
+   */
   denied: 3,
-  /** --wait gave up before the request became Active (--timeout). */
+  /** --wait gave up before the request became Active, or the operator had not recorded an answer (--timeout). */
   timeout: 4,
   /** --my-ip found no usable public address. */
   myIp: 5,

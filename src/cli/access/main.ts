@@ -7,14 +7,26 @@ import { candidates, completionScript } from "./completion.ts";
 import type { Command, Context } from "./context.ts";
 import { EXIT } from "./exit-codes.ts";
 import { echoUrlsFromEnv } from "./ip-echo.ts";
+import { approve, reject } from "./commands/approve.ts";
 import { describe } from "./commands/describe.ts";
 import { extend } from "./commands/extend.ts";
 import { list } from "./commands/list.ts";
+import { pending } from "./commands/pending.ts";
 import { policies } from "./commands/policies.ts";
 import { request } from "./commands/request.ts";
 import { revoke } from "./commands/revoke.ts";
 
-export const COMMANDS: Record<string, Command> = { request, policies, list, describe, revoke, extend };
+export const COMMANDS: Record<string, Command> = {
+  request,
+  policies,
+  list,
+  describe,
+  revoke,
+  extend,
+  pending,
+  approve,
+  reject,
+};
 
 export interface AccessEnv {
   /** DRAWBRIDGE_IP_ECHO_URLS */
