@@ -4,7 +4,6 @@
 // policy on team-a's VM, and still accepts (and the operator opens) alice's own request.
 // It has its own control plane, not the run's shared one: the chart's admission policies are
 // cluster-wide and would refuse what the other suites do in their namespaces.
-import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
 import { kubectl } from "../../src/controlplane/index.ts";
@@ -24,6 +23,8 @@ import {
   startEmulatorFor,
   startPlane,
 } from "../../src/demo/stack.ts";
+import { OperatorProcess } from "../support/operator-process.ts";
+import { eventually } from "../support/poll.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -32,8 +33,7 @@ jest.setTimeout(60_000);
 let admission: Manifest[] = [];
 let plane: ControlPlane | undefined;
 let emulator: RunningEmulator | undefined;
-let operator: ChildProcess | undefined;
-let operatorOutput = "";
+let operator: OperatorProcess | undefined;
 
 function as(user: "admin" | "alice" | "bob", args: string[], input?: string): Promise<KubectlResult> {
   const p = plane as ControlPlane;
@@ -61,24 +61,16 @@ beforeAll(async () => {
   emulator = await startEmulatorFor(ROOT);
   await applyDemoObjects(plane, ROOT, admission);
   const ports = { metrics: await freePort(), health: await freePort() };
-  operator = spawnOperator(ROOT, plane, emulator, ports, admission);
-  const collect = (b: Buffer): void => {
-    operatorOutput = (operatorOutput + b.toString()).slice(-200_000);
-  };
-  operator.stdout?.on("data", collect);
-  operator.stderr?.on("data", collect);
+  // Spawned as `npm run demo` spawns it; the helper only captures its output and stops it.
+  operator = new OperatorProcess(spawnOperator(ROOT, plane, emulator, ports, admission), {
+    maxLogChars: 200_000,
+    stopTimeoutMs: 20_000,
+  });
   await applyPolicy(plane, examplePolicy(ROOT));
 }, 1_800_000);
 
 afterAll(async () => {
-  const op = operator;
-  if (op !== undefined && op.exitCode === null && op.signalCode === null) {
-    const exited = new Promise((resolve) => op.once("exit", resolve));
-    op.kill("SIGTERM");
-    const timer = setTimeout(() => op.kill("SIGKILL"), 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await operator?.stop();
   await emulator?.close();
   await plane?.stop();
 }, 60_000);
@@ -99,22 +91,28 @@ test("alice's own request is accepted, and the operator opens it", async () => {
   expect(created.code).toBe(0);
   const name = created.stdout.trim().split("/").pop() ?? "";
   let phase = "";
-  const deadline = Date.now() + 45_000;
-  while (phase !== "Active" && Date.now() < deadline) {
-    const r = await as("admin", [
-      "get",
-      "accessrequest",
-      name,
-      "-n",
-      DEMO_NAMESPACE,
-      "-o",
-      "jsonpath={.status.phase}",
-    ]);
-    phase = r.stdout.trim();
-    if (phase !== "Active") await new Promise((resolve) => setTimeout(resolve, 500));
+  try {
+    await eventually(
+      "Active",
+      async () => {
+        const r = await as("admin", [
+          "get",
+          "accessrequest",
+          name,
+          "-n",
+          DEMO_NAMESPACE,
+          "-o",
+          "jsonpath={.status.phase}",
+        ]);
+        phase = r.stdout.trim();
+        return phase === "Active";
+      },
+      45_000,
+      500,
+    );
+  } catch {
+    throw new Error(`request ${name} is "${phase}", not Active; operator log:\n${operator?.logs() ?? ""}`);
   }
-  if (phase !== "Active")
-    throw new Error(`request ${name} is "${phase}", not Active; operator log:\n${operatorOutput}`);
 });
 
 test("bob's team-b policy on team-a's VM is refused by the chart's scope policy", async () => {

@@ -1,8 +1,6 @@
 // End-to-end harness: the run's real control plane, an in-process ARM emulator seeded with
 // examples/seed.yaml, and the operator as a child process (`node bin/drawbridge.js run`) watching
 // only the test's namespace, so every test file has its own estate and operator.
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
@@ -13,6 +11,8 @@ import type { RuleDoc } from "../../src/demo/nsgs.ts";
 import { aliceRbacYaml } from "../support/alice-rbac.ts";
 import { testCluster } from "../support/cluster.ts";
 import { scopeYaml } from "../support/scope.ts";
+import { startOperatorProcess } from "../support/operator-process.ts";
+import type { OperatorProcess } from "../support/operator-process.ts";
 import type { TestCluster } from "../support/cluster.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -34,39 +34,8 @@ export interface OperatorOptions {
   extraArgs?: string[];
 }
 
-export class Operator {
-  readonly child: ChildProcess;
-  output = "";
-  readonly exited: Promise<number | null>;
-
-  constructor(child: ChildProcess) {
-    this.child = child;
-    const collect = (b: Buffer): void => {
-      this.output += b.toString();
-      if (this.output.length > 2_000_000) this.output = this.output.slice(-1_000_000);
-    };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
-    this.exited = new Promise((resolve) =>
-      child.once("exit", (code) => {
-        resolve(code);
-      }),
-    );
-  }
-
-  /** SIGTERM and wait; resolves with the exit code. */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill("SIGTERM");
-    return this.exited;
-  }
-
-  async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill("SIGKILL");
-    await this.exited;
-  }
-}
+/** An operator process this stack started (see test/support/operator-process.ts). */
+export type Operator = OperatorProcess;
 
 export class Stack {
   readonly cluster: TestCluster;
@@ -108,8 +77,6 @@ export class Stack {
 
   startOperator(opts: OperatorOptions = {}): Operator {
     const args = [
-      "--disable-warning=ExperimentalWarning",
-      join(ROOT, "bin", "drawbridge.js"),
       "run",
       `--kubeconfig=${this.cluster.adminKubeconfig}`,
       `--arm-endpoint=${this.emulator.endpoint}`,
@@ -129,8 +96,7 @@ export class Stack {
       ...(opts.guarded === true ? [] : ["--allow-unguarded-namespaces"]),
       ...(opts.extraArgs ?? []),
     ];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    this.operator = new Operator(child);
+    this.operator = startOperatorProcess(args, { maxLogChars: 1_000_000 });
     this.#all.push(this.operator);
     return this.operator;
   }
@@ -147,7 +113,7 @@ export class Stack {
 
   /** Output of every operator process this stack started (kept across restarts). */
   get logs(): string {
-    return this.#all.map((op) => op.output).join("\n--- next operator process ---\n");
+    return this.#all.map((op) => op.logs()).join("\n--- next operator process ---\n");
   }
 
   #all: Operator[] = [];

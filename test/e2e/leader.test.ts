@@ -56,13 +56,13 @@ afterAll(async () => {
 describe("leader election", () => {
   it("runs reconcilers only in the leader and fails over on SIGTERM", async () => {
     const a = await replica("replica-a");
-    await eventually("a leads", () => a.op.output.includes("leading: starting reconcilers"), 120_000);
+    await a.op.waitForLog("leading: starting reconcilers", 120_000);
     await eventually("baseline", () => ALL_NSGS.every((id) => stack.managed(id).length > 0), 30_000);
     const b = await replica("replica-b");
-    await eventually("b waits", () => b.op.output.includes("waiting for leadership"), 120_000);
+    await b.op.waitForLog("waiting for leadership", 120_000);
     const first = await stack.createRequest({ sourceAddressPrefix: "203.0.113.70/32" });
     await eventually("first Active", async () => (await stack.phaseOf(first)) === "Active", 90_000);
-    expect(b.op.output).not.toContain("leading: starting reconcilers");
+    expect(b.op.logs()).not.toContain("leading: starting reconcilers");
     expect((await get(b.health, "/readyz")).status).toBe(200);
     const metrics = await get(a.metrics, "/metrics");
     expect(metrics.body).toMatch(/drawbridge_grant_latency_seconds_count 1\b/);
@@ -70,8 +70,8 @@ describe("leader election", () => {
       /controller_runtime_reconcile_total\{controller="nsg",result="[a-z_]+"\} [1-9]/,
     );
     expect(metrics.body).toMatch(/leader_election_master_status\{name="drawbridge-e2e"\} 1/);
-    expect(await a.op.stop()).toBe(0);
-    await eventually("b leads", () => b.op.output.includes("leading: starting reconcilers"), 30_000);
+    expect(await a.op.stop()).toEqual({ code: 0, signal: null });
+    await b.op.waitForLog("leading: starting reconcilers", 30_000);
     const second = await stack.createRequest({ sourceAddressPrefix: "203.0.113.71/32" });
     await eventually("second Active", async () => (await stack.phaseOf(second)) === "Active");
     for (const id of ALL_NSGS) expect(stack.allowsFor(id, 22, "203.0.113.71/32")).toHaveLength(1);

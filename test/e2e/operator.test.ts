@@ -206,7 +206,7 @@ describe("drawbridge operator (rule write mode)", () => {
   }, 40_000);
 
   it("shuts down on SIGTERM with exit code 0", async () => {
-    expect(await stack.operator!.stop()).toBe(0);
-    expect(stack.operator!.output).toContain("shutdown complete");
+    expect(await stack.operator!.stop()).toEqual({ code: 0, signal: null });
+    expect(stack.operator!.logs()).toContain("shutdown complete");
   }, 30_000);
 });

@@ -6,7 +6,6 @@
 // platform admin's JitScope comes first, the operator publishes the scope index, and the chart's
 // admission policy refuses a team-b policy on team-a's VM before anything reaches the operator.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +16,7 @@ import { startEmulator, type RunningEmulator } from "../../src/emulator/index.ts
 import { ensureHelm } from "../../src/helm/build.ts";
 import { renderChart, type Manifest } from "../../src/helm/template.ts";
 import { eventually as poll } from "../support/poll.ts";
+import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.ts";
 import { testCluster, type TestCluster } from "../support/cluster.ts";
 import { scopeYaml } from "../support/scope.ts";
 import { WORKLOAD_CLIENT_ID, containerOf, only } from "./helm-support.ts";
@@ -35,8 +35,7 @@ const NSGS = ["web-1-nic-nsg", "web-subnet-nsg", "jump-nsg"].map(
 
 let cluster: TestCluster;
 let emulator: RunningEmulator | undefined;
-let operator: ChildProcess | undefined;
-let operatorOutput = "";
+let operator: OperatorProcess | undefined;
 let tempDir = "";
 let releaseNs = "";
 let teamNs = "";
@@ -66,7 +65,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
   try {
     return await poll(what, probe, 90_000, 250);
   } catch (err) {
-    throw new Error(`${(err as Error).message}; operator output:\n${operatorOutput.slice(-4000)}`);
+    throw new Error(`${(err as Error).message}; operator output:\n${(operator?.logs() ?? "").slice(-4000)}`);
   }
 }
 
@@ -154,31 +153,18 @@ beforeAll(async () => {
   const kubeconfig = await serviceAccountKubeconfig(sa);
   // The Deployment's own arguments; the appended flags only point it at this machine.
   const args = containerOf(only(manifests, "Deployment")).args ?? [];
-  const child = spawn(
-    process.execPath,
-    [
-      "--disable-warning=ExperimentalWarning",
-      "bin/drawbridge.js",
-      ...args,
-      `--kubeconfig=${kubeconfig}`,
-      `--arm-endpoint=${emulator.endpoint}`,
-      `--arm-ca-file=${emulator.caFile}`,
-      "--metrics-bind-address=127.0.0.1:0",
-      "--health-probe-bind-address=127.0.0.1:0",
-    ],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stdout.on("data", (b: Buffer) => (operatorOutput += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (operatorOutput += b.toString()));
-  operator = child;
+  operator = startOperatorProcess([
+    ...args,
+    `--kubeconfig=${kubeconfig}`,
+    `--arm-endpoint=${emulator.endpoint}`,
+    `--arm-ca-file=${emulator.caFile}`,
+    "--metrics-bind-address=127.0.0.1:0",
+    "--health-probe-bind-address=127.0.0.1:0",
+  ]);
 }, 1_800_000);
 
 afterAll(async () => {
-  if (operator !== undefined && operator.exitCode === null && operator.signalCode === null) {
-    const exited = new Promise((r) => operator?.once("exit", r));
-    operator.kill("SIGTERM");
-    await exited;
-  }
+  await operator?.stop();
   await emulator?.close();
   await cluster.kubectl(["delete", "jitscope", `team-a-${run}`, "--ignore-not-found", "--wait=false"]);
   const clusterScoped = manifests.filter((m) => m.metadata.namespace === undefined);
@@ -304,7 +290,8 @@ describe("the operator under the chart's RBAC", () => {
       return r.code !== 0 && r.stderr.includes("NotFound") ? true : undefined;
     });
     expect(managedRules()).toEqual([]);
-    expect(operatorOutput).toContain("drawbridge operator starting");
-    expect(operatorOutput).not.toMatch(/forbidden/i);
+    const logs = operator?.logs() ?? "";
+    expect(logs).toContain("drawbridge operator starting");
+    expect(logs).not.toMatch(/forbidden/i);
   });
 });

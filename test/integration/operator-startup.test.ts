@@ -4,8 +4,6 @@
 // wait or an ApiException dump per retry. The missing-CRD case runs on a control plane of its own
 // (without CRDs), so it does not disturb the tests sharing the run's plane.
 import { afterAll, describe, expect, jest, test } from "@jest/globals";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,24 +12,20 @@ import { kubectl, startControlPlane } from "../../src/controlplane/index.ts";
 import type { ControlPlane } from "../../src/controlplane/index.ts";
 import { EXIT_STARTUP_FAILED } from "../../src/operator/startup/gate.ts";
 import { testCluster } from "../support/cluster.ts";
-import { waitFor } from "./runtime-support.ts";
+import { OperatorProcess, operatorChild } from "../support/operator-process.ts";
+import { eventually } from "../support/poll.ts";
 
 jest.setTimeout(180_000);
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BLOCKED = "start-up blocked:";
 
-class RunningOperator {
-  readonly child: ChildProcess;
-  output = "";
-  readonly exited: Promise<number | null>;
+type Readyz = { status: number; body: string };
 
+class RunningOperator extends OperatorProcess {
   constructor(args: string[]) {
-    this.child = spawn(
-      process.execPath,
-      [
-        "--disable-warning=ExperimentalWarning",
-        join(ROOT, "bin", "drawbridge.js"),
+    super(
+      operatorChild([
         "run",
         // Never reached: start-up stops before any Azure call.
         "--arm-endpoint=https://127.0.0.1:9",
@@ -39,59 +33,41 @@ class RunningOperator {
         "--health-probe-bind-address=127.0.0.1:0",
         "--allow-unguarded-namespaces",
         ...args,
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      ]),
     );
-    const collect = (b: Buffer): void => {
-      this.output += b.toString();
-    };
-    this.child.stdout?.on("data", collect);
-    this.child.stderr?.on("data", collect);
-    this.exited = new Promise((resolve) => this.child.once("exit", resolve));
     running.push(this);
-  }
-
-  lines(containing: string): string[] {
-    return this.output.split("\n").filter((l) => l.includes(containing));
   }
 
   /** The /readyz base address, from the "drawbridge operator starting" line. */
   async healthAddress(): Promise<string> {
-    let addr: string | undefined;
-    await waitFor(
-      "the operator's start line",
-      () => {
-        addr = /"health":"([^"]+)".*drawbridge operator starting/.exec(this.output)?.[1];
-        return addr !== undefined;
-      },
-      30_000,
-    );
-    return addr ?? "";
+    const match = await this.waitForLog(/"health":"([^"]+)".*drawbridge operator starting/, 30_000);
+    return match[1] ?? "";
   }
 
-  async readyz(): Promise<{ status: number; body: string }> {
+  async readyz(): Promise<Readyz> {
     const res = await fetch(`http://${await this.healthAddress()}/readyz`);
     return { status: res.status, body: await res.text() };
   }
 
-  /** Poll /readyz until its answer satisfies `ok`. */
-  async readyzUntil(
-    ok: (r: { status: number; body: string }) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<{ status: number; body: string }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await this.readyz();
-      if (ok(r)) return r;
-      if (Date.now() > deadline)
-        throw new Error(`/readyz still ${String(r.status)} ${r.body}\n${this.output}`);
-      await new Promise((res) => setTimeout(res, 200));
+  /** Poll /readyz until its answer satisfies `ok`; a request that fails (not a wrong answer) fails at once. */
+  async readyzUntil(ok: (r: Readyz) => boolean, timeoutMs = 30_000): Promise<Readyz> {
+    const seen: { last?: Readyz; failed?: Error } = {};
+    const answered = async (): Promise<boolean> => {
+      try {
+        seen.last = await this.readyz();
+      } catch (err) {
+        seen.failed = err instanceof Error ? err : new Error(String(err));
+        return true;
+      }
+      return ok(seen.last);
+    };
+    try {
+      await eventually("/readyz", answered, timeoutMs, 200);
+    } catch {
+      throw new Error(`/readyz still ${String(seen.last?.status)} ${seen.last?.body ?? ""}\n${this.logs()}`);
     }
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
-    return this.exited;
+    if (seen.failed !== undefined) throw seen.failed;
+    return seen.last as Readyz;
   }
 }
 
@@ -128,8 +104,7 @@ describe("operator start-up with a prerequisite missing", () => {
     expect(ready.body).toContain(`kubectl create namespace ${missing}`);
     expect(ready.body).toContain("--leader-election-namespace");
 
-    const code = await op.exited;
-    expect(code).toBe(EXIT_STARTUP_FAILED);
+    expect(await op.exited).toEqual({ code: EXIT_STARTUP_FAILED, signal: null });
     // Checked every 5 s for 8 s: still one line, because nothing changed.
     const blocked = op
       .lines(BLOCKED)
@@ -138,7 +113,7 @@ describe("operator start-up with a prerequisite missing", () => {
     expect(blocked[0]).toContain(`namespace \\"${missing}\\" for the leader-election Lease`);
     expect(op.lines("did not complete within --startup-timeout=8s")).toHaveLength(1);
     expect(op.lines("lease acquire/renew failed")).toEqual([]);
-    expectNoDump(op.output);
+    expectNoDump(op.logs());
   });
 
   test("the namespace created while it waits: start-up goes on and the operator becomes ready", async () => {
@@ -156,10 +131,10 @@ describe("operator start-up with a prerequisite missing", () => {
     expect(created.code).toBe(0);
     const ready = await op.readyzUntil((r) => r.status === 200);
     expect(ready.body.trim()).toBe("ok");
-    await waitFor("leadership", () => op.output.includes("leading: starting reconcilers"), 30_000);
-    expect(await op.stop()).toBe(0);
+    await op.waitForLog("leading: starting reconcilers", 30_000);
+    expect(await op.stop()).toEqual({ code: 0, signal: null });
     expect(op.lines(BLOCKED)).toHaveLength(1);
-    expectNoDump(op.output);
+    expectNoDump(op.logs());
   });
 
   test("a user missing one permission: the line names exactly that permission", async () => {
@@ -240,11 +215,11 @@ subjects: [{ kind: User, name: ${user} }]
     expect(ready.body).toContain(
       "start-up blocked: the operator's user may not watch jitscopes.jit.drawbridge.dev cluster-wide (fix: ",
     );
-    expect(await op.exited).toBe(EXIT_STARTUP_FAILED);
+    expect(await op.exited).toEqual({ code: EXIT_STARTUP_FAILED, signal: null });
     const blocked = op.lines(BLOCKED).filter((l) => !l.includes("did not complete"));
     expect(blocked).toHaveLength(1);
     expect(blocked[0]).toContain("may not watch jitscopes.jit.drawbridge.dev cluster-wide (fix: grant these");
-    expectNoDump(op.output);
+    expectNoDump(op.logs());
   });
 
   test("a user with no RBAC at all: the line names each permission, in the watched namespace", async () => {
@@ -257,7 +232,7 @@ subjects: [{ kind: User, name: ${user} }]
       `--leader-election-namespace=${ns}`,
       "--startup-timeout=3s",
     ]);
-    expect(await op.exited).toBe(EXIT_STARTUP_FAILED);
+    expect(await op.exited).toEqual({ code: EXIT_STARTUP_FAILED, signal: null });
     const [line, ...more] = op.lines(BLOCKED).filter((l) => !l.includes("did not complete"));
     expect(more).toEqual([]);
     for (const perm of [
@@ -272,7 +247,7 @@ subjects: [{ kind: User, name: ${user} }]
     ]) {
       expect(line).toContain(perm);
     }
-    expectNoDump(op.output);
+    expectNoDump(op.logs());
   });
 });
 
@@ -310,11 +285,11 @@ describe("operator start-up on a cluster without the CRDs", () => {
     });
     expect(applied.code).toBe(0);
     await op.readyzUntil((r) => r.status === 200, 60_000);
-    expect(await op.stop()).toBe(0);
+    expect(await op.stop()).toEqual({ code: 0, signal: null });
     // CRDs become established one by one: a line per distinct state, never one per check.
     const messages = op.lines(BLOCKED).map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(messages.length).toBeGreaterThanOrEqual(1);
     expect(new Set(messages).size).toBe(messages.length);
-    expectNoDump(op.output);
+    expectNoDump(op.logs());
   });
 });

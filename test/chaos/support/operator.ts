@@ -1,11 +1,11 @@
 // The operator as a child process (`node bin/drawbridge.js run`), as it runs in production: its own
 // Kubernetes and ARM clients, informers, queue and (optionally) leader election. Replicas can be
 // SIGKILLed and restarted; every child is killed when the test process exits, whatever happens.
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
+import { OperatorProcess, REPO_ROOT, operatorChild } from "../../support/operator-process.ts";
+import type { OperatorExit } from "../../support/operator-process.ts";
 
-export const ROOT = join(import.meta.dirname, "..", "..", "..");
+export const ROOT = REPO_ROOT;
 
 export interface OperatorTarget {
   kubeconfig: string;
@@ -36,59 +36,31 @@ function installExitHook(): void {
   });
 }
 
-export class Replica {
-  readonly child: ChildProcess;
+export class Replica extends OperatorProcess {
   readonly identity: string;
   readonly startedAt = Date.now();
-  output = "";
   /** When the replica logged that it leads (epoch ms), if it did. */
   ledAt: number | undefined;
-  readonly exited: Promise<void>;
-
-  constructor(child: ChildProcess, identity: string) {
-    this.child = child;
-    this.identity = identity;
-    const collect = (b: Buffer): void => {
-      const text = b.toString();
-      if (this.ledAt === undefined && text.includes("leading: starting reconcilers")) this.ledAt = Date.now();
-      this.output += text;
-      if (this.output.length > 4_000_000) this.output = this.output.slice(-2_000_000);
-    };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
-    this.exited = new Promise((resolve) =>
-      child.once("exit", () => {
-        live.delete(child);
-        resolve();
-      }),
-    );
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
   /** When kill() was called (epoch ms). */
   killedAt: number | undefined;
 
-  async kill(): Promise<void> {
-    if (!this.running) return;
-    this.killedAt = Date.now();
-    this.child.kill("SIGKILL");
-    await this.exited;
+  constructor(child: ChildProcess, identity: string) {
+    super(child, { maxLogChars: 2_000_000, stopTimeoutMs: 10_000 });
+    this.identity = identity;
+    this.onOutput((text) => {
+      if (this.ledAt === undefined && text.includes("leading: starting reconcilers")) this.ledAt = Date.now();
+    });
+    void this.exited.then(() => live.delete(child));
   }
 
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
-    await this.exited;
-    clearTimeout(timer);
+  override async kill(): Promise<OperatorExit> {
+    if (this.running) this.killedAt = Date.now();
+    return super.kill();
   }
 
   /** Log lines (pino JSON) whose msg contains `text`. */
   count(text: string): number {
-    return this.output.split("\n").filter((l) => l.includes(text)).length;
+    return this.lines(text).length;
   }
 }
 
@@ -97,8 +69,6 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
   const identity = opts.identity ?? `chaos-${String(Date.now())}`;
   const leader = opts.leader;
   const args = [
-    "--disable-warning=ExperimentalWarning",
-    join(ROOT, "bin", "drawbridge.js"),
     "run",
     `--kubeconfig=${opts.kubeconfig ?? t.kubeconfig}`,
     `--arm-endpoint=${t.armEndpoint}`,
@@ -131,7 +101,7 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
           `--retry-period=${leader.retryPeriod}`,
         ]),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = operatorChild(args);
   live.add(child);
   return new Replica(child, identity);
 }

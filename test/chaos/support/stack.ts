@@ -111,7 +111,7 @@ export class ChaosStack {
   /** Operator output of every replica started, for a failure's diagnosis. */
   logs(lines = 60): string {
     return this.replicas
-      .map((r) => `--- ${r.identity} ---\n${r.output.trimEnd().split("\n").slice(-lines).join("\n")}`)
+      .map((r) => `--- ${r.identity} ---\n${r.logs().trimEnd().split("\n").slice(-lines).join("\n")}`)
       .join("\n");
   }
 
@@ -123,7 +123,7 @@ export class ChaosStack {
     // Kept for diagnosis (gitignored); each run's namespace is unique.
     const dir = join(ROOT, ".state", "chaos-logs");
     mkdirSync(dir, { recursive: true });
-    for (const r of this.replicas) writeFileSync(join(dir, `${this.ns}-${r.identity}.log`), r.output);
+    for (const r of this.replicas) writeFileSync(join(dir, `${this.ns}-${r.identity}.log`), r.logs());
   }
 }
 
