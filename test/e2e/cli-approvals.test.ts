@@ -4,47 +4,24 @@
 // opens a request needing one approval, `reject` denies another, and alice's own approval is refused
 // before anything is created because it would not count.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { ensureHelm } from "../../src/helm/build.ts";
 import { renderChart } from "../../src/helm/template.ts";
 import type { Manifest } from "../../src/helm/template.ts";
-import { JUMP_NSG, ROOT, Stack, eventually } from "./harness.ts";
+import { PluginDir } from "./plugin.ts";
+import type { Run } from "./plugin.ts";
+import { JUMP_NSG, Stack, eventually } from "./harness.ts";
 
 const run = randomBytes(3).toString("hex");
 const label = "drawbridge.dev/cli-approver-e2e";
 let stack: Stack;
-let pluginDir: string;
+let plugin: PluginDir;
 let guardObjects: Manifest[] = [];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** `kubectl drawbridge <args> -n <ns>` as `user`, with the plugin directory first on PATH. */
 function drawbridge(user: string, args: string[]): Promise<Run> {
-  const path = [pluginDir, dirname(process.execPath), dirname(stack.cluster.kubectlPath), "/usr/bin", "/bin"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(stack.cluster.kubectlPath, ["drawbridge", ...args, "-n", stack.ns], {
-      cwd: ROOT,
-      env: { PATH: path.join(delimiter), HOME: pluginDir, KUBECONFIG: stack.cluster.kubeconfigFor(user) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return plugin.kubectl(stack, user, ["drawbridge", ...args, "-n", stack.ns]);
 }
 
 /** The chart's people role for approvers, bound to alice and bob in the test namespace. */
@@ -100,8 +77,7 @@ async function approvalsIn(): Promise<{ spec: Record<string, unknown> }[]> {
 }
 
 beforeAll(async () => {
-  pluginDir = mkdtempSync(join(tmpdir(), "drawbridge-plugin-"));
-  symlinkSync(join(ROOT, "bin", "kubectl-drawbridge.js"), join(pluginDir, "kubectl-drawbridge"));
+  plugin = new PluginDir();
   stack = await Stack.start("cli-approvals");
   await stack.kubectlOk(["apply", "-f", "-"], { input: approverRbac(stack.ns) });
   const helm = await ensureHelm({ env: process.env });
@@ -128,7 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack.stop();
-  rmSync(pluginDir, { recursive: true, force: true });
+  plugin.remove();
   if (guardObjects.length > 0) {
     await stack.cluster.kubectl(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], {
       input: guardObjects.map((o) => `---\n${stringify(o)}`).join(""),

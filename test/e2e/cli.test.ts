@@ -3,51 +3,24 @@
 // server. A renewal (extend) must keep the allow rule in place throughout: NSG reads never see it
 // missing, and no NSG takes more than one ARM write for the hand-over.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
-import { ALL_NSGS, JUMP_NSG, NIC_NSG, ROOT, SUBNET_NSG, Stack, eventually } from "./harness.ts";
+import { join } from "node:path";
+import { PluginDir } from "./plugin.ts";
+import type { Run } from "./plugin.ts";
+import { ALL_NSGS, JUMP_NSG, NIC_NSG, SUBNET_NSG, Stack, eventually } from "./harness.ts";
 
 const MY_IP = "100.20.30.40";
 const SOURCE = `${MY_IP}/32`;
 let stack: Stack;
 let echo: Server;
 let echoBase: string;
-let pluginDir: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+let plugin: PluginDir;
 
 /** `kubectl <args>` as alice, with the plugin directory first on PATH. */
 function kubectl(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const path = [pluginDir, dirname(process.execPath), dirname(stack.cluster.kubectlPath), "/usr/bin", "/bin"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(stack.cluster.kubectlPath, args, {
-      cwd: ROOT,
-      env: {
-        PATH: path.join(delimiter),
-        HOME: pluginDir,
-        KUBECONFIG: stack.cluster.kubeconfigFor("alice"),
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return plugin.kubectl(stack, "alice", args, env);
 }
 
 /** The names of alice's requests, through the plugin. */
@@ -72,8 +45,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
   echoBase = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-  pluginDir = mkdtempSync(join(tmpdir(), "drawbridge-plugin-"));
-  symlinkSync(join(ROOT, "bin", "kubectl-drawbridge.js"), join(pluginDir, "kubectl-drawbridge"));
+  plugin = new PluginDir();
   stack = await Stack.start("cli");
   // One open request per requester: a renewal must not count the request it renews.
   stack.startOperator({ extraArgs: ["--max-open-requests-per-requester=1"] });
@@ -86,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack.stop();
   await new Promise((r) => echo.close(r));
-  rmSync(pluginDir, { recursive: true, force: true });
+  plugin.remove();
 });
 
 function allowed(): boolean[] {
@@ -102,7 +74,7 @@ describe("kubectl drawbridge", () => {
 
   it("is discovered by kubectl as a plugin", async () => {
     const r = await kubectl(["plugin", "list"]);
-    expect(r.stdout).toContain(join(pluginDir, "kubectl-drawbridge"));
+    expect(r.stdout).toContain(join(plugin.path, "kubectl-drawbridge"));
     const help = await kubectl(["drawbridge", "--help"]);
     expect({ code: help.code, stderr: help.stderr }).toMatchObject({ code: 0 });
     expect(help.stdout).toContain("usage: kubectl drawbridge <command>");

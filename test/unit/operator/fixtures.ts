@@ -1,5 +1,6 @@
 // Small builders for operator unit tests.
 import type { AccessRequest, JitPolicy } from "../../../src/api/types.ts";
+import type { SecurityRule } from "../../../src/core/index.ts";
 
 export const SUB = "00000000-0000-0000-0000-000000000001";
 export const VM = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers/Microsoft.Compute/virtualMachines/web-1`;
@@ -68,4 +69,21 @@ export function request(
   };
   if (status !== undefined) r.status = status;
   return r;
+}
+
+/** A rule someone else made (the portal, another tool). */
+export function foreignRule(name: string, priority: number, extra: Partial<SecurityRule> = {}): SecurityRule {
+  return {
+    name,
+    priority,
+    direction: "Inbound",
+    access: "Allow",
+    protocol: "Tcp",
+    description: "hand-made",
+    sourceAddressPrefix: "*",
+    sourcePortRange: "*",
+    destinationAddressPrefix: "*",
+    destinationPortRange: "443",
+    ...extra,
+  };
 }

@@ -18,26 +18,10 @@ import { Prefetch } from "../../../../src/operator/nsg/prefetch.ts";
 import { resyncOnce } from "../../../../src/operator/nsg/resync.ts";
 import { FakeClock } from "../../../../src/runtime/clock.ts";
 import { createLogger } from "../../../../src/runtime/logger.ts";
-import { JUMP_NSG, SUB, policy } from "../fixtures.ts";
+import { JUMP_NSG, SUB, foreignRule as rule, policy } from "../fixtures.ts";
 
 const OTHER_SUB = "00000000-0000-0000-0000-000000000002";
 const ORPHAN_NSG = `/subscriptions/${OTHER_SUB}/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/orphan-nsg`;
-
-function rule(name: string, priority: number, extra: Partial<SecurityRule> = {}): SecurityRule {
-  return {
-    name,
-    priority,
-    direction: "Inbound",
-    access: "Allow",
-    protocol: "Tcp",
-    description: "hand-made",
-    sourceAddressPrefix: "*",
-    sourcePortRange: "*",
-    destinationAddressPrefix: "*",
-    destinationPortRange: "443",
-    ...extra,
-  };
-}
 
 /** ARM as the reconcilers see it, in memory. */
 class MemoryArm implements AzurePort {

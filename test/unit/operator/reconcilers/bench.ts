@@ -25,6 +25,7 @@ import { ScopeGate } from "../../../../src/operator/scope/gate.ts";
 import { FakeClock } from "../../../../src/runtime/clock.ts";
 import { createLogger } from "../../../../src/runtime/logger.ts";
 import type { HandlerResult } from "../../../../src/runtime/queue.ts";
+import { foreignRule } from "../fixtures.ts";
 import { MemoryAzure } from "../../../support/memory-azure.ts";
 import { MemoryKube } from "../../../support/memory-kube.ts";
 
@@ -91,22 +92,7 @@ export function foreignFiller(n: number): SecurityRule[] {
   return Array.from({ length: n }, (_, i) => foreignRule(`other-${String(i)}`, 1000 + i));
 }
 
-/** A rule someone else made (the portal, another tool). */
-export function foreignRule(name: string, priority: number, extra: Partial<SecurityRule> = {}): SecurityRule {
-  return {
-    name,
-    priority,
-    direction: "Inbound",
-    access: "Allow",
-    protocol: "Tcp",
-    description: "hand-made",
-    sourceAddressPrefix: "*",
-    sourcePortRange: "*",
-    destinationAddressPrefix: "*",
-    destinationPortRange: "443",
-    ...extra,
-  };
-}
+export { foreignRule };
 
 /** A rule name with this policy's prefix cut ("deny-tcp", "tcp-22"); other names as they are. */
 export function shortName(name: string): string {
