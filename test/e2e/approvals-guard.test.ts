@@ -13,7 +13,8 @@ import { JUMP_NSG, Stack, eventually } from "./harness.ts";
 
 jest.setTimeout(240_000);
 
-const run = randomBytes(3).toString("hex");
+// A letter first: hex such as "12e345" would read back from the rendered chart as a YAML number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const requesterLabel = "drawbridge.dev/requester-guard-e2e";
 const approverLabel = "drawbridge.dev/approver-guard-e2e";
 let stack: Stack;

@@ -14,7 +14,8 @@ import { JUMP_NSG, Stack, eventually } from "./harness.ts";
 
 jest.setTimeout(240_000);
 
-const run = randomBytes(3).toString("hex");
+// A letter first: hex such as "12e345" would read back from the rendered chart as a YAML number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const label = "drawbridge.dev/approver-e2e";
 let stack: Stack;
 let guardObjects: Manifest[] = [];

@@ -13,7 +13,8 @@ import { PluginDir } from "./plugin.ts";
 import type { Run } from "./plugin.ts";
 import { JUMP_NSG, Stack, eventually } from "./harness.ts";
 
-const run = randomBytes(3).toString("hex");
+// A letter first: hex such as "12e345" would read back from the rendered chart as a YAML number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const label = "drawbridge.dev/cli-approver-e2e";
 let stack: Stack;
 let plugin: PluginDir;

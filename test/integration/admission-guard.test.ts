@@ -24,7 +24,8 @@ import { WORKLOAD_CLIENT_ID } from "./helm-support.ts";
 // Rendering spawns helm and every step kubectl; on a loaded machine that takes seconds.
 jest.setTimeout(60_000);
 
-const run = randomBytes(3).toString("hex");
+// A letter first: hex such as "12e345" would read back from the rendered chart as a YAML number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const release = `drawbridge-gd${run}`;
 const policyName = `${release}-requester-is-caller`;
 const scopeLabel = "drawbridge.dev/guard-test";

@@ -23,7 +23,8 @@ import { WORKLOAD_CLIENT_ID } from "./helm-support.ts";
 // Every step spawns kubectl; on a loaded machine that takes seconds.
 jest.setTimeout(60_000);
 
-const run = randomBytes(3).toString("hex");
+// A letter first: hex such as "12e345" would read back from the rendered chart as a YAML number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const strict = `drawbridge-md${run}`;
 const open = `drawbridge-mo${run}`;
 const releaseNs = "drawbridge-system";

@@ -13,7 +13,8 @@ import { WORKLOAD_CLIENT_ID } from "./helm-support.ts";
 
 jest.setTimeout(120_000);
 
-const run = randomBytes(3).toString("hex");
+// A letter first: hex such as "12e345" would read back from the rendered chart as a YAML number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const release = `drawbridge-in${run}`;
 let cluster: TestCluster;
 let helmBin = "";

@@ -24,7 +24,8 @@ import { WORKLOAD_CLIENT_ID, containerOf, only } from "./helm-support.ts";
 jest.setTimeout(120_000);
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const run = randomBytes(3).toString("hex");
+// A letter first: hex such as "12e345" would read back from the rendered chart as a YAML number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const release = `drawbridge-op${run}`;
 const scopeLabel = "drawbridge.dev/packaging-test";
 const DEMO_RG = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo-rg";
