@@ -30,7 +30,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
-            add a self-time summary per operator to the results
+            add a self-time summary per operator to the results; the operators then run
+            from the TypeScript sources, not the bundle, so profiles name files and packages
 `;
 
 interface Args {

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { startControlPlane } from "../src/controlplane/index.ts";
 import type { ControlPlane } from "../src/controlplane/index.ts";
+import { ensureBundle } from "./bundle.ts";
 import { startEmulatorProcess } from "./emulator.ts";
 import type { EmulatorProcess } from "./emulator.ts";
 import { KubeClient } from "./kube.ts";
@@ -49,6 +50,8 @@ export async function startStack(
   cpuProfDir?: string,
 ): Promise<Stack> {
   const started = Date.now();
+  // Operators run from the image's bundle; build it now if the sources changed since.
+  await ensureBundle(log);
   const plane = await startPlane(log);
   reaper.add("control-plane", () => plane.stop());
   const emulator = await startEmulatorProcess(reaper);
@@ -69,6 +72,7 @@ export async function startStack(
       startOperator(
         {
           ...spec,
+          fromSources: cpuProfDir !== undefined,
           nodeArgs:
             // The heap settings of the image and the chart: the operator is measured as it is shipped.
             [
