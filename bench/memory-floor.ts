@@ -21,8 +21,9 @@ export interface FloorStep {
 
 const mib = (n: number): number => Math.round((n / 2 ** 20) * 10) / 10;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** The label of the bundle's process floor: resync's `memory.rss_floor_mib` is read from it. */
+/** Labels of the process floors resync's `memory` figures are read from. */
 export const BUNDLE_STEP = "process: node dist/drawbridge.js run --help (image bundle)";
+export const SOURCES_STEP = "process: node bin/drawbridge.js run --help (sources)";
 
 async function measure(): Promise<FloorStep[]> {
   const steps: FloorStep[] = [];

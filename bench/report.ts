@@ -247,7 +247,7 @@ function resyncTable(r: ResyncResults): string[] {
       ? []
       : [
           "",
-          `Memory: heap ${r.memory.heap_used_mib} MiB after the resync (${r.memory.heap_mib_per_1000_grants} MiB per 1,000 grants); RSS floor of the bundled operator ${r.memory.rss_floor_mib} MiB.`,
+          `Memory (operator from the ${r.memory.operator_code}): heap ${r.memory.heap_used_mib} MiB after the resync, ${r.memory.heap_mib_per_1000_grants} MiB per 1,000 grants (${r.memory.estate_heap_mib_per_1000_grants} above the heap of the code alone); RSS floor ${r.memory.rss_floor_mib} MiB.`,
         ]),
   ];
 }

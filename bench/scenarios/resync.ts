@@ -191,7 +191,7 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
       by_operation: stats.byOperation,
       setup_seconds: setupSeconds,
       memory_floor: floor,
-      memory: memoryFigures(mB, o.grants, floor),
+      memory: memoryFigures(mB, o.grants, floor, stack.operatorCode),
     };
     stack.log(
       `  one resync: ${result.reads} reads, ${result.writes} writes, ${result.cpu_s} CPU s, RSS ${result.rss_mib} MiB (peak ${result.peak_rss_mib}), heap ${result.memory.heap_used_mib} MiB (${result.memory.heap_mib_per_1000_grants} per 1,000 grants)`,
