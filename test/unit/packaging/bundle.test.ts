@@ -69,6 +69,18 @@ describe("the image's bundle", () => {
     expect(inputs).not.toContain("src/cli/main.ts");
   });
 
+  test("large chunks are plain ASCII (one other character makes V8 keep a chunk's text at two bytes a character)", () => {
+    const large = Object.entries(meta.outputs).filter(([f, o]) => f.endsWith(".js") && o.bytes > 2 ** 20);
+    expect(large.length).toBeGreaterThan(0);
+    for (const [file] of large) {
+      const text = readFileSync(join(REPO, file), "latin1");
+      expect({ file, nonAscii: /[^\t\n\r\x20-\x7e]/.exec(text)?.index }).toEqual({
+        file,
+        nonAscii: undefined,
+      });
+    }
+  });
+
   test("ships the licence of every bundled package", () => {
     const licences = readFileSync(join(out, "THIRD-PARTY-LICENSES.txt"), "utf8");
     for (const name of ["@kubernetes/client-node", "@azure/arm-network", "pino", "undici"])
