@@ -3,7 +3,17 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "coverage/**", "charts/**", "crds/**", "tools/**", "bench/results/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "coverage/**",
+      "charts/**",
+      "crds/**",
+      "tools/**",
+      "bench/results/**",
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
