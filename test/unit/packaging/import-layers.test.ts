@@ -1,6 +1,7 @@
 // The layers of src/ (docs/architecture.md draws the same table): each folder names the folders it
 // may import, so an arrow back up, an import cycle between files, or a reach outside src/ (the
-// image's bundle is built from src/ alone) fails here. A new folder must be added to LAYERS, which says where it sits.
+// image's bundle is built from src/ alone) fails here. A new folder must be added to LAYERS,
+// which says where it sits.
 import { describe, expect, test } from "@jest/globals";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -71,7 +72,8 @@ export function violations(graph: Graph, layers: Record<string, readonly string[
       continue;
     }
     for (const to of targets) {
-      if (!to.startsWith("src/")) out.push(`${from} -> ${to}: outside src/, which is all the image is built from`);
+      if (!to.startsWith("src/"))
+        out.push(`${from} -> ${to}: outside src/, which is all the image is built from`);
       else if (layerOf(to) !== own && !allowed.includes(layerOf(to)))
         out.push(`${from} -> ${to}: ${own} may not import ${layerOf(to)}`);
     }
