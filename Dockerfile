@@ -1,7 +1,10 @@
 # drawbridge operator image.
 #
-# No build step: Node.js 24 runs the TypeScript sources by type stripping. (Node refuses to strip
-# types under node_modules; ours live in src/, so that does not apply.)
+# The image runs one JavaScript bundle, dist/drawbridge.js, built in the first stage by
+# scripts/build.ts (esbuild) from src/cli/image.ts and its production dependencies. Most of the
+# operator's memory is code: the bundle is loaded without Node's TypeScript stripper and without
+# node_modules' thousands of module files (docs/adr/0017-bundled-operator-image.md). The runtime
+# stage holds the bundle and nothing else of the repository: no node_modules, no sources.
 #
 # Base image: the official Node.js image, pinned to an exact release (the same Node.js version as
 # the repository's toolchain, node_modules/node). Bump it deliberately, together with that
@@ -10,13 +13,19 @@
 # Build:  docker build -t ghcr.io/drawbridge-dev/drawbridge:0.1.0 \
 #           --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD) .
 
-# --- production dependencies ------------------------------------------------------------------
-FROM node:24.21.0-bookworm-slim AS deps
-WORKDIR /app
+# --- build: the bundle -------------------------------------------------------------------------
+FROM node:24.21.0-bookworm-slim AS build
+WORKDIR /src
 COPY package.json package-lock.json ./
-# Production dependencies only, exactly as locked; no install scripts run.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+# Every dependency exactly as locked (esbuild is a devDependency; its binary is a platform
+# package, so no install script is needed and none runs).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY scripts/build.ts ./scripts/
+# .dockerignore keeps *.test.ts out of the build context, so tests never reach the bundle.
+COPY src/ ./src/
+# The base image's node, not node_modules/.bin's (the node devDependency is not set up without
+# its install script).
+RUN node scripts/build.ts /src/dist
 
 # --- runtime ----------------------------------------------------------------------------------
 FROM node:24.21.0-bookworm-slim AS runtime
@@ -36,12 +45,9 @@ LABEL org.opencontainers.image.title="drawbridge" \
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
-COPY bin/ ./bin/
+# dist/ carries its own package.json (ES modules), the source maps and THIRD-PARTY-LICENSES.txt.
+COPY --from=build /src/dist/ ./dist/
 COPY crds/ ./crds/
-# .dockerignore keeps *.test.ts out of the build context, so tests never reach the image.
-COPY src/ ./src/
 # Read-only root filesystem: nothing is written outside /tmp (an emptyDir in the chart).
 # NODE_OPTIONS: the operator's heap settings (src/runtime/node-options.ts says why).
 ENV NODE_ENV=production \
@@ -51,5 +57,5 @@ ENV NODE_ENV=production \
 # Numeric non-root user and group, so runAsNonRoot can verify it without /etc/passwd.
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "--disable-warning=ExperimentalWarning", "bin/drawbridge.js"]
+ENTRYPOINT ["node", "--disable-warning=ExperimentalWarning", "dist/drawbridge.js"]
 CMD ["run"]

@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: demo test install lint bench
+.PHONY: demo test install lint bench build
 
 node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -18,6 +18,10 @@ demo: install
 test: install
 	npm run -s lint
 	npm test
+
+# The operator image's bundle (dist/), as the Dockerfile builds it; the benchmark builds it itself.
+build: install
+	npm run -s build
 
 bench: install
 	npm run -s bench -- $(BENCH_ARGS)

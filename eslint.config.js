@@ -4,6 +4,8 @@ import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "coverage/**", "charts/**", "crds/**", "tools/**", "bench/results/**"] },
+  // The image's bundle (npm run build): generated code.
+  { ignores: ["dist/**"] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -23,14 +23,17 @@ import type { Stack } from "./stack.ts";
 const SCENARIOS = ["planner", "latency", "burst", "resync"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR] [--from-sources]
   --quick   scaled-down smoke run (CI); default: the full run of docs/performance.md
   --only    run only these scenarios (comma-separated)
   --out     results directory (default bench/results)
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
-            add a self-time summary per operator to the results
+            add a self-time summary per operator to the results; the operators then run
+            from the TypeScript sources, not the bundle, so profiles name files and packages
+  --from-sources  run the operators from the TypeScript sources (bin/drawbridge.js) instead of
+            the image's bundle (dist/drawbridge.js), e.g. to compare their memory
 `;
 
 interface Args {
@@ -39,6 +42,7 @@ interface Args {
   out: string;
   cpuProfDir: string | undefined;
   merge: boolean;
+  fromSources: boolean;
 }
 
 function parse(args: string[]): Args {
@@ -50,6 +54,7 @@ function parse(args: string[]): Args {
       out: { type: "string" },
       "cpu-prof": { type: "string" },
       merge: { type: "boolean" },
+      "from-sources": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -66,6 +71,7 @@ function parse(args: string[]): Args {
     out: values.out ?? join(ROOT, "bench", "results"),
     cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
     merge: values.merge === true,
+    fromSources: values["from-sources"] === true,
   };
 }
 
@@ -103,7 +109,7 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
   if (!a.only.some((s) => s !== "planner")) return;
   let stack: Stack | undefined;
   await runScenario("stack", outcomes, async () => {
-    stack = await startStack(reaper, log, a.cpuProfDir);
+    stack = await startStack(reaper, log, a.cpuProfDir, a.fromSources);
   });
   if (stack === undefined) return;
   const s = stack;

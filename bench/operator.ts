@@ -1,8 +1,10 @@
-// The operator under test as a child process (`drawbridge run`), plus what the benchmark reads from
+// The operator under test as a child process (`drawbridge run` from the image's bundle, as the image
+// runs it: `node dist/drawbridge.js run`, built by bench/bundle.ts), plus what the benchmark reads from
 // it: Prometheus metrics (queue depth, reconcile counts, resync count) and, from /proc, CPU seconds
 // and peak RSS.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { BUNDLE_ENTRY } from "./bundle.ts";
 import { ROOT, spawnNode, tail, waitForLine } from "./procs.ts";
 import type { Child, Reaper } from "./procs.ts";
 
@@ -16,6 +18,11 @@ export interface OperatorSpec {
   extraArgs?: string[];
   /** Node flags for the operator process, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /**
+   * Run bin/drawbridge.js (the TypeScript sources) instead of the bundle: CPU profiles then name the
+   * source file and package of every function, which the bundle's chunks do not.
+   */
+  fromSources?: boolean;
 }
 
 export interface ProcSample {
@@ -99,7 +106,7 @@ let counter = 0;
 export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise<OperatorProcess> {
   const args = [
     ...(spec.nodeArgs ?? []),
-    join(ROOT, "bin", "drawbridge.js"),
+    spec.fromSources === true ? join(ROOT, "bin", "drawbridge.js") : BUNDLE_ENTRY,
     "run",
     `--kubeconfig=${spec.kubeconfig}`,
     `--arm-endpoint=${spec.armEndpoint}`,

@@ -38,7 +38,7 @@ export interface Results {
   revoke_lag_ms: Headline | null;
   burst_writes: { rule: number; nsg: number; naive: number } | null;
   burst_converge_s: { rule: number; nsg: number; naive: number } | null;
-  resync: Pick<ResyncResults, "reads" | "writes" | "cpu_s" | "rss_mib" | "nsgs" | "grants"> | null;
+  resync: Pick<ResyncResults, "reads" | "writes" | "cpu_s" | "rss_mib" | "nsgs" | "grants" | "memory"> | null;
   planner_ms_per_plan: number | null;
   /** CPU ms per plan (user + system): what the target is assessed on, wall time includes preemption */
   planner_cpu_ms_per_plan: number | null;
@@ -105,6 +105,7 @@ export function buildResults(
             rss_mib: r.peak_rss_mib,
             nsgs: r.nsgs,
             grants: r.grants,
+            memory: r.memory,
           },
     planner_ms_per_plan: o.planner === undefined ? null : Math.round(o.planner.msPerPlan * 1000) / 1000,
     planner_cpu_ms_per_plan:
@@ -241,6 +242,13 @@ function resyncTable(r: ResyncResults): string[] {
     "| NSGs | grants | reads | writes | CPU | RSS (peak) | resync pass | operator start-up (reads / writes / CPU) |",
     "|---:|---:|---:|---:|---:|---:|---:|---|",
     `| ${r.nsgs} | ${r.grants} | ${r.reads} | ${r.writes} | ${r.cpu_s} s | ${r.rss_mib} MiB (${r.peak_rss_mib} MiB) | ${r.resync_duration_s} s | ${r.startup.seconds} s (${r.startup.reads} / ${r.startup.writes} / ${r.startup.cpu_s} s) |`,
+    // Absent in results merged from runs that predate it.
+    ...((r.memory as ResyncResults["memory"] | undefined) === undefined
+      ? []
+      : [
+          "",
+          `Memory (operator from the ${r.memory.operator_code}): heap ${r.memory.heap_used_mib} MiB after the resync, ${r.memory.heap_mib_per_1000_grants} MiB per 1,000 grants (${r.memory.estate_heap_mib_per_1000_grants} above the heap of the code alone); RSS floor ${r.memory.rss_floor_mib} MiB.`,
+        ]),
   ];
 }
 

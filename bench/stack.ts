@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { startControlPlane } from "../src/controlplane/index.ts";
 import type { ControlPlane } from "../src/controlplane/index.ts";
+import { ensureBundle } from "./bundle.ts";
 import { startEmulatorProcess } from "./emulator.ts";
 import type { EmulatorProcess } from "./emulator.ts";
 import { KubeClient } from "./kube.ts";
@@ -19,6 +20,8 @@ export interface Stack {
   reaper: Reaper;
   /** When set, every operator runs with --cpu-prof and writes its profile to <dir>/<namespace>/. */
   cpuProfDir: string | undefined;
+  /** What the operators run: the image's bundle, or the sources (--from-sources, --cpu-prof). */
+  operatorCode: "bundle" | "sources";
   log(msg: string): void;
   operator(spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval">): Promise<OperatorProcess>;
 }
@@ -47,8 +50,11 @@ export async function startStack(
   reaper: Reaper,
   log: (msg: string) => void,
   cpuProfDir?: string,
+  fromSources = false,
 ): Promise<Stack> {
   const started = Date.now();
+  // Operators run from the image's bundle; build it now if the sources changed since.
+  await ensureBundle(log);
   const plane = await startPlane(log);
   reaper.add("control-plane", () => plane.stop());
   const emulator = await startEmulatorProcess(reaper);
@@ -64,11 +70,13 @@ export async function startStack(
     kube,
     reaper,
     cpuProfDir,
+    operatorCode: fromSources || cpuProfDir !== undefined ? "sources" : "bundle",
     log,
     operator: (spec) =>
       startOperator(
         {
           ...spec,
+          fromSources: fromSources || cpuProfDir !== undefined,
           nodeArgs:
             // The heap settings of the image and the chart: the operator is measured as it is shipped.
             [

@@ -8,6 +8,7 @@ import { activeGrants, planNsg } from "../../src/core/index.ts";
 import type { Grant, PolicyBinding } from "../../src/core/index.ts";
 import { policyBindings } from "../../src/operator/state/bindings.ts";
 import { setCondition } from "../../src/kube/conditions.ts";
+import { withRequestKstatus } from "../../src/kube/kstatus-conditions.ts";
 import {
   foreignRules,
   nsgDocument,
@@ -46,7 +47,8 @@ function activeStatus(rules: GrantRuleStatus[], start: Date, expires: Date): Acc
     1,
   );
   const expiresAt = expires.toISOString();
-  return {
+  // With the kstatus conditions the operator adds, or every request is rewritten at start-up.
+  const status: AccessRequestStatus = {
     phase: "Active",
     startTime: start.toISOString(),
     expiresAt,
@@ -56,6 +58,7 @@ function activeStatus(rules: GrantRuleStatus[], start: Date, expires: Date): Acc
     reason: "Granted",
     message: `access open until ${expiresAt}`,
   };
+  return withRequestKstatus(status, start, 1);
 }
 
 export function buildResyncEstate(

@@ -6,13 +6,14 @@
 import { ACCESSREQUEST_PLURAL, JITPOLICY_PLURAL } from "../../src/api/types.ts";
 import { RESYNC_SUB } from "../estate.ts";
 import { createNamespace, crPath, pool } from "../kube.ts";
-import { memoryFloor } from "../memory-floor.ts";
 import type { FloorStep } from "../memory-floor.ts";
 import { sumOf } from "../operator.ts";
 import type { MetricSamples, OperatorProcess } from "../operator.ts";
 import type { Stack } from "../stack.ts";
 import { sleep, until } from "../stats.ts";
 import { buildResyncEstate } from "./resync-estate.ts";
+import { floorOrFailure, memoryFigures } from "./resync-memory.ts";
+import type { MemoryFigures } from "./resync-memory.ts";
 
 export interface ResyncResults {
   nsgs: number;
@@ -40,6 +41,7 @@ export interface ResyncResults {
   setup_seconds: number;
   /** RSS of a fresh Node after loading the operator's modules, before any object */
   memory_floor: FloorStep[];
+  memory: MemoryFigures;
 }
 
 export interface ResyncOptions {
@@ -169,6 +171,7 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
     const mB = await settle(op, first + 2, timeout, 2000, 500);
     const b = op.proc();
     const stats = await admin.stats();
+    const floor = await floorOrFailure();
     const resyncSeconds =
       sumOf(mB, "drawbridge_resync_duration_seconds_sum") -
       sumOf(mA, "drawbridge_resync_duration_seconds_sum");
@@ -187,13 +190,11 @@ export async function runResync(stack: Stack, o: ResyncOptions): Promise<ResyncR
       startup: startupInfo,
       by_operation: stats.byOperation,
       setup_seconds: setupSeconds,
-      // Informational: a failure here must not discard the measurement.
-      memory_floor: await memoryFloor().catch((err: unknown) => [
-        { step: `failed: ${String(err).slice(0, 300)}`, rss_mib: NaN, heap_used_mib: NaN },
-      ]),
+      memory_floor: floor,
+      memory: memoryFigures(mB, o.grants, floor, stack.operatorCode),
     };
     stack.log(
-      `  one resync: ${result.reads} reads, ${result.writes} writes, ${result.cpu_s} CPU s, RSS ${result.rss_mib} MiB (peak ${result.peak_rss_mib})`,
+      `  one resync: ${result.reads} reads, ${result.writes} writes, ${result.cpu_s} CPU s, RSS ${result.rss_mib} MiB (peak ${result.peak_rss_mib}), heap ${result.memory.heap_used_mib} MiB (${result.memory.heap_mib_per_1000_grants} per 1,000 grants)`,
     );
     return result;
   } catch (err) {

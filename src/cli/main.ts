@@ -1,9 +1,10 @@
 // `drawbridge <command>`: each command lives in its own module and is loaded on demand, so the
 // emulator does not load the Kubernetes client and the operator does not load the emulator.
+// The operator image has its own entry with the operator's commands only (src/cli/image.ts).
+import { dispatch } from "./dispatch.ts";
+import type { Commands } from "./dispatch.ts";
 
-type CommandModule = { run(args: string[]): Promise<number> };
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+const COMMANDS: Commands = {
   run: { summary: "run the operator", load: () => import("../operator/cli.ts") },
   sweep: {
     summary: "remove lapsed allow rules without the operator (fail-safe)",
@@ -37,29 +38,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   },
 };
 
-function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: drawbridge <command> [flags]\n\ncommands:\n${lines.join("\n")}\n`;
-}
+// The benchmarks are not part of the image; they run from a clone through their own entry.
+const refuse = (name: string): string | undefined =>
+  name === "bench"
+    ? "the benchmarks ship with the source repository, not this command: run `npm run bench` in a clone"
+    : undefined;
 
-export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
-  }
-  const command = COMMANDS[name];
-  if (name === "bench") {
-    // The benchmarks are not part of the image; they run from a clone through their own entry.
-    process.stderr.write(
-      "drawbridge: the benchmarks ship with the source repository, not this command: run `npm run bench` in a clone\n",
-    );
-    return 2;
-  }
-  if (command === undefined) {
-    process.stderr.write(`drawbridge: unknown command "${name}"\n\n${usage()}`);
-    return 2;
-  }
-  const mod = await command.load();
-  return mod.run(rest);
+export function main(argv: string[]): Promise<number> {
+  return dispatch(COMMANDS, argv, refuse);
 }

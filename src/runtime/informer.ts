@@ -7,6 +7,7 @@
 import { Watch } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
 import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "./kube-errors.ts";
+import { slim } from "./slim.ts";
 import type { Clock, Timer } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
@@ -95,12 +96,6 @@ function statusOf(err: unknown): number | undefined {
 export function isOlder(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
   return a.length === b.length ? a < b : a.length < b.length;
-}
-
-/** managedFields are never read here and are often the largest part of an object: do not cache them. */
-function slim<T extends KubernetesObject>(obj: T): T {
-  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
-  return obj;
 }
 
 function errName(err: unknown): string {

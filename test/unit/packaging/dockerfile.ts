@@ -1,5 +1,6 @@
 // A small Dockerfile and .dockerignore reader for the packaging checks that need no Docker
 // engine: instructions with line continuations joined, and .dockerignore rule evaluation.
+import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 
 export type Instruction = { keyword: string; args: string; line: number };
@@ -86,4 +87,14 @@ export function isIgnored(dockerignore: string, path: string): boolean {
     if (candidates.some((c) => re.test(c))) ignored = !negate;
   }
   return ignored;
+}
+
+/** ENTRYPOINT and CMD (exec form) of the repository's Dockerfile's final stage. */
+export function imageCommand(dockerfileText?: string): { entrypoint: string[]; cmd: string[] } {
+  const text = dockerfileText ?? readFileSync(new URL("../../../Dockerfile", import.meta.url), "utf8");
+  const all = parseDockerfile(text);
+  const final = all.slice(all.map((i) => i.keyword).lastIndexOf("FROM"));
+  const form = (keyword: string): string[] =>
+    execForm(final.find((i) => i.keyword === keyword)?.args ?? "") ?? [];
+  return { entrypoint: form("ENTRYPOINT"), cmd: form("CMD") };
 }

@@ -1,6 +1,7 @@
 // The layers of src/ (docs/architecture.md draws the same table): each folder names the folders it
 // may import, so an arrow back up, an import cycle between files, or a reach outside src/ (the
-// image ships src/ alone) fails here. A new folder must be added to LAYERS, which says where it sits.
+// image's bundle is built from src/ alone) fails here. A new folder must be added to LAYERS,
+// which says where it sits.
 import { describe, expect, test } from "@jest/globals";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -71,7 +72,8 @@ export function violations(graph: Graph, layers: Record<string, readonly string[
       continue;
     }
     for (const to of targets) {
-      if (!to.startsWith("src/")) out.push(`${from} -> ${to}: outside src/, which is all the image holds`);
+      if (!to.startsWith("src/"))
+        out.push(`${from} -> ${to}: outside src/, which is all the image is built from`);
       else if (layerOf(to) !== own && !allowed.includes(layerOf(to)))
         out.push(`${from} -> ${to}: ${own} may not import ${layerOf(to)}`);
     }
@@ -162,7 +164,7 @@ describe("import layers of src/", () => {
     ]);
     expect(violations(bad, LAYERS)).toEqual([
       "src/core/a.ts -> src/operator/controller.ts: core may not import operator",
-      "src/cli/main.ts -> bench/cli.ts: outside src/, which is all the image holds",
+      "src/cli/main.ts -> bench/cli.ts: outside src/, which is all the image is built from",
       "src/newthing/x.ts: folder newthing is not in LAYERS (say what it may import)",
     ]);
     expect(cycles(bad)).toEqual([["src/runtime/metrics.ts", "src/runtime/queue.ts"]]);

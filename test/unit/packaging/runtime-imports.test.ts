@@ -1,6 +1,7 @@
-// The image holds bin/, src/ (without tests) and production dependencies only. This follows every
-// runtime import of `drawbridge run` from the entrypoint and fails when the operator would reach a
-// file the image lacks or a package that `npm ci --omit=dev` does not install.
+// The image's bundle is built from src/ (without tests) and production dependencies only. This
+// follows every runtime import of the image's entry (src/cli/image.ts: `run` and `sweep`, lazily
+// loaded modules included) and fails when it would reach a file the build context lacks or a
+// package that is not a production dependency (bundle.test.ts checks the built bundle itself).
 import { describe, expect, test } from "@jest/globals";
 import { existsSync, readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
@@ -13,20 +14,17 @@ const dockerignore = readFileSync(join(root, ".dockerignore"), "utf8");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
   dependencies?: Record<string, string>;
 };
-// main.ts loads every command lazily; the image only promises the operator's.
-const DISPATCHER = "src/cli/main.ts";
-const ENTRY = ["bin/drawbridge.js", DISPATCHER, "src/operator/cli.ts", "src/sweep/cli.ts"];
+const ENTRY = ["src/cli/image.ts"];
 
 /** Runtime import specifiers of a module: type-only imports are erased and skipped. */
-function runtimeImports(source: string, followDynamic: boolean): string[] {
+function runtimeImports(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const out: string[] = [];
   const staticRe = /(?:^|;|\n)\s*(?:import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?["']([^"']+)["']/g;
   for (const m of code.matchAll(staticRe)) if (m[1] === undefined && m[2] !== undefined) out.push(m[2]);
-  if (followDynamic) {
-    for (const m of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g))
-      if (m[1] !== undefined) out.push(m[1]);
-  }
+  // Lazily loaded modules (each command, @azure/identity) are bundled too.
+  for (const m of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g))
+    if (m[1] !== undefined) out.push(m[1]);
   return out;
 }
 
@@ -47,7 +45,7 @@ function walk(): { files: Set<string>; packages: Set<string>; missing: string[] 
       missing.push(file);
       continue;
     }
-    for (const spec of runtimeImports(readFileSync(join(root, file), "utf8"), file !== DISPATCHER)) {
+    for (const spec of runtimeImports(readFileSync(join(root, file), "utf8"))) {
       if (spec.startsWith(".")) queue.push(relative(root, join(root, dirname(file), spec)));
       else if (!isBuiltin(spec)) packages.add(packageName(spec));
     }
@@ -55,18 +53,20 @@ function walk(): { files: Set<string>; packages: Set<string>; missing: string[] 
   return { files, packages, missing };
 }
 
-describe("runtime imports of drawbridge run", () => {
+describe("runtime imports of the image's entry", () => {
   const { files, packages, missing } = walk();
 
   test("reach a realistic module graph", () => {
     expect(files.size).toBeGreaterThan(10);
     expect(packages).toContain("@kubernetes/client-node");
+    expect(files).toContain("src/operator/main.ts");
+    expect(files).toContain("src/sweep/sweep.ts");
   });
 
   test("every module exists and is shipped in the image", () => {
     expect(missing).toEqual([]);
     const unshipped = [...files].filter(
-      (f) => !/^(bin|src)\//.test(f) || f.endsWith(".test.ts") || isIgnored(dockerignore, f),
+      (f) => !f.startsWith("src/") || f.endsWith(".test.ts") || isIgnored(dockerignore, f),
     );
     expect(unshipped).toEqual([]);
   });

@@ -199,6 +199,8 @@ describe("Go durations", () => {
     ["168h", 604_800_000],
     ["250ms", 250],
     ["1.5s", 1500],
+    ["1500us", 1.5],
+    ["1500\u00b5s", 1.5],
     ["0", 0],
   ])("parses %s", (text, ms) => {
     expect(parseGoDuration(text)).toBe(ms);

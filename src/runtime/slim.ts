@@ -1,0 +1,25 @@
+// What the informer caches keep of an object: everything, less the parts no reader of the caches
+// uses and that can be large. Nothing cached is ever written back whole (the operator writes with
+// merge patches built from scratch), so a dropped part never reaches the API server as a deletion.
+// test/unit/runtime/slim.test.ts records what the reconcilers' decisions read and fails when a
+// part they read is dropped.
+import type { KubernetesObject } from "@kubernetes/client-node";
+
+/**
+ * Annotations no reader uses. kubectl's client-side apply keeps a full copy of the applied object
+ * here: for GitOps-applied JitPolicies and AccessRequests it doubles the cached object.
+ */
+export const DROPPED_ANNOTATIONS: readonly string[] = ["kubectl.kubernetes.io/last-applied-configuration"];
+
+/** Removes, in place, managedFields (server-side apply bookkeeping) and DROPPED_ANNOTATIONS. */
+export function slim<T extends KubernetesObject>(obj: T): T {
+  const meta = obj.metadata;
+  if (meta === undefined) return obj;
+  if (meta.managedFields !== undefined) delete meta.managedFields;
+  const annotations = meta.annotations;
+  if (annotations === undefined || !DROPPED_ANNOTATIONS.some((key) => key in annotations)) return obj;
+  const kept = Object.entries(annotations).filter(([key]) => !DROPPED_ANNOTATIONS.includes(key));
+  if (kept.length === 0) delete meta.annotations;
+  else meta.annotations = Object.fromEntries(kept);
+  return obj;
+}
