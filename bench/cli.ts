@@ -15,12 +15,13 @@ import type { Profile } from "./profiles.ts";
 import { assess, buildResults, renderMarkdown } from "./report.ts";
 import type { Results, ScenarioOutcomes } from "./report.ts";
 import { runBurst } from "./scenarios/burst.ts";
+import { runEstate } from "./scenarios/estate.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runResync } from "./scenarios/resync.ts";
 import { startStack } from "./stack.ts";
 import type { Stack } from "./stack.ts";
 
-const SCENARIOS = ["planner", "latency", "burst", "resync"] as const;
+const SCENARIOS = ["planner", "latency", "burst", "resync", "estate"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
@@ -118,6 +119,10 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
   if (a.only.includes("resync"))
     await runScenario("resync", outcomes, async () => {
       outcomes.resync = await runResync(s, p.resync);
+    });
+  if (a.only.includes("estate"))
+    await runScenario("estate", outcomes, async () => {
+      outcomes.estate = await runEstate(s, p.estate, currentLoad);
     });
 }
 

@@ -1,0 +1,49 @@
+// The cost curve: the converged-resync scenario at growing estates (e.g. 100 -> 2,000 -> 20,000
+// NSGs with five active grants each), the NSGs spread over several subscriptions. Each size gets
+// its own namespace, subscriptions and operator on the same stack, so one size's objects are never
+// listed or watched by the next one's operator. Beside each size, the naive design's reads (one GET
+// per NSG per resync).
+import type { Stack } from "../stack.ts";
+import { runResync } from "./resync.ts";
+import type { ResyncResults } from "./resync.ts";
+
+export interface EstateSize {
+  nsgs: number;
+  grants: number;
+  /** at most 100 NSG targets per policy */
+  policies: number;
+  subscriptions: number;
+  intervalS: number;
+  timeoutMs?: number;
+}
+
+export interface EstateRun extends ResyncResults {
+  /** wall time of this size: seeding, start-up and two resync periods */
+  wall_seconds: number;
+  /** 1/5/15-minute load average when the size started */
+  load: number[];
+}
+
+export interface EstateResults {
+  sizes: EstateRun[];
+}
+
+export async function runEstate(
+  stack: Stack,
+  sizes: EstateSize[],
+  load: () => number[],
+): Promise<EstateResults> {
+  const out: EstateRun[] = [];
+  for (const size of sizes) {
+    const started = Date.now();
+    const atStart = load();
+    stack.log(`estate: ${size.nsgs} NSGs / ${size.grants} grants over ${size.subscriptions} subscriptions`);
+    const r = await runResync(stack, {
+      ...size,
+      namespacePrefix: `bench-estate-${size.nsgs}`,
+      memoryFloor: false,
+    });
+    out.push({ ...r, wall_seconds: Math.round((Date.now() - started) / 100) / 10, load: atStart });
+  }
+  return { sizes: out };
+}
