@@ -7,7 +7,9 @@ import type { Informer } from "../../runtime/informer.ts";
 import { cacheKey } from "../../runtime/informer.ts";
 
 function olderKeyOf(r: AccessRequest): string | undefined {
-  const older = r.spec?.supersedes;
+  // Informer objects are JSON from the API server: a spec-less object must not throw in a handler.
+  const spec = r.spec as AccessRequest["spec"] | undefined;
+  const older = spec?.supersedes;
   return older === undefined ? undefined : cacheKey(r.metadata.namespace, older);
 }
 
