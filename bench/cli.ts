@@ -15,7 +15,7 @@ import type { Profile } from "./profiles.ts";
 import { assess, buildResults, renderMarkdown } from "./report.ts";
 import type { Results, ScenarioOutcomes } from "./report.ts";
 import { runBurst } from "./scenarios/burst.ts";
-import { runEstate } from "./scenarios/estate.ts";
+import { parseEstateSizes, runEstate } from "./scenarios/estate.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runResync } from "./scenarios/resync.ts";
 import { startStack } from "./stack.ts";
@@ -30,6 +30,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
   --out     results directory (default bench/results)
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
+  --estate-sizes N/G[,N/G]  the estate scenario's sizes (NSGs/grants, over 8 subscriptions)
+            instead of the profile's
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
             add a self-time summary per operator to the results
 `;
@@ -51,6 +53,7 @@ function parse(args: string[]): Args {
       out: { type: "string" },
       "cpu-prof": { type: "string" },
       merge: { type: "boolean" },
+      "estate-sizes": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -61,8 +64,10 @@ function parse(args: string[]): Args {
     if (!SCENARIOS.some((k) => k === s))
       throw new Error(`--only: unknown scenario "${s}" (one of ${SCENARIOS.join(", ")})`);
   }
+  const base = values.quick === true ? QUICK : FULL;
+  const sizes = values["estate-sizes"];
   return {
-    profile: values.quick === true ? QUICK : FULL,
+    profile: sizes === undefined ? base : { ...base, estate: parseEstateSizes(sizes) },
     only: only as Scenario[],
     out: values.out ?? join(ROOT, "bench", "results"),
     cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),

@@ -47,3 +47,24 @@ export async function runEstate(
   }
   return { sizes: out };
 }
+
+/** "20000/100000,2000/10000": NSGs/grants per size, 8 subscriptions, 100 targets per policy. */
+export function parseEstateSizes(text: string): EstateSize[] {
+  return text.split(",").map((part) => {
+    const m = /^\s*(\d+)\/(\d+)\s*$/.exec(part);
+    if (m === null) throw new Error(`--estate-sizes: "${part}" is not NSGs/grants (e.g. 20000/100000)`);
+    const nsgs = Number(m[1]);
+    const grants = Number(m[2]);
+    if (nsgs < 1 || nsgs > 0xffff) throw new Error(`--estate-sizes: ${nsgs} NSGs outside 1..65535`);
+    if (grants > 131_072)
+      throw new Error(`--estate-sizes: ${grants} grants exceed the 131,072 bench sources`);
+    return {
+      nsgs,
+      grants,
+      policies: Math.ceil(nsgs / 100),
+      subscriptions: 8,
+      intervalS: nsgs >= 10_000 ? 60 : 30,
+      timeoutMs: 1_800_000,
+    };
+  });
+}

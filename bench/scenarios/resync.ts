@@ -143,7 +143,12 @@ interface SeedResult {
 }
 
 async function seed(stack: Stack, ns: string, o: ResyncOptions, subs: string[]): Promise<SeedResult> {
+  const built = Date.now();
   const estate = buildResyncEstate(ns, o.nsgs, o.grants, o.policies, subs);
+  stack.log(`  estate built in ${round((Date.now() - built) / 1000, 10)} s`);
+  // The build blocks the event loop for up to a minute: let the keep-alive sockets the servers
+  // closed meanwhile be noticed, or the next call is written to a dead one ("socket hang up").
+  await sleep(500);
   const started = Date.now();
   for (let i = 0; i < estate.nsgDocs.length; i += 250)
     await stack.emulator.admin.addResources(estate.nsgDocs.slice(i, i + 250));
