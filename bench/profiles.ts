@@ -20,7 +20,15 @@ export const FULL: Profile = {
   estate: [
     { nsgs: 100, grants: 500, policies: 1, subscriptions: 8, intervalS: 20 },
     { nsgs: 2000, grants: 10_000, policies: 20, subscriptions: 8, intervalS: 30 },
-    { nsgs: 20_000, grants: 100_000, policies: 200, subscriptions: 8, intervalS: 60, timeoutMs: 1_800_000 },
+    {
+      nsgs: 20_000,
+      grants: 100_000,
+      policies: 200,
+      subscriptions: 8,
+      intervalS: 60,
+      timeoutMs: 1_800_000,
+      heapMiB: 2048,
+    },
   ],
   plannerIterations: 500,
 };

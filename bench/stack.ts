@@ -71,8 +71,10 @@ export async function startStack(
           ...spec,
           nodeArgs:
             // The heap settings of the image and the chart: the operator is measured as it is shipped.
+            // A scenario's own flags come after them (the last V8 flag wins), e.g. a larger heap.
             [
               ...OPERATOR_NODE_OPTIONS.split(" "),
+              ...(spec.nodeArgs ?? []),
               ...(cpuProfDir === undefined
                 ? []
                 : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, spec.namespace)}`]),

@@ -15,6 +15,8 @@ export interface EstateSize {
   subscriptions: number;
   intervalS: number;
   timeoutMs?: number;
+  /** Operator old-space limit (MiB) instead of the shipped 256. */
+  heapMiB?: number;
 }
 
 export interface EstateRun extends ResyncResults {
@@ -65,6 +67,8 @@ export function parseEstateSizes(text: string): EstateSize[] {
       subscriptions: 8,
       intervalS: nsgs >= 10_000 ? 60 : 30,
       timeoutMs: 1_800_000,
+      // The shipped 256 MiB heap runs out at 20,000 NSGs: measure what the estate needs instead.
+      ...(nsgs >= 10_000 ? { heapMiB: 2048 } : {}),
     };
   });
 }
