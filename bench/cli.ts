@@ -127,7 +127,8 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
     });
   if (a.only.includes("estate"))
     await runScenario("estate", outcomes, async () => {
-      outcomes.estate = await runEstate(s, p.estate, currentLoad);
+      outcomes.estate = { sizes: [] };
+      await runEstate(s, p.estate, currentLoad, outcomes.estate);
     });
 }
 

@@ -30,12 +30,14 @@ export interface EstateResults {
   sizes: EstateRun[];
 }
 
+/** Each finished size is pushed to `out` at once, so a later size's failure keeps the earlier ones. */
 export async function runEstate(
   stack: Stack,
   sizes: EstateSize[],
   load: () => number[],
+  results: EstateResults = { sizes: [] },
 ): Promise<EstateResults> {
-  const out: EstateRun[] = [];
+  const out = results.sizes;
   for (const size of sizes) {
     const started = Date.now();
     const atStart = load();
@@ -47,7 +49,7 @@ export async function runEstate(
     });
     out.push({ ...r, wall_seconds: Math.round((Date.now() - started) / 100) / 10, load: atStart });
   }
-  return { sizes: out };
+  return results;
 }
 
 /** "20000/100000,2000/10000": NSGs/grants per size, 8 subscriptions, 100 targets per policy. */
