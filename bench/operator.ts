@@ -45,7 +45,8 @@ export class OperatorProcess {
 
   /** Every sample of /metrics keyed by `name{labels}` (labels as printed). */
   async metrics(): Promise<MetricSamples> {
-    const res = await fetch(this.metricsUrl);
+    // Bounded: a scrape left unanswered (seen once at 20,000 NSGs) must fail and be retried, not hang.
+    const res = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw new Error(`operator /metrics: ${res.status}`);
     return parseMetrics(await res.text());
   }
