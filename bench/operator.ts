@@ -45,7 +45,7 @@ export class OperatorProcess {
 
   /** Every sample of /metrics keyed by `name{labels}` (labels as printed). */
   async metrics(): Promise<MetricSamples> {
-    // Bounded: a scrape left unanswered (seen once at 20,000 NSGs) must fail and be retried, not hang.
+    // Bounded: a scrape left unanswered by a busy operator must fail and be retried, not hang the run.
     const res = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw new Error(`operator /metrics: ${res.status}`);
     return parseMetrics(await res.text());
