@@ -10,6 +10,8 @@ export interface EmulatorStats {
   reads: number;
   writes: number;
   throttled: number;
+  throttledReads: number;
+  throttledWrites: number;
   byOperation: Record<string, number>;
 }
 

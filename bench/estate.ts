@@ -7,6 +7,22 @@ import type { SecurityRule } from "../src/core/index.ts";
 export const BENCH_SUB = "00000000-0000-0000-0000-000000000001";
 /** The resync estate lives in its own subscription, so its paged lists hold only its NSGs. */
 export const RESYNC_SUB = "00000000-0000-0000-0000-0000000000b2";
+/**
+ * S subscriptions of their own for an estate of N NSGs (N in the fourth group), so estates of
+ * different sizes on one emulator never list each other's NSGs.
+ */
+export function estateSubscriptions(nsgs: number, count: number): string[] {
+  if (!Number.isInteger(count) || count < 1 || count > 4096)
+    throw new Error(`subscriptions: expected an integer 1..4096, got ${count}`);
+  if (!Number.isInteger(nsgs) || nsgs < 0 || nsgs > 0xffff)
+    throw new Error(`nsgs: expected an integer 0..65535 for the subscription ids, got ${nsgs}`);
+  const size = nsgs.toString(16).padStart(4, "0");
+  return Array.from(
+    { length: count },
+    (_, i) => `00000000-0000-0000-${size}-e57a7e${i.toString(16).padStart(6, "0")}`,
+  );
+}
+
 export const BENCH_RG = "bench-rg";
 export const SOURCE_RANGE = "198.18.0.0/15";
 export const PORT = 22;

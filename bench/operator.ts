@@ -52,7 +52,8 @@ export class OperatorProcess {
 
   /** Every sample of /metrics keyed by `name{labels}` (labels as printed). */
   async metrics(): Promise<MetricSamples> {
-    const res = await fetch(this.metricsUrl);
+    // Bounded: a scrape left unanswered by a busy operator must fail and be retried, not hang the run.
+    const res = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw new Error(`operator /metrics: ${res.status}`);
     return parseMetrics(await res.text());
   }

@@ -1,11 +1,14 @@
 // What a full and a quick run measure. Quick is the CI smoke test (< 3 minutes on an idle
 // 2-core machine): the same scenarios on the same stack, scaled down.
+import type { EstateSize } from "./scenarios/estate.ts";
 
 export interface Profile {
   name: "full" | "quick";
   latency: { concurrency: number[]; writeLatencyMs: number[]; duration: string };
   burst: { requests: number; nsgs: number; writeLatencyMs: number; duration: string };
-  resync: { nsgs: number; grants: number; policies: number; intervalS: number };
+  resync: { nsgs: number; grants: number; policies: number; intervalS: number; subscriptions?: number };
+  /** The cost curve (ten times the estate in full; none in quick). */
+  estate: EstateSize[];
   plannerIterations: number;
 }
 
@@ -14,6 +17,19 @@ export const FULL: Profile = {
   latency: { concurrency: [1, 10, 100], writeLatencyMs: [0, 2000], duration: "PT10S" },
   burst: { requests: 500, nsgs: 5, writeLatencyMs: 1000, duration: "PT1H" },
   resync: { nsgs: 2000, grants: 10_000, policies: 20, intervalS: 30 },
+  estate: [
+    { nsgs: 100, grants: 500, policies: 1, subscriptions: 8, intervalS: 20 },
+    { nsgs: 2000, grants: 10_000, policies: 20, subscriptions: 8, intervalS: 30 },
+    {
+      nsgs: 20_000,
+      grants: 100_000,
+      policies: 200,
+      subscriptions: 8,
+      intervalS: 60,
+      timeoutMs: 1_800_000,
+      heapMiB: 2048,
+    },
+  ],
   plannerIterations: 500,
 };
 
@@ -21,6 +37,9 @@ export const QUICK: Profile = {
   name: "quick",
   latency: { concurrency: [1, 10], writeLatencyMs: [0, 500], duration: "PT10S" },
   burst: { requests: 50, nsgs: 5, writeLatencyMs: 200, duration: "PT1H" },
-  resync: { nsgs: 100, grants: 300, policies: 1, intervalS: 8 },
+  // The multi-subscription path is smoked by the resync scenario (2 subscriptions); the estate
+  // scenario's sizes would add a minute to the 3-minute budget.
+  resync: { nsgs: 100, grants: 300, policies: 1, intervalS: 8, subscriptions: 2 },
+  estate: [],
   plannerIterations: 50,
 };

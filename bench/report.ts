@@ -7,6 +7,8 @@ import type { Profile } from "./profiles.ts";
 import type { BurstResults } from "./scenarios/burst.ts";
 import type { LatencyRun } from "./scenarios/latency.ts";
 import type { ResyncResults } from "./scenarios/resync.ts";
+import type { EstateResults } from "./scenarios/estate.ts";
+import { estateChecks, estateCurve, estateTable, type CurvePoint } from "./estate-report.ts";
 import type { Percentiles } from "./stats.ts";
 
 export interface ScenarioOutcomes {
@@ -14,6 +16,7 @@ export interface ScenarioOutcomes {
   latency?: LatencyRun[];
   burst?: BurstResults;
   resync?: ResyncResults;
+  estate?: EstateResults;
   /** CPU profile summaries per operator (namespace), with --cpu-prof */
   profiles?: Record<string, ProfileSummary[]>;
   errors: Record<string, string>;
@@ -39,6 +42,8 @@ export interface Results {
   burst_writes: { rule: number; nsg: number; naive: number } | null;
   burst_converge_s: { rule: number; nsg: number; naive: number } | null;
   resync: Pick<ResyncResults, "reads" | "writes" | "cpu_s" | "rss_mib" | "nsgs" | "grants" | "memory"> | null;
+  /** the estate scenario per size: reads (and the naive design's), writes, CPU, RSS, start-up */
+  estate_curve: CurvePoint[] | null;
   planner_ms_per_plan: number | null;
   /** CPU ms per plan (user + system): what the target is assessed on, wall time includes preemption */
   planner_cpu_ms_per_plan: number | null;
@@ -107,6 +112,7 @@ export function buildResults(
             grants: r.grants,
             memory: r.memory,
           },
+    estate_curve: estateCurve(o.estate),
     planner_ms_per_plan: o.planner === undefined ? null : Math.round(o.planner.msPerPlan * 1000) / 1000,
     planner_cpu_ms_per_plan:
       o.planner === undefined ? null : Math.round(o.planner.cpuMsPerPlan * 1000) / 1000,
@@ -115,6 +121,7 @@ export function buildResults(
       latency: o.latency,
       burst: o.burst,
       resync: o.resync,
+      estate: o.estate,
       profiles: o.profiles,
     },
     scenario_seconds: o.seconds,
@@ -196,6 +203,7 @@ export function assess(res: Results): Check[] {
   if (s.latency !== undefined && s.latency.length > 0) out.push(...latencyChecks(s.latency));
   if (s.burst !== undefined) out.push(...burstChecks(s.burst));
   if (s.resync !== undefined) out.push(...resyncChecks(s.resync));
+  if (s.estate !== undefined) out.push(...estateChecks(s.estate));
   if (s.planner !== undefined) {
     const cpu = s.planner.cpuMsPerPlan;
     out.push({
@@ -272,6 +280,7 @@ export function renderMarkdown(res: Results): string {
     lines.push("", "## Grant latency and revoke lag", "", ...latencyTable(s.latency));
   if (s.burst !== undefined) lines.push("", "## Burst", "", ...burstTable(s.burst));
   if (s.resync !== undefined) lines.push("", "## Resync", "", ...resyncTable(s.resync));
+  if (s.estate !== undefined) lines.push("", "## Estate (cost curve)", "", ...estateTable(s.estate));
   if (s.planner !== undefined)
     lines.push(
       "",

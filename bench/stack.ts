@@ -23,7 +23,9 @@ export interface Stack {
   /** What the operators run: the image's bundle, or the sources (--from-sources, --cpu-prof). */
   operatorCode: "bundle" | "sources";
   log(msg: string): void;
-  operator(spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval">): Promise<OperatorProcess>;
+  operator(
+    spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval" | "nodeArgs">,
+  ): Promise<OperatorProcess>;
 }
 
 /** On a loaded machine a daemon occasionally dies during start-up; a fresh attempt then succeeds. */
@@ -79,8 +81,10 @@ export async function startStack(
           fromSources: fromSources || cpuProfDir !== undefined,
           nodeArgs:
             // The heap settings of the image and the chart: the operator is measured as it is shipped.
+            // A scenario's own flags come after them (the last V8 flag wins), e.g. a larger heap.
             [
               ...OPERATOR_NODE_OPTIONS.split(" "),
+              ...(spec.nodeArgs ?? []),
               ...(cpuProfDir === undefined
                 ? []
                 : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, spec.namespace)}`]),

@@ -61,13 +61,21 @@ function activeStatus(rules: GrantRuleStatus[], start: Date, expires: Date): Acc
   return withRequestKstatus(status, start, 1);
 }
 
+/**
+ * NSG i lives in subscription i mod S, so every subscription holds about N / S NSGs and a policy's
+ * 100 consecutive targets span all of them (the resync lists each subscription once).
+ */
 export function buildResyncEstate(
   ns: string,
   nsgs: number,
   grants: number,
   policyCount: number,
+  subscriptions: string[] = [RESYNC_SUB],
 ): ResyncEstate {
-  const ids = Array.from({ length: nsgs }, (_, i) => nsgId(`bench-resync-${i}`, RESYNC_SUB));
+  if (subscriptions.length === 0) throw new Error("resync estate: at least one subscription is needed");
+  const ids = Array.from({ length: nsgs }, (_, i) =>
+    nsgId(`bench-resync-${i}`, subscriptions[i % subscriptions.length]),
+  );
   const perPolicy = Math.ceil(nsgs / policyCount);
   if (perPolicy > 100) throw new Error(`resync: ${perPolicy} targets per policy exceeds the limit of 100`);
   const policies = Array.from({ length: policyCount }, (_, p) =>

@@ -27,9 +27,18 @@ export class StatsCounter {
   reads = 0;
   writes = 0;
   throttled = 0;
+  /** The 429s the throttle answered, split by bucket (throttled = their sum). */
+  throttledReads = 0;
+  throttledWrites = 0;
   byOperation: Record<string, number> = {};
   faults: Record<string, number> = {};
   errors: Record<string, number> = {};
+
+  countThrottled(isWrite: boolean): void {
+    this.throttled += 1;
+    if (isWrite) this.throttledWrites += 1;
+    else this.throttledReads += 1;
+  }
 
   countFault(kind: string): void {
     this.faults[kind] = (this.faults[kind] ?? 0) + 1;
@@ -51,6 +60,8 @@ export class StatsCounter {
       reads: this.reads,
       writes: this.writes,
       throttled: this.throttled,
+      throttledReads: this.throttledReads,
+      throttledWrites: this.throttledWrites,
       byOperation: { ...this.byOperation },
       faults: { ...this.faults },
       errors: { ...this.errors },
@@ -61,6 +72,8 @@ export class StatsCounter {
     this.reads = 0;
     this.writes = 0;
     this.throttled = 0;
+    this.throttledReads = 0;
+    this.throttledWrites = 0;
     this.byOperation = {};
     this.faults = {};
     this.errors = {};

@@ -107,7 +107,7 @@ async function armReply(
   headers["x-ms-ratelimit-remaining-subscription-reads"] = String(t.remainingReads);
   headers["x-ms-ratelimit-remaining-subscription-writes"] = String(t.remainingWrites);
   if (t.retryAfterSec > 0) {
-    core.stats.throttled += 1;
+    core.stats.countThrottled(r.isWrite);
     throw new ArmError(
       429,
       "SubscriptionRequestsThrottled",

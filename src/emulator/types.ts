@@ -61,6 +61,9 @@ export interface EmulatorStats {
   writes: number;
   byOperation: Record<string, number>;
   throttled: number;
+  /** 429s of the read and of the write buckets (their sum is `throttled`). */
+  throttledReads: number;
+  throttledWrites: number;
   /** Injected faults by kind: 429, 500, 503, drop, timeout. */
   faults: Record<string, number>;
   /** ARM error answers by "<status> <code>" (e.g. "409 AnotherOperationInProgress"), injected or not. */

@@ -125,7 +125,8 @@ export class RequestReconciler {
       authentic: request.status?.startTime === undefined || d.isAuthentic(request),
       signApproval: (status) => signApproval(d.signing.key, request, status),
       ...renewalFacts(request, livePolicy, now, duration.ok ? duration.ms : undefined, {
-        requests: () => d.caches.requests(),
+        request: (k) => d.caches.request(k),
+        renewalsOf: (namespace, name) => d.caches.renewalsOf(namespace, name),
         isAuthentic: d.isAuthentic,
       }),
     };

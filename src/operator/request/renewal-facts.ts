@@ -7,18 +7,13 @@ import { approvalSnapshot } from "../../core/grants.ts";
 import { decideRenewal, narrowToOlder, renewalMismatch } from "../../core/renewal.ts";
 import type { RequestFacts } from "./decision.ts";
 
+/** Keyed look-ups only: a scan of every cached request per reconcile is O(N^2) per pass. */
 export interface RenewalSources {
-  requests(): Iterable<AccessRequest>;
+  /** The cached request "namespace/name". */
+  request(key: string): AccessRequest | undefined;
+  /** The cached requests whose spec.supersedes names `namespace/name`. */
+  renewalsOf(namespace: string | undefined, name: string): Iterable<AccessRequest>;
   isAuthentic: ApprovalVerifier;
-}
-
-function named(
-  all: Iterable<AccessRequest>,
-  namespace: string | undefined,
-  name: string,
-): AccessRequest | undefined {
-  for (const r of all) if (r.metadata.namespace === namespace && r.metadata.name === name) return r;
-  return undefined;
 }
 
 /** The renewal inputs of `request`; approvedSnapshot is narrowed to the older approval for a renewal. */
@@ -33,7 +28,7 @@ export function renewalFacts(
   const older = request.spec.supersedes;
   const undecided = request.status?.startTime === undefined;
   if (older !== undefined && undecided && policy !== undefined) {
-    const find = (): AccessRequest | undefined => named(src.requests(), meta.namespace, older);
+    const find = (): AccessRequest | undefined => src.request(`${meta.namespace ?? ""}/${older}`);
     return {
       renewal: () => {
         const o = find();
@@ -58,7 +53,9 @@ export function renewalFacts(
 
 /** Another approved, still open request renewing the same older one: a grant is renewed once, not forked. */
 function rivalOf(request: AccessRequest, src: RenewalSources): string | undefined {
-  for (const r of src.requests()) {
+  const older = request.spec.supersedes;
+  if (older === undefined) return undefined;
+  for (const r of src.renewalsOf(request.metadata.namespace, older)) {
     if (r.metadata.namespace !== request.metadata.namespace || r.metadata.name === request.metadata.name)
       continue;
     const open = r.status?.phase === "Pending" || r.status?.phase === "Active";
@@ -71,7 +68,7 @@ function rivalOf(request: AccessRequest, src: RenewalSources): string | undefine
 
 /** The Active, authentic renewal of `request` asking for the very same grant, if any. */
 function supersederOf(request: AccessRequest, src: RenewalSources): string | undefined {
-  for (const r of src.requests()) {
+  for (const r of src.renewalsOf(request.metadata.namespace, request.metadata.name ?? "")) {
     if (r.metadata.namespace !== request.metadata.namespace || r.spec.supersedes !== request.metadata.name)
       continue;
     if (r.status?.phase !== "Active" || r.spec.revoked === true || r.metadata.deletionTimestamp !== undefined)

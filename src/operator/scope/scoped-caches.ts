@@ -12,5 +12,6 @@ export function scopedCaches(raw: Caches, gate: ScopeGate): Caches {
       return p === undefined ? undefined : gate.view(p);
     },
     request: (key) => raw.request(key),
+    renewalsOf: (namespace, name) => raw.renewalsOf(namespace, name),
   };
 }

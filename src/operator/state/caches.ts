@@ -4,18 +4,26 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest, JitPolicy } from "../../api/types.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "./keys.ts";
+import { informerRenewalIndex } from "./renewal-index.ts";
 
 export interface Caches {
   policies(): JitPolicy[];
   requests(): AccessRequest[];
   policy(key: string): JitPolicy | undefined;
   request(key: string): AccessRequest | undefined;
+  /** The cached requests whose spec.supersedes names `namespace/name` (indexed, not scanned). */
+  renewalsOf(namespace: string | undefined, name: string): AccessRequest[];
 }
 
 export function informerCaches(
   policies: Informer<KubernetesObject>,
   requests: Informer<KubernetesObject>,
 ): Caches {
+  const renewals = informerRenewalIndex(requests);
+  const request = (key: string): AccessRequest | undefined => {
+    const { namespace, name } = splitKey(key);
+    return requests.get(namespace, name) as unknown as AccessRequest | undefined;
+  };
   return {
     policies: () => policies.list() as unknown as JitPolicy[],
     requests: () => requests.list() as unknown as AccessRequest[],
@@ -23,9 +31,7 @@ export function informerCaches(
       const { namespace, name } = splitKey(key);
       return policies.get(namespace, name) as unknown as JitPolicy | undefined;
     },
-    request: (key) => {
-      const { namespace, name } = splitKey(key);
-      return requests.get(namespace, name) as unknown as AccessRequest | undefined;
-    },
+    request,
+    renewalsOf: (namespace, name) => renewals.renewalsOf(namespace, name).flatMap((k) => request(k) ?? []),
   };
 }

@@ -19,7 +19,12 @@ function renewal(name: string, status?: AccessRequest["status"], supersedes = "a
 }
 
 function sources(all: AccessRequest[], authentic = (_r: AccessRequest): boolean => true): RenewalSources {
-  return { requests: () => all, isAuthentic: authentic };
+  return {
+    request: (key) => all.find((r) => `${r.metadata.namespace ?? ""}/${r.metadata.name ?? ""}` === key),
+    renewalsOf: (namespace, name) =>
+      all.filter((r) => r.metadata.namespace === namespace && r.spec.supersedes === name),
+    isAuthentic: authentic,
+  };
 }
 
 describe("renewalFacts", () => {
