@@ -29,6 +29,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
   --out     results directory (default bench/results)
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
+  --concurrency N,N  the latency scenario's concurrent requests instead of the profile's
+            (e.g. --quick --only latency --concurrency 100)
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
             add a self-time summary per operator to the results
 `;
@@ -49,6 +51,7 @@ function parse(args: string[]): Args {
       only: { type: "string" },
       out: { type: "string" },
       "cpu-prof": { type: "string" },
+      concurrency: { type: "string" },
       merge: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -60,13 +63,21 @@ function parse(args: string[]): Args {
     if (!SCENARIOS.some((k) => k === s))
       throw new Error(`--only: unknown scenario "${s}" (one of ${SCENARIOS.join(", ")})`);
   }
+  const base = values.quick === true ? QUICK : FULL;
   return {
-    profile: values.quick === true ? QUICK : FULL,
+    profile: values.concurrency === undefined ? base : withConcurrency(base, values.concurrency),
     only: only as Scenario[],
     out: values.out ?? join(ROOT, "bench", "results"),
     cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
     merge: values.merge === true,
   };
+}
+
+function withConcurrency(p: Profile, text: string): Profile {
+  const concurrency = text.split(",").map((x) => Number(x.trim()));
+  if (concurrency.some((n) => !Number.isInteger(n) || n < 1 || n > 1000))
+    throw new Error(`--concurrency: "${text}" must be whole numbers from 1 to 1000, comma-separated`);
+  return { ...p, latency: { ...p.latency, concurrency } };
 }
 
 class HelpRequested extends Error {}

@@ -9,6 +9,8 @@ import { createNamespace, crPath } from "../kube.ts";
 import { NsgWatch } from "../nsg-watch.ts";
 import { RequestWatch } from "../request-watch.ts";
 import { measureFloor } from "./kube-floor.ts";
+import { kubeWrites, latencySteps } from "./latency-steps.ts";
+import type { KubeWrites, LatencySteps } from "./latency-steps.ts";
 import type { FloorRun } from "./kube-floor.ts";
 import type { Stack } from "../stack.ts";
 import { summarize, until } from "../stats.ts";
@@ -36,6 +38,10 @@ export interface LatencyRun {
   /** 2L + 50 ms, the fixed target before the floor was measured */
   grant_fixed_target_ms: number;
   revoke_target_ms: number;
+  /** created -> watch delivery -> decision -> finalizer ack -> approval ack -> rule -> Active */
+  steps: LatencySteps;
+  /** Kubernetes writes per request, counted from the watch (resourceVersion changes) */
+  kube_writes: KubeWrites;
   arm_writes: number;
   arm_reads: number;
   poll_resolution_ms: number;
@@ -71,7 +77,15 @@ export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<La
         stack.log(
           `  floor p99 ${floor.floor_ms.p99} ms, overhead p99 ${run.grant_overhead_p99_ms} ms, ` +
             `grant p50/p99 ${run.grant_ms.p50}/${run.grant_ms.p99} ms, active p99 ${run.active_ms.p99} ms, ` +
-            `revoke p50/p99 ${run.revoke_ms.p50}/${run.revoke_ms.p99} ms, ${run.arm_writes} writes`,
+            `revoke p50/p99 ${run.revoke_ms.p50}/${run.revoke_ms.p99} ms, ${run.arm_writes} writes, ` +
+            `${run.kube_writes.per_request_to_active.mean} Kubernetes writes per request to Active ` +
+            `(floor ${floor.writes_per_request})`,
+        );
+        const s = run.steps;
+        stack.log(
+          `  steps p99 (ms from create): watch ${s.watch_ms.p99}, decision ${s.decision_ms.p99}, ` +
+            `finalizer ${s.finalizer_ms.p99}, approval ${s.approval_ack_ms.p99}, rule ${s.rule_ms.p99}, ` +
+            `Active ${s.active_ms.p99}`,
         );
         runs.push(run);
       }
@@ -127,7 +141,7 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
   await admin.resetStats();
   const nsgWatch = new NsgWatch(admin, [id]).start();
   const names = Array.from({ length: r.n }, (_, k) => `r-${r.index}-${k}`);
-  const sources = names.map((_, k) => sourceOf(r.index * 256 + k));
+  const sources = names.map((_, k) => sourceOf(r.index * 1024 + k));
   const issued: number[] = [];
   try {
     await Promise.all(
@@ -143,7 +157,8 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
         await stack.kube.call("POST", crPath(r.ns, ACCESSREQUEST_PLURAL), body);
       }),
     );
-    const grantTimeout = 60_000 + 4 * r.latency;
+    // A thousand creations queue at the API server: allow for them on a slow machine.
+    const grantTimeout = 60_000 + 60 * r.n + 4 * r.latency;
     await until(
       `${r.n} allow rule source(s) in ${id}`,
       () => sources.every((s) => nsgWatch.appeared.has(s)),
@@ -158,7 +173,7 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
     await until(
       `${r.n} source(s) removed after expiry`,
       () => sources.every((s) => nsgWatch.gone.has(s)),
-      durationMs + 60_000 + 4 * r.latency,
+      durationMs + 60_000 + 60 * r.n + 4 * r.latency,
     );
   } finally {
     await nsgWatch.stop();
@@ -168,6 +183,7 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
   const active: number[] = [];
   const approval: number[] = [];
   const revoke: number[] = [];
+  const tracks = names.map((name) => r.watch.tracks.get(name));
   names.forEach((name, k) => {
     const t0 = issued[k] ?? NaN;
     const track = r.watch.tracks.get(name);
@@ -184,6 +200,8 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
     active_ms: summarize(active),
     approval_ms: summarize(approval),
     revoke_ms: summarize(revoke),
+    steps: latencySteps(tracks, issued, grant),
+    kube_writes: kubeWrites(tracks),
     grant_fixed_target_ms: 2 * r.latency + 50,
     revoke_target_ms: 2 * r.latency + 250,
     arm_writes: stats.writes,
