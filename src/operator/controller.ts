@@ -491,7 +491,7 @@ export class Controller {
     if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
     this.grants.invalidateRequest(key);
     // An approval in flight may already have a rule: a deletion or revocation meanwhile removes it.
-    if (r.status?.startTime === undefined && !this.#inFlight.has(key)) return;
+    if (r.status?.startTime === undefined && !this.#inFlight.early(key)) return;
     // Only the NSGs of the targets it names (all of the policy's when it names none) carry its grants.
     const policyKey = policyKeyOf(r);
     const targets = r.spec.targets !== undefined && r.spec.targets.length > 0 ? r.spec.targets : [undefined];

@@ -11,6 +11,8 @@ import type { Grant } from "../../core/index.ts";
 
 interface InFlight {
   uid: string | undefined;
+  /** Whether the NSGs plan with it (see begin). */
+  early: boolean;
   status: AccessRequestStatus;
   grants: Grant[];
 }
@@ -24,17 +26,35 @@ export class ApprovalsInFlight {
     this.#changed = changed;
   }
 
-  begin(key: string, request: AccessRequest, status: AccessRequestStatus, grants: Grant[]): void {
-    this.#byKey.set(key, { uid: request.metadata.uid, status, grants });
-    this.#changed(key);
+  /**
+   * `early`: the NSGs plan with the approval before it lands. Without it the approval only counts
+   * towards the source-union bound and the open count (its NSGs wait for the write, as before).
+   */
+  begin(
+    key: string,
+    request: AccessRequest,
+    status: AccessRequestStatus,
+    grants: Grant[],
+    early: boolean,
+  ): void {
+    this.#byKey.set(key, { uid: request.metadata.uid, early, status, grants });
+    if (early) this.#changed(key);
   }
 
   end(key: string): void {
-    if (this.#byKey.delete(key)) this.#changed(key);
+    const a = this.#byKey.get(key);
+    if (a === undefined) return;
+    this.#byKey.delete(key);
+    if (a.early) this.#changed(key);
   }
 
   has(key: string): boolean {
     return this.#byKey.has(key);
+  }
+
+  /** Whether the NSGs plan with this request's approval in flight. */
+  early(key: string): boolean {
+    return this.#byKey.get(key)?.early === true;
   }
 
   /** Every grant of every approval in flight. */
@@ -51,7 +71,7 @@ export class ApprovalsInFlight {
   overlay(request: AccessRequest | undefined): AccessRequest | undefined {
     if (request === undefined) return undefined;
     const a = this.#byKey.get(objectKey(request.metadata));
-    if (a === undefined || a.uid !== request.metadata.uid || request.status?.startTime !== undefined)
+    if (a?.early !== true || a.uid !== request.metadata.uid || request.status?.startTime !== undefined)
       return request;
     return { ...request, status: a.status };
   }

@@ -97,6 +97,11 @@ export class RequestReconciler {
    * index) the NSGs plan with them at once instead of after the finalizer and approval writes.
    */
   readonly #inFlight: ApprovalsInFlight;
+  /**
+   * Requests whose last approval write did not land: the next approval waits for its write before
+   * any NSG plans with it, so an API server that keeps refusing it cannot make a rule come and go.
+   */
+  readonly #unlanded = new Set<string>();
 
   constructor(deps: RequestReconcilerDeps) {
     this.#d = deps;
@@ -109,6 +114,7 @@ export class RequestReconciler {
     const request = d.caches.request(key);
     if (request === undefined) {
       this.#clearance.forget(key);
+      this.#unlanded.delete(key);
       return {};
     }
     const now = d.clock.now();
@@ -149,15 +155,22 @@ export class RequestReconciler {
     // the same NSGs are planned again without it, which removes any rule already written for it.
     const approved = { ...request, status: decision.status };
     const grants = activeGrants([livePolicy], [approved], now, d.isAuthentic).grants;
-    this.#inFlight.begin(key, request, decision.status, grants);
-    this.#wakeGrants(policyKey, grants);
-    // Woken above, and again by the write's own cache update: not a third time after the writes.
-    if (grants.length > 0) decision.wakeNsgs = false;
+    const early = !this.#unlanded.has(key);
+    this.#inFlight.begin(key, request, decision.status, grants, early);
+    if (early) {
+      this.#wakeGrants(policyKey, grants);
+      // Woken above, and again by the write's own cache update: not a third time after the writes.
+      if (grants.length > 0) decision.wakeNsgs = false;
+    }
     try {
       await this.#apply(request, decision, policyKey, mine, facts.placement.rules);
     } finally {
       this.#inFlight.end(key);
-      if (d.caches.request(key)?.status?.startTime === undefined) this.#wakeGrants(policyKey, grants);
+      const landed = d.caches.request(key)?.status?.startTime !== undefined;
+      if (landed) this.#unlanded.delete(key);
+      else if (d.caches.request(key) !== undefined) this.#unlanded.add(key);
+      // Not landed: plan the NSGs again without it, which removes a rule already written for it.
+      if (early && !landed) this.#wakeGrants(policyKey, grants);
     }
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
   }
