@@ -475,19 +475,11 @@ export class Controller {
     const key = objectKey(r.metadata);
     // The batching view first: the queue may start this request's reconcile at once, and an
     // approval it decides must find the request's arrival already counted.
-    const now = this.#o.clock.now().getTime();
-    let emptied = this.#undecided.update(key, r, deleted, now);
+    this.#trackUndecided(key, r, deleted);
     this.requestQueue.add(key);
     // A renewal that became Active supersedes the request it names (ADR 0013).
     if (r.spec.supersedes !== undefined)
       this.requestQueue.add(`${r.metadata.namespace ?? ""}/${r.spec.supersedes}`);
-    // The last undecided request of a policy was decided: NSGs held for the burst can write now.
-    // An approval in flight is decided already (its reconcile may have begun before this event,
-    // which still counts as an arrival for the settle period).
-    const seen = this.#inFlight.overlay(r);
-    if (!deleted && seen !== undefined && seen !== r)
-      emptied = this.#undecided.update(key, seen, false, now) ?? emptied;
-    if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
     if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
     this.grants.invalidateRequest(key);
     // An approval in flight may already have a rule: a deletion or revocation meanwhile removes it.
@@ -496,6 +488,18 @@ export class Controller {
     const policyKey = policyKeyOf(r);
     const targets = r.spec.targets !== undefined && r.spec.targets.length > 0 ? r.spec.targets : [undefined];
     for (const t of targets) for (const k of this.bindings.nsgsOf(policyKey, t)) this.nsgQueue.add(k);
+  }
+
+  /** The batching view of a request change; the last undecided request of a policy decided wakes
+   * the NSGs held for the burst. An approval in flight is decided already (its reconcile may have
+   * begun before this event, which still counts as an arrival for the settle period). */
+  #trackUndecided(key: string, r: AccessRequest, deleted: boolean): void {
+    const now = this.#o.clock.now().getTime();
+    let emptied = this.#undecided.update(key, r, deleted, now);
+    const seen = this.#inFlight.overlay(r);
+    if (!deleted && seen !== undefined && seen !== r)
+      emptied = this.#undecided.update(key, seen, false, now) ?? emptied;
+    if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
   }
 
   /** An approval began or ended in flight: the grant index re-reads the request, and a decided

@@ -145,25 +145,38 @@ export class RequestReconciler {
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));
-    const approving = livePolicy !== undefined && isApproval(request, decision.status);
-    if (!approving || decision.status === undefined) {
+    if (livePolicy !== undefined && decision.status !== undefined && isApproval(request, decision.status)) {
+      const approved = { ...request, status: decision.status };
+      const grants = activeGrants([livePolicy], [approved], now, d.isAuthentic).grants;
+      await this.#approve(key, request, decision, policyKey, grants, facts.placement.rules);
+    } else {
       await this.#apply(request, decision, policyKey, mine, facts.placement.rules);
-      return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
     }
+    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  async #approve(
+    key: string,
+    request: AccessRequest,
+    decision: RequestDecision,
+    policyKey: string,
+    grants: Grant[],
+    placed: GrantRuleStatus[],
+  ): Promise<void> {
+    const d = this.#d;
+    const status = decision.status ?? {};
     // The approval is decided and signed: its NSGs plan with it now, while the finalizer and the
     // status are written (ADR 0016). If the status write does not land, the approval ends here and
     // the same NSGs are planned again without it, which removes any rule already written for it.
-    const approved = { ...request, status: decision.status };
-    const grants = activeGrants([livePolicy], [approved], now, d.isAuthentic).grants;
     const early = !this.#unlanded.has(key);
-    this.#inFlight.begin(key, request, decision.status, grants, early);
+    this.#inFlight.begin(key, request, status, grants, early);
     if (early) {
       this.#wakeGrants(policyKey, grants);
       // Woken above, and again by the write's own cache update: not a third time after the writes.
       if (grants.length > 0) decision.wakeNsgs = false;
     }
     try {
-      await this.#apply(request, decision, policyKey, mine, facts.placement.rules);
+      await this.#apply(request, decision, policyKey, [], placed);
     } finally {
       this.#inFlight.end(key);
       const landed = d.caches.request(key)?.status?.startTime !== undefined;
@@ -172,7 +185,6 @@ export class RequestReconciler {
       // Not landed: plan the NSGs again without it, which removes a rule already written for it.
       if (early && !landed) this.#wakeGrants(policyKey, grants);
     }
-    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
   }
 
   #wakeGrants(policyKey: string, grants: Grant[]): void {
