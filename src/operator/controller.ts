@@ -177,7 +177,9 @@ export class Controller {
     this.#events = new EventRecorder({ kube: o.kube, log: o.log.child({ component: "events" }) });
     this.nsgQueue = queue("nsg", o.maxConcurrentNsgs);
     // Requests only talk to the API server; a burst approved quickly lands in few coalesced NSG writes.
-    this.requestQueue = queue("accessrequest", 16);
+    // A reconcile holds its slot through its writes, and the NSGs plan with an approval from its
+    // decision (ADR 0016): enough slots that a burst is decided while earlier writes are in flight.
+    this.requestQueue = queue("accessrequest", 64);
     this.policyQueue = queue("jitpolicy", 4);
     const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
     const wakeNsg = (k: string, afterMs?: number): void => {
