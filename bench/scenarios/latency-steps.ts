@@ -35,14 +35,19 @@ export function latencySteps(
   issued: number[],
   rule: number[],
 ): LatencySteps {
+  // Steps a request never reached (closed before Active, say) leave no sample.
   const rel = (pick: (t: RequestTrack) => number | undefined): Percentiles =>
-    summarize(tracks.map((t, k) => (t === undefined ? NaN : (pick(t) ?? NaN)) - (issued[k] ?? NaN)));
+    summarize(
+      tracks
+        .map((t, k) => (t === undefined ? NaN : (pick(t) ?? NaN)) - (issued[k] ?? NaN))
+        .filter(Number.isFinite),
+    );
   return {
     watch_ms: rel((t) => t.addedAt),
     decision_ms: rel((t) => t.startTime),
     finalizer_ms: rel((t) => t.finalizerAt),
     approval_ack_ms: rel((t) => t.approvedAt),
-    rule_ms: summarize(rule),
+    rule_ms: summarize(rule.filter(Number.isFinite)),
     active_ms: rel((t) => t.phases.get("Active")),
   };
 }

@@ -8,6 +8,7 @@ import { foreignRules, nsgDocument, nsgId, policyObject, requestObject, sourceOf
 import { createNamespace, crPath } from "../kube.ts";
 import { NsgWatch } from "../nsg-watch.ts";
 import { RequestWatch } from "../request-watch.ts";
+import type { RequestTrack } from "../request-watch.ts";
 import { measureFloor } from "./kube-floor.ts";
 import { kubeWrites, latencySteps } from "./latency-steps.ts";
 import type { KubeWrites, LatencySteps } from "./latency-steps.ts";
@@ -27,6 +28,8 @@ export interface LatencyRun {
   approval_ms: Percentiles;
   /** status.expiresAt -> rule gone */
   revoke_ms: Percentiles;
+  /** requests closed (e.g. Expired) before they were seen Active: an overloaded run */
+  never_active: number;
   /** the Kubernetes floor for the same number of creations, measured just before the run */
   floor: FloorRun;
   /** grant p99 - floor p99 - 2L: what drawbridge adds on top of the API server and ARM */
@@ -95,7 +98,7 @@ export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<La
             `grant p50/p99 ${run.grant_ms.p50}/${run.grant_ms.p99} ms, active p99 ${run.active_ms.p99} ms, ` +
             `revoke p50/p99 ${run.revoke_ms.p50}/${run.revoke_ms.p99} ms, ${run.arm_writes} writes, ` +
             `${run.kube_writes.per_request_to_active.mean} Kubernetes writes per request to Active ` +
-            `(floor ${floor.writes_per_request})`,
+            `(floor ${floor.writes_per_request}), ${run.never_active} closed before Active`,
         );
         const s = run.steps;
         stack.log(
@@ -181,8 +184,8 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
       grantTimeout,
     );
     await until(
-      `${r.n} request(s) Active`,
-      () => names.every((n) => r.watch.tracks.get(n)?.phases.has("Active")),
+      `${r.n} request(s) Active (or closed first)`,
+      () => names.every((n) => seenActiveOrClosed(r.watch.tracks.get(n))),
       grantTimeout,
     );
     const durationMs = DURATION_MS[runDuration(r.n, r.duration)] ?? 20_000;
@@ -213,7 +216,9 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
     concurrency: r.n,
     write_latency_ms: r.latency,
     grant_ms: summarize(grant),
-    active_ms: summarize(active),
+    // A request that expired before its Active was written has no sample (never_active counts it).
+    active_ms: summarize(active.filter(Number.isFinite)),
+    never_active: active.filter((v) => !Number.isFinite(v)).length,
     approval_ms: summarize(approval),
     revoke_ms: summarize(revoke),
     steps: latencySteps(tracks, issued, grant),
@@ -224,4 +229,9 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
     arm_reads: stats.reads,
     poll_resolution_ms: Math.round(nsgWatch.resolutionMs * 10) / 10,
   };
+}
+
+function seenActiveOrClosed(t: RequestTrack | undefined): boolean {
+  if (t === undefined) return false;
+  return t.phases.has("Active") || t.phases.has("Expired") || t.phases.has("Failed");
 }

@@ -139,6 +139,7 @@ describe("grant latency against the Kubernetes floor", () => {
     active_ms: p(1300),
     approval_ms: p(100),
     revoke_ms: p(700),
+    never_active: 0,
     steps: {
       watch_ms: p(20),
       decision_ms: p(30),
