@@ -34,6 +34,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
             taken in parts, e.g. --only resync first, then the rest)
   --estate-sizes N/G[,N/G]  the estate scenario's sizes (NSGs/grants, over 8 subscriptions)
             instead of the profile's
+  --concurrency N,N  the latency scenario's concurrent requests instead of the profile's
+            (e.g. --quick --only latency --concurrency 100)
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
             add a self-time summary per operator to the results; the operators then run
             from the TypeScript sources, not the bundle, so profiles name files and packages
@@ -58,6 +60,7 @@ function parse(args: string[]): Args {
       only: { type: "string" },
       out: { type: "string" },
       "cpu-prof": { type: "string" },
+      concurrency: { type: "string" },
       merge: { type: "boolean" },
       "from-sources": { type: "boolean" },
       "estate-sizes": { type: "string" },
@@ -73,14 +76,22 @@ function parse(args: string[]): Args {
   }
   const base = values.quick === true ? QUICK : FULL;
   const sizes = values["estate-sizes"];
+  const sized = sizes === undefined ? base : { ...base, estate: parseEstateSizes(sizes) };
   return {
-    profile: sizes === undefined ? base : { ...base, estate: parseEstateSizes(sizes) },
+    profile: values.concurrency === undefined ? sized : withConcurrency(sized, values.concurrency),
     only: only as Scenario[],
     out: values.out ?? join(ROOT, "bench", "results"),
     cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
     merge: values.merge === true,
     fromSources: values["from-sources"] === true,
   };
+}
+
+function withConcurrency(p: Profile, text: string): Profile {
+  const concurrency = text.split(",").map((x) => Number(x.trim()));
+  if (concurrency.some((n) => !Number.isInteger(n) || n < 1 || n > 1000))
+    throw new Error(`--concurrency: "${text}" must be whole numbers from 1 to 1000, comma-separated`);
+  return { ...p, latency: { ...p.latency, concurrency } };
 }
 
 class HelpRequested extends Error {}

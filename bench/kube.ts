@@ -73,31 +73,52 @@ export class KubeClient {
     });
   }
 
-  /** Streams watch events of `path` (a collection) from `resourceVersion`; returns a stop function. */
+  /**
+   * Streams watch events of `path` (a collection) from `resourceVersion`; returns a stop function.
+   * The API server closes a watcher that falls behind a burst (a thousand creations at once): the
+   * watch then resumes from the last resourceVersion it delivered, so no event is lost.
+   */
   watch(path: string, resourceVersion: string, onEvent: (e: WatchEvent) => void): () => void {
-    const sep = path.includes("?") ? "&" : "?";
-    const url = new URL(
-      `${path}${sep}watch=1&allowWatchBookmarks=false&resourceVersion=${resourceVersion}&timeoutSeconds=3600`,
-      this.#server,
-    );
-    let partial = "";
-    const req = request(url, { method: "GET", agent: this.#agent }, (res) => {
-      res.on("data", (c: Buffer) => {
-        const at = Date.now();
-        const lines = (partial + c.toString()).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) {
-          if (line.trim() === "") continue;
-          const e = JSON.parse(line) as { type: string; object: KubeObject };
-          onEvent({ ...e, at });
-        }
+    let rv = resourceVersion;
+    let stopped = false;
+    let req: ReturnType<typeof request> | undefined;
+    const open = (): void => {
+      if (stopped) return;
+      // One resume per connection, however it ended ("end" and "error" can both fire).
+      let resumed = false;
+      const resume = (): void => {
+        if (resumed || stopped) return;
+        resumed = true;
+        setTimeout(open, 100);
+      };
+      const sep = path.includes("?") ? "&" : "?";
+      const url = new URL(
+        `${path}${sep}watch=1&allowWatchBookmarks=false&resourceVersion=${rv}&timeoutSeconds=3600`,
+        this.#server,
+      );
+      let partial = "";
+      req = request(url, { method: "GET", agent: this.#agent }, (res) => {
+        res.on("data", (c: Buffer) => {
+          const at = Date.now();
+          const lines = (partial + c.toString()).split("\n");
+          partial = lines.pop() ?? "";
+          for (const line of lines) {
+            if (line.trim() === "") continue;
+            const e = JSON.parse(line) as { type: string; object: KubeObject };
+            if (e.type !== "ERROR") rv = e.object.metadata.resourceVersion ?? rv;
+            onEvent({ ...e, at });
+          }
+        });
+        res.on("end", resume);
+        res.on("error", () => undefined);
       });
-      res.on("error", () => undefined);
-    });
-    req.on("error", () => undefined);
-    req.end();
+      req.on("error", resume);
+      req.end();
+    };
+    open();
     return () => {
-      req.destroy();
+      stopped = true;
+      req?.destroy();
     };
   }
 }

@@ -14,7 +14,7 @@ export interface Profile {
 
 export const FULL: Profile = {
   name: "full",
-  latency: { concurrency: [1, 10, 100], writeLatencyMs: [0, 2000], duration: "PT10S" },
+  latency: { concurrency: [1, 10, 100, 1000], writeLatencyMs: [0, 2000], duration: "PT10S" },
   burst: { requests: 500, nsgs: 5, writeLatencyMs: 1000, duration: "PT1H" },
   resync: { nsgs: 2000, grants: 10_000, policies: 20, intervalS: 30 },
   estate: [

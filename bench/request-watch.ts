@@ -1,5 +1,7 @@
 // Follows the AccessRequests of one namespace through a watch and records, per request, when each
-// phase was first seen and the approval times the operator wrote (startTime, expiresAt).
+// phase was first seen, the approval times the operator wrote (startTime, expiresAt), and each
+// write's arrival: every write to an object changes its resourceVersion and the watch delivers each
+// change, so counting MODIFIED events counts the operator's writes as the API server saw them.
 import { ACCESSREQUEST_PLURAL } from "../src/api/types.ts";
 import { crPath } from "./kube.ts";
 import type { KubeClient, WatchEvent } from "./kube.ts";
@@ -10,6 +12,16 @@ export interface RequestTrack {
   startTime?: number;
   expiresAt?: number;
   reason?: string;
+  /** when the watch delivered the creation */
+  addedAt?: number;
+  /** when the watch first delivered the object carrying a finalizer */
+  finalizerAt?: number;
+  /** when the watch first delivered the object carrying status.startTime (approval acknowledged) */
+  approvedAt?: number;
+  /** writes (resourceVersion changes after the creation) up to and including the first Active */
+  writesToActive: number;
+  /** writes (resourceVersion changes after the creation) seen in all */
+  writes: number;
 }
 
 export class RequestWatch {
@@ -47,10 +59,18 @@ export class RequestWatch {
     if (name === undefined || e.type === "ERROR") return;
     let t = this.tracks.get(name);
     if (t === undefined) {
-      t = { phases: new Map() };
+      t = { phases: new Map(), writesToActive: 0, writes: 0 };
       this.tracks.set(name, t);
     }
     const status = e.object.status ?? {};
+    if (e.type === "ADDED") t.addedAt ??= e.at;
+    if (e.type === "MODIFIED") {
+      t.writes++;
+      if (!t.phases.has("Active")) t.writesToActive++;
+    }
+    const finalizers = e.object.metadata.finalizers;
+    if (Array.isArray(finalizers) && finalizers.length > 0) t.finalizerAt ??= e.at;
+    if (typeof status.startTime === "string") t.approvedAt ??= e.at;
     const phase = status.phase;
     if (typeof phase === "string" && !t.phases.has(phase)) t.phases.set(phase, e.at);
     if (typeof status.startTime === "string") t.startTime = Date.parse(status.startTime);

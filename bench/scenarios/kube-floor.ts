@@ -75,7 +75,7 @@ export async function measureFloor(
           throw new Error(`floor status writes failed: ${failures.slice(0, 3).join("; ")}`);
         return answered.size === n;
       },
-      60_000,
+      60_000 + 60 * n,
     );
   } finally {
     stop();

@@ -25,6 +25,7 @@ import { Prefetch } from "./nsg/prefetch.ts";
 import { isTerminal } from "../core/phases.ts";
 import type { RequestLimits } from "./request/decision.ts";
 import { RequestReconciler } from "./request/reconciler.ts";
+import { ApprovalsInFlight } from "./request/in-flight.ts";
 import { ResyncLoop } from "./nsg/resync.ts";
 import type { GuardNamespace } from "./guard/guard.ts";
 import type { AdmissionGuard } from "./guard/state.ts";
@@ -117,6 +118,10 @@ export class Controller {
   readonly ledger = new Ledger();
   readonly #undecided = new UndecidedRequests();
   readonly grants: GrantIndex;
+  /** Approvals decided whose status write is in flight; the grant index sees them (ADR 0016). */
+  readonly #inFlight = new ApprovalsInFlight((key) => {
+    this.#onInFlight(key);
+  });
   readonly nsgQueue: WorkQueue;
   readonly requestQueue: WorkQueue;
   readonly policyQueue: WorkQueue;
@@ -145,7 +150,7 @@ export class Controller {
     const caches = this.scoped;
     this.grants = new GrantIndex({
       policy: (k) => caches.policy(k),
-      request: (k) => caches.request(k),
+      request: (k) => this.#inFlight.overlay(caches.request(k)),
       requestsOf: (policyKey) =>
         caches
           .requests()
@@ -172,7 +177,9 @@ export class Controller {
     this.#events = new EventRecorder({ kube: o.kube, log: o.log.child({ component: "events" }) });
     this.nsgQueue = queue("nsg", o.maxConcurrentNsgs);
     // Requests only talk to the API server; a burst approved quickly lands in few coalesced NSG writes.
-    this.requestQueue = queue("accessrequest", 16);
+    // A reconcile holds its slot through its writes, and the NSGs plan with an approval from its
+    // decision (ADR 0016): enough slots that a burst is decided while earlier writes are in flight.
+    this.requestQueue = queue("accessrequest", 64);
     this.policyQueue = queue("jitpolicy", 4);
     const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
     const wakeNsg = (k: string, afterMs?: number): void => {
@@ -229,6 +236,7 @@ export class Controller {
       approvals: () => (o.approvals?.list() ?? []) as unknown as AccessApproval[],
       approvalGuard: (ns) => o.approvalGuard?.isGuarded(ns) ?? { ok: false },
       ...(o.notify === undefined ? {} : { notify: o.notify }),
+      inFlight: this.#inFlight,
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,
@@ -467,20 +475,43 @@ export class Controller {
 
   #onRequest(r: AccessRequest, old: AccessRequest | undefined, deleted: boolean): void {
     const key = objectKey(r.metadata);
+    // The batching view first: the queue may start this request's reconcile at once, and an
+    // approval it decides must find the request's arrival already counted.
+    this.#trackUndecided(key, r, deleted);
     this.requestQueue.add(key);
     // A renewal that became Active supersedes the request it names (ADR 0013).
     if (r.spec.supersedes !== undefined)
       this.requestQueue.add(`${r.metadata.namespace ?? ""}/${r.spec.supersedes}`);
-    // The last undecided request of a policy was decided: NSGs held for the burst can write now.
-    const emptied = this.#undecided.update(key, r, deleted, this.#o.clock.now().getTime());
-    if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
     if (!deleted && grantFingerprint(r) === grantFingerprint(old)) return;
     this.grants.invalidateRequest(key);
-    if (r.status?.startTime === undefined) return;
+    // An approval in flight may already have a rule: a deletion or revocation meanwhile removes it.
+    if (r.status?.startTime === undefined && !this.#inFlight.early(key)) return;
     // Only the NSGs of the targets it names (all of the policy's when it names none) carry its grants.
     const policyKey = policyKeyOf(r);
     const targets = r.spec.targets !== undefined && r.spec.targets.length > 0 ? r.spec.targets : [undefined];
     for (const t of targets) for (const k of this.bindings.nsgsOf(policyKey, t)) this.nsgQueue.add(k);
+  }
+
+  /** The batching view of a request change; the last undecided request of a policy decided wakes
+   * the NSGs held for the burst. An approval in flight is decided already (its reconcile may have
+   * begun before this event, which still counts as an arrival for the settle period). */
+  #trackUndecided(key: string, r: AccessRequest, deleted: boolean): void {
+    const now = this.#o.clock.now().getTime();
+    let emptied = this.#undecided.update(key, r, deleted, now);
+    const seen = this.#inFlight.overlay(r);
+    if (!deleted && seen !== undefined && seen !== r)
+      emptied = this.#undecided.update(key, seen, false, now) ?? emptied;
+    if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
+  }
+
+  /** An approval began or ended in flight: the grant index re-reads the request, and a decided
+   * request no longer holds its NSGs' batching (nor does one whose approval did not land any more). */
+  #onInFlight(key: string): void {
+    this.grants.invalidateRequest(key);
+    const r = this.#inFlight.overlay(this.caches.request(key));
+    if (r === undefined) return;
+    const emptied = this.#undecided.update(key, r, false, this.#o.clock.now().getTime());
+    if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
   }
 
   #timed(controller: string, fn: (key: string) => Promise<HandlerResult>): Handler {

@@ -113,6 +113,11 @@ export class MemoryKube implements KubeWriter {
   readonly requests: MemoryInformer;
   readonly writes: string[] = [];
   readonly events: KubeEvent[] = [];
+  /**
+   * Holds a request write until the promise returned settles (a rejection fails the write), as a
+   * slow or refusing API server would; undefined: the write goes through at once.
+   */
+  gate: ((op: "patchStatus" | "setFinalizers", key: string) => Promise<void> | undefined) | undefined;
   #rv = 100;
 
   constructor(policies = new MemoryInformer(), requests = new MemoryInformer()) {
@@ -149,6 +154,12 @@ export class MemoryKube implements KubeWriter {
 
   patchStatus(kind: Kind, meta: ObjectMeta, status: object): Promise<Written> {
     this.writes.push(`patchStatus ${kind} ${keyOf(meta.namespace, meta.name)}`);
+    const held = this.gate?.("patchStatus", keyOf(meta.namespace, meta.name));
+    if (held !== undefined) return held.then(() => this.#patchStatus(kind, meta, status));
+    return this.#patchStatus(kind, meta, status);
+  }
+
+  #patchStatus(kind: Kind, meta: ObjectMeta, status: object): Promise<Written> {
     return this.#current(kind, meta).then((cur) => {
       const next: Stored = { ...cur, status: mergePatch(cur.status, status) };
       return this.apply(kind, next) as unknown as Written;
@@ -157,6 +168,12 @@ export class MemoryKube implements KubeWriter {
 
   setFinalizers(kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<Written> {
     this.writes.push(`setFinalizers ${kind} ${keyOf(meta.namespace, meta.name)} [${finalizers.join(",")}]`);
+    const held = this.gate?.("setFinalizers", keyOf(meta.namespace, meta.name));
+    if (held !== undefined) return held.then(() => this.#setFinalizers(kind, meta, finalizers));
+    return this.#setFinalizers(kind, meta, finalizers);
+  }
+
+  #setFinalizers(kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<Written> {
     return this.#current(kind, meta).then((cur) => {
       if (meta.resourceVersion !== undefined && meta.resourceVersion !== cur.metadata.resourceVersion) {
         throw new ApiException(409, "Conflict", { reason: "Conflict" }, {});

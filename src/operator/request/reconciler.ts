@@ -33,6 +33,7 @@ import type { RequestDecision, RequestFacts, RequestLimits } from "./decision.ts
 import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
 import { approvalFacts, notifyDecision } from "./approval-facts.ts";
+import { ApprovalsInFlight } from "./in-flight.ts";
 import type { RequestNotifier } from "./approval-facts.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Logger } from "../../runtime/logger.ts";
@@ -72,6 +73,11 @@ export interface RequestReconcilerDeps {
   approvalGuard?(namespace: string): { ok: boolean };
   /** Fire-and-forget notifications of what happened to a request (never awaited). */
   notify?: RequestNotifier;
+  /**
+   * Approvals whose status write is in flight, shared with the grant index (ADR 0016); without it
+   * the reconciler keeps its own, which only the source-union bound and the open count read.
+   */
+  inFlight?: ApprovalsInFlight;
 }
 
 interface NsgView {
@@ -86,14 +92,21 @@ export class RequestReconciler {
   readonly #clearance: ClearanceWait;
   /**
    * Grants of approvals whose status write is in flight, by request key. Requests reconcile
-   * concurrently; until the write lands in the cache (and so in the grant index) these still count
-   * towards the source union of their rules, so concurrent approvals cannot cross the bound together.
+   * concurrently; until the write lands in the cache these still count towards the source union of
+   * their rules, so concurrent approvals cannot cross the bound together, and (shared with the grant
+   * index) the NSGs plan with them at once instead of after the finalizer and approval writes.
    */
-  readonly #approving = new Map<string, Grant[]>();
+  readonly #inFlight: ApprovalsInFlight;
+  /**
+   * Requests whose last approval write did not land: the next approval waits for its write before
+   * any NSG plans with it, so an API server that keeps refusing it cannot make a rule come and go.
+   */
+  readonly #unlanded = new Set<string>();
 
   constructor(deps: RequestReconcilerDeps) {
     this.#d = deps;
     this.#clearance = new ClearanceWait(deps.ledger);
+    this.#inFlight = deps.inFlight ?? new ApprovalsInFlight();
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -101,6 +114,7 @@ export class RequestReconciler {
     const request = d.caches.request(key);
     if (request === undefined) {
       this.#clearance.forget(key);
+      this.#unlanded.delete(key);
       return {};
     }
     const now = d.clock.now();
@@ -132,17 +146,52 @@ export class RequestReconciler {
     };
     const decision = decideRequest(facts);
     d.metrics?.activeGrants.set(d.grants.activeRequests(now));
-    const approving = livePolicy !== undefined && isApproval(request, decision.status);
-    if (approving) {
+    if (livePolicy !== undefined && decision.status !== undefined && isApproval(request, decision.status)) {
       const approved = { ...request, status: decision.status };
-      this.#approving.set(key, activeGrants([livePolicy], [approved], now, d.isAuthentic).grants);
-    }
-    try {
+      const grants = activeGrants([livePolicy], [approved], now, d.isAuthentic).grants;
+      await this.#approve(key, request, decision, policyKey, grants, facts.placement.rules);
+    } else {
       await this.#apply(request, decision, policyKey, mine, facts.placement.rules);
-    } finally {
-      if (approving) this.#approving.delete(key);
     }
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  async #approve(
+    key: string,
+    request: AccessRequest,
+    decision: RequestDecision,
+    policyKey: string,
+    grants: Grant[],
+    placed: GrantRuleStatus[],
+  ): Promise<void> {
+    const d = this.#d;
+    const status = decision.status ?? {};
+    // The approval is decided and signed: its NSGs plan with it now, while the finalizer and the
+    // status are written (ADR 0016). If the status write does not land, the approval ends here and
+    // the same NSGs are planned again without it, which removes any rule already written for it.
+    const early = !this.#unlanded.has(key);
+    this.#inFlight.begin(key, request, status, grants, early);
+    if (early) {
+      this.#wakeGrants(policyKey, grants);
+      // Woken above, and again by the write's own cache update: not a third time after the writes.
+      if (grants.length > 0) decision.wakeNsgs = false;
+    }
+    try {
+      await this.#apply(request, decision, policyKey, [], placed);
+    } finally {
+      this.#inFlight.end(key);
+      const landed = d.caches.request(key)?.status?.startTime !== undefined;
+      if (landed) this.#unlanded.delete(key);
+      else if (d.caches.request(key) !== undefined) this.#unlanded.add(key);
+      // Not landed: plan the NSGs again without it, which removes a rule already written for it.
+      if (early && !landed) this.#wakeGrants(policyKey, grants);
+    }
+  }
+
+  #wakeGrants(policyKey: string, grants: Grant[]): void {
+    const nsgs = new Set<string>();
+    for (const g of grants) for (const k of this.#d.bindings.nsgsOf(policyKey, g.targetId)) nsgs.add(k);
+    for (const k of nsgs) this.#d.wakeNsg(k);
   }
 
   /** What only an approval needs: each is computed lazily or cheaply, once per decision. */
@@ -155,7 +204,7 @@ export class RequestReconciler {
       approval: () => (livePolicy === undefined ? undefined : approvalFacts(request, livePolicy, this.#d)),
       // Only an undecided request pays for the scan (once per decision, not per reconcile).
       openAhead: () =>
-        countOpenAhead(request, d.caches.requests(), (o) => this.#approving.has(objectKey(o.metadata))),
+        countOpenAhead(request, d.caches.requests(), (o) => this.#inFlight.has(objectKey(o.metadata))),
       guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
       // What an approval binds the grant to: the live policy's targets and port protocols now.
       ...(livePolicy === undefined ? {} : { approvedSnapshot: () => approvalSnapshot(request, livePolicy) }),
@@ -174,8 +223,10 @@ export class RequestReconciler {
     const undecided = status?.startTime === undefined && (status?.phase ?? "Pending") === "Pending";
     if (!verdict.allowed || policy === undefined || !undecided) return verdict;
     const peers = [...d.grants.forPolicy(policyKey, now)];
-    for (const grants of this.#approving.values()) {
-      for (const g of grants) if (g.policyKey === policyKey) peers.push(g);
+    // The grant index may already hold an approval in flight (through the overlay): count it once.
+    const indexed = new Set(peers.map((g) => g.requestKey));
+    for (const g of this.#inFlight.grants()) {
+      if (g.policyKey === policyKey && !indexed.has(g.requestKey)) peers.push(g);
     }
     const union = sourceUnionIssue(request, policy, peers);
     return union === undefined ? verdict : verdictOf([union]);

@@ -1,0 +1,150 @@
+// The approval in flight (ADR 0016): the NSGs plan with an approval from the moment it is decided,
+// while its finalizer and status are written. Each row holds or fails one of those writes and
+// checks that no rule outlives an approval that did not land, on the whole controller in process.
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { ApiException } from "@kubernetes/client-node";
+import { NSG, sshPolicy, sshRequest } from "./bench.ts";
+import { Stack } from "./stack.ts";
+
+const ALLOW = "tcp-22@100";
+const DENY = "deny-tcp@199";
+
+/** A write held until the test lets it go (or fails it). */
+class Held {
+  readonly promise: Promise<void>;
+  release!: () => void;
+  refuse!: (err: Error) => void;
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.release = resolve;
+      this.refuse = reject;
+    });
+  }
+}
+
+function refusal(): ApiException<unknown> {
+  return new ApiException(403, "Forbidden", { reason: "Forbidden", message: "refused by admission" }, {});
+}
+
+/** The request writes the operator made for one request, without the object names. */
+function requestWrites(s: Stack, name: string): string[] {
+  return s.kube.writes
+    .filter((w) => w.includes(`AccessRequest team-a/${name}`))
+    .map((w) => w.replace(` AccessRequest team-a/${name}`, ""));
+}
+
+describe("approval in flight", () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  async function started(): Promise<Stack> {
+    const s = (stack = new Stack());
+    s.azure.addNsg(NSG, []);
+    s.create("JitPolicy", sshPolicy());
+    s.start();
+    await s.run(2000);
+    expect(s.rules()).toEqual([DENY]);
+    return s;
+  }
+
+  it("writes the rule while the approval write is held; Active once it lands", async () => {
+    const s = await started();
+    const held = new Held();
+    let first = true;
+    s.kube.gate = (op) => {
+      if (op !== "patchStatus" || !first) return undefined;
+      first = false;
+      return held.promise;
+    };
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    expect(s.request("alice")?.status?.startTime).toBeUndefined();
+    held.release();
+    await s.run(1000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+  });
+
+  it("an approval write the API server refuses: the rule goes, and the next approval waits for its write", async () => {
+    const s = await started();
+    const held = new Held();
+    let refusals = 0;
+    s.kube.gate = (op) => {
+      if (op !== "patchStatus") return undefined;
+      refusals++;
+      return refusals === 1 ? held.promise : Promise.reject(refusal());
+    };
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    held.refuse(refusal());
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY]);
+    expect(s.request("alice")?.status?.startTime).toBeUndefined();
+    // Decided again with backoff and refused each time: never written to the NSG again meanwhile.
+    const allowWrites = (): string[] => s.writes().filter((w) => w.includes("tcp-22"));
+    const before = allowWrites();
+    await s.run(20_000, 500);
+    expect(refusals).toBeGreaterThan(2);
+    expect(allowWrites()).toEqual(before);
+    expect(s.rules()).toEqual([DENY]);
+    // Once the API server takes it, the request is approved and granted as usual.
+    s.kube.gate = undefined;
+    await s.run(60_000, 500);
+    expect(s.phase("alice")).toBe("Active");
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+  });
+
+  it("a request deleted before its finalizer landed: the rule written for it goes", async () => {
+    const s = await started();
+    const held = new Held();
+    s.kube.gate = (op) => (op === "setFinalizers" ? held.promise : undefined);
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    // No finalizer yet: the object goes at once, before the operator's writes land.
+    s.kube.delete("AccessRequest", "team-a/alice");
+    expect(s.request("alice")).toBeUndefined();
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY]);
+    held.release();
+    await s.run(2000);
+    expect(s.rules()).toEqual([DENY]);
+    expect(requestWrites(s, "alice")).toEqual(["setFinalizers [jit.drawbridge.dev/finalizer]"]);
+  });
+
+  it("a request revoked while its approval is in flight: the rule goes, the request ends Revoked", async () => {
+    const s = await started();
+    const held = new Held();
+    s.kube.gate = (op) => (op === "patchStatus" ? held.promise : undefined);
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    const r = s.request("alice");
+    if (r === undefined) throw new Error("alice is gone");
+    s.kube.apply("AccessRequest", { ...r, spec: { ...r.spec, revoked: true } });
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY]);
+    s.kube.gate = undefined;
+    held.release();
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Revoked");
+    expect(s.rules()).toEqual([DENY]);
+  });
+
+  it("three request writes to Active: the finalizer, the approval, Active", async () => {
+    const s = await started();
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(requestWrites(s, "alice")).toEqual([
+      "setFinalizers [jit.drawbridge.dev/finalizer]",
+      "patchStatus",
+      "patchStatus",
+    ]);
+  });
+});
