@@ -1,9 +1,10 @@
 // Request validation as an ordered chain of named checks: the order is the precedence.
 import { describe, expect, it } from "@jest/globals";
-import type { AccessRequest } from "../../../src/api/types.ts";
+import type { AccessRequest, JitPolicy } from "../../../src/api/types.ts";
 import { REQUEST_CHECKS, runRequestChecks } from "../../../src/core/request-checks.ts";
 import type { RequestCheck } from "../../../src/core/request-checks.ts";
 import type { Issue } from "../../../src/core/types.ts";
+import { VM, policy, request as makeRequest } from "../operator/fixtures.ts";
 
 const request = { metadata: { namespace: "team-a", name: "r" }, spec: {} } as unknown as AccessRequest;
 const issueOf = (reason: string): Issue => ({ reason, field: "spec", message: reason });
@@ -59,5 +60,32 @@ describe("request check chain", () => {
     expect(
       runRequestChecks(REQUEST_CHECKS, { request: shaped, policy: undefined }).map((i) => i.reason),
     ).toEqual(["PolicyNotFound"]);
+  });
+});
+
+describe("policy checks per spec object", () => {
+  const reasons = (p: JitPolicy, r: AccessRequest): string[] =>
+    runRequestChecks(REQUEST_CHECKS, { request: r, policy: p }).map((x) => x.reason);
+
+  it("answers a spec whose field was reassigned afresh, not from the memo", () => {
+    const p = policy();
+    const r = makeRequest();
+    r.spec.targets = [VM];
+    expect(reasons(p, r)).toEqual([]);
+    expect(reasons(p, r)).toEqual([]);
+    p.spec.targets = [{ virtualMachineId: `${VM}-other` }];
+    expect(reasons(p, r)).toEqual(["TargetNotInPolicy"]);
+    p.spec.priorityRange = { from: 100, to: 100 };
+    expect(reasons(p, r)).toEqual(["PolicyInvalid"]);
+  });
+
+  it("answers each spec object for itself", () => {
+    const r = makeRequest();
+    r.spec.targets = [VM];
+    expect(reasons(policy(), r)).toEqual([]);
+    expect(reasons(policy({ targets: [{ virtualMachineId: `${VM}-other` }] }), r)).toEqual([
+      "TargetNotInPolicy",
+    ]);
+    expect(reasons(policy(), r)).toEqual([]);
   });
 });
