@@ -15,6 +15,9 @@ export class LeaseStore {
   readonly #records: (LeaseRecord | undefined)[];
   readonly #observedAt: number[];
 
+  /** The last failed write per Lease, for the caller's log (conflicts included). */
+  readonly failures = new Map<number, string>();
+
   constructor(clients: LeaseClient[], clock: Clock, identity: string, leaseDurationMs: number) {
     this.#clients = clients;
     this.#clock = clock;
@@ -34,7 +37,8 @@ export class LeaseStore {
       this.#clients.map(async (c, i) => {
         try {
           this.#observe(i, await c.get());
-        } catch {
+        } catch (err) {
+          this.failures.set(i, err instanceof Error ? err.message : String(err));
           // Judged from the last record: a Lease we cannot read is never taken for free by mistake.
         }
       }),
@@ -84,6 +88,8 @@ export class LeaseStore {
       );
       return true;
     } catch (err) {
+      this.failures.set(i, err instanceof Error ? err.message : String(err));
+      // Re-read on the next round: a stale record cannot be written again.
       if (err instanceof LeaseConflictError) this.#records[i] = undefined;
       return false;
     }

@@ -90,8 +90,10 @@ export class ShardLeases {
     const members = await this.#memberRound();
     await this.#shards.refresh();
     for (const s of this.held()) {
+      const started = this.#nowMs();
       if (await this.#within(this.#shards.claim(s), s)) this.#held.set(s, this.#nowMs());
-      else if (this.#nowMs() - (this.#held.get(s) ?? 0) >= this.#o.renewDeadlineMs) return s;
+      else this.#renewFailed(s, started);
+      if (this.#nowMs() - (this.#held.get(s) ?? 0) >= this.#o.renewDeadlineMs) return s;
     }
     if (this.#isStopped()) return undefined;
     const plan = planShards({ self: this.#o.identity, shards: this.#shards.views(), members });
@@ -108,6 +110,16 @@ export class ShardLeases {
       this.#o.logger.info({ shard: s, target: plan.target }, "released shard to rebalance");
     }
     return undefined;
+  }
+
+  #renewFailed(shard: number, started: number): void {
+    const err = this.#shards.failures.get(shard) ?? "no answer before the renew deadline";
+    this.#shards.failures.delete(shard);
+    const sinceRenewMs = this.#nowMs() - (this.#held.get(shard) ?? 0);
+    this.#o.logger.warn(
+      { shard, err, tookMs: this.#nowMs() - started, sinceRenewMs },
+      "shard renewal failed",
+    );
   }
 
   /** Renew or take a member slot; the live members are the unexpired slot holders. */
