@@ -17,10 +17,11 @@ import type { Results, ScenarioOutcomes } from "./report.ts";
 import { runBurst } from "./scenarios/burst.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runResync } from "./scenarios/resync.ts";
+import { runShards } from "./scenarios/shards.ts";
 import { startStack } from "./stack.ts";
 import type { Stack } from "./stack.ts";
 
-const SCENARIOS = ["planner", "latency", "burst", "resync"] as const;
+const SCENARIOS = ["planner", "latency", "burst", "resync", "shards"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}] [--out DIR] [--cpu-prof DIR]
@@ -55,7 +56,9 @@ function parse(args: string[]): Args {
     strict: true,
   });
   if (values.help === true) throw new HelpRequested();
-  const only = (values.only ?? SCENARIOS.join(",")).split(",").map((s) => s.trim());
+  // A quick run leaves out the sharding scenario unless asked for (its CI budget).
+  const all = values.quick === true ? SCENARIOS.filter((s) => s !== "shards") : SCENARIOS;
+  const only = (values.only ?? all.join(",")).split(",").map((s) => s.trim());
   for (const s of only) {
     if (!SCENARIOS.some((k) => k === s))
       throw new Error(`--only: unknown scenario "${s}" (one of ${SCENARIOS.join(", ")})`);
@@ -118,6 +121,10 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
   if (a.only.includes("resync"))
     await runScenario("resync", outcomes, async () => {
       outcomes.resync = await runResync(s, p.resync);
+    });
+  if (a.only.includes("shards"))
+    await runScenario("shards", outcomes, async () => {
+      outcomes.shards = await runShards(s, p.shards);
     });
 }
 

@@ -1,3 +1,5 @@
+import type { ShardsOptions } from "./scenarios/shards.ts";
+
 // What a full and a quick run measure. Quick is the CI smoke test (< 3 minutes on an idle
 // 2-core machine): the same scenarios on the same stack, scaled down.
 
@@ -6,6 +8,8 @@ export interface Profile {
   latency: { concurrency: number[]; writeLatencyMs: number[]; duration: string };
   burst: { requests: number; nsgs: number; writeLatencyMs: number; duration: string };
   resync: { nsgs: number; grants: number; policies: number; intervalS: number };
+  /** Sharding (bench/scenarios/shards.ts): the resync estate's size by default. */
+  shards: ShardsOptions;
   plannerIterations: number;
 }
 
@@ -14,6 +18,15 @@ export const FULL: Profile = {
   latency: { concurrency: [1, 10, 100], writeLatencyMs: [0, 2000], duration: "PT10S" },
   burst: { requests: 500, nsgs: 5, writeLatencyMs: 1000, duration: "PT1H" },
   resync: { nsgs: 2000, grants: 10_000, policies: 20, intervalS: 30 },
+  shards: {
+    nsgs: 2000,
+    grants: 10_000,
+    policies: 20,
+    shards: 4,
+    replicas: [1, 2, 4],
+    burst: 200,
+    intervalS: 30,
+  },
   plannerIterations: 500,
 };
 
@@ -22,5 +35,7 @@ export const QUICK: Profile = {
   latency: { concurrency: [1, 10], writeLatencyMs: [0, 500], duration: "PT10S" },
   burst: { requests: 50, nsgs: 5, writeLatencyMs: 200, duration: "PT1H" },
   resync: { nsgs: 100, grants: 300, policies: 1, intervalS: 8 },
+  // Not in a quick run unless asked for (--only shards): two operator starts per replica count.
+  shards: { nsgs: 40, grants: 80, policies: 1, shards: 4, replicas: [1, 2], burst: 8, intervalS: 5 },
   plannerIterations: 50,
 };

@@ -7,6 +7,7 @@ import type { Profile } from "./profiles.ts";
 import type { BurstResults } from "./scenarios/burst.ts";
 import type { LatencyRun } from "./scenarios/latency.ts";
 import type { ResyncResults } from "./scenarios/resync.ts";
+import type { ShardsResults } from "./scenarios/shards.ts";
 import type { Percentiles } from "./stats.ts";
 
 export interface ScenarioOutcomes {
@@ -14,6 +15,7 @@ export interface ScenarioOutcomes {
   latency?: LatencyRun[];
   burst?: BurstResults;
   resync?: ResyncResults;
+  shards?: ShardsResults;
   /** CPU profile summaries per operator (namespace), with --cpu-prof */
   profiles?: Record<string, ProfileSummary[]>;
   errors: Record<string, string>;
@@ -114,6 +116,7 @@ export function buildResults(
       latency: o.latency,
       burst: o.burst,
       resync: o.resync,
+      shards: o.shards,
       profiles: o.profiles,
     },
     scenario_seconds: o.seconds,

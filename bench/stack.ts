@@ -20,7 +20,9 @@ export interface Stack {
   /** When set, every operator runs with --cpu-prof and writes its profile to <dir>/<namespace>/. */
   cpuProfDir: string | undefined;
   log(msg: string): void;
-  operator(spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval">): Promise<OperatorProcess>;
+  operator(
+    spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval" | "extraArgs">,
+  ): Promise<OperatorProcess>;
 }
 
 /** On a loaded machine a daemon occasionally dies during start-up; a fresh attempt then succeeds. */

@@ -104,7 +104,7 @@ async function settle(
   }
 }
 
-async function seed(stack: Stack, ns: string, o: ResyncOptions): Promise<{ managedRules: number }> {
+export async function seed(stack: Stack, ns: string, o: ResyncOptions): Promise<{ managedRules: number }> {
   const estate = buildResyncEstate(ns, o.nsgs, o.grants, o.policies);
   for (let i = 0; i < estate.nsgDocs.length; i += 250)
     await stack.emulator.admin.addResources(estate.nsgDocs.slice(i, i + 250));

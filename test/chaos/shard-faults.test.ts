@@ -4,6 +4,8 @@
 // replicas in turn (A, B, A), and the dead replica's shards move within lease duration + one round.
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { nsgKey } from "../../src/operator/state/keys.ts";
+import { shardOf } from "../../src/runtime/shard-hash.ts";
 import { testCluster } from "../support/cluster.ts";
 import { recordFigures } from "./support/figures.ts";
 import { grantedSources } from "./support/invariants.ts";
@@ -90,12 +92,18 @@ describe("sharding", () => {
       60_000,
       500,
     );
+    const balancedAt = Date.now();
     const decider = balanced[0]?.holder === "shard-a" ? a : b;
     const survivor = decider === a ? b : a;
     const items = workload(24);
     const submitting = submit(stack, items, { concurrency: 2, spacingMs: 250 });
-    // Mid-burst: some requests decided, some not.
-    await waitFor("a third of the burst submitted", () => stack.expectations.submitted.size >= 8, 60_000, 50);
+    // Mid-burst: some requests Active (their NSGs written by both holders), others not yet decided.
+    await waitFor(
+      "a few requests Active",
+      async () => (await stack.kube.listRequests()).filter((r) => r.status?.phase === "Active").length >= 4,
+      60_000,
+      100,
+    );
     const killedAt = Date.now();
     await decider.kill();
     const moved = await waitFor(
@@ -143,8 +151,20 @@ describe("sharding", () => {
       nsgsWrittenPerReplica: perReplica,
       armWrites: apiWrites.length,
       loggedNsgUpdates: writes.length,
+      nsgUpdatesWhileBalanced: Object.fromEntries(
+        [a, b].map((r) => [
+          r.identity,
+          writes.filter((w) => w.replica === r.identity && w.at > balancedAt && w.at < killedAt).length,
+        ]),
+      ),
     });
     expect(interleaved(writes)).toEqual([]);
+    // While balanced, every NSG write came from the holder of that NSG's shard.
+    const window = writes.filter((w) => w.at > balancedAt && w.at < killedAt);
+    const strays = window.filter((w) => balanced[shardOf(nsgKey(w.nsg), SHARDS)]?.holder !== w.replica);
+    expect(strays).toEqual([]);
+    // The window saw writes by both holders, or the check above proves nothing.
+    expect(new Set(window.map((w) => w.replica)).size).toBe(2);
     // Before the kill each NSG was written only by its shard's holder: the killed one never wrote
     // an NSG after it died, and the survivor's pre-kill writes are to its own shards only.
     expect(writes.filter((w) => w.replica === decider.identity && w.at > killedAt)).toEqual([]);
