@@ -40,12 +40,12 @@ interface Write {
   nsg: string;
 }
 
-/** "NSG updated" lines of a replica's log (pino JSON: time, nsg). */
+/** "NSG updated" lines of a replica's log (pino JSON: ISO time, nsg). */
 function writesOf(r: Replica): Write[] {
   return r.lines('"NSG updated"').flatMap((line) => {
     try {
-      const j = JSON.parse(line) as { time: number; nsg: string };
-      return [{ at: j.time, replica: r.identity, nsg: j.nsg.toLowerCase() }];
+      const j = JSON.parse(line) as { time: string; nsg: string };
+      return [{ at: Date.parse(j.time), replica: r.identity, nsg: j.nsg.toLowerCase() }];
     } catch {
       return [];
     }
