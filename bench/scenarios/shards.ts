@@ -226,6 +226,9 @@ async function runReplicas(
       burst_active_s: burstS,
       failover_ms: n < 2 ? null : await failover(stack, ns, id, o.shards, balanced, identities, ops),
     };
+  } catch (err) {
+    const tails = ops.map((op, i) => `--- ${identities[i] ?? ""} ---\n${op.logs(3000)}`).join("\n");
+    throw new Error(`${(err as Error).message}\n${tails}`, { cause: err });
   } finally {
     for (const op of ops) await op.stop();
   }

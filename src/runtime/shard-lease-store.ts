@@ -31,10 +31,11 @@ export class LeaseStore {
     return this.#clients.length;
   }
 
-  /** Re-read every Lease (a failed read keeps the last record, which then ages towards expiry). */
-  async refresh(): Promise<void> {
+  /** Re-read every Lease but `skip` (a failed read keeps the last record, which ages towards expiry). */
+  async refresh(skip: ReadonlySet<number> = new Set()): Promise<void> {
     await Promise.all(
       this.#clients.map(async (c, i) => {
+        if (skip.has(i)) return;
         try {
           this.#observe(i, await c.get());
         } catch (err) {

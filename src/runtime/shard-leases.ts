@@ -4,7 +4,7 @@
 //   last successful renewal; renewDeadline < leaseDuration, so a replica stops before anyone else
 //   may take the Lease. Missing the deadline is reported as lost (the operator then exits).
 // - a shard is given back only after beforeRelease resolved: its work is stopped and drained first.
-import type { Clock, Timer } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import type { LeaseClient } from "./lease-client.ts";
 import type { Logger } from "./logger.ts";
 import { LeaseStore } from "./shard-lease-store.ts";
@@ -38,8 +38,7 @@ export class ShardLeases {
   /** Held shard -> clock ms of its last successful claim or renewal. */
   readonly #held = new Map<number, number>();
   #stopped = false;
-  #timer: Timer | undefined;
-  #wake: (() => void) | undefined;
+  readonly #sleepers = new Set<() => void>();
   #running: Promise<void> | undefined;
 
   constructor(o: ShardLeasesOptions) {
@@ -62,8 +61,7 @@ export class ShardLeases {
   /** Stop campaigning; every held shard is stopped (beforeRelease) and then released. */
   async stop(cb: Pick<ShardCallbacks, "beforeRelease">): Promise<void> {
     this.#stopped = true;
-    if (this.#timer !== undefined) this.#o.clock.clearTimer(this.#timer);
-    this.#wake?.();
+    this.#interrupt();
     await this.#running;
     for (const s of this.held()) {
       await cb.beforeRelease(s);
@@ -73,34 +71,66 @@ export class ShardLeases {
     for (let j = 0; j < this.#slots.size; j++) if (this.#slots.isMine(j)) await this.#slots.release(j);
   }
 
+  /**
+   * Two loops, each every retry period: renewals on their own, so a slow balancing round (reads of
+   * every Lease, acquisitions) never delays them past the renew deadline.
+   */
   async #loop(cb: ShardCallbacks): Promise<void> {
-    while (!this.#stopped) {
-      const lost = await this.round(cb);
-      if (lost !== undefined) {
-        this.#o.logger.error({ shard: lost, renewDeadlineMs: this.#o.renewDeadlineMs }, "lost shard lease");
-        cb.onLost(lost);
-        return;
+    let lost: number | undefined;
+    const renewing = (async (): Promise<void> => {
+      while (!this.#isStopped() && lost === undefined) {
+        lost = await this.renew();
+        if (lost === undefined) await this.#sleep(this.#o.retryPeriodMs);
       }
+    })();
+    while (!this.#isStopped() && lost === undefined) {
+      await this.balance(cb);
       await this.#sleep(this.#o.retryPeriodMs);
     }
+    this.#stopped = true;
+    this.#interrupt();
+    await renewing;
+    if (lost === undefined) return;
+    this.#o.logger.error({ shard: lost, renewDeadlineMs: this.#o.renewDeadlineMs }, "lost shard lease");
+    cb.onLost(lost);
   }
 
-  /** One round; returns a shard that was lost, if any. Exposed for tests. */
+  /** renew() then balance(): one round of both loops, for tests. */
   async round(cb: ShardCallbacks): Promise<number | undefined> {
-    const members = await this.#memberRound();
-    await this.#shards.refresh();
-    for (const s of this.held()) {
-      const started = this.#nowMs();
-      if (await this.#within(this.#shards.claim(s), s)) this.#held.set(s, this.#nowMs());
+    const lost = await this.renew();
+    if (lost === undefined) await this.balance(cb);
+    return lost;
+  }
+
+  /**
+   * Renews every held shard at once from the record last written (no read first). Returns a shard
+   * not renewed within the renew deadline (lost), if any.
+   */
+  async renew(): Promise<number | undefined> {
+    const started = this.#nowMs();
+    const held = this.held();
+    const renewed = await Promise.all(held.map((s) => this.#within(this.#shards.claim(s), s)));
+    for (const [i, s] of held.entries()) {
+      if (!this.#held.has(s)) continue; // given back meanwhile
+      if (renewed[i] === true) this.#held.set(s, this.#nowMs());
       else this.#renewFailed(s, started);
-      if (this.#nowMs() - (this.#held.get(s) ?? 0) >= this.#o.renewDeadlineMs) return s;
     }
-    if (this.#isStopped()) return undefined;
+    return this.held().find((s) => this.#nowMs() - (this.#held.get(s) ?? 0) >= this.#o.renewDeadlineMs);
+  }
+
+  /** Reads the slots and the shard Leases, then takes (all at once) and gives back by planShards. */
+  async balance(cb: ShardCallbacks): Promise<void> {
+    const members = await this.#memberRound();
+    // Held shards are not re-read: our own last write is their truth (a read could be older).
+    await this.#shards.refresh(new Set(this.held()));
+    if (this.#isStopped()) return;
     const plan = planShards({ self: this.#o.identity, shards: this.#shards.views(), members });
-    for (const s of plan.acquire) {
-      if (this.#isStopped() || !(await this.#shards.claim(s))) continue;
+    const taken = await Promise.all(plan.acquire.map((s) => this.#shards.claim(s)));
+    for (const [i, s] of plan.acquire.entries()) {
+      if (taken[i] !== true) continue;
       this.#held.set(s, this.#nowMs());
       this.#o.logger.info({ shard: s, target: plan.target, members: members.length }, "acquired shard");
+      if (this.#isStopped()) continue; // stop() releases it with the others
       cb.onAcquired(s);
     }
     for (const s of plan.release) {
@@ -109,7 +139,6 @@ export class ShardLeases {
       await this.#shards.release(s);
       this.#o.logger.info({ shard: s, target: plan.target }, "released shard to rebalance");
     }
-    return undefined;
   }
 
   #renewFailed(shard: number, started: number): void {
@@ -165,8 +194,20 @@ export class ShardLeases {
   #sleep(ms: number): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      this.#timer = this.#o.clock.setTimer(resolve, ms);
+      const timer = this.#o.clock.setTimer(() => {
+        this.#sleepers.delete(wake);
+        resolve();
+      }, ms);
+      const wake = (): void => {
+        this.#o.clock.clearTimer(timer);
+        resolve();
+      };
+      this.#sleepers.add(wake);
     });
+  }
+
+  #interrupt(): void {
+    for (const w of this.#sleepers) w();
+    this.#sleepers.clear();
   }
 }
