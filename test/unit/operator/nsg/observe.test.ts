@@ -12,7 +12,7 @@ function placement(requestKey: string, ruleName: string): NsgPlan["placements"][
     ruleName,
     priority: 150,
     grant: { requestKey, port: 22, protocol: "Tcp" },
-  } as NsgPlan["placements"][number];
+  } as unknown as NsgPlan["placements"][number];
 }
 
 function plan(over: Partial<NsgPlan>): NsgPlan {
