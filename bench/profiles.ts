@@ -36,6 +36,6 @@ export const QUICK: Profile = {
   burst: { requests: 50, nsgs: 5, writeLatencyMs: 200, duration: "PT1H" },
   resync: { nsgs: 100, grants: 300, policies: 1, intervalS: 8 },
   // Not in a quick run unless asked for (--only shards): two operator starts per replica count.
-  shards: { nsgs: 40, grants: 80, policies: 1, shards: 4, replicas: [1, 2], burst: 8, intervalS: 5 },
+  shards: { nsgs: 40, grants: 80, policies: 1, shards: 4, replicas: [1, 2], burst: 8, intervalS: 8 },
   plannerIterations: 50,
 };

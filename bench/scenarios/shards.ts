@@ -106,20 +106,27 @@ function armCalls(m: MetricSamples): { reads: number; writes: number } {
   return { reads, writes };
 }
 
+/**
+ * Every replica's NSG queue empty and idle, and the decider's request queue too (a replica that does
+ * not decide keeps its request queue unstarted), on two samples in a row. Reconcile counts are no
+ * sign: each replica's resync keeps reconciling its NSGs on its own schedule.
+ */
 async function quiet(ops: OperatorProcess[], timeoutMs: number): Promise<void> {
-  let last = "";
-  let since = Date.now();
   const deadline = Date.now() + timeoutMs;
+  let calm = 0;
   for (;;) {
     const ms = await Promise.all(ops.map((o) => o.metrics()));
-    const key = ms
-      .map((m) =>
-        [...m].filter(([k]) => k.startsWith("controller_runtime_reconcile_total")).map(([, v]) => v),
-      )
-      .join("|");
-    if (key !== last) since = Date.now();
-    last = key;
-    if (Date.now() - since >= 3000) return;
+    const busy = ms.some((m) => {
+      const nsg =
+        (m.get('workqueue_depth{name="nsg"}') ?? 0) +
+        (m.get('workqueue_unfinished_work_seconds{name="nsg"}') ?? 0);
+      const deciding = [...m].some(
+        ([k, v]) => k.startsWith("leader_election_master_status") && k.includes("-shard-0") && v === 1,
+      );
+      return nsg > 0 || (deciding && (m.get('workqueue_depth{name="accessrequest"}') ?? 0) > 0);
+    });
+    calm = busy ? 0 : calm + 1;
+    if (calm >= 2) return;
     if (Date.now() > deadline) throw new Error(`replicas did not settle in ${timeoutMs} ms`);
     await sleep(500);
   }
