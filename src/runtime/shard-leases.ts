@@ -76,23 +76,25 @@ export class ShardLeases {
    * every Lease, acquisitions) never delays them past the renew deadline.
    */
   async #loop(cb: ShardCallbacks): Promise<void> {
-    let lost: number | undefined;
     const renewing = (async (): Promise<void> => {
-      while (!this.#isStopped() && lost === undefined) {
-        lost = await this.renew();
-        if (lost === undefined) await this.#sleep(this.#o.retryPeriodMs);
+      while (!this.#isStopped()) {
+        const lost = await this.renew();
+        if (lost === undefined) {
+          await this.#sleep(this.#o.retryPeriodMs);
+          continue;
+        }
+        // At once, not after the balancing round in flight: the shard's writes must stop now.
+        this.#stopped = true;
+        this.#interrupt();
+        this.#o.logger.error({ shard: lost, renewDeadlineMs: this.#o.renewDeadlineMs }, "lost shard lease");
+        cb.onLost(lost);
       }
     })();
-    while (!this.#isStopped() && lost === undefined) {
+    while (!this.#isStopped()) {
       await this.balance(cb);
       await this.#sleep(this.#o.retryPeriodMs);
     }
-    this.#stopped = true;
-    this.#interrupt();
     await renewing;
-    if (lost === undefined) return;
-    this.#o.logger.error({ shard: lost, renewDeadlineMs: this.#o.renewDeadlineMs }, "lost shard lease");
-    cb.onLost(lost);
   }
 
   /** renew() then balance(): one round of both loops, for tests. */

@@ -143,6 +143,23 @@ describe("ShardLeases", () => {
     expect(clock.now().getTime()).toBeLessThan(15_000);
   });
 
+  it("running: a renewal outage is reported lost at the renew deadline, before the lease could lapse", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const a = replica(leases, clock, "a");
+    const log: string[] = [];
+    const lostAt: number[] = [];
+    void a.run({ ...recorder(log, "a"), onLost: () => void lostAt.push(clock.now().getTime()) });
+    await clock.advanceAsync(100, 50);
+    expect(a.held()).toEqual([0, 1, 2, 3]);
+    for (let i = 0; i < SHARDS; i++) leases.failing.add(`shard-${String(i)}`);
+    await clock.advanceAsync(12_000, 250);
+    expect(lostAt).toHaveLength(1);
+    expect(lostAt[0]).toBeGreaterThanOrEqual(10_000); // not before the renew deadline
+    expect(lostAt[0]).toBeLessThan(15_000); // and before anyone else could take the Lease
+    await a.stop(recorder(log, "a"));
+  });
+
   it("on stop, stops each shard's work before releasing its Lease", async () => {
     const clock = new FakeClock(0);
     const leases = new Leases();
