@@ -18,10 +18,11 @@ import { runBurst } from "./scenarios/burst.ts";
 import { parseEstateSizes, runEstate } from "./scenarios/estate.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runResync } from "./scenarios/resync.ts";
+import { runShards } from "./scenarios/shards.ts";
 import { startStack } from "./stack.ts";
 import type { Stack } from "./stack.ts";
 
-const SCENARIOS = ["planner", "latency", "burst", "resync", "estate"] as const;
+const SCENARIOS = ["planner", "latency", "burst", "resync", "estate", "shards"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** Without --only: the estate's 20,000 NSGs / 100,000 requests take an hour or more, so it is asked for. */
 const DEFAULT_SCENARIOS: Scenario[] = ["planner", "latency", "burst", "resync"];
@@ -69,7 +70,9 @@ function parse(args: string[]): Args {
     strict: true,
   });
   if (values.help === true) throw new HelpRequested();
-  const only = (values.only ?? DEFAULT_SCENARIOS.join(",")).split(",").map((s) => s.trim());
+  // A quick run leaves out the sharding scenario unless asked for (its CI budget).
+  const defaults: Scenario[] = values.quick === true ? DEFAULT_SCENARIOS : [...DEFAULT_SCENARIOS, "shards"];
+  const only = (values.only ?? defaults.join(",")).split(",").map((s) => s.trim());
   for (const s of only) {
     if (!SCENARIOS.some((k) => k === s))
       throw new Error(`--only: unknown scenario "${s}" (one of ${SCENARIOS.join(", ")})`);
@@ -148,6 +151,10 @@ async function runAll(a: Args, outcomes: ScenarioOutcomes, reaper: Reaper): Prom
     await runScenario("estate", outcomes, async () => {
       outcomes.estate = { sizes: [] };
       await runEstate(s, p.estate, currentLoad, outcomes.estate);
+    });
+  if (a.only.includes("shards"))
+    await runScenario("shards", outcomes, async () => {
+      outcomes.shards = await runShards(s, p.shards);
     });
 }
 

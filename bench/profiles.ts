@@ -1,6 +1,7 @@
 // What a full and a quick run measure. Quick is the CI smoke test (< 3 minutes on an idle
 // 2-core machine): the same scenarios on the same stack, scaled down.
 import type { EstateSize } from "./scenarios/estate.ts";
+import type { ShardsOptions } from "./scenarios/shards.ts";
 
 export interface Profile {
   name: "full" | "quick";
@@ -9,6 +10,8 @@ export interface Profile {
   resync: { nsgs: number; grants: number; policies: number; intervalS: number; subscriptions?: number };
   /** The cost curve (ten times the estate in full; none in quick). */
   estate: EstateSize[];
+  /** Sharding (bench/scenarios/shards.ts): the resync estate's size by default. */
+  shards: ShardsOptions;
   plannerIterations: number;
 }
 
@@ -30,6 +33,15 @@ export const FULL: Profile = {
       heapMiB: 2048,
     },
   ],
+  shards: {
+    nsgs: 2000,
+    grants: 10_000,
+    policies: 20,
+    shards: 4,
+    replicas: [1, 2, 4],
+    burst: 200,
+    intervalS: 30,
+  },
   plannerIterations: 500,
 };
 
@@ -41,5 +53,7 @@ export const QUICK: Profile = {
   // scenario's sizes would add a minute to the 3-minute budget.
   resync: { nsgs: 100, grants: 300, policies: 1, intervalS: 8, subscriptions: 2 },
   estate: [],
+  // Not in a quick run unless asked for (--only shards): two operator starts per replica count.
+  shards: { nsgs: 40, grants: 80, policies: 1, shards: 4, replicas: [1, 2], burst: 8, intervalS: 8 },
   plannerIterations: 50,
 };

@@ -9,6 +9,7 @@ import type { LatencyRun } from "./scenarios/latency.ts";
 import type { ResyncResults } from "./scenarios/resync.ts";
 import type { EstateResults } from "./scenarios/estate.ts";
 import { estateChecks, estateCurve, estateTable, type CurvePoint } from "./estate-report.ts";
+import type { ShardsResults } from "./scenarios/shards.ts";
 import type { Percentiles } from "./stats.ts";
 
 export interface ScenarioOutcomes {
@@ -17,6 +18,7 @@ export interface ScenarioOutcomes {
   burst?: BurstResults;
   resync?: ResyncResults;
   estate?: EstateResults;
+  shards?: ShardsResults;
   /** CPU profile summaries per operator (namespace), with --cpu-prof */
   profiles?: Record<string, ProfileSummary[]>;
   errors: Record<string, string>;
@@ -122,6 +124,7 @@ export function buildResults(
       burst: o.burst,
       resync: o.resync,
       estate: o.estate,
+      shards: o.shards,
       profiles: o.profiles,
     },
     scenario_seconds: o.seconds,

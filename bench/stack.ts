@@ -24,7 +24,7 @@ export interface Stack {
   operatorCode: "bundle" | "sources";
   log(msg: string): void;
   operator(
-    spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval" | "nodeArgs">,
+    spec: Pick<OperatorSpec, "namespace" | "writeMode" | "resyncInterval" | "nodeArgs" | "extraArgs">,
   ): Promise<OperatorProcess>;
 }
 

@@ -149,7 +149,7 @@ interface SeedResult {
   seed: SeedTiming;
 }
 
-async function seed(stack: Stack, ns: string, o: ResyncOptions, subs: string[]): Promise<SeedResult> {
+export async function seed(stack: Stack, ns: string, o: ResyncOptions, subs: string[]): Promise<SeedResult> {
   const built = Date.now();
   const estate = buildResyncEstate(ns, o.nsgs, o.grants, o.policies, subs);
   stack.log(`  estate built in ${round((Date.now() - built) / 1000, 10)} s`);

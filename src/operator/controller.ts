@@ -41,6 +41,7 @@ import type { Logger } from "../runtime/logger.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { WorkQueue } from "../runtime/queue.ts";
 import type { Handler, HandlerResult } from "../runtime/queue.ts";
+import type { ShardOwnership } from "./shard/ownership.ts";
 
 /** Longest the first resync waits for policies with an unverified resolution to be re-resolved. */
 export const UNRESOLVED_WAIT_MS = 60_000;
@@ -88,6 +89,11 @@ export interface ControllerOptions {
   instanceId: string;
   /** The operator's signing key (ADR 0012): approvals and resolutions it writes are signed with it. */
   signing: SigningKey;
+  /**
+   * Sharded (ADR 0018): NSGs are written only in held shards, and requests, policies and scopes are
+   * decided only after startDeciding(). Undefined: one leader does everything (start() decides).
+   */
+  sharding?: ShardOwnership | undefined;
 }
 
 /** What a request change means for the NSGs: only these fields change the grant set. */
@@ -133,6 +139,8 @@ export class Controller {
   #resyncTimer: Timer | undefined;
   #resyncStarted = false;
   #stopping = false;
+  /** Requests, policies and scopes are decided (and their statuses written) only while true. */
+  #deciding = false;
 
   constructor(o: ControllerOptions) {
     this.#o = o;
@@ -266,13 +274,15 @@ export class Controller {
       // Orphans are looked for in every subscription a scope grants, not only those still bound.
       subscriptions: () =>
         o.orphanSearch ? scopeSubscriptions(o.scopes.list() as unknown as JitScope[]) : [],
+      // Sharded, a replica resyncs only its own NSGs; the decider observes others when it must.
       wakeNsg: (k) => {
-        this.nsgQueue.add(k);
+        if (o.sharding === undefined || o.sharding.owns(k)) this.nsgQueue.add(k);
       },
       wakeAllPolicies: () => {
         for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
         // Every pass re-publishes the index too, so a hand-edited or deleted index is restored,
         // and re-checks the admission guard.
+        if (!this.#deciding) return;
         void o.scopeIndex?.publish();
         void this.#refreshGuard();
       },
@@ -315,16 +325,13 @@ export class Controller {
       this.bindings.upsert(this.gate.view(p));
       this.#signatures.set(objectKey(p.metadata), this.gate.signature(p));
     }
-    void o.scopeIndex?.publish();
-    void this.#writeScopeStatuses();
     // The caches filled before this subscription: index what they hold now.
     const requests = this.caches.requests();
     const now = o.clock.now().getTime();
     this.grants.reset(requests.map((r) => objectKey(r.metadata)));
     this.#undecided.clear();
     for (const r of requests) this.#undecided.update(objectKey(r.metadata), r, false, now);
-    this.nsgQueue.start(this.#timed("nsg", (k) => this.nsgReconciler.reconcile(k)));
-    this.requestQueue.start(this.#timed("accessrequest", (k) => this.requestReconciler.reconcile(k)));
+    this.nsgQueue.start(this.#timed("nsg", (k) => this.#reconcileNsg(k)));
     // Policies whose resolution does not verify (the first start after an upgrade, or a forgery made
     // while no operator led) have their VM targets unbound until re-resolved: the first resync waits
     // for that (bounded), so it does not strip their rules only to restore them a moment later.
@@ -336,6 +343,27 @@ export class Controller {
     );
     this.#resyncStarted = false;
     this.#stopping = false;
+    if (o.sharding === undefined || o.sharding.isDecider()) this.startDeciding();
+    // The first resync reconciles every bound NSG from listed documents: the ledger is rebuilt and
+    // anything that lapsed while no operator was leading is removed.
+    if (this.#unresolved.size === 0) this.#startResync();
+    else
+      this.#resyncTimer = o.clock.setTimer(() => {
+        this.#startResync();
+      }, UNRESOLVED_WAIT_MS);
+  }
+
+  /**
+   * Decide requests, policies and scopes from now on (once): the single leader at start, or the
+   * replica that took shard 0 (ADR 0018).
+   */
+  startDeciding(): void {
+    if (this.#deciding || this.#stopping) return;
+    this.#deciding = true;
+    const o = this.#o;
+    void o.scopeIndex?.publish();
+    void this.#writeScopeStatuses();
+    this.requestQueue.start(this.#timed("accessrequest", (k) => this.requestReconciler.reconcile(k)));
     this.policyQueue.start(
       this.#timed("jitpolicy", async (k) => {
         try {
@@ -346,14 +374,26 @@ export class Controller {
       }),
     );
     for (const p of this.caches.policies()) this.policyQueue.add(objectKey(p.metadata));
-    for (const r of requests) this.requestQueue.add(objectKey(r.metadata));
-    // The first resync reconciles every bound NSG from listed documents: the ledger is rebuilt and
-    // anything that lapsed while no operator was leading is removed.
-    if (this.#unresolved.size === 0) this.#startResync();
-    else
-      this.#resyncTimer = o.clock.setTimer(() => {
-        this.#startResync();
-      }, UNRESOLVED_WAIT_MS);
+    for (const r of this.caches.requests()) this.requestQueue.add(objectKey(r.metadata));
+  }
+
+  /** A shard was taken: reconcile each bound NSG key of it (the resync finds its orphans). */
+  wakeShard(shard: number): void {
+    const s = this.#o.sharding;
+    if (s === undefined) return;
+    for (const k of this.bindings.allNsgs()) if (s.shardOf(k) === shard) this.nsgQueue.add(k);
+  }
+
+  /**
+   * Sharded: write an NSG of a held shard (counted, so a hand-over waits for it); the decider only
+   * observes the others (it needs their placements), and other replicas leave them alone.
+   */
+  #reconcileNsg(key: string): Promise<HandlerResult> {
+    const s = this.#o.sharding;
+    if (s === undefined) return this.nsgReconciler.reconcile(key);
+    const owned = s.whileOwned(key, () => this.nsgReconciler.reconcile(key, "write"));
+    if (owned !== undefined) return owned;
+    return this.#deciding ? this.nsgReconciler.reconcile(key, "observe") : Promise.resolve({});
   }
 
   #startResync(): void {
@@ -366,6 +406,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#deciding = false;
     if (this.#resyncTimer !== undefined) this.#o.clock.clearTimer(this.#resyncTimer);
     this.#resyncTimer = undefined;
     for (const u of this.#unsubscribe.splice(0)) u();
@@ -436,6 +477,7 @@ export class Controller {
         }
       }
     }
+    if (!this.#deciding) return;
     void this.#o.scopeIndex?.publish();
     void this.#writeScopeStatuses();
   }

@@ -41,6 +41,8 @@ import { Metrics } from "../runtime/metrics.ts";
 import { Shutdown } from "../runtime/shutdown.ts";
 import { LEADERSHIP_LOST, startLeadership } from "./startup/leadership.ts";
 import { checkStartup } from "./startup/checks.ts";
+import { ShardOwnership } from "./shard/ownership.ts";
+import { startSharding } from "./shard/wiring.ts";
 import { loadSigningKey, secretStore } from "./startup/signing-key.ts";
 import type { SigningKey } from "../core/approval-signature.ts";
 import { ApiException } from "@kubernetes/client-node";
@@ -259,6 +261,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   shutdown.register("notify", () => {
     dispatcher.close();
   });
+  const sharding = shardingFor(config);
   const controller = new Controller({
     policies,
     requests,
@@ -292,24 +295,47 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     batchMaxHoldMs: config.batchMaxHoldMs,
     instanceId: config.instanceId,
     signing,
+    sharding,
   });
+  const onLeading = (on: boolean): void => {
+    leading = on;
+  };
+  startReconciling({ config, kc, clock, log, metrics, shutdown, controller, sharding, onLeading });
+  await shutdown.done;
+  return shutdown.reason === LEADERSHIP_LOST ? 1 : 0;
+}
+
+/** One leader (startup/leadership.ts), or NSG shards over the replicas (shard/wiring.ts, ADR 0018). */
+function startReconciling(o: {
+  config: Config;
+  kc: KubeConfig;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  shutdown: Shutdown;
+  controller: Controller;
+  sharding: ShardOwnership | undefined;
+  onLeading: (on: boolean) => void;
+}): void {
+  const { controller, log } = o;
+  if (o.sharding !== undefined) {
+    startSharding({ ...o, ownership: o.sharding, onDeciding: o.onLeading });
+    return;
+  }
   startLeadership({
-    config,
-    kc,
-    clock,
-    log,
-    metrics,
-    shutdown,
+    ...o,
     onStartedLeading: () => {
-      leading = true;
+      o.onLeading(true);
       log.info("leading: starting reconcilers");
       controller.start();
     },
     onStoppedLeading: async () => {
-      leading = false;
+      o.onLeading(false);
       await controller.stop();
     },
   });
-  await shutdown.done;
-  return shutdown.reason === LEADERSHIP_LOST ? 1 : 0;
+}
+
+function shardingFor(config: Config): ShardOwnership | undefined {
+  return config.shards > 1 ? new ShardOwnership(config.shards) : undefined;
 }

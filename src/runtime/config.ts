@@ -43,6 +43,8 @@ export interface Config {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** NSG shards, each with its own Lease (ADR 0018); 1 = one leader does everything. */
+  shards: number;
   /** host:port or :port; undefined when disabled with "0". */
   metricsBindAddress: string | undefined;
   healthProbeBindAddress: string | undefined;
@@ -158,6 +160,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "lease-duration", def: "15s", help: "how long a non-renewed Lease stays valid" },
   { name: "renew-deadline", def: "10s", help: "leader gives up if it cannot renew within this" },
   { name: "retry-period", def: "2s", help: "interval between acquire/renew attempts" },
+  {
+    name: "shards",
+    def: "1",
+    help: "NSG shards over the replicas, one Lease each (1..64; 1 = one leader does everything; > 1 needs --leader-elect)",
+  },
   { name: "metrics-bind-address", def: ":8080", help: 'Prometheus /metrics address ("0" disables)' },
   { name: "health-probe-bind-address", def: ":8081", help: '/healthz and /readyz address ("0" disables)' },
   { name: "log-level", def: "info", help: LOG_LEVELS.join(" | ") },
@@ -395,6 +402,7 @@ export function parseConfig(
     leaderElectionNamespace: dnsLabel("--leader-election-namespace", electionNs, 63),
     leaderElectionId: dnsLabel("--leader-election-id", must("leader-election-id"), 253),
     ...leaderTimings(must),
+    shards: shardCount(must("shards"), must("leader-elect")),
     metricsBindAddress: bindAddress("--metrics-bind-address", must("metrics-bind-address")),
     healthProbeBindAddress: bindAddress("--health-probe-bind-address", must("health-probe-bind-address")),
     logLevel: oneOf("--log-level", must("log-level"), LOG_LEVELS),
@@ -436,6 +444,13 @@ function requestLimits(
       1_000_000,
     ),
   };
+}
+
+function shardCount(value: string, leaderElect: string): number {
+  const shards = integer("--shards", value, 1, 64);
+  if (shards > 1 && !bool("--leader-elect", leaderElect))
+    throw new ConfigError("--shards", `${String(shards)} shards need --leader-elect (each shard is a Lease)`);
+  return shards;
 }
 
 function scopeIndexName(value: string): string {

@@ -14,6 +14,7 @@ import type { GrantIndex } from "../state/grant-index.ts";
 import type { Ledger, NsgRecord, Reason } from "../state/ledger.ts";
 import { holdLeft, holdMs, WriteLatency } from "./batching.ts";
 import { applyPlan } from "./apply.ts";
+import { ObservePolls, observedRecord, observedResult } from "./observe.ts";
 import type { ApplyResult } from "./apply.ts";
 import type { WriteMode } from "../../runtime/config.ts";
 import type { Prefetch } from "./prefetch.ts";
@@ -143,12 +144,14 @@ export class NsgReconciler {
   readonly #writeLatency = new WriteLatency(500);
   /** ARM ids of NSG keys no policy binds, as last listed or read: where their own rules are deleted. */
   readonly #unboundIds = new Map<string, string>();
+  readonly #polls = new ObservePolls();
 
   constructor(deps: NsgReconcilerDeps) {
     this.#d = deps;
   }
 
-  async reconcile(key: string): Promise<HandlerResult> {
+  /** `observe` reads and records but never writes (an NSG of a shard another replica holds). */
+  async reconcile(key: string, mode?: "write" | "observe"): Promise<HandlerResult> {
     const d = this.#d;
     const seq = d.ledger.nextSeq();
     const bindings = d.bindings.bindingsFor(key);
@@ -170,6 +173,8 @@ export class NsgReconciler {
       if (!(err instanceof AzureError && err.kind === "NotFound")) throw err;
       return this.#missing(key, nsgId, prev, seq, err);
     }
+    if (mode === "observe")
+      return this.#observe(key, { seq, nsgId, prev, observed, bindings, grants, inputs });
     const result = await this.#apply(key, observed, bindings, grants);
     const now = d.clock.now();
     const rec = recordOf(seq, nsgId, result, {
@@ -182,6 +187,35 @@ export class NsgReconciler {
     this.#report(nsgId, result);
     const next = earliest(grants);
     return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
+  }
+
+  /** Records what the NSG already carries, writing nothing; looks again while the owner has writes to make. */
+  #observe(
+    key: string,
+    o: {
+      seq: number;
+      nsgId: string;
+      prev: NsgRecord | undefined;
+      observed: ObservedNsg;
+      bindings: PolicyBinding[];
+      grants: Grant[];
+      inputs: unknown[];
+    },
+  ): HandlerResult {
+    const d = this.#d;
+    const plan = planNsg({ nsg: o.observed, bindings: o.bindings, grants: o.grants, instance: d.instanceId });
+    const rec = recordOf(o.seq, o.nsgId, observedResult(plan), {
+      bindings: o.bindings,
+      instance: d.instanceId,
+      lastWriteAt: o.prev?.lastWriteAt,
+      basis: o.observed.etag === undefined ? undefined : { etag: o.observed.etag, inputs: o.inputs },
+    });
+    this.#finish(key, o.prev, observedRecord(rec, o.prev, plan, o.bindings));
+    const poll = this.#polls.next(key, plan.unchanged);
+    const next = earliest(o.grants);
+    const waits = [poll, next === undefined ? undefined : Math.max(0, next - d.clock.now().getTime())];
+    const wait = Math.min(...waits.filter((x): x is number => x !== undefined));
+    return Number.isFinite(wait) ? { requeueAfterMs: wait } : {};
   }
 
   /** Plans the observed NSG for this instance and applies the plan. */

@@ -21,6 +21,8 @@ export interface ReplicaOptions {
   /** Leader election in `namespace` with short timings; off when undefined. */
   leader?: { id: string; leaseDuration: string; renewDeadline: string; retryPeriod: string };
   maxConcurrentNsgs?: number;
+  /** NSG shards over the replicas (needs `leader`); 1 when undefined. */
+  shards?: number;
   /** Another kubeconfig than the target's (e.g. through a proxy). */
   kubeconfig?: string;
 }
@@ -83,6 +85,7 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
     `--resync-interval=${opts.resyncInterval ?? "30s"}`,
     `--max-concurrent-nsgs=${String(opts.maxConcurrentNsgs ?? 8)}`,
     `--identity=${identity}`,
+    `--shards=${String(opts.shards ?? 1)}`,
     "--log-level=info",
     "--scope-index-name=",
     // Requests here are made as any requester: the requester admission policy is not what this runs.

@@ -27,9 +27,13 @@ export const LAYERS: Record<string, readonly string[]> = {
   "operator/nsg": OPERATOR_BASE,
   "operator/request": [...OPERATOR_BASE, "operator/approval", "operator/guard"],
   "operator/policy": [...OPERATOR_BASE, "operator/scope"],
+  // Sharded leadership shares the leader's exit reason (a lost Lease exits 1 either way).
+  "operator/shard": [...OPERATOR_BASE, "operator/startup"],
   operator: [
     ...OPERATOR_BASE,
-    ...["scope", "guard", "startup", "approval", "nsg", "request", "policy"].map((s) => `operator/${s}`),
+    ...["scope", "guard", "startup", "approval", "nsg", "request", "policy", "shard"].map(
+      (s) => `operator/${s}`,
+    ),
   ],
   sweep: [...BASE, "kube", "azure"],
   // plan reuses the operator's binding index and target resolution rather than copying them.

@@ -44,6 +44,7 @@ describe("parseConfig", () => {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
+      shards: 1,
       metricsBindAddress: ":8080",
       healthProbeBindAddress: ":8081",
       logLevel: "info",

@@ -1,0 +1,215 @@
+// The sharding campaign: every retry period one round re-reads the member slot Leases and the shard
+// Leases, renews what this replica holds, and takes or gives back shards by planShards. Safety:
+// - a shard counts as held from the moment its Lease write succeeded until renewDeadline after the
+//   last successful renewal; renewDeadline < leaseDuration, so a replica stops before anyone else
+//   may take the Lease. Missing the deadline is reported as lost (the operator then exits).
+// - a shard is given back only after beforeRelease resolved: its work is stopped and drained first.
+import type { Clock } from "./clock.ts";
+import type { LeaseClient } from "./lease-client.ts";
+import type { Logger } from "./logger.ts";
+import { LeaseStore } from "./shard-lease-store.ts";
+import { planShards } from "./shard-plan.ts";
+
+export interface ShardLeasesOptions {
+  /** Shard Lease clients by index, then member slot clients (one slot per possible replica). */
+  shardClients: LeaseClient[];
+  slotClients: LeaseClient[];
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ShardCallbacks {
+  /** The shard's Lease is ours: start its work. */
+  onAcquired(shard: number): void;
+  /** Stop the shard's work and wait for what is in flight; the Lease is released after this. */
+  beforeRelease(shard: number): Promise<void>;
+  /** A held shard could not be renewed within renewDeadline: stop everything. */
+  onLost(shard: number): void;
+}
+
+export class ShardLeases {
+  readonly #o: ShardLeasesOptions;
+  readonly #shards: LeaseStore;
+  readonly #slots: LeaseStore;
+  /** Held shard -> clock ms of its last successful claim or renewal. */
+  readonly #held = new Map<number, number>();
+  #stopped = false;
+  readonly #sleepers = new Set<() => void>();
+  #running: Promise<void> | undefined;
+
+  constructor(o: ShardLeasesOptions) {
+    this.#o = o;
+    this.#shards = new LeaseStore(o.shardClients, o.clock, o.identity, o.leaseDurationMs);
+    this.#slots = new LeaseStore(o.slotClients, o.clock, o.identity, o.leaseDurationMs);
+  }
+
+  /** Shards held now. */
+  held(): number[] {
+    return [...this.#held.keys()].sort((a, b) => a - b);
+  }
+
+  run(cb: ShardCallbacks): Promise<void> {
+    if (this.#running !== undefined) throw new Error("ShardLeases.run called twice");
+    this.#running = this.#loop(cb);
+    return this.#running;
+  }
+
+  /** Stop campaigning; every held shard is stopped (beforeRelease) and then released. */
+  async stop(cb: Pick<ShardCallbacks, "beforeRelease">): Promise<void> {
+    this.#stopped = true;
+    this.#interrupt();
+    await this.#running;
+    for (const s of this.held()) {
+      await cb.beforeRelease(s);
+      this.#held.delete(s);
+      await this.#shards.release(s);
+    }
+    for (let j = 0; j < this.#slots.size; j++) if (this.#slots.isMine(j)) await this.#slots.release(j);
+  }
+
+  /**
+   * Two loops, each every retry period: renewals on their own, so a slow balancing round (reads of
+   * every Lease, acquisitions) never delays them past the renew deadline.
+   */
+  async #loop(cb: ShardCallbacks): Promise<void> {
+    const renewing = (async (): Promise<void> => {
+      while (!this.#isStopped()) {
+        const lost = await this.renew();
+        if (lost === undefined) {
+          await this.#sleep(this.#o.retryPeriodMs);
+          continue;
+        }
+        // At once, not after the balancing round in flight: the shard's writes must stop now.
+        this.#stopped = true;
+        this.#interrupt();
+        this.#o.logger.error({ shard: lost, renewDeadlineMs: this.#o.renewDeadlineMs }, "lost shard lease");
+        cb.onLost(lost);
+      }
+    })();
+    while (!this.#isStopped()) {
+      await this.balance(cb);
+      await this.#sleep(this.#o.retryPeriodMs);
+    }
+    await renewing;
+  }
+
+  /** renew() then balance(): one round of both loops, for tests. */
+  async round(cb: ShardCallbacks): Promise<number | undefined> {
+    const lost = await this.renew();
+    if (lost === undefined) await this.balance(cb);
+    return lost;
+  }
+
+  /**
+   * Renews every held shard at once from the record last written (no read first). Returns a shard
+   * not renewed within the renew deadline (lost), if any.
+   */
+  async renew(): Promise<number | undefined> {
+    const started = this.#nowMs();
+    const held = this.held();
+    const renewed = await Promise.all(held.map((s) => this.#within(this.#shards.claim(s), s)));
+    for (const [i, s] of held.entries()) {
+      if (!this.#held.has(s)) continue; // given back meanwhile
+      if (renewed[i] === true) this.#held.set(s, this.#nowMs());
+      else this.#renewFailed(s, started);
+    }
+    return this.held().find((s) => this.#nowMs() - (this.#held.get(s) ?? 0) >= this.#o.renewDeadlineMs);
+  }
+
+  /** Reads the slots and the shard Leases, then takes (all at once) and gives back by planShards. */
+  async balance(cb: ShardCallbacks): Promise<void> {
+    const members = await this.#memberRound();
+    // Held shards are not re-read: our own last write is their truth (a read could be older).
+    await this.#shards.refresh(new Set(this.held()));
+    if (this.#isStopped()) return;
+    const plan = planShards({ self: this.#o.identity, shards: this.#shards.views(), members });
+    const taken = await Promise.all(plan.acquire.map((s) => this.#shards.claim(s)));
+    for (const [i, s] of plan.acquire.entries()) {
+      if (taken[i] !== true) continue;
+      this.#held.set(s, this.#nowMs());
+      this.#o.logger.info({ shard: s, target: plan.target, members: members.length }, "acquired shard");
+      if (this.#isStopped()) continue; // stop() releases it with the others
+      cb.onAcquired(s);
+    }
+    for (const s of plan.release) {
+      this.#held.delete(s);
+      await cb.beforeRelease(s);
+      await this.#shards.release(s);
+      this.#o.logger.info({ shard: s, target: plan.target }, "released shard to rebalance");
+    }
+  }
+
+  #renewFailed(shard: number, started: number): void {
+    const err = this.#shards.failures.get(shard) ?? "no answer before the renew deadline";
+    this.#shards.failures.delete(shard);
+    const sinceRenewMs = this.#nowMs() - (this.#held.get(shard) ?? 0);
+    this.#o.logger.warn(
+      { shard, err, tookMs: this.#nowMs() - started, sinceRenewMs },
+      "shard renewal failed",
+    );
+  }
+
+  /** Renew or take a member slot; the live members are the unexpired slot holders. */
+  async #memberRound(): Promise<string[]> {
+    await this.#slots.refresh();
+    let mine = -1;
+    for (let j = 0; j < this.#slots.size && mine < 0; j++) if (this.#slots.isMine(j)) mine = j;
+    if (mine >= 0) await this.#slots.claim(mine);
+    else
+      for (let j = 0; j < this.#slots.size; j++) {
+        const v = this.#slots.view(j);
+        if ((v.holder === undefined || v.expired) && (await this.#slots.claim(j))) break;
+      }
+    const out = new Set<string>([this.#o.identity]);
+    for (const v of this.#slots.views()) if (v.holder !== undefined && !v.expired) out.add(v.holder);
+    return [...out];
+  }
+
+  /** A renewal that has not settled before the shard's deadline counts as failed. */
+  #within(p: Promise<boolean>, shard: number): Promise<boolean> {
+    const left = (this.#held.get(shard) ?? 0) + this.#o.renewDeadlineMs - this.#nowMs();
+    if (left <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const t = this.#o.clock.setTimer(() => {
+        resolve(false);
+      }, left);
+      void p.then((v) => {
+        this.#o.clock.clearTimer(t);
+        resolve(v);
+      });
+    });
+  }
+
+  /** A method, so a check after an await is not folded away by the type checker. */
+  #isStopped(): boolean {
+    return this.#stopped;
+  }
+
+  #nowMs(): number {
+    return this.#o.clock.now().getTime();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = this.#o.clock.setTimer(() => {
+        this.#sleepers.delete(wake);
+        resolve();
+      }, ms);
+      const wake = (): void => {
+        this.#o.clock.clearTimer(timer);
+        resolve();
+      };
+      this.#sleepers.add(wake);
+    });
+  }
+
+  #interrupt(): void {
+    for (const w of this.#sleepers) w();
+    this.#sleepers.clear();
+  }
+}

@@ -1,0 +1,184 @@
+import { describe, expect, it } from "@jest/globals";
+import { FakeClock } from "../../../src/runtime/clock.ts";
+import { LeaseConflictError } from "../../../src/runtime/lease-client.ts";
+import type { LeaseClient, LeaseRecord } from "../../../src/runtime/lease-client.ts";
+import { createLogger } from "../../../src/runtime/logger.ts";
+import { ShardLeases } from "../../../src/runtime/shard-leases.ts";
+import type { ShardCallbacks } from "../../../src/runtime/shard-leases.ts";
+
+/** In-memory Leases with the API server's resourceVersion semantics; `failing` simulates an outage. */
+class Leases {
+  readonly records = new Map<string, LeaseRecord>();
+  failing = new Set<string>();
+  #rv = 0;
+  client(name: string): LeaseClient {
+    const check = (): void => {
+      if (this.failing.has(name)) throw new Error("connection refused");
+    };
+    return {
+      get: () => {
+        check();
+        const r = this.records.get(name);
+        return Promise.resolve(r === undefined ? undefined : { ...r });
+      },
+      create: (r) => {
+        check();
+        if (this.records.has(name)) return Promise.reject(new LeaseConflictError("exists"));
+        const made = { ...r, resourceVersion: String(++this.#rv) };
+        this.records.set(name, made);
+        return Promise.resolve({ ...made });
+      },
+      update: (r) => {
+        check();
+        if (this.records.get(name)?.resourceVersion !== r.resourceVersion)
+          return Promise.reject(new LeaseConflictError("conflict"));
+        const next = { ...r, resourceVersion: String(++this.#rv) };
+        this.records.set(name, next);
+        return Promise.resolve({ ...next });
+      },
+    };
+  }
+  holder(name: string): string | undefined {
+    return this.records.get(name)?.holderIdentity;
+  }
+}
+
+const SHARDS = 4;
+
+function replica(leases: Leases, clock: FakeClock, identity: string): ShardLeases {
+  const range = [...Array(SHARDS).keys()];
+  return new ShardLeases({
+    shardClients: range.map((i) => leases.client(`shard-${String(i)}`)),
+    slotClients: range.map((i) => leases.client(`member-${String(i)}`)),
+    identity,
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
+    clock,
+    logger: createLogger("silent"),
+  });
+}
+
+function recorder(log: string[], who: string, leases?: Leases): ShardCallbacks {
+  return {
+    onAcquired: (s) => void log.push(`${who} +${String(s)}`),
+    beforeRelease: (s) => {
+      // The Lease is still ours while the shard's work stops: nobody else can start on it yet.
+      log.push(`${who} stop ${String(s)} (lease held by ${leases?.holder(`shard-${String(s)}`) ?? "-"})`);
+      return Promise.resolve();
+    },
+    onLost: (s) => void log.push(`${who} lost ${String(s)}`),
+  };
+}
+
+function holders(leases: Leases, clock: FakeClock): (string | undefined)[] {
+  const now = clock.now().getTime();
+  return [...Array(SHARDS).keys()].map((i) => {
+    const r = leases.records.get(`shard-${String(i)}`);
+    const live = r?.renewTime !== undefined && r.renewTime.getTime() + r.leaseDurationSeconds * 1000 >= now;
+    return live ? r.holderIdentity : undefined;
+  });
+}
+
+describe("ShardLeases", () => {
+  it("balances 4 shards over 2 replicas, each shard with exactly one holder", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const log: string[] = [];
+    const a = replica(leases, clock, "a");
+    const b = replica(leases, clock, "b");
+    await a.round(recorder(log, "a", leases)); // alone so far: takes all four
+    expect(a.held()).toEqual([0, 1, 2, 3]);
+    await b.round(recorder(log, "b", leases)); // joins: a slot, no free shard yet
+    clock.advance(2_000);
+    await a.round(recorder(log, "a", leases)); // sees b starving: stops, then releases 3 and 2
+    await b.round(recorder(log, "b", leases));
+    expect(a.held()).toEqual([0, 1]);
+    expect(b.held()).toEqual([2, 3]);
+    expect(holders(leases, clock)).toEqual(["a", "a", "b", "b"]);
+    expect(log).toContain("a stop 3 (lease held by a)");
+    expect(log.indexOf("a stop 3 (lease held by a)")).toBeLessThan(log.indexOf("b +3"));
+    // Steady state: nothing moves.
+    clock.advance(2_000);
+    await a.round(recorder(log, "a", leases));
+    await b.round(recorder(log, "b", leases));
+    expect(holders(leases, clock)).toEqual(["a", "a", "b", "b"]);
+  });
+
+  it("moves a dead replica's shards to the survivor one round after the lease duration", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const a = replica(leases, clock, "a");
+    const b = replica(leases, clock, "b");
+    const log: string[] = [];
+    await a.round(recorder(log, "a"));
+    await b.round(recorder(log, "b"));
+    await a.round(recorder(log, "a"));
+    await b.round(recorder(log, "b"));
+    expect(b.held()).toEqual([2, 3]);
+    // a dies (SIGKILL: no release). b keeps renewing every retry period.
+    let t = 0;
+    while (b.held().length < SHARDS) {
+      clock.advance(2_000);
+      t += 2_000;
+      await b.round(recorder(log, "b"));
+    }
+    expect(b.held()).toEqual([0, 1, 2, 3]);
+    expect(t).toBeGreaterThan(15_000); // never before a's Lease expired
+    expect(t).toBeLessThanOrEqual(15_000 + 2 * 2_000);
+  });
+
+  it("reports a shard lost when it cannot be renewed within the renew deadline", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const a = replica(leases, clock, "a");
+    const log: string[] = [];
+    await a.round(recorder(log, "a"));
+    leases.failing.add("shard-2");
+    clock.advance(4_000);
+    expect(await a.round(recorder(log, "a"))).toBeUndefined(); // within the deadline: still held
+    clock.advance(6_000);
+    expect(await a.round(recorder(log, "a"))).toBe(2);
+    // Well before the Lease could be taken by another replica (15 s after the last renewal).
+    expect(clock.now().getTime()).toBeLessThan(15_000);
+  });
+
+  it("running: a renewal outage is reported lost at the renew deadline, before the lease could lapse", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const a = replica(leases, clock, "a");
+    const log: string[] = [];
+    const lostAt: number[] = [];
+    void a.run({ ...recorder(log, "a"), onLost: () => void lostAt.push(clock.now().getTime()) });
+    await clock.advanceAsync(100, 50);
+    expect(a.held()).toEqual([0, 1, 2, 3]);
+    for (let i = 0; i < SHARDS; i++) leases.failing.add(`shard-${String(i)}`);
+    await clock.advanceAsync(12_000, 250);
+    expect(lostAt).toHaveLength(1);
+    expect(lostAt[0]).toBeGreaterThanOrEqual(10_000); // not before the renew deadline
+    expect(lostAt[0]).toBeLessThan(15_000); // and before anyone else could take the Lease
+    await a.stop(recorder(log, "a"));
+  });
+
+  it("on stop, stops each shard's work before releasing its Lease", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const a = replica(leases, clock, "a");
+    const log: string[] = [];
+    await a.round(recorder(log, "a", leases));
+    await a.stop(recorder(log, "a", leases));
+    expect(log.filter((l) => l.includes("stop"))).toEqual([
+      "a stop 0 (lease held by a)",
+      "a stop 1 (lease held by a)",
+      "a stop 2 (lease held by a)",
+      "a stop 3 (lease held by a)",
+    ]);
+    expect([0, 1, 2, 3].map((i) => leases.holder(`shard-${String(i)}`))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(leases.holder("member-0")).toBeUndefined();
+  });
+});
