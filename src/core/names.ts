@@ -34,7 +34,7 @@ export function bindingHashOfLower(policyKey: string, lowerTargetId: string): st
   const text = `${policyKey.length}:${policyKey}${lowerTargetId.length}:${lowerTargetId}`;
   const digest = hash("sha256", text, "hex").slice(0, HASH_HEX);
   if (HASHES.size >= HASH_MEMO_POLICIES) HASHES.clear();
-  if (ofPolicy === undefined) HASHES.set(policyKey, (ofPolicy = new Map()));
+  if (ofPolicy === undefined) HASHES.set(policyKey, (ofPolicy = new Map<string, string>()));
   if (ofPolicy.size >= HASH_MEMO_TARGETS) ofPolicy.clear();
   ofPolicy.set(lowerTargetId, digest);
   return digest;
