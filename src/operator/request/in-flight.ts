@@ -63,6 +63,18 @@ export class ApprovalsInFlight {
   }
 
   /**
+   * The request as its approval in flight makes it, early or not (same uid, no approval of its own
+   * cached yet): for checks that must see every decided approval before it lands, such as a renewal
+   * looking for a rival renewal of the same grant.
+   */
+  decided(request: AccessRequest): AccessRequest {
+    const a = this.#byKey.get(objectKey(request.metadata));
+    if (a === undefined || a.uid !== request.metadata.uid || request.status?.startTime !== undefined)
+      return request;
+    return { ...request, status: a.status };
+  }
+
+  /**
    * The cached request as the approval in flight would make it. Only over the very object decided
    * (same uid: a deleted and re-created namesake is not it) and only while the cache holds no
    * approval of its own; the cached metadata and spec stay, so a deletion or a revocation that

@@ -140,7 +140,10 @@ export class RequestReconciler {
       signApproval: (status) => signApproval(d.signing.key, request, status),
       ...renewalFacts(request, livePolicy, now, duration.ok ? duration.ms : undefined, {
         request: (k) => d.caches.request(k),
-        renewalsOf: (namespace, name) => d.caches.renewalsOf(namespace, name),
+        // Renewals decided but not yet written count too: two renewals of one grant reconciled at
+        // once must not both be approved (a grant is renewed once, not forked).
+        renewalsOf: (namespace, name) =>
+          d.caches.renewalsOf(namespace, name).map((r) => this.#inFlight.decided(r)),
         isAuthentic: d.isAuthentic,
       }),
     };
@@ -170,19 +173,23 @@ export class RequestReconciler {
     // status are written (ADR 0016). If the status write does not land, the approval ends here and
     // the same NSGs are planned again without it, which removes any rule already written for it.
     const early = !this.#unlanded.has(key);
-    this.#inFlight.begin(key, request, status, grants, early);
-    if (early) {
-      this.#wakeGrants(policyKey, grants);
-      // Woken above, and again by the write's own cache update: not a third time after the writes.
-      if (grants.length > 0) decision.wakeNsgs = false;
-    }
     try {
+      // Inside the try: whatever throws after begin(), end() runs, so no entry outlives its write.
+      this.#inFlight.begin(key, request, status, grants, early);
+      if (early) {
+        this.#wakeGrants(policyKey, grants);
+        // Woken above, and again by the write's own cache update: not a third time after the writes.
+        if (grants.length > 0) decision.wakeNsgs = false;
+      }
       await this.#apply(request, decision, policyKey, [], placed);
     } finally {
       this.#inFlight.end(key);
-      const landed = d.caches.request(key)?.status?.startTime !== undefined;
+      const current = d.caches.request(key);
+      // The decided object itself, not a re-created namesake.
+      const landed =
+        current?.metadata.uid === request.metadata.uid && current?.status?.startTime !== undefined;
       if (landed) this.#unlanded.delete(key);
-      else if (d.caches.request(key) !== undefined) this.#unlanded.add(key);
+      else if (current !== undefined) this.#unlanded.add(key);
       // Not landed: plan the NSGs again without it, which removes a rule already written for it.
       if (early && !landed) this.#wakeGrants(policyKey, grants);
     }

@@ -147,4 +147,33 @@ describe("approval in flight", () => {
       "patchStatus",
     ]);
   });
+
+  it("two renewals of one grant decided at once: only one is approved while the first write is held", async () => {
+    const s = await started();
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Active");
+    const renewal = (name: string): ReturnType<typeof sshRequest> => {
+      const r = sshRequest(name);
+      r.spec.requester = "alice";
+      r.spec.supersedes = "alice";
+      return r;
+    };
+    const held = new Held();
+    let first = true;
+    s.kube.gate = (op) => {
+      if (op !== "patchStatus" || !first) return undefined;
+      first = false;
+      return held.promise;
+    };
+    s.create("AccessRequest", renewal("alice-r1"));
+    s.create("AccessRequest", renewal("alice-r2"));
+    await s.run(1000);
+    held.release();
+    await s.run(3000);
+    const approved = ["alice-r1", "alice-r2"].filter((n) => s.request(n)?.status?.startTime !== undefined);
+    expect(approved).toHaveLength(1);
+    const other = approved[0] === "alice-r1" ? "alice-r2" : "alice-r1";
+    expect(s.phase(other)).toBe("Denied");
+  });
 });
