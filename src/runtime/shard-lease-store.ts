@@ -1,6 +1,6 @@
-// One round's view of a set of Leases, with client-go's expiry rule: a Lease is expired when its
-// holder has not renewed within leaseDurationSeconds, judged by the recorded renewTime and by when
-// this replica last saw the record change (immune to clock skew). Writes are resourceVersion-guarded,
+// One round's view of a set of Leases, with client-go's expiry rule: a Lease is expired when this
+// replica has not seen its record change for leaseDurationSeconds, by this replica's own clock
+// (immune to clock skew between replicas). Writes are resourceVersion-guarded,
 // so two replicas reaching for the same free Lease cannot both win.
 import type { Clock } from "./clock.ts";
 import { LeaseConflictError } from "./lease-client.ts";
@@ -17,6 +17,8 @@ export class LeaseStore {
 
   /** The last failed write per Lease, for the caller's log (conflicts included). */
   readonly failures = new Map<number, string>();
+  /** Leases whose write met a conflict: someone else wrote the record since we last did. */
+  readonly conflicted = new Set<number>();
 
   constructor(clients: LeaseClient[], clock: Clock, identity: string, leaseDurationMs: number) {
     this.#clients = clients;
@@ -72,6 +74,7 @@ export class LeaseStore {
         const fresh = { holderIdentity: this.#identity, leaseDurationSeconds: this.#seconds };
         const made = { ...fresh, acquireTime: now, renewTime: now, leaseTransitions: 0 };
         this.#observe(i, await client.create(made));
+        this.conflicted.delete(i);
         return true;
       }
       const mine = current.holderIdentity === this.#identity;
@@ -87,11 +90,15 @@ export class LeaseStore {
           leaseTransitions: mine ? current.leaseTransitions : current.leaseTransitions + 1,
         }),
       );
+      this.conflicted.delete(i);
       return true;
     } catch (err) {
       this.failures.set(i, err instanceof Error ? err.message : String(err));
       // Re-read on the next round: a stale record cannot be written again.
-      if (err instanceof LeaseConflictError) this.#records[i] = undefined;
+      if (err instanceof LeaseConflictError) {
+        this.#records[i] = undefined;
+        this.conflicted.add(i);
+      }
       return false;
     }
   }
@@ -124,7 +131,8 @@ export class LeaseStore {
     if (r.holderIdentity === undefined) return true;
     const now = this.#clock.now().getTime();
     const ms = r.leaseDurationSeconds * 1000;
-    const renewed = r.renewTime?.getTime();
-    return renewed === undefined || renewed + ms < now || (this.#observedAt[i] ?? 0) + ms <= now;
+    // Only by our own clock: a lease duration since we last saw the record change. The holder's
+    // renewTime is its clock, and a holder running behind would otherwise lose a live shard.
+    return (this.#observedAt[i] ?? now) + ms <= now;
   }
 }

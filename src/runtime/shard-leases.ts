@@ -114,7 +114,12 @@ export class ShardLeases {
     const renewed = await Promise.all(held.map((s) => this.#within(this.#shards.claim(s), s)));
     for (const [i, s] of held.entries()) {
       if (!this.#held.has(s)) continue; // given back meanwhile
-      if (renewed[i] === true) this.#held.set(s, this.#nowMs());
+      // Someone else wrote a Lease we hold: it may be theirs now, so it is lost at once, not at
+      // the renew deadline (the writes must stop before they start theirs).
+      if (this.#shards.conflicted.delete(s)) return s;
+      // From when the renewal was sent, not answered: a slow answer must not extend our deadline
+      // past what the written renewTime gives everyone else.
+      if (renewed[i] === true) this.#held.set(s, started);
       else this.#renewFailed(s, started);
     }
     return this.held().find((s) => this.#nowMs() - (this.#held.get(s) ?? 0) >= this.#o.renewDeadlineMs);
@@ -127,17 +132,21 @@ export class ShardLeases {
     await this.#shards.refresh(new Set(this.held()));
     if (this.#isStopped()) return;
     const plan = planShards({ self: this.#o.identity, shards: this.#shards.views(), members });
+    // Held time counts from before the write was sent, as others count from the record it wrote.
+    const sent = this.#nowMs();
     const taken = await Promise.all(plan.acquire.map((s) => this.#shards.claim(s)));
     for (const [i, s] of plan.acquire.entries()) {
       if (taken[i] !== true) continue;
-      this.#held.set(s, this.#nowMs());
+      this.#held.set(s, sent);
       this.#o.logger.info({ shard: s, target: plan.target, members: members.length }, "acquired shard");
       if (this.#isStopped()) continue; // stop() releases it with the others
       cb.onAcquired(s);
     }
     for (const s of plan.release) {
-      this.#held.delete(s);
+      // Still held (and renewed by the other loop) while its work drains: a drain longer than the
+      // Lease's remaining time must not let another replica take the shard while a write is in flight.
       await cb.beforeRelease(s);
+      this.#held.delete(s);
       await this.#shards.release(s);
       this.#o.logger.info({ shard: s, target: plan.target }, "released shard to rebalance");
     }

@@ -76,6 +76,9 @@ export function startSharding(o: ShardingOptions): ShardLeases {
     },
     beforeRelease,
     onLost: () => {
+      // No new NSG reconcile may start on any shard from here; the process then exits.
+      for (const shard of ownership.held()) void ownership.drop(shard);
+      publish();
       void o.shutdown.run(LEADERSHIP_LOST);
     },
   });

@@ -181,4 +181,65 @@ describe("ShardLeases", () => {
     ]);
     expect(leases.holder("member-0")).toBeUndefined();
   });
+
+  it("a holder whose clock runs behind keeps its shards while it renews (expiry by the reader's clock)", async () => {
+    const clockA = new FakeClock(0);
+    const clockB = new FakeClock(600_000); // ten minutes ahead of a
+    const leases = new Leases();
+    const a = replica(leases, clockA, "a");
+    const b = replica(leases, clockB, "b");
+    const log: string[] = [];
+    await a.round(recorder(log, "a"));
+    expect(a.held()).toEqual([0, 1, 2, 3]);
+    for (let i = 0; i < 20; i++) {
+      clockA.advance(2_000);
+      clockB.advance(2_000);
+      expect(await a.renew()).toBeUndefined();
+      await b.balance(recorder(log, "b"));
+    }
+    expect(b.held()).toEqual([]);
+    expect(log.filter((l) => l.startsWith("b +"))).toEqual([]);
+  });
+
+  it("a held shard whose Lease someone else wrote is lost at once, not at the renew deadline", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const a = replica(leases, clock, "a");
+    const log: string[] = [];
+    await a.round(recorder(log, "a"));
+    const r = leases.records.get("shard-1");
+    if (r === undefined) throw new Error("shard-1 not created");
+    leases.records.set("shard-1", {
+      ...r,
+      holderIdentity: "x",
+      resourceVersion: `${r.resourceVersion}x`,
+    });
+    clock.advance(2_000);
+    expect(await a.renew()).toBe(1);
+  });
+
+  it("a shard given back is still renewed while its work drains", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const a = replica(leases, clock, "a");
+    const b = replica(leases, clock, "b");
+    const log: string[] = [];
+    await a.round(recorder(log, "a"));
+    let drained!: () => void;
+    const draining = new Promise<void>((resolve) => (drained = resolve));
+    const slow: ShardCallbacks = { ...recorder(log, "a"), beforeRelease: () => draining };
+    await b.round(recorder(log, "b")); // b is a member now; a gives back two shards
+    const giving = a.balance(slow);
+    for (let i = 0; i < 12; i++) {
+      clock.advance(2_000);
+      expect(await a.renew()).toBeUndefined();
+      await b.balance(recorder(log, "b"));
+    }
+    // 24 s of draining, longer than the lease: nobody took a shard a still drains.
+    expect(log.filter((l) => l.startsWith("b +"))).toEqual([]);
+    drained();
+    await giving;
+    await b.round(recorder(log, "b"));
+    expect(b.held().length).toBeGreaterThan(0);
+  });
 });
