@@ -187,7 +187,7 @@ export class Controller {
     // Requests only talk to the API server; a burst approved quickly lands in few coalesced NSG writes.
     // A reconcile holds its slot through its writes, and the NSGs plan with an approval from its
     // decision (ADR 0016): enough slots that a burst is decided while earlier writes are in flight.
-    this.requestQueue = queue("accessrequest", 64);
+    this.requestQueue = queue("accessrequest", 128);
     this.policyQueue = queue("jitpolicy", 4);
     const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
     const wakeNsg = (k: string, afterMs?: number): void => {
