@@ -80,6 +80,13 @@ function holders(leases: Leases, clock: FakeClock): (string | undefined)[] {
   });
 }
 
+/** Replicas a and b over the same Leases and clock, with one shared callback log. */
+function twoReplicas(): { clock: FakeClock; leases: Leases; a: ShardLeases; b: ShardLeases; log: string[] } {
+  const clock = new FakeClock(0);
+  const leases = new Leases();
+  return { clock, leases, a: replica(leases, clock, "a"), b: replica(leases, clock, "b"), log: [] };
+}
+
 describe("ShardLeases", () => {
   it("balances 4 shards over 2 replicas, each shard with exactly one holder", async () => {
     const clock = new FakeClock(0);
@@ -106,11 +113,7 @@ describe("ShardLeases", () => {
   });
 
   it("moves a dead replica's shards to the survivor one round after the lease duration", async () => {
-    const clock = new FakeClock(0);
-    const leases = new Leases();
-    const a = replica(leases, clock, "a");
-    const b = replica(leases, clock, "b");
-    const log: string[] = [];
+    const { clock, a, b, log } = twoReplicas();
     await a.round(recorder(log, "a"));
     await b.round(recorder(log, "b"));
     await a.round(recorder(log, "a"));
@@ -219,11 +222,7 @@ describe("ShardLeases", () => {
   });
 
   it("a shard given back is still renewed while its work drains", async () => {
-    const clock = new FakeClock(0);
-    const leases = new Leases();
-    const a = replica(leases, clock, "a");
-    const b = replica(leases, clock, "b");
-    const log: string[] = [];
+    const { clock, a, b, log } = twoReplicas();
     await a.round(recorder(log, "a"));
     let drained!: () => void;
     const draining = new Promise<void>((resolve) => (drained = resolve));

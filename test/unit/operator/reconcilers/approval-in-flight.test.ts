@@ -22,6 +22,18 @@ class Held {
   }
 }
 
+/** Holds the next status write until the test lets it go; later writes pass. */
+function holdFirstStatusWrite(s: Stack): Held {
+  const held = new Held();
+  let first = true;
+  s.kube.gate = (op) => {
+    if (op !== "patchStatus" || !first) return undefined;
+    first = false;
+    return held.promise;
+  };
+  return held;
+}
+
 function refusal(): ApiException<unknown> {
   return new ApiException(403, "Forbidden", { reason: "Forbidden", message: "refused by admission" }, {});
 }
@@ -52,13 +64,7 @@ describe("approval in flight", () => {
 
   it("writes the rule while the approval write is held; Active once it lands", async () => {
     const s = await started();
-    const held = new Held();
-    let first = true;
-    s.kube.gate = (op) => {
-      if (op !== "patchStatus" || !first) return undefined;
-      first = false;
-      return held.promise;
-    };
+    const held = holdFirstStatusWrite(s);
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(1000);
     expect(s.rules()).toEqual([DENY, ALLOW]);
@@ -159,13 +165,7 @@ describe("approval in flight", () => {
       r.spec.supersedes = "alice";
       return r;
     };
-    const held = new Held();
-    let first = true;
-    s.kube.gate = (op) => {
-      if (op !== "patchStatus" || !first) return undefined;
-      first = false;
-      return held.promise;
-    };
+    const held = holdFirstStatusWrite(s);
     s.create("AccessRequest", renewal("alice-r1"));
     s.create("AccessRequest", renewal("alice-r2"));
     await s.run(1000);
