@@ -46,6 +46,8 @@ export class MemoryAzure implements AzurePort {
   readonly calls: string[] = [];
   #etag = 0;
   #latency: { advance(ms: number): void; ms: number } | undefined;
+  /** When set, a write waits for the promise it returns before it lands (undefined: no wait). */
+  gate: ((op: WriteRecord["op"], nsgId: string) => Promise<void> | undefined) | undefined;
 
   addNsg(id: string, rules: SecurityRule[] = []): void {
     this.#nsgs.set(id.toLowerCase(), { id, etag: this.#nextEtag(), securityRules: structuredClone(rules) });
@@ -155,6 +157,8 @@ export class MemoryAzure implements AzurePort {
   ): Promise<void> {
     const record: WriteRecord = { op, nsgId, subject, outcome: "ok" };
     this.writes.push(record);
+    const held = this.gate?.(op, nsgId);
+    if (held !== undefined) await held;
     this.#latency?.advance(this.#latency.ms);
     try {
       await this.#call(op, faultSubject, () => {

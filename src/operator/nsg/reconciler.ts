@@ -98,6 +98,14 @@ function placementsOf(nsgId: string, result: ApplyResult): Map<string, GrantRule
   return out;
 }
 
+function placedExpiryOf(result: ApplyResult): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of result.plan.placements) {
+    if (!result.refused.has(p.ruleName)) out.set(p.grant.requestKey, p.grant.expiresAt.getTime());
+  }
+  return out;
+}
+
 function failuresOf(result: ApplyResult): Map<string, Reason> {
   const out = new Map<string, Reason>();
   for (const p of result.plan.placements) {
@@ -342,6 +350,7 @@ export class NsgReconciler {
   #finish(key: string, prev: NsgRecord | undefined, rec: NsgRecord): void {
     const d = this.#d;
     d.ledger.record(key, rec);
+    this.#logPlacements(key, prev, rec);
     for (const k of this.#touchedRequests(key, prev, rec)) d.wakeRequest(k);
     const findingsChanged =
       prev === undefined ||
@@ -350,6 +359,15 @@ export class NsgReconciler {
     for (const p of d.bindings.policiesOf(key)) {
       if (findingsChanged || d.bindings.isDeleting(p)) d.wakePolicy(p);
     }
+  }
+
+  /** At debug: which requests this NSG began or stopped carrying (a grant's path through the NSGs). */
+  #logPlacements(key: string, prev: NsgRecord | undefined, rec: NsgRecord): void {
+    if (!this.#d.log.isLevelEnabled("debug")) return;
+    const added = [...rec.placements.keys()].filter((k) => prev?.placements.has(k) !== true);
+    const removed = [...(prev?.placements.keys() ?? [])].filter((k) => !rec.placements.has(k));
+    if (added.length + removed.length === 0) return;
+    this.#d.log.debug({ nsg: key, seq: rec.seq, added, removed }, "NSG placements changed");
   }
 
   /** Requests whose placement in this NSG changed, were rejected or failed, or wait for it. */
@@ -361,7 +379,11 @@ export class NsgReconciler {
       ...rec.failed.keys(),
       ...d.ledger.takeWaiters(key),
     ]);
-    for (const k of rec.placements.keys()) if (prev?.placements.has(k) !== true) touched.add(k);
+    for (const k of rec.placements.keys()) {
+      // Newly placed, or placed for a later grant of the same request (approved again).
+      if (prev?.placements.has(k) !== true || prev.placedExpiry.get(k) !== rec.placedExpiry.get(k))
+        touched.add(k);
+    }
     for (const k of prev?.placements.keys() ?? []) {
       if (rec.placements.has(k)) continue;
       touched.add(k);
@@ -388,6 +410,7 @@ function recordOf(
   return {
     seq,
     placements: placementsOf(nsgId, result),
+    placedExpiry: placedExpiryOf(result),
     rejected: new Map(
       result.plan.rejected.map((r) => [r.grant.requestKey, { reason: r.reason, message: r.message }]),
     ),
@@ -406,6 +429,7 @@ function emptyRecord(seq: number, prev: NsgRecord | undefined, error: Reason): N
   return {
     seq,
     placements: new Map(),
+    placedExpiry: new Map(),
     rejected: new Map(),
     failed: new Map(),
     conflicts: [],

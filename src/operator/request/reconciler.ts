@@ -252,7 +252,12 @@ export class RequestReconciler {
         const rec = d.ledger.get(nsg);
         rejected ??= rec?.rejected.get(key);
         failed ??= rec?.failed.get(key);
-        const placed = rec?.placements.get(key)?.find((r) => r.port === g.port && r.protocol === g.protocol);
+        // Placed for this very grant: rules planned for an earlier approval of the request that did
+        // not land may be on their way out (see NsgRecord.placedExpiry).
+        const placed =
+          rec !== undefined && rec.placedExpiry.get(key) === g.expiresAt.getTime()
+            ? rec.placements.get(key)?.find((r) => r.port === g.port && r.protocol === g.protocol)
+            : undefined;
         if (placed === undefined) complete = false;
         else if (
           !rules.some(

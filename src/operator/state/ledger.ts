@@ -15,6 +15,13 @@ export interface NsgRecord {
   seq: number;
   /** Grant placements in the NSG after the reconcile, per request key. */
   placements: Map<string, GrantRuleStatus[]>;
+  /**
+   * The expiresAt (epoch ms) of the grant each placed request was planned with. A placement counts
+   * only for that grant: when an approval's write is lost and the request is approved again (a new
+   * expiresAt), the rules planned for the first approval may be on their way out, and the request
+   * is not Active until a reconcile that planned the current grant recorded it.
+   */
+  placedExpiry: Map<string, number>;
   /** Grants the planner refused (capacity, priority conflict), per request key. */
   rejected: Map<string, Reason>;
   /** Grants whose rule Azure refused as invalid, per request key. */

@@ -39,6 +39,9 @@ export class Monitor {
   readonly lastSeen = new Map<string, number>();
   readonly violations: string[] = [];
   readonly #seen = new Set<string>();
+  /** Every change of what the NSGs carry, as "time +|- source nsg|port" (for a failure's diagnosis). */
+  readonly timeline: string[] = [];
+  #carried = new Set<string>();
   samples = 0;
   failedSamples = 0;
   latest: AccessRequest[] = [];
@@ -65,8 +68,21 @@ export class Monitor {
 
   #notePresence(): void {
     const now = Date.now();
-    for (const s of grantedSources(readNsgs(this.#o.emulator, this.#o.nsgIds)).keys())
-      this.lastSeen.set(s, now);
+    const granted = grantedSources(readNsgs(this.#o.emulator, this.#o.nsgIds));
+    for (const s of granted.keys()) this.lastSeen.set(s, now);
+    this.#noteChanges(now, granted);
+  }
+
+  #noteChanges(now: number, granted: Map<string, Set<string>>): void {
+    const carried = new Set<string>();
+    for (const [source, at] of granted)
+      for (const place of at) carried.add(`${source} ${place.slice(place.lastIndexOf("/") + 1)}`);
+    const stamp = new Date(now).toISOString();
+    if (this.timeline.length < 50_000) {
+      for (const c of carried) if (!this.#carried.has(c)) this.timeline.push(`${stamp} + ${c}`);
+      for (const c of this.#carried) if (!carried.has(c)) this.timeline.push(`${stamp} - ${c}`);
+    }
+    this.#carried = carried;
   }
 
   async #sampleLoop(): Promise<void> {

@@ -86,7 +86,7 @@ export function startReplica(t: OperatorTarget, opts: ReplicaOptions = {}): Repl
     `--max-concurrent-nsgs=${String(opts.maxConcurrentNsgs ?? 8)}`,
     `--identity=${identity}`,
     `--shards=${String(opts.shards ?? 1)}`,
-    "--log-level=info",
+    `--log-level=${process.env.CHAOS_LOG_LEVEL ?? "info"}`,
     "--scope-index-name=",
     // Requests here are made as any requester: the requester admission policy is not what this runs.
     "--allow-unguarded-namespaces",

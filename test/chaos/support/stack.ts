@@ -124,6 +124,7 @@ export class ChaosStack {
     const dir = join(ROOT, ".state", "chaos-logs");
     mkdirSync(dir, { recursive: true });
     for (const r of this.replicas) writeFileSync(join(dir, `${this.ns}-${r.identity}.log`), r.logs());
+    writeFileSync(join(dir, `${this.ns}-nsgs.log`), this.monitor.timeline.join("\n"));
   }
 }
 

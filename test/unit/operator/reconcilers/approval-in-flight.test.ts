@@ -105,6 +105,55 @@ describe("approval in flight", () => {
     expect(s.rules()).toEqual([DENY, ALLOW]);
   });
 
+  it("an approval lost on the way and decided again: not Active on the rules planned for the first", async () => {
+    const s = await started();
+    const held = holdFirstStatusWrite(s);
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    // The NSG write that takes the first approval's rule out is slow; meanwhile the approval's write
+    // fails as a cut connection does, and the request is approved again at once.
+    const removal = new Held();
+    s.azure.gate = () => removal.promise;
+    held.refuse(new TypeError("fetch failed"));
+    await s.run(1000);
+    expect(s.request("alice")?.status?.startTime).toBeDefined();
+    // The NSG still carries the rule, but planned for an approval that did not land: the rule is on
+    // its way out, so the request must not claim Active from it.
+    expect(s.phase("alice")).not.toBe("Active");
+    s.azure.gate = undefined;
+    removal.release();
+    const lies: string[] = [];
+    for (let t = 0; t < 3000; t += 10) {
+      await s.run(10, 10);
+      if (s.phase("alice") === "Active" && !s.rules().includes(ALLOW)) lies.push(`${String(t)} ms`);
+    }
+    expect(lies).toEqual([]);
+    expect(s.phase("alice")).toBe("Active");
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+  });
+
+  it("approved again while the first approval's rule was being written: Active once replanned", async () => {
+    const s = await started();
+    const held = holdFirstStatusWrite(s);
+    const firstRule = new Held();
+    s.azure.gate = () => firstRule.promise;
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1000);
+    // The approval's write fails while the NSG write of its rule is still on its way; the request
+    // is approved again (a new expiresAt) before that NSG write lands.
+    held.refuse(new TypeError("fetch failed"));
+    await s.run(1000);
+    expect(s.request("alice")?.status?.startTime).toBeDefined();
+    s.azure.gate = undefined;
+    firstRule.release();
+    // The next plan of the NSG keeps the rule for the second approval: the request is woken by the
+    // placement's new grant, not only by a rule coming or going.
+    await s.run(2000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    expect(s.phase("alice")).toBe("Active");
+  });
+
   it("a request deleted before its finalizer landed: the rule written for it goes", async () => {
     const s = await started();
     const held = new Held();
