@@ -5,7 +5,8 @@
 // rather than risk acting alongside a new leader). Every write is guarded by resourceVersion, so
 // a 409 means another candidate won. On stop() the Lease is released so a successor starts at once.
 import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "./kube-errors.ts";
-import type { Clock, Timer } from "./clock.ts";
+import type { Clock } from "./clock.ts";
+import { InterruptibleSleep } from "./interruptible-sleep.ts";
 import { LeaseConflictError } from "./lease-client.ts";
 import type { LeaseClient, LeaseRecord } from "./lease-client.ts";
 import type { Logger } from "./logger.ts";
@@ -39,13 +40,11 @@ export class LeaderElector {
   readonly #o: LeaderElectorOptions;
   readonly #log: Logger;
   readonly #random: () => number;
+  readonly #wait: InterruptibleSleep;
   #leading = false;
-  #stopped = false;
   #observed: LeaseRecord | undefined;
   #observedAt = 0;
   #leader: string | undefined;
-  #wake: (() => void) | undefined;
-  #sleepTimer: Timer | undefined;
   #running: Promise<void> | undefined;
   /** So a Lease that keeps failing the same way (a missing namespace, a 403) is one warn line, not one per retry. */
   readonly #failing = new RepeatedError();
@@ -53,6 +52,7 @@ export class LeaderElector {
   constructor(opts: LeaderElectorOptions) {
     this.#o = opts;
     this.#random = opts.random ?? Math.random;
+    this.#wait = new InterruptibleSleep(opts.clock);
     this.#log = opts.logger.child({ lease: opts.name, identity: opts.identity });
   }
 
@@ -74,15 +74,14 @@ export class LeaderElector {
 
   /** Stop campaigning; if leading, release the Lease so another replica takes over at once. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#interruptSleep();
+    this.#wait.stop();
     await this.#running;
   }
 
   async #run(cb: LeaderCallbacks): Promise<void> {
     this.#o.metrics?.setLeader(this.#o.name, false);
     while (!this.#isStopped() && !(await this.#tryAcquireOrRenew(cb))) {
-      await this.#sleep(this.#o.retryPeriodMs * (1 + 0.2 * this.#random()));
+      await this.#wait.sleep(this.#o.retryPeriodMs * (1 + 0.2 * this.#random()));
     }
     if (this.#isStopped()) return;
     this.#leading = true;
@@ -109,10 +108,11 @@ export class LeaderElector {
   async #renewLoop(cb: LeaderCallbacks): Promise<"lost" | "stopped"> {
     let lastRenew = this.#nowMs();
     for (;;) {
-      await this.#sleep(this.#o.retryPeriodMs);
+      await this.#wait.sleep(this.#o.retryPeriodMs);
       if (this.#isStopped()) return "stopped";
       const left = lastRenew + this.#o.renewDeadlineMs - this.#nowMs();
-      const ok = left > 0 && (await this.#withDeadline(this.#tryAcquireOrRenew(cb), left));
+      // A hung call is a failed renewal (#tryAcquireOrRenew itself never rejects).
+      const ok = left > 0 && (await this.#wait.within(this.#tryAcquireOrRenew(cb), left).catch(() => false));
       if (this.#isStopped()) return "stopped";
       if (ok) lastRenew = this.#nowMs();
       else if (this.#nowMs() - lastRenew >= this.#o.renewDeadlineMs) return "lost";
@@ -210,37 +210,10 @@ export class LeaderElector {
   }
 
   #isStopped(): boolean {
-    return this.#stopped;
+    return this.#wait.isStopped();
   }
 
   #nowMs(): number {
-    return this.#o.clock.now().getTime();
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      this.#sleepTimer = this.#o.clock.setTimer(resolve, ms);
-    });
-  }
-
-  #interruptSleep(): void {
-    if (this.#sleepTimer !== undefined) this.#o.clock.clearTimer(this.#sleepTimer);
-    this.#sleepTimer = undefined;
-    this.#wake?.();
-  }
-
-  /** p's result, or false when it has not settled within ms (a hung API call counts as a failure). */
-  #withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const t = this.#o.clock.setTimer(() => {
-        resolve(false);
-      }, ms);
-      void p.then((v) => {
-        this.#o.clock.clearTimer(t);
-        resolve(v);
-      });
-    });
+    return this.#wait.nowMs();
   }
 }

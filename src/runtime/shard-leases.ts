@@ -5,6 +5,7 @@
 //   may take the Lease. Missing the deadline is reported as lost (the operator then exits).
 // - a shard is given back only after beforeRelease resolved: its work is stopped and drained first.
 import type { Clock } from "./clock.ts";
+import { InterruptibleSleep } from "./interruptible-sleep.ts";
 import type { LeaseClient } from "./lease-client.ts";
 import type { Logger } from "./logger.ts";
 import { LeaseStore } from "./shard-lease-store.ts";
@@ -37,12 +38,12 @@ export class ShardLeases {
   readonly #slots: LeaseStore;
   /** Held shard -> clock ms of its last successful claim or renewal. */
   readonly #held = new Map<number, number>();
-  #stopped = false;
-  readonly #sleepers = new Set<() => void>();
+  readonly #wait: InterruptibleSleep;
   #running: Promise<void> | undefined;
 
   constructor(o: ShardLeasesOptions) {
     this.#o = o;
+    this.#wait = new InterruptibleSleep(o.clock);
     this.#shards = new LeaseStore(o.shardClients, o.clock, o.identity, o.leaseDurationMs);
     this.#slots = new LeaseStore(o.slotClients, o.clock, o.identity, o.leaseDurationMs);
   }
@@ -60,8 +61,7 @@ export class ShardLeases {
 
   /** Stop campaigning; every held shard is stopped (beforeRelease) and then released. */
   async stop(cb: Pick<ShardCallbacks, "beforeRelease">): Promise<void> {
-    this.#stopped = true;
-    this.#interrupt();
+    this.#wait.stop();
     await this.#running;
     for (const s of this.held()) {
       await cb.beforeRelease(s);
@@ -80,19 +80,18 @@ export class ShardLeases {
       while (!this.#isStopped()) {
         const lost = await this.renew();
         if (lost === undefined) {
-          await this.#sleep(this.#o.retryPeriodMs);
+          await this.#wait.sleep(this.#o.retryPeriodMs);
           continue;
         }
         // At once, not after the balancing round in flight: the shard's writes must stop now.
-        this.#stopped = true;
-        this.#interrupt();
+        this.#wait.stop();
         this.#o.logger.error({ shard: lost, renewDeadlineMs: this.#o.renewDeadlineMs }, "lost shard lease");
         cb.onLost(lost);
       }
     })();
     while (!this.#isStopped()) {
       await this.balance(cb);
-      await this.#sleep(this.#o.retryPeriodMs);
+      await this.#wait.sleep(this.#o.retryPeriodMs);
     }
     await renewing;
   }
@@ -178,47 +177,17 @@ export class ShardLeases {
     return [...out];
   }
 
-  /** A renewal that has not settled before the shard's deadline counts as failed. */
+  /** A renewal that has not settled before the shard's deadline counts as failed (claim never rejects). */
   #within(p: Promise<boolean>, shard: number): Promise<boolean> {
     const left = (this.#held.get(shard) ?? 0) + this.#o.renewDeadlineMs - this.#nowMs();
-    if (left <= 0) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const t = this.#o.clock.setTimer(() => {
-        resolve(false);
-      }, left);
-      void p.then((v) => {
-        this.#o.clock.clearTimer(t);
-        resolve(v);
-      });
-    });
+    return this.#wait.within(p, left).catch(() => false);
   }
 
-  /** A method, so a check after an await is not folded away by the type checker. */
   #isStopped(): boolean {
-    return this.#stopped;
+    return this.#wait.isStopped();
   }
 
   #nowMs(): number {
-    return this.#o.clock.now().getTime();
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = this.#o.clock.setTimer(() => {
-        this.#sleepers.delete(wake);
-        resolve();
-      }, ms);
-      const wake = (): void => {
-        this.#o.clock.clearTimer(timer);
-        resolve();
-      };
-      this.#sleepers.add(wake);
-    });
-  }
-
-  #interrupt(): void {
-    for (const w of this.#sleepers) w();
-    this.#sleepers.clear();
+    return this.#wait.nowMs();
   }
 }
