@@ -3,7 +3,8 @@
 // every request, so each write would open a new TCP + TLS connection with a client certificate and
 // hold approvals to a few dozen a second. A pooled connection can go half-dead (a cut that the client
 // never sees): the pool's requests therefore time out (headers and body, WRITE_TIMEOUT_MS) instead
-// of waiting forever, which frees the connection and lets the work queue retry. Lists and watches do
+// of waiting forever, which frees the connection and lets the work queue retry; and when a watch
+// connection breaks, the operator drops the pool at once (dropConnections) rather than wait for that. Lists and watches do
 // not use this: each keeps its own connection, so a cut ends the watch at once (docs/reliability.md).
 import { KubeConfig } from "@kubernetes/client-node";
 import type { AgentOptions } from "node:https";
@@ -38,6 +39,21 @@ export class PooledWriteKubeConfig extends KubeConfig {
       this.agents.set(key, agent);
     }
     context.setDispatcher(agent);
+  }
+
+  /**
+   * Fails every pooled write in flight and closes the pool's connections; the next write opens a
+   * new one. For when the path to the API server is known to have broken (a watch connection ended
+   * with a network error): a write waiting on a connection the break left half-dead would otherwise
+   * hold its work-queue slot until WRITE_TIMEOUT_MS. A write failed here is retried by the queue, as
+   * after a timeout.
+   */
+  dropConnections(reason: Error): void {
+    const agents = [...this.agents.values()];
+    this.agents.clear();
+    for (const agent of agents) {
+      agent.destroy(reason).catch(() => undefined);
+    }
   }
 
   private poolKey(): string {

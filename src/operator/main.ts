@@ -57,7 +57,10 @@ export interface RunOptions {
   shutdown?: Shutdown;
 }
 
-export function loadKubeConfig(path: string | undefined, kc = new KubeConfig()): KubeConfig {
+export function loadKubeConfig<K extends KubeConfig = KubeConfig>(
+  path: string | undefined,
+  kc: K = new KubeConfig() as K,
+): K {
   if (path === undefined) kc.loadFromCluster();
   else kc.loadFromFile(path);
   return kc;
@@ -80,12 +83,27 @@ function azureFrom(config: Config, log: Logger, metrics: Metrics): AzurePort & {
   });
 }
 
+/** Watches break together when the path to the API server does: drop the write pool once for them. */
+const POOL_DROP_MIN_INTERVAL_MS = 5_000;
+
+function poolDropper(writes: PooledWriteKubeConfig, clock: Clock, log: Logger): () => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return () => {
+    const now = clock.now().getTime();
+    if (now - last < POOL_DROP_MIN_INTERVAL_MS) return;
+    last = now;
+    log.info("a watch connection broke; reopening the pooled write connections");
+    writes.dropConnections(new Error("a watch connection to the API server broke; write retried"));
+  };
+}
+
 function informersFor(
   kc: KubeConfig,
   config: Config,
   log: Logger,
   clock: Clock,
   metrics: Metrics,
+  onBrokenWatch: () => void,
 ): Record<
   "policies" | "requests" | "approvals" | "notifiers" | "scopes" | "namespaces",
   Informer<KubernetesObject>
@@ -101,6 +119,7 @@ function informersFor(
       logger: log,
       clock,
       metrics,
+      onBrokenWatch,
     });
   return {
     policies: make(JITPOLICY_PLURAL),
@@ -113,8 +132,9 @@ function informersFor(
       logger: log,
       clock,
       metrics,
+      onBrokenWatch,
     }),
-    namespaces: createInformer({ ...namespaceSource(kc), logger: log, clock, metrics }),
+    namespaces: createInformer({ ...namespaceSource(kc), logger: log, clock, metrics, onBrokenWatch }),
   };
 }
 
@@ -158,7 +178,10 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   const kc = loadKubeConfig(config.kubeconfig);
   const azure = opts.azure ?? azureFrom(config, log, metrics);
   shutdown.register("azure", () => (azure as { close?: () => void }).close?.());
-  const informers = informersFor(kc, config, log, clock, metrics);
+  // Writes share keep-alive connections with request timeouts; lists and watches keep the
+  // library's connection per request (kube-config.ts says why).
+  const writes = loadKubeConfig(config.kubeconfig, new PooledWriteKubeConfig());
+  const informers = informersFor(kc, config, log, clock, metrics, poolDropper(writes, clock, log));
   const { policies, requests, approvals, notifiers, scopes, namespaces } = informers;
   const all = Object.values(informers);
   let leading = !config.leaderElect;
@@ -277,9 +300,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     writeScopeStatus: scopeStatusWriter(kc),
     scopeIndex: scopeIndexFor(config, kc, log, scopes, namespaces),
     azure,
-    // Writes share keep-alive connections with request timeouts; lists and watches keep the
-    // library's connection per request (kube-config.ts says why).
-    kube: createKubeWriter(loadKubeConfig(config.kubeconfig, new PooledWriteKubeConfig())),
+    kube: createKubeWriter(writes),
     clock,
     log,
     metrics,

@@ -38,6 +38,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Short resource name for logs and metrics; defaults to the path's last segment. */
   resource?: string;
   metrics?: Metrics;
+  /**
+   * Called when a watch connection ends with a network error (not a clean close at the server's
+   * timeout, not a 410, not our own abort): the path to the API server broke.
+   */
+  onBrokenWatch?: () => void;
   /** Watch restart backoff. Defaults 500 ms doubling to 30 s. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -96,6 +101,11 @@ function statusOf(err: unknown): number | undefined {
 export function isOlder(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
   return a.length === b.length ? a < b : a.length < b.length;
+}
+
+/** An error without an HTTP status: the connection failed, not the API server's answer. */
+function isNetworkError(err: unknown): boolean {
+  return err !== null && err !== undefined && statusOf(err) === undefined;
 }
 
 function errName(err: unknown): string {
@@ -407,6 +417,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     }
     const aborted = this.#dropped || errName(err) === "AbortError";
     this.#dropped = false;
+    if (!aborted && isNetworkError(err)) this.#o.onBrokenWatch?.();
     this.#countRestart(aborted ? "dropped" : "error");
     const delay = aborted ? 0 : this.#nextBackoff();
     if (aborted || err === null || err === undefined)

@@ -158,6 +158,31 @@ describe("createInformer against the API server", () => {
     expect(await restarts(metrics, "dropped")).toBeGreaterThanOrEqual(1);
   });
 
+  test("reports a watch broken by a cut connection, and not one it dropped itself", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-broken");
+    const admin = cluster.kubeConfig("admin");
+    const proxy = new CuttableProxy(new URL(admin.getCurrentCluster()?.server ?? ""));
+    await proxy.up();
+    stops.push(() => proxy.down());
+    let broken = 0;
+    const { informer } = configMapInformer(kubeConfigVia(admin, proxy.url), ns, {
+      onBrokenWatch: () => {
+        broken += 1;
+      },
+    });
+    await informer.start();
+    await waitFor("watching", () => informer.watching);
+    informer.dropWatch();
+    await new Promise((r) => setTimeout(r, 500));
+    await waitFor("watching again after the drop", () => informer.watching);
+    expect(broken).toBe(0);
+    proxy.cut();
+    await waitFor("the broken watch reported", () => broken > 0);
+    await waitFor("watching again after the cut", () => informer.watching);
+    expect(broken).toBe(1);
+  });
+
   test("the watchdog restarts a watch that stays silent", async () => {
     const cluster = testCluster();
     const ns = await cluster.createNamespace("rt-watchdog");

@@ -1,0 +1,87 @@
+// The operator's pooled write connections (src/kube/kube-config.ts) against a real TLS server that
+// accepts a request and never answers, as a connection a network break left half-dead does: a
+// write waits there until WRITE_TIMEOUT_MS, unless the pool is dropped, which fails it at once and
+// hands the next write a fresh connection.
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { HttpMethod, RequestContext } from "@kubernetes/client-node";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:https";
+import type { Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "undici";
+import type { Dispatcher } from "undici";
+import { createCa, createServingCert } from "../../src/controlplane/pki.ts";
+import { PooledWriteKubeConfig, WRITE_TIMEOUT_MS } from "../../src/kube/kube-config.ts";
+
+let dir = "";
+let server: Server | undefined;
+let url = "";
+let caPem = "";
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "write-pool-"));
+  const ca = await createCa(dir);
+  const serving = await createServingCert(dir, ca);
+  caPem = readFileSync(ca.cert, "utf8");
+  server = createServer({ key: readFileSync(serving.key), cert: readFileSync(serving.cert) }, (req, res) => {
+    // "/hang" is accepted and never answered; anything else answers at once.
+    if (req.url !== "/hang") res.end("ok");
+  });
+  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  url = `https://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+}, 30_000);
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => {
+    if (server === undefined) resolve();
+    else
+      server.close(() => {
+        resolve();
+      });
+  });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function pool(): PooledWriteKubeConfig {
+  const kc = new PooledWriteKubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: url, caData: Buffer.from(caPem).toString("base64") }],
+    users: [{ name: "u" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  return kc;
+}
+
+async function dispatcherOf(kc: PooledWriteKubeConfig): Promise<Dispatcher> {
+  const ctx = new RequestContext(`${url}/`, HttpMethod.GET);
+  await kc.applySecurityAuthentication(ctx);
+  const d = ctx.getDispatcher();
+  if (d === undefined) throw new Error("no pooled dispatcher");
+  return d;
+}
+
+describe("pooled write connections", () => {
+  it("dropping the pool fails a write that waits for an answer, and the next write gets a new connection", async () => {
+    const kc = pool();
+    const first = await dispatcherOf(kc);
+    const began = Date.now();
+    const hung = request(`${url}/hang`, { dispatcher: first, method: "PUT", body: "{}" }).then(
+      () => "answered",
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    kc.dropConnections(new Error("a watch connection broke"));
+    const outcome = await hung;
+    const tookMs = Date.now() - began;
+    expect(outcome).toBe("a watch connection broke");
+    expect(tookMs).toBeLessThan(WRITE_TIMEOUT_MS / 3);
+    const next = await dispatcherOf(kc);
+    expect(next).not.toBe(first);
+    const res = await request(`${url}/`, { dispatcher: next });
+    expect(await res.body.text()).toBe("ok");
+  });
+});
