@@ -43,7 +43,11 @@ export interface InformerOptions<T extends KubernetesObject> {
    * timeout, not a 410, not our own abort): the path to the API server broke.
    */
   onBrokenWatch?: () => void;
-  /** Watch restart backoff. Defaults 500 ms doubling to 30 s. */
+  /**
+   * Watch restart and list retry backoff. Defaults 500 ms doubling to 5 s: after an API-server
+   * outage of half a minute a 30 s cap left requests unseen for up to 30 s after it was back, and a
+   * failing list or watch every 5 s per resource costs the API server next to nothing.
+   */
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -316,7 +320,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
   #nextBackoff(): number {
     this.#failures++;
     const min = this.#o.minBackoffMs ?? 500;
-    const max = this.#o.maxBackoffMs ?? 30_000;
+    const max = this.#o.maxBackoffMs ?? 5_000;
     const d = Math.min(max, min * 2 ** Math.min(this.#failures - 1, 20));
     return Math.round(d * (0.8 + 0.2 * Math.random()));
   }
