@@ -17,6 +17,7 @@ import { GrantIndex } from "./state/grant-index.ts";
 import { kubeErrorFields } from "../runtime/kube-errors.ts";
 import { objectKey, policyKeyOf } from "../core/keys.ts";
 import type { KubeWriter } from "../kube/kube.ts";
+import { WriteSlots, boundedWriter } from "../kube/bounded-writer.ts";
 import { Ledger } from "./state/ledger.ts";
 import type { WriteMode } from "../runtime/config.ts";
 import { NsgReconciler } from "./nsg/reconciler.ts";
@@ -45,6 +46,10 @@ import type { ShardOwnership } from "./shard/ownership.ts";
 
 /** Longest the first resync waits for policies with an unverified resolution to be re-resolved. */
 export const UNRESOLVED_WAIT_MS = 60_000;
+/** Request reconciles at once: enough that a burst of 1,000 is decided without waiting for slots. */
+const REQUEST_SLOTS = 1024;
+/** Request writes (status, finalizer, delete) in flight to the API server at once. */
+const REQUEST_WRITE_SLOTS = 128;
 
 export interface ControllerOptions {
   policies: Informer<KubernetesObject>;
@@ -186,8 +191,9 @@ export class Controller {
     this.nsgQueue = queue("nsg", o.maxConcurrentNsgs);
     // Requests only talk to the API server; a burst approved quickly lands in few coalesced NSG writes.
     // A reconcile holds its slot through its writes, and the NSGs plan with an approval from its
-    // decision (ADR 0016): enough slots that a burst is decided while earlier writes are in flight.
-    this.requestQueue = queue("accessrequest", 128);
+    // decision (ADR 0016): so the slots are many (a burst is decided at once) and the bound on the
+    // API server is on the writes themselves (requestWrites, 128 in flight).
+    this.requestQueue = queue("accessrequest", REQUEST_SLOTS);
     this.policyQueue = queue("jitpolicy", 4);
     const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
     const wakeNsg = (k: string, afterMs?: number): void => {
@@ -226,7 +232,7 @@ export class Controller {
       bindings: this.bindings,
       grants: this.grants,
       ledger: this.ledger,
-      kube: o.kube,
+      kube: boundedWriter(o.kube, new WriteSlots(REQUEST_WRITE_SLOTS)),
       events: this.#events,
       observe: (obj) => {
         o.requests.observe(obj);

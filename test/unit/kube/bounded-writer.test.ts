@@ -1,0 +1,62 @@
+import { describe, expect, it } from "@jest/globals";
+import { WriteSlots } from "../../../src/kube/bounded-writer.ts";
+
+/** A write the test finishes by hand. */
+function pending(): { promise: Promise<string>; finish: (v: string) => void; fail: (e: Error) => void } {
+  let finish!: (v: string) => void;
+  let fail!: (e: Error) => void;
+  const promise = new Promise<string>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  return { promise, finish, fail };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe("WriteSlots", () => {
+  it("runs at most max writes at once and starts the waiting ones first come, first served", async () => {
+    const slots = new WriteSlots(2);
+    const writes = Array.from({ length: 5 }, () => pending());
+    const started: number[] = [];
+    const done = writes.map((w, i) =>
+      slots.run(() => {
+        started.push(i);
+        return w.promise;
+      }),
+    );
+    await tick();
+    expect(started).toEqual([0, 1]);
+    expect(slots.busy).toBe(2);
+    expect(slots.waiting).toBe(3);
+    writes[1]?.finish("b");
+    await tick();
+    expect(started).toEqual([0, 1, 2]);
+    writes[0]?.finish("a");
+    await tick();
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(slots.busy).toBe(2);
+    for (const w of writes.slice(2)) w.finish("x");
+    await expect(Promise.all(done)).resolves.toEqual(["a", "b", "x", "x", "x"]);
+    expect(slots.busy).toBe(0);
+    expect(slots.waiting).toBe(0);
+  });
+
+  it("frees the slot of a write that fails, and passes its error on", async () => {
+    const slots = new WriteSlots(1);
+    const first = pending();
+    const failed = slots.run(() => first.promise);
+    const second = slots.run(() => Promise.resolve("second"));
+    await tick();
+    expect(slots.waiting).toBe(1);
+    first.fail(new Error("refused"));
+    await expect(failed).rejects.toThrow("refused");
+    await expect(second).resolves.toBe("second");
+    expect(slots.busy).toBe(0);
+  });
+
+  it("refuses a bound that is not a whole number of at least 1, naming the limit", () => {
+    expect(() => new WriteSlots(0)).toThrow("write slots must be a whole number >= 1, got 0");
+    expect(() => new WriteSlots(1.5)).toThrow("got 1.5");
+  });
+});
