@@ -14,7 +14,7 @@ import {
   unpick,
 } from "./candidates.ts";
 import type { Candidate } from "./candidates.ts";
-import { allowDescriptionWith, expiryTexts } from "./names.ts";
+import { expiryTexts } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { bandFull, conflictMessage, keepable, refund, reject, spend } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
@@ -24,24 +24,6 @@ import { indexOfString } from "./sorting.ts";
 
 /** Formats an expiry for a description (expiryTexts: one memo per plan). */
 type ExpiryText = (ms: number) => string;
-
-/**
- * Restates the rule's description with `latestMs`, the latest expiry among the grants placed in it:
- * a pure function of what the rule carries, so a converged NSG stays converged.
- */
-function withExpiry(rule: SecurityRule, c: Candidate, latestMs: number, until: ExpiryText): SecurityRule {
-  const b = c.slot.b;
-  const sources = rule.sourceAddressPrefixes === undefined ? 1 : rule.sourceAddressPrefixes.length;
-  rule.description = allowDescriptionWith(
-    b.allowTail,
-    c.slot.protocol,
-    c.port,
-    sources,
-    b.allowHead,
-    until(latestMs),
-  );
-  return rule;
-}
 
 /**
  * A conflicted policy: keep its living allow rule at its priority, narrowed to the sources still
@@ -65,16 +47,17 @@ function frozenAllow(ctx: PlanContext, c: Candidate, until: ExpiryText): Securit
     message,
   );
   if (kept.length === 0) return undefined;
-  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, kept, o.priority);
-  spend(ctx, 1, rulePrefixCount(rule));
   let latest = -Infinity;
   for (const grant of c.grants) {
     if (hadSource(had, grant.sourcePrefix)) {
-      ctx.placements.push({ grant, ruleName: rule.name, priority: rule.priority });
+      ctx.placements.push({ grant, ruleName: c.name, priority: o.priority });
       latest = Math.max(latest, grant.expiresAt.getTime());
     }
   }
-  return withExpiry(rule, c, latest, until);
+  const b = c.slot.b;
+  const rule = buildAllowRule(b, c.slot.protocol, c.port, c.name, kept, o.priority, until(latest));
+  spend(ctx, 1, rulePrefixCount(rule));
+  return rule;
 }
 
 function placeLiving(ctx: PlanContext, c: Candidate): void {
@@ -186,10 +169,12 @@ function finish(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule
     reject(ctx, c.grants, "CapacityExceeded", failure);
     return undefined;
   }
-  const latest = placeGrants(ctx, c, c.priority, failure, internetDropped);
+  // The description states the latest expiry among the grants placed: a pure function of what the
+  // rule carries, so a converged NSG stays converged.
+  const expiry = until(placeGrants(ctx, c, c.priority, failure, internetDropped));
   // Last use of the candidate: the rule takes over (and sorts) the list of sources.
-  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
-  return withExpiry(rule, c, latest, until);
+  const sources = pickedSources(c);
+  return buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, sources, c.priority, expiry);
 }
 
 /**

@@ -178,7 +178,10 @@ function singularSource(sources: string[]): string | undefined {
   return undefined;
 }
 
-/** The allow rule `name` (allowNameFrom of the binding) for `sources`, which it takes over and sorts. */
+/**
+ * The allow rule `name` (allowNameFrom of the binding) for `sources`, which it takes over and sorts;
+ * `until` is the expiry its description states (expiryText, "" for none).
+ */
 export function buildAllowRule(
   b: BindingRef,
   protocol: Protocol,
@@ -186,10 +189,11 @@ export function buildAllowRule(
   name: string,
   sources: string[],
   priority: number,
+  until: string,
 ): SecurityRule {
   const single = singularSource(sources);
   const count = single === undefined ? sources.length : 1;
-  const description = allowDescriptionWith(b.allowTail, protocol, port, count, b.allowHead);
+  const description = allowDescriptionWith(b.allowTail, protocol, port, count, b.allowHead, until);
   const destinationAddressPrefixes = b.destinations.slice();
   if (single !== undefined) {
     return {
