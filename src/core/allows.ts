@@ -14,6 +14,8 @@ import {
   unpick,
 } from "./candidates.ts";
 import type { Candidate } from "./candidates.ts";
+import { allowDescriptions } from "./allow-descriptions.ts";
+import type { AllowDescriptions } from "./allow-descriptions.ts";
 import { expiryTexts } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { bandFull, conflictMessage, keepable, refund, reject, spend } from "./plan-context.ts";
@@ -22,15 +24,18 @@ import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
 import { indexOfString } from "./sorting.ts";
 
-/** Formats an expiry for a description (expiryTexts: one memo per plan). */
-type ExpiryText = (ms: number) => string;
+/** One plan's memos of description text: expiries (expiryTexts) and allow descriptions. */
+interface Texts {
+  until: (ms: number) => string;
+  describe: AllowDescriptions;
+}
 
 /**
  * A conflicted policy: keep its living allow rule at its priority, narrowed to the sources still
  * granted; nothing new. It is rewritten as the binding's rule (its destinations, protocol and port),
  * so a stale or hand-edited living rule never keeps opening more than the grants do.
  */
-function frozenAllow(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule | undefined {
+function frozenAllow(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule | undefined {
   const message = conflictMessage(ctx, c.slot.b.policyKey);
   const o = c.observed;
   // Another direction or access at this priority is no allow to keep: it goes, its grants wait.
@@ -55,7 +60,16 @@ function frozenAllow(ctx: PlanContext, c: Candidate, until: ExpiryText): Securit
     }
   }
   const b = c.slot.b;
-  const rule = buildAllowRule(b, c.slot.protocol, c.port, c.name, kept, o.priority, until(latest));
+  const rule = buildAllowRule(
+    b,
+    c.slot.protocol,
+    c.port,
+    c.name,
+    kept,
+    o.priority,
+    texts.until(latest),
+    texts.describe,
+  );
   spend(ctx, 1, rulePrefixCount(rule));
   return rule;
 }
@@ -156,7 +170,7 @@ function placeGrants(
 }
 
 /** The rule a candidate becomes, placing or rejecting each of its grants. */
-function finish(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule | undefined {
+function finish(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule | undefined {
   const failure = c.failure ?? c.slot.failure ?? "the baseline deny could not be placed";
   if (c.priority === undefined) {
     reject(ctx, c.grants, "CapacityExceeded", failure);
@@ -171,10 +185,19 @@ function finish(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule
   }
   // The description states the latest expiry among the grants placed: a pure function of what the
   // rule carries, so a converged NSG stays converged.
-  const expiry = until(placeGrants(ctx, c, c.priority, failure, internetDropped));
+  const expiry = texts.until(placeGrants(ctx, c, c.priority, failure, internetDropped));
   // Last use of the candidate: the rule takes over (and sorts) the list of sources.
   const sources = pickedSources(c);
-  return buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, sources, c.priority, expiry);
+  return buildAllowRule(
+    c.slot.b,
+    c.slot.protocol,
+    c.port,
+    c.name,
+    sources,
+    c.priority,
+    expiry,
+    texts.describe,
+  );
 }
 
 /**
@@ -188,14 +211,14 @@ export function placeAllows(
   living: number[],
 ): void {
   const all = candidatesOf(ctx, slots);
-  const until = expiryTexts();
+  const texts: Texts = { until: expiryTexts(), describe: allowDescriptions() };
   const open: Candidate[] = [];
   for (const c of all) {
     if (!ctx.frozen.has(c.slot.b.policyKey)) {
       open.push(c);
       continue;
     }
-    const rule = frozenAllow(ctx, c, until);
+    const rule = frozenAllow(ctx, c, texts);
     if (rule !== undefined) {
       rules.push(rule);
       living.push(c.living);
@@ -205,7 +228,7 @@ export function placeAllows(
   for (const c of open) placeNew(ctx, c);
   for (const c of open) addSources(ctx, c);
   for (const c of open) {
-    const rule = finish(ctx, c, until);
+    const rule = finish(ctx, c, texts);
     if (rule !== undefined) {
       rules.push(rule);
       living.push(c.living);

@@ -1,6 +1,7 @@
 // Building managed rules and comparing rules on the fields that matter to Azure's behaviour.
 import type { Protocol } from "../api/types.ts";
-import { allowDescriptionWith, denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
+import type { AllowDescriptions } from "./allow-descriptions.ts";
+import { denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { indexOfString, sortStrings } from "./sorting.ts";
 
@@ -180,7 +181,8 @@ function singularSource(sources: string[]): string | undefined {
 
 /**
  * The allow rule `name` (allowNameFrom of the binding) for `sources`, which it takes over and sorts;
- * `until` is the expiry its description states (expiryText, "" for none).
+ * `until` is the expiry its description states (expiryText, "" for none), written by `describe`
+ * (the plan's allowDescriptions).
  */
 export function buildAllowRule(
   b: BindingRef,
@@ -190,10 +192,11 @@ export function buildAllowRule(
   sources: string[],
   priority: number,
   until: string,
+  describe: AllowDescriptions,
 ): SecurityRule {
   const single = singularSource(sources);
   const count = single === undefined ? sources.length : 1;
-  const description = allowDescriptionWith(b.allowTail, protocol, port, count, b.allowHead, until);
+  const description = describe(b.allowTail, protocol, port, count, b.allowHead, until);
   const destinationAddressPrefixes = b.destinations.slice();
   if (single !== undefined) {
     return {
