@@ -42,7 +42,7 @@ export function allowDescriptions(): AllowDescriptions {
       memoHead = head;
     }
     let byKey = byUntil.get(until);
-    if (byKey === undefined) byUntil.set(until, (byKey = new Map()));
+    if (byKey === undefined) byUntil.set(until, (byKey = new Map<number, string>()));
     let start = byKey.get(key);
     if (start === undefined) {
       const expiry = until === "" ? "" : `${UNTIL_JOIN}${until}`;
