@@ -14,7 +14,9 @@ import {
   unpick,
 } from "./candidates.ts";
 import type { Candidate } from "./candidates.ts";
-import { allowDescriptionWith, expiryTexts } from "./names.ts";
+import { allowDescriptions } from "./allow-descriptions.ts";
+import type { AllowDescriptions } from "./allow-descriptions.ts";
+import { expiryTexts } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { bandFull, conflictMessage, keepable, refund, reject, spend } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
@@ -22,25 +24,10 @@ import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
 import { indexOfString } from "./sorting.ts";
 
-/** Formats an expiry for a description (expiryTexts: one memo per plan). */
-type ExpiryText = (ms: number) => string;
-
-/**
- * Restates the rule's description with `latestMs`, the latest expiry among the grants placed in it:
- * a pure function of what the rule carries, so a converged NSG stays converged.
- */
-function withExpiry(rule: SecurityRule, c: Candidate, latestMs: number, until: ExpiryText): SecurityRule {
-  const b = c.slot.b;
-  const sources = rule.sourceAddressPrefixes === undefined ? 1 : rule.sourceAddressPrefixes.length;
-  rule.description = allowDescriptionWith(
-    b.allowTail,
-    c.slot.protocol,
-    c.port,
-    sources,
-    b.allowHead,
-    until(latestMs),
-  );
-  return rule;
+/** One plan's memos of description text: expiries (expiryTexts) and allow descriptions. */
+interface Texts {
+  until: (ms: number) => string;
+  describe: AllowDescriptions;
 }
 
 /**
@@ -48,7 +35,7 @@ function withExpiry(rule: SecurityRule, c: Candidate, latestMs: number, until: E
  * granted; nothing new. It is rewritten as the binding's rule (its destinations, protocol and port),
  * so a stale or hand-edited living rule never keeps opening more than the grants do.
  */
-function frozenAllow(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule | undefined {
+function frozenAllow(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule | undefined {
   const message = conflictMessage(ctx, c.slot.b.policyKey);
   const o = c.observed;
   // Another direction or access at this priority is no allow to keep: it goes, its grants wait.
@@ -65,16 +52,26 @@ function frozenAllow(ctx: PlanContext, c: Candidate, until: ExpiryText): Securit
     message,
   );
   if (kept.length === 0) return undefined;
-  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, kept, o.priority);
-  spend(ctx, 1, rulePrefixCount(rule));
   let latest = -Infinity;
   for (const grant of c.grants) {
     if (hadSource(had, grant.sourcePrefix)) {
-      ctx.placements.push({ grant, ruleName: rule.name, priority: rule.priority });
+      ctx.placements.push({ grant, ruleName: c.name, priority: o.priority });
       latest = Math.max(latest, grant.expiresAt.getTime());
     }
   }
-  return withExpiry(rule, c, latest, until);
+  const b = c.slot.b;
+  const rule = buildAllowRule(
+    b,
+    c.slot.protocol,
+    c.port,
+    c.name,
+    kept,
+    o.priority,
+    texts.until(latest),
+    texts.describe,
+  );
+  spend(ctx, 1, rulePrefixCount(rule));
+  return rule;
 }
 
 function placeLiving(ctx: PlanContext, c: Candidate): void {
@@ -173,7 +170,7 @@ function placeGrants(
 }
 
 /** The rule a candidate becomes, placing or rejecting each of its grants. */
-function finish(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule | undefined {
+function finish(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule | undefined {
   const failure = c.failure ?? c.slot.failure ?? "the baseline deny could not be placed";
   if (c.priority === undefined) {
     reject(ctx, c.grants, "CapacityExceeded", failure);
@@ -186,10 +183,21 @@ function finish(ctx: PlanContext, c: Candidate, until: ExpiryText): SecurityRule
     reject(ctx, c.grants, "CapacityExceeded", failure);
     return undefined;
   }
-  const latest = placeGrants(ctx, c, c.priority, failure, internetDropped);
+  // The description states the latest expiry among the grants placed: a pure function of what the
+  // rule carries, so a converged NSG stays converged.
+  const expiry = texts.until(placeGrants(ctx, c, c.priority, failure, internetDropped));
   // Last use of the candidate: the rule takes over (and sorts) the list of sources.
-  const rule = buildAllowRule(c.slot.b, c.slot.protocol, c.port, c.name, pickedSources(c), c.priority);
-  return withExpiry(rule, c, latest, until);
+  const sources = pickedSources(c);
+  return buildAllowRule(
+    c.slot.b,
+    c.slot.protocol,
+    c.port,
+    c.name,
+    sources,
+    c.priority,
+    expiry,
+    texts.describe,
+  );
 }
 
 /**
@@ -203,14 +211,14 @@ export function placeAllows(
   living: number[],
 ): void {
   const all = candidatesOf(ctx, slots);
-  const until = expiryTexts();
+  const texts: Texts = { until: expiryTexts(), describe: allowDescriptions() };
   const open: Candidate[] = [];
   for (const c of all) {
     if (!ctx.frozen.has(c.slot.b.policyKey)) {
       open.push(c);
       continue;
     }
-    const rule = frozenAllow(ctx, c, until);
+    const rule = frozenAllow(ctx, c, texts);
     if (rule !== undefined) {
       rules.push(rule);
       living.push(c.living);
@@ -220,7 +228,7 @@ export function placeAllows(
   for (const c of open) placeNew(ctx, c);
   for (const c of open) addSources(ctx, c);
   for (const c of open) {
-    const rule = finish(ctx, c, until);
+    const rule = finish(ctx, c, texts);
     if (rule !== undefined) {
       rules.push(rule);
       living.push(c.living);

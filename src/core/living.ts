@@ -12,6 +12,8 @@ import { slotKey } from "./bindings.ts";
 import type { NormBinding } from "./bindings.ts";
 import { allowNameFrom, denyNameFrom, HASH_HEX } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
+import { UNPARSED_KEY } from "./rule-grammar.ts";
+import type { NameParts } from "./rule-grammar.ts";
 
 export interface LivingIndex {
   rules: SecurityRule[];
@@ -37,7 +39,7 @@ export interface LivingIndex {
 
 const PROTOCOL_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, Any: 2 };
 /** The key of a rule whose name does not parse: no slotKey of a readable port, no denyKey. */
-const UNPARSED = -100;
+const UNPARSED = UNPARSED_KEY;
 const DASH = 45;
 
 /** The rule key of a baseline deny: below every slotKey of a valid port. */
@@ -145,12 +147,21 @@ function hexDigit(ch: number): number {
         : -1;
 }
 
-/** Files rule i under its name: a later rule of a name already seen only updates that name's lastOf. */
-function file(index: LivingIndex, i: number): void {
+/** The index's own reading of rule i's name into keys[i], prefixLengths[i] and hashes[i]. */
+function parse(index: LivingIndex, i: number): void {
   const name = index.rules[i]?.name ?? "";
   const hash = parseTail(name, index, i) ? hashAt(name, index.prefixLengths[i] ?? 0) : -1;
-  if (hash < 0) {
-    index.keys[i] = UNPARSED;
+  if (hash < 0) index.keys[i] = UNPARSED;
+  else index.hashes[i] = hash | 0;
+}
+
+/**
+ * Files rule i (its parts read) under its name: a later rule of a name already seen only updates
+ * that name's lastOf.
+ */
+function file(index: LivingIndex, i: number): void {
+  const name = index.rules[i]?.name ?? "";
+  if (index.keys[i] === UNPARSED) {
     const first = index.others.get(name);
     if (first === undefined) {
       index.others.set(name, i);
@@ -161,14 +172,10 @@ function file(index: LivingIndex, i: number): void {
     }
     return;
   }
-  index.hashes[i] = hash | 0;
+  const hash = index.hashes[i] ?? 0;
   const head = hash & index.mask;
   for (let j = index.heads[head] ?? -1; j >= 0; j = index.next[j] ?? -1) {
-    if (
-      index.hashes[j] === index.hashes[i] &&
-      index.keys[j] === index.keys[i] &&
-      index.rules[j]?.name === name
-    ) {
+    if (index.hashes[j] === hash && index.keys[j] === index.keys[i] && index.rules[j]?.name === name) {
       index.lastOf[j] = i;
       index.lastOf[i] = -1;
       return;
@@ -179,23 +186,44 @@ function file(index: LivingIndex, i: number): void {
   index.lastOf[i] = i;
 }
 
-export function newLivingIndex(rules: SecurityRule[]): LivingIndex {
+function emptyIndex(rules: SecurityRule[], parts: NameParts): LivingIndex {
   const n = rules.length;
   let size = 16;
   while (size < 2 * n) size *= 2;
-  const index: LivingIndex = {
+  return {
     rules,
     lastOf: new Int32Array(n),
-    keys: new Int32Array(n),
-    prefixLengths: new Int32Array(n),
-    hashes: new Int32Array(n),
+    keys: parts.keys,
+    prefixLengths: parts.prefixLengths,
+    hashes: parts.hashes,
     heads: new Int32Array(size).fill(-1),
     next: new Int32Array(n),
     mask: size - 1,
     others: new Map(),
     byName: undefined,
   };
-  for (let i = 0; i < n; i++) file(index, i);
+}
+
+/** The index of `rules`, each name read here. */
+export function newLivingIndex(rules: SecurityRule[]): LivingIndex {
+  const n = rules.length;
+  const parts = { keys: new Int32Array(n), prefixLengths: new Int32Array(n), hashes: new Int32Array(n) };
+  const index = emptyIndex(rules, parts);
+  for (let i = 0; i < n; i++) {
+    parse(index, i);
+    file(index, i);
+  }
+  return index;
+}
+
+/**
+ * The index of `rules` from the parts of their names as the rule grammar read them while it told
+ * own rules from foreign ones (readOwnName), so that each name is read once per plan: the same
+ * index as newLivingIndex(rules) (a property test compares them).
+ */
+export function livingIndexFrom(rules: SecurityRule[], parts: NameParts): LivingIndex {
+  const index = emptyIndex(rules, parts);
+  for (let i = 0; i < rules.length; i++) file(index, i);
   return index;
 }
 

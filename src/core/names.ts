@@ -183,14 +183,18 @@ export function allowDescriptionFrom(
   );
 }
 
-/** The part of an allow description that is the same for every rule of a binding. */
+/**
+ * The part of an allow description that is the same for every rule of a binding. Joined: V8 returns
+ * a flat string, which every description of the binding then ends with (see allow-descriptions.ts).
+ */
 export function allowDescriptionTail(policyKey: string, target: string): string {
-  return ` source(s), policy ${policyKey}, target ${target}`;
+  return [" source(s), policy ", policyKey, ", target ", target].join("");
 }
 
-const PROTOCOL_TOKEN: Record<Protocol, string> = { TCP: "/TCP", UDP: "/UDP", Any: "/Any" };
-const UNTIL_JOIN = " until ";
-const SOURCES_JOIN = ", ";
+// Exported for allow-descriptions.ts, which writes the same text.
+export const PROTOCOL_TOKEN: Record<Protocol, string> = { TCP: "/TCP", UDP: "/UDP", Any: "/Any" };
+export const UNTIL_JOIN = " until ";
+export const SOURCES_JOIN = ", ";
 const ALLOW_HEAD = "drawbridge JIT allow ";
 const DENY_HEAD = "drawbridge JIT baseline deny ";
 const POLICY_JOIN = ", policy ";

@@ -6,11 +6,11 @@ import type { NormBinding } from "./bindings.ts";
 import { addPriority, hasPriority, inBand, newAllocator, newPrioritySet } from "./priorities.ts";
 import type { PriorityAllocator, PrioritySet } from "./priorities.ts";
 import { AZURE_LIMITS } from "./nsg.ts";
-import { LEGACY_NAME, NOT_OWN, ownNameFormat } from "./rule-grammar.ts";
-import type { OwnGrammar } from "./rule-grammar.ts";
+import { LEGACY_NAME, NOT_OWN, nameReader, readOwnName } from "./rule-grammar.ts";
+import type { NameParts, OwnGrammar } from "./rule-grammar.ts";
 import type { ObservedNsg, SecurityRule } from "./nsg.ts";
 import { rulePrefixCount } from "./rules.ts";
-import { newLivingIndex } from "./living.ts";
+import { livingIndexFrom } from "./living.ts";
 import type { LivingIndex } from "./living.ts";
 import type { Grant, GrantPlacement, PriorityConflict, RejectedGrant } from "./types.ts";
 
@@ -62,9 +62,17 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string, grammar: OwnGr
   const alloc = newAllocator([]);
   const foreignInboundPriorities = newPrioritySet();
   const budget = { rules: AZURE_LIMITS.rulesPerNsg, prefixes: AZURE_LIMITS.prefixesPerNsg };
+  // Each name is read once: its format, and for an own rule what the living index files it by.
+  const n = nsg.securityRules.length;
+  const parts: NameParts = {
+    keys: new Int32Array(n),
+    prefixLengths: new Int32Array(n),
+    hashes: new Int32Array(n),
+  };
+  const reader = nameReader(grammar, parts);
   for (const r of nsg.securityRules) {
     if (r.direction === "Inbound") addPriority(alloc.taken, r.priority);
-    const format = ownNameFormat(r.name, grammar);
+    const format = readOwnName(r.name, reader, managedRules.length);
     if (format !== NOT_OWN) {
       if (format === LEGACY_NAME) legacy.push(managedRules.length);
       managedRules.push(r);
@@ -81,7 +89,11 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string, grammar: OwnGr
   foreignInbound.sort((a, b) => a.priority - b.priority);
   return {
     nsgName,
-    living: newLivingIndex(managedRules),
+    living: livingIndexFrom(managedRules, {
+      keys: parts.keys.subarray(0, managedRules.length),
+      prefixLengths: parts.prefixLengths.subarray(0, managedRules.length),
+      hashes: parts.hashes.subarray(0, managedRules.length),
+    }),
     legacy,
     kept: [],
     foreign,

@@ -1,6 +1,7 @@
 // Building managed rules and comparing rules on the fields that matter to Azure's behaviour.
 import type { Protocol } from "../api/types.ts";
-import { allowDescriptionWith, denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
+import type { AllowDescriptions } from "./allow-descriptions.ts";
+import { denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { indexOfString, sortStrings } from "./sorting.ts";
 
@@ -178,7 +179,11 @@ function singularSource(sources: string[]): string | undefined {
   return undefined;
 }
 
-/** The allow rule `name` (allowNameFrom of the binding) for `sources`, which it takes over and sorts. */
+/**
+ * The allow rule `name` (allowNameFrom of the binding) for `sources`, which it takes over and sorts;
+ * `until` is the expiry its description states (expiryText, "" for none), written by `describe`
+ * (the plan's allowDescriptions).
+ */
 export function buildAllowRule(
   b: BindingRef,
   protocol: Protocol,
@@ -186,10 +191,12 @@ export function buildAllowRule(
   name: string,
   sources: string[],
   priority: number,
+  until: string,
+  describe: AllowDescriptions,
 ): SecurityRule {
   const single = singularSource(sources);
   const count = single === undefined ? sources.length : 1;
-  const description = allowDescriptionWith(b.allowTail, protocol, port, count, b.allowHead);
+  const description = describe(b.allowTail, protocol, port, count, b.allowHead, until);
   const destinationAddressPrefixes = b.destinations.slice();
   if (single !== undefined) {
     return {
