@@ -132,6 +132,7 @@ export class Controller {
   readonly requestQueue: WorkQueue;
   readonly policyQueue: WorkQueue;
   readonly #resync: ResyncLoop;
+  readonly #prefetch: Prefetch;
   readonly #events: EventRecorder;
   readonly #unsubscribe: (() => void)[] = [];
   /** Policies not yet re-resolved since start whose status.targets did not verify. */
@@ -189,7 +190,8 @@ export class Controller {
     // decision (ADR 0016): enough slots that a burst is decided while earlier writes are in flight.
     this.requestQueue = queue("accessrequest", 128);
     this.policyQueue = queue("jitpolicy", 4);
-    const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
+    const prefetch = new Prefetch(o.clock);
+    this.#prefetch = prefetch;
     const wakeNsg = (k: string, afterMs?: number): void => {
       if (afterMs === undefined) this.nsgQueue.add(k);
       else this.nsgQueue.addAfter(k, afterMs);
@@ -381,7 +383,12 @@ export class Controller {
   wakeShard(shard: number): void {
     const s = this.#o.sharding;
     if (s === undefined) return;
-    for (const k of this.bindings.allNsgs()) if (s.shardOf(k) === shard) this.nsgQueue.add(k);
+    for (const k of this.bindings.allNsgs()) {
+      if (s.shardOf(k) !== shard) continue;
+      // Its last holder may have written it after our last list: that document is not planned from.
+      this.#prefetch.invalidate(k);
+      this.nsgQueue.add(k);
+    }
   }
 
   /**
