@@ -137,6 +137,7 @@ export class Controller {
   readonly requestQueue: WorkQueue;
   readonly policyQueue: WorkQueue;
   readonly #resync: ResyncLoop;
+  readonly #prefetch: Prefetch;
   readonly #events: EventRecorder;
   readonly #unsubscribe: (() => void)[] = [];
   /** Policies not yet re-resolved since start whose status.targets did not verify. */
@@ -195,7 +196,8 @@ export class Controller {
     // API server is on the writes themselves (requestWrites, 128 in flight).
     this.requestQueue = queue("accessrequest", REQUEST_SLOTS);
     this.policyQueue = queue("jitpolicy", 4);
-    const prefetch = new Prefetch(o.clock, Math.max(o.resyncIntervalMs, 60_000));
+    const prefetch = new Prefetch(o.clock);
+    this.#prefetch = prefetch;
     const wakeNsg = (k: string, afterMs?: number): void => {
       if (afterMs === undefined) this.nsgQueue.add(k);
       else this.nsgQueue.addAfter(k, afterMs);
@@ -387,7 +389,12 @@ export class Controller {
   wakeShard(shard: number): void {
     const s = this.#o.sharding;
     if (s === undefined) return;
-    for (const k of this.bindings.allNsgs()) if (s.shardOf(k) === shard) this.nsgQueue.add(k);
+    for (const k of this.bindings.allNsgs()) {
+      if (s.shardOf(k) !== shard) continue;
+      // Its last holder may have written it after our last list: that document is not planned from.
+      this.#prefetch.invalidate(k);
+      this.nsgQueue.add(k);
+    }
   }
 
   /**

@@ -238,14 +238,21 @@ export class NsgReconciler {
     this.#noteId(key, observed.id, bindings.length);
     const plan = planNsg({ nsg: observed, bindings, grants, instance });
     const applyStart = d.clock.now().getTime();
-    const result = await applyPlan(
-      d.writeMode,
-      d.azure,
-      observed,
-      plan,
-      (fresh) => planNsg({ nsg: fresh, bindings, grants, instance }),
-      instance,
-    );
+    // A listed document may predate any write this makes, one that fails halfway included.
+    const wrote = plan.unchanged ? undefined : d.prefetch.writing(key);
+    let result: ApplyResult;
+    try {
+      result = await applyPlan(
+        d.writeMode,
+        d.azure,
+        observed,
+        plan,
+        (fresh) => planNsg({ nsg: fresh, bindings, grants, instance }),
+        instance,
+      );
+    } finally {
+      wrote?.();
+    }
     if (bindings.length === 0 && result.plan.desired.length === 0) this.#unboundIds.delete(key);
     if (result.writes > 0) {
       this.#writeLatency.observe((d.clock.now().getTime() - applyStart) / result.writes);

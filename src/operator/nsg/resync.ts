@@ -91,6 +91,7 @@ export async function resyncOnce(d: ResyncDeps): Promise<ResyncStats> {
       d.log.warn({ subscription: sub, err: String(err) }, "listing NSGs failed; reading them one by one");
     }
   }
+  d.prefetch.endPass(started);
   for (const k of bound) {
     d.wakeNsg(k);
     stats.queued++;

@@ -105,7 +105,7 @@ class Instance {
     this.id = id;
     const clock = this.clock;
     for (const p of policies) this.bindings.upsert(p);
-    this.prefetch = new Prefetch(clock, 60_000);
+    this.prefetch = new Prefetch(clock);
     this.reconciler = new NsgReconciler({
       azure: arm,
       bindings: this.bindings,

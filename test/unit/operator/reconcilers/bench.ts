@@ -155,7 +155,7 @@ export class Bench {
       bindings: this.bindings,
       grants: this.grants,
       ledger: this.ledger,
-      prefetch: new Prefetch(this.clock, 60_000),
+      prefetch: new Prefetch(this.clock),
       clock: this.clock,
       log,
       metrics: undefined,
