@@ -83,8 +83,12 @@ function azureFrom(config: Config, log: Logger, metrics: Metrics): AzurePort & {
   });
 }
 
-/** Watches break together when the path to the API server does: drop the write pool once for them. */
-const POOL_DROP_MIN_INTERVAL_MS = 5_000;
+/**
+ * Watches break together when the path to the API server does (their reports arrive within ~50 ms
+ * of each other): drop the write pool once for them. Not longer: a second break 2 s later must drop
+ * the connections opened since the first, or writes on them wait out WRITE_TIMEOUT_MS.
+ */
+const POOL_DROP_MIN_INTERVAL_MS = 1_000;
 
 function poolDropper(writes: PooledWriteKubeConfig, clock: Clock, log: Logger): () => void {
   let last = Number.NEGATIVE_INFINITY;
