@@ -20,7 +20,7 @@ export interface ShardsOptions {
   policies: number;
   shards: number;
   replicas: number[];
-  /** New requests in the burst (one per NSG, the first ones of the estate). */
+  /** New requests in the burst (one per NSG, the first ones of the estate; at most 5,000 per run). */
   burst: number;
   intervalS: number;
 }
@@ -135,6 +135,7 @@ async function quiet(ops: OperatorProcess[], timeoutMs: number): Promise<void> {
 }
 
 async function burst(stack: Stack, ns: string, o: ShardsOptions, run: number): Promise<number> {
+  if (o.burst > 5_000) throw new Error(`shards.burst ${String(o.burst)} is above the limit of 5,000`);
   const started = Date.now();
   const perPolicy = Math.ceil(o.nsgs / o.policies);
   const names: string[] = [];
@@ -145,7 +146,8 @@ async function burst(stack: Stack, ns: string, o: ShardsOptions, run: number): P
       namespace: ns,
       name,
       policy: `resync-${Math.floor(i / perPolicy)}`,
-      source: sourceOf(100_000 + run * 10_000 + i),
+      // Past the seeded grants' sources, 5,000 per replica count (4 replicas: 120,000 + i).
+      source: sourceOf(100_000 + run * 5_000 + i),
       duration: "PT1H",
       targets: [nsgId(`bench-resync-${i}`, RESYNC_SUB)],
     });
