@@ -4,8 +4,9 @@
 // hold approvals to a few dozen a second. A pooled connection can go half-dead (a cut that the client
 // never sees): the pool's requests therefore time out (headers and body, WRITE_TIMEOUT_MS) instead
 // of waiting forever, which frees the connection and lets the work queue retry; and when a watch
-// connection breaks, the operator drops the pool at once (dropConnections) rather than wait for that. Lists and watches do
-// not use this: each keeps its own connection, so a cut ends the watch at once (docs/reliability.md).
+// connection breaks, the operator drops the pool at once (dropConnections) rather than wait for that.
+// Lists and watches do not use this: each keeps its own connection, so a cut ends the watch at once
+// (docs/reliability.md).
 import { KubeConfig } from "@kubernetes/client-node";
 import type { AgentOptions } from "node:https";
 import { Agent } from "undici";

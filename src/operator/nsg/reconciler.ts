@@ -81,11 +81,13 @@ function unchangedSince(
   return basis !== undefined && listed.etag === basis.etag && sameInputs(basis.inputs, inputs);
 }
 
-function placementsOf(nsgId: string, result: ApplyResult): Map<string, GrantRuleStatus[]> {
-  const out = new Map<string, GrantRuleStatus[]>();
+/** The written placements per request key, and the expiresAt of the grant each was planned with. */
+function placementsOf(nsgId: string, result: ApplyResult): Pick<NsgRecord, "placements" | "placedExpiry"> {
+  const placements = new Map<string, GrantRuleStatus[]>();
+  const placedExpiry = new Map<string, number>();
   for (const p of result.plan.placements) {
     if (result.refused.has(p.ruleName)) continue;
-    const list = out.get(p.grant.requestKey) ?? [];
+    const list = placements.get(p.grant.requestKey) ?? [];
     list.push({
       networkSecurityGroupId: nsgId,
       ruleName: p.ruleName,
@@ -93,17 +95,10 @@ function placementsOf(nsgId: string, result: ApplyResult): Map<string, GrantRule
       port: p.grant.port,
       protocol: p.grant.protocol,
     });
-    out.set(p.grant.requestKey, list);
+    placements.set(p.grant.requestKey, list);
+    placedExpiry.set(p.grant.requestKey, p.grant.expiresAt.getTime());
   }
-  return out;
-}
-
-function placedExpiryOf(result: ApplyResult): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const p of result.plan.placements) {
-    if (!result.refused.has(p.ruleName)) out.set(p.grant.requestKey, p.grant.expiresAt.getTime());
-  }
-  return out;
+  return { placements, placedExpiry };
 }
 
 function failuresOf(result: ApplyResult): Map<string, Reason> {
@@ -416,8 +411,7 @@ function recordOf(
 ): NsgRecord {
   return {
     seq,
-    placements: placementsOf(nsgId, result),
-    placedExpiry: placedExpiryOf(result),
+    ...placementsOf(nsgId, result),
     rejected: new Map(
       result.plan.rejected.map((r) => [r.grant.requestKey, { reason: r.reason, message: r.message }]),
     ),
