@@ -18,7 +18,7 @@ import { runBurst } from "./scenarios/burst.ts";
 import { parseEstateSizes, runEstate } from "./scenarios/estate.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runResync } from "./scenarios/resync.ts";
-import { runShards } from "./scenarios/shards.ts";
+import { parseShardSize, runShards } from "./scenarios/shards.ts";
 import { startStack } from "./stack.ts";
 import type { Stack } from "./stack.ts";
 
@@ -34,6 +34,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
   --estate-sizes N/G[,N/G]  the estate scenario's sizes (NSGs/grants, over 8 subscriptions)
+  --shard-size N/G[/S]  the shards scenario's estate: NSGs/grants over S subscriptions (default 8)
             instead of the profile's
   --concurrency N,N  the latency scenario's concurrent requests instead of the profile's
             (e.g. --quick --only latency --concurrency 100)
@@ -65,6 +66,7 @@ function parse(args: string[]): Args {
       merge: { type: "boolean" },
       "from-sources": { type: "boolean" },
       "estate-sizes": { type: "string" },
+      "shard-size": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -79,7 +81,12 @@ function parse(args: string[]): Args {
   }
   const base = values.quick === true ? QUICK : FULL;
   const sizes = values["estate-sizes"];
-  const sized = sizes === undefined ? base : { ...base, estate: parseEstateSizes(sizes) };
+  const estateSized = sizes === undefined ? base : { ...base, estate: parseEstateSizes(sizes) };
+  const shardSize = values["shard-size"];
+  const sized =
+    shardSize === undefined
+      ? estateSized
+      : { ...estateSized, shards: parseShardSize(shardSize, estateSized.shards) };
   return {
     profile: values.concurrency === undefined ? sized : withConcurrency(sized, values.concurrency),
     only: only as Scenario[],

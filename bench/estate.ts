@@ -9,9 +9,10 @@ export const BENCH_SUB = "00000000-0000-0000-0000-000000000001";
 export const RESYNC_SUB = "00000000-0000-0000-0000-0000000000b2";
 /**
  * S subscriptions of their own for an estate of N NSGs (N in the fourth group), so estates of
- * different sizes on one emulator never list each other's NSGs.
+ * different sizes on one emulator never list each other's NSGs; `marker` (6 hex digits) keeps
+ * scenarios of the same size apart.
  */
-export function estateSubscriptions(nsgs: number, count: number): string[] {
+export function estateSubscriptions(nsgs: number, count: number, marker = "e57a7e"): string[] {
   if (!Number.isInteger(count) || count < 1 || count > 4096)
     throw new Error(`subscriptions: expected an integer 1..4096, got ${count}`);
   if (!Number.isInteger(nsgs) || nsgs < 0 || nsgs > 0xffff)
@@ -19,7 +20,7 @@ export function estateSubscriptions(nsgs: number, count: number): string[] {
   const size = nsgs.toString(16).padStart(4, "0");
   return Array.from(
     { length: count },
-    (_, i) => `00000000-0000-0000-${size}-e57a7e${i.toString(16).padStart(6, "0")}`,
+    (_, i) => `00000000-0000-0000-${size}-${marker}${i.toString(16).padStart(6, "0")}`,
   );
 }
 

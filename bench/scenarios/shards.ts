@@ -6,7 +6,7 @@
 import { ACCESSREQUEST_PLURAL } from "../../src/api/types.ts";
 import { nsgKey } from "../../src/operator/state/keys.ts";
 import { shardOf } from "../../src/runtime/shard-hash.ts";
-import { nsgId, requestObject, RESYNC_SUB, sourceOf } from "../estate.ts";
+import { estateSubscriptions, nsgId, requestObject, RESYNC_SUB, sourceOf } from "../estate.ts";
 import { createNamespace, crPath, pool } from "../kube.ts";
 import type { KubeClient } from "../kube.ts";
 import type { MetricSamples, OperatorProcess } from "../operator.ts";
@@ -23,6 +23,8 @@ export interface ShardsOptions {
   /** New requests in the burst (one per NSG, the first ones of the estate; at most 5,000 per run). */
   burst: number;
   intervalS: number;
+  /** NSG i lives in subscription i mod S (default 1: the resync estate's own subscription). */
+  subscriptions?: number;
 }
 
 export interface ReplicaWork {
@@ -40,6 +42,8 @@ export interface ShardsRun {
   /** The busiest replica's ARM calls over the mean (1 = perfectly even). */
   max_over_mean_arm_calls: number;
   burst_active_s: number;
+  /** ARM 429s the emulator answered from the replicas' start to the end of the run (reads / writes). */
+  throttled: { reads: number; writes: number };
   /** SIGKILL of a replica -> its shards held again (Lease acquireTime); null with one replica. */
   failover_ms: number | null;
 }
@@ -47,6 +51,7 @@ export interface ShardsRun {
 export interface ShardsResults {
   nsgs: number;
   grants: number;
+  subscriptions: number;
   shards: number;
   lease_duration_s: number;
   retry_period_s: number;
@@ -134,7 +139,13 @@ async function quiet(ops: OperatorProcess[], timeoutMs: number): Promise<void> {
   }
 }
 
-async function burst(stack: Stack, ns: string, o: ShardsOptions, run: number): Promise<number> {
+async function burst(
+  stack: Stack,
+  ns: string,
+  o: ShardsOptions,
+  run: number,
+  subs: string[],
+): Promise<number> {
   if (o.burst > 5_000) throw new Error(`shards.burst ${String(o.burst)} is above the limit of 5,000`);
   const started = Date.now();
   const perPolicy = Math.ceil(o.nsgs / o.policies);
@@ -149,7 +160,7 @@ async function burst(stack: Stack, ns: string, o: ShardsOptions, run: number): P
       // Past the seeded grants' sources, 5,000 per replica count (4 replicas: 120,000 + i).
       source: sourceOf(100_000 + run * 5_000 + i),
       duration: "PT1H",
-      targets: [nsgId(`bench-resync-${i}`, RESYNC_SUB)],
+      targets: [nsgId(`bench-resync-${i}`, subs[i % subs.length])],
     });
     await stack.kube.call("POST", crPath(ns, ACCESSREQUEST_PLURAL), body);
   });
@@ -176,8 +187,10 @@ async function runReplicas(
   o: ShardsOptions,
   n: number,
   keys: string[],
+  subs: string[],
 ): Promise<ShardsRun> {
   const id = `bench-shards-${n}`;
+  const stats0 = await stack.emulator.admin.stats();
   const identities = Array.from({ length: n }, (_, i) => `${id}-r${i}`);
   const ops: OperatorProcess[] = [];
   try {
@@ -212,7 +225,7 @@ async function runReplicas(
     await quiet(ops, 600_000);
     const proc0 = ops.map((op) => op.proc());
     const arm0 = await Promise.all(ops.map(async (op) => armCalls(await op.metrics())));
-    const burstS = await burst(stack, ns, o, n);
+    const burstS = await burst(stack, ns, o, n, subs);
     // One resync period after the burst: every replica's own NSGs read once more.
     await sleep(o.intervalS * 1000);
     await quiet(ops, 600_000);
@@ -228,6 +241,7 @@ async function runReplicas(
         cpu_s: round((ops[i]?.proc().cpuSeconds ?? 0) - (proc0[i]?.cpuSeconds ?? 0)),
       };
     });
+    const stats1 = await stack.emulator.admin.stats();
     const calls = perReplica.map((r) => r.arm_reads + r.arm_writes);
     const mean = calls.reduce((a, b) => a + b, 0) / calls.length;
     return {
@@ -235,6 +249,10 @@ async function runReplicas(
       per_replica: perReplica,
       max_over_mean_arm_calls: mean === 0 ? 1 : round(Math.max(...calls) / mean),
       burst_active_s: burstS,
+      throttled: {
+        reads: stats1.throttledReads - stats0.throttledReads,
+        writes: stats1.throttledWrites - stats0.throttledWrites,
+      },
       failover_ms: n < 2 ? null : await failover(stack, ns, id, o.shards, balanced, identities, ops),
     };
   } catch (err) {
@@ -277,25 +295,59 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
   stack.log(
     `shards: seeding ${o.nsgs} NSGs, ${o.grants} grants; ${o.shards} shards over ${o.replicas.join(", ")} replicas`,
   );
-  await seed(stack, ns, { nsgs: o.nsgs, grants: o.grants, policies: o.policies, intervalS: o.intervalS }, [
-    RESYNC_SUB,
-  ]);
-  await createNamespace(stack.kube, ns, [RESYNC_SUB]).catch(() => undefined);
-  const keys = Array.from({ length: o.nsgs }, (_, i) => nsgKey(nsgId(`bench-resync-${i}`, RESYNC_SUB)));
+  // Subscriptions of the scenario's own (marker 5ba4d5), so an estate run of the same size on the
+  // same emulator never lists these NSGs.
+  const subs =
+    (o.subscriptions ?? 1) === 1 ? [RESYNC_SUB] : estateSubscriptions(o.nsgs, o.subscriptions ?? 1, "5ba4d5");
+  await seed(
+    stack,
+    ns,
+    { nsgs: o.nsgs, grants: o.grants, policies: o.policies, intervalS: o.intervalS },
+    subs,
+  );
+  await createNamespace(stack.kube, ns, subs).catch(() => undefined);
+  const keys = Array.from({ length: o.nsgs }, (_, i) =>
+    nsgKey(nsgId(`bench-resync-${i}`, subs[i % subs.length])),
+  );
   const runs: ShardsRun[] = [];
   for (const n of o.replicas) {
-    const r = await runReplicas(stack, ns, o, n, keys);
+    const r = await runReplicas(stack, ns, o, n, keys, subs);
     stack.log(
-      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms`,
+      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms; throttled ${r.throttled.reads}r/${r.throttled.writes}w`,
     );
     runs.push(r);
   }
   return {
     nsgs: o.nsgs,
     grants: o.grants,
+    subscriptions: subs.length,
     shards: o.shards,
     lease_duration_s: LEASE.duration,
     retry_period_s: LEASE.retry,
     runs,
+  };
+}
+
+/** "20000/10000/8": the shards scenario at NSGs/grants over S subscriptions (default 8). */
+export function parseShardSize(text: string, base: ShardsOptions): ShardsOptions {
+  const m = /^\s*(\d+)\/(\d+)(?:\/(\d+))?\s*$/.exec(text);
+  if (m === null)
+    throw new Error(`--shard-size: "${text}" is not NSGs/grants[/subscriptions] (e.g. 20000/10000/8)`);
+  const nsgs = Number(m[1]);
+  const grants = Number(m[2]);
+  const subscriptions = m[3] === undefined ? 8 : Number(m[3]);
+  if (nsgs < 1 || nsgs > 0xffff) throw new Error(`--shard-size: ${nsgs} NSGs outside 1..65535`);
+  // The burst's sources start at 100,000 (see burst()).
+  if (grants > 100_000) throw new Error(`--shard-size: ${grants} grants above the limit of 100,000`);
+  if (subscriptions < 1 || subscriptions > 64)
+    throw new Error(`--shard-size: ${subscriptions} subscriptions outside 1..64`);
+  return {
+    ...base,
+    nsgs,
+    grants,
+    subscriptions,
+    policies: Math.ceil(nsgs / 100),
+    burst: Math.min(base.burst, nsgs),
+    intervalS: nsgs >= 10_000 ? 60 : base.intervalS,
   };
 }
