@@ -57,6 +57,11 @@ export class ApprovalsInFlight {
     return this.#byKey.get(key)?.early === true;
   }
 
+  /** The keys of the requests whose approval is in flight. */
+  keys(): Iterable<string> {
+    return this.#byKey.keys();
+  }
+
   /** Every grant of every approval in flight. */
   *grants(): Iterable<Grant> {
     for (const a of this.#byKey.values()) yield* a.grants;
