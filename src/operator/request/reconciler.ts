@@ -12,7 +12,7 @@ import type {
 import { FINALIZER } from "../../api/types.ts";
 import { approvalSnapshot } from "../../core/grants.ts";
 import { activeGrants, parseDuration, validateRequest, verdictOf } from "../../core/index.ts";
-import { sourceUnionIssue } from "../../core/source-union.ts";
+import { sourceUnionOf } from "./source-union-facts.ts";
 import { auditEvent, auditRecord, deletionRecord } from "./audit.ts";
 import type { AuditRecord } from "./audit.ts";
 import type { Grant, Verdict } from "../../core/index.ts";
@@ -209,8 +209,9 @@ export class RequestReconciler {
     const d = this.#d;
     return {
       approval: () => (livePolicy === undefined ? undefined : approvalFacts(request, livePolicy, this.#d)),
-      // Only an undecided request pays for the scan (once per decision, not per reconcile).
+      // Only an undecided request counts (once per decision); indexed, else by a scan of the cache.
       openAhead: () =>
+        d.caches.openAhead?.(request, this.#inFlight.keys()) ??
         countOpenAhead(request, d.caches.requests(), (o) => this.#inFlight.has(objectKey(o.metadata))),
       guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
       // What an approval binds the grant to: the live policy's targets and port protocols now.
@@ -229,13 +230,7 @@ export class RequestReconciler {
     const status = request.status;
     const undecided = status?.startTime === undefined && (status?.phase ?? "Pending") === "Pending";
     if (!verdict.allowed || policy === undefined || !undecided) return verdict;
-    const peers = [...d.grants.forPolicy(policyKey, now)];
-    // The grant index may already hold an approval in flight (through the overlay): count it once.
-    const indexed = new Set(peers.map((g) => g.requestKey));
-    for (const g of this.#inFlight.grants()) {
-      if (g.policyKey === policyKey && !indexed.has(g.requestKey)) peers.push(g);
-    }
-    const union = sourceUnionIssue(request, policy, peers);
+    const union = sourceUnionOf(request, policy, policyKey, d.grants, this.#inFlight.grants(), now);
     return union === undefined ? verdict : verdictOf([union]);
   }
 
