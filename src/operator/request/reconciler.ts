@@ -21,14 +21,14 @@ import type { BindingIndex } from "../state/bindings.ts";
 import type { Caches } from "../state/caches.ts";
 import { deepEqual } from "../../kube/conditions.ts";
 import type { GrantIndex } from "../state/grant-index.ts";
-import { objectKey, policyKeyOf } from "../../core/keys.ts";
+import { policyKeyOf } from "../../core/keys.ts";
 import { isNotFound } from "../../kube/kube.ts";
 import type { KubeWriter, Written } from "../../kube/kube.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Ledger, Reason } from "../state/ledger.ts";
 import { isTerminal } from "../../core/phases.ts";
 import { renewalFacts } from "./renewal-facts.ts";
-import { countOpenAhead, decideRequest } from "./decision.ts";
+import { decideRequest } from "./decision.ts";
 import type { RequestDecision, RequestFacts, RequestLimits } from "./decision.ts";
 import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
@@ -209,10 +209,8 @@ export class RequestReconciler {
     const d = this.#d;
     return {
       approval: () => (livePolicy === undefined ? undefined : approvalFacts(request, livePolicy, this.#d)),
-      // Only an undecided request counts (once per decision); indexed, else by a scan of the cache.
-      openAhead: () =>
-        d.caches.openAhead?.(request, this.#inFlight.keys()) ??
-        countOpenAhead(request, d.caches.requests(), (o) => this.#inFlight.has(objectKey(o.metadata))),
+      // Only an undecided request counts (once per decision), from the index, not a scan of the cache.
+      openAhead: () => d.caches.openAhead(request, this.#inFlight.keys()),
       guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
       // What an approval binds the grant to: the live policy's targets and port protocols now.
       ...(livePolicy === undefined ? {} : { approvedSnapshot: () => approvalSnapshot(request, livePolicy) }),

@@ -17,9 +17,9 @@ export interface Caches {
   renewalsOf(namespace: string | undefined, name: string): AccessRequest[];
   /**
    * countOpenAhead(request, requests(), o => inFlight holds o's key), from an index kept from the
-   * informer's events (absent: the caller scans).
+   * informer's events (not a scan of the cache).
    */
-  openAhead?(request: AccessRequest, inFlight: Iterable<string>): OpenCounts;
+  openAhead(request: AccessRequest, inFlight: Iterable<string>): OpenCounts;
 }
 
 export function informerCaches(
