@@ -62,9 +62,9 @@ export class ApprovalsInFlight {
     return this.#byKey.keys();
   }
 
-  /** Every grant of every approval in flight. */
-  *grants(): Iterable<Grant> {
-    for (const a of this.#byKey.values()) yield* a.grants;
+  /** The grants of each approval in flight, one list per request (all of one policy). */
+  approvals(): Iterable<readonly Grant[]> {
+    return [...this.#byKey.values()].map((a) => a.grants);
   }
 
   /**

@@ -228,7 +228,7 @@ export class RequestReconciler {
     const status = request.status;
     const undecided = status?.startTime === undefined && (status?.phase ?? "Pending") === "Pending";
     if (!verdict.allowed || policy === undefined || !undecided) return verdict;
-    const union = sourceUnionOf(request, policy, policyKey, d.grants, this.#inFlight.grants(), now);
+    const union = sourceUnionOf(request, policy, policyKey, d.grants, this.#inFlight.approvals(), now);
     return union === undefined ? verdict : verdictOf([union]);
   }
 

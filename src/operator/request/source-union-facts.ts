@@ -18,18 +18,23 @@ export function sourceUnionOf(
   policy: JitPolicy,
   policyKey: string,
   index: GrantIndex,
-  inFlight: Iterable<Grant>,
+  /** The grants of each approval in flight, one list per request. */
+  inFlight: Iterable<readonly Grant[]>,
   now: Date,
 ): Issue | undefined {
   const own = objectKey(request.metadata);
   const view = index.rulesOf(policyKey, now);
   // Approvals in flight the index does not hold yet (those it holds are in its unions already).
   const extra = new Map<string, string[]>();
-  for (const g of inFlight) {
-    if (g.policyKey !== policyKey || g.requestKey === own || view.holds(g.requestKey)) continue;
-    const list = extra.get(keyOf(g));
-    if (list === undefined) extra.set(keyOf(g), [g.sourcePrefix]);
-    else list.push(g.sourcePrefix);
+  for (const grants of inFlight) {
+    const first = grants[0];
+    if (first === undefined || first.policyKey !== policyKey || first.requestKey === own) continue;
+    if (view.holds(first.requestKey)) continue;
+    for (const g of grants) {
+      const list = extra.get(keyOf(g));
+      if (list === undefined) extra.set(keyOf(g), [g.sourcePrefix]);
+      else list.push(g.sourcePrefix);
+    }
   }
   // The request's own grants, held when its approval is in flight: those rules are counted without them.
   const mine = new Set(view.holds(own) ? index.forRequest(own, now).map(keyOf) : []);

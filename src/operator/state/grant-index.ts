@@ -115,7 +115,9 @@ export class GrantIndex {
     const rules = view.rules(t);
     const holds = (requestKey: string): boolean => {
       const e = this.#byRequest.get(requestKey);
-      return e?.policyKey === policyKey && e.grants.some((g) => g.expiresAt.getTime() > t);
+      if (e?.policyKey !== policyKey) return false;
+      for (const g of e.grants) if (g.expiresAt.getTime() > t) return true;
+      return false;
     };
     return { rules, grants: view.current(t), holds };
   }

@@ -98,7 +98,7 @@ export class OpenRequestIndex {
     this.#change(after, 1);
   }
 
-  /** countOpenAhead(request, cache, o => inFlight has o's key), from the index. */
+  /** countOpenAhead(request, cache, o => inFlight has o's key), from the index; keys distinct. */
   openAhead(request: AccessRequest, inFlight: Iterable<string>): OpenCounts {
     const spec = request.spec as AccessRequest["spec"] | undefined;
     const age = ageOf(request);
@@ -121,7 +121,7 @@ export class OpenRequestIndex {
       if (f !== undefined && counted(f, age)) add(counts, me, f, -1);
     }
     // An approval in flight counts as approved (once: those counted above are left alone).
-    for (const key of new Set(inFlight)) {
+    for (const key of inFlight) {
       const f = this.#filed.get(key);
       if (f !== undefined && !skip.has(key) && !counted(f, age)) add(counts, me, f, 1);
     }

@@ -46,6 +46,13 @@ function ask(
   return r;
 }
 
+/** The grants in flight as ApprovalsInFlight lists them: one list per request. */
+function approvals(grants: Grant[]): Grant[][] {
+  const by = new Map<string, Grant[]>();
+  for (const g of grants) by.set(g.requestKey, [...(by.get(g.requestKey) ?? []), g]);
+  return [...by.values()];
+}
+
 function reference(
   r: AccessRequest,
   p: JitPolicy,
@@ -129,7 +136,7 @@ describe("sourceUnionOf", () => {
             const t = new Date(now);
             for (const q of questions) {
               const r = ask(q.name, q.source, q.ports);
-              expect(sourceUnionOf(r, p, PK, index, inFlight, t)).toEqual(
+              expect(sourceUnionOf(r, p, PK, index, approvals(inFlight), t)).toEqual(
                 reference(r, p, index, inFlight, t),
               );
             }
@@ -174,6 +181,6 @@ describe("sourceUnionOf", () => {
       sourcePrefix: "198.51.103.0/24",
       expiresAt: new Date(T0 + 3_600_000),
     };
-    expect(sourceUnionOf(fifth, p, PK, index, [flying], now)?.reason).toBe("SourceUnionTooWide");
+    expect(sourceUnionOf(fifth, p, PK, index, [[flying]], now)?.reason).toBe("SourceUnionTooWide");
   });
 });
