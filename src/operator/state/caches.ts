@@ -6,7 +6,7 @@ import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "./keys.ts";
 import { informerRenewalIndex } from "./renewal-index.ts";
 import { informerOpenIndex } from "./open-index.ts";
-import type { OpenCounts } from "../request/decision.ts";
+import type { OpenCounts } from "./open-index.ts";
 
 export interface Caches {
   policies(): JitPolicy[];

@@ -8,7 +8,12 @@ import type { AccessRequest } from "../../api/types.ts";
 import { isTerminal } from "../../core/phases.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { cacheKey } from "../../runtime/informer.ts";
-import type { OpenCounts } from "../request/decision.ts";
+
+/** Open requests that count against one request's limits, per requester and per namespace. */
+export interface OpenCounts {
+  requester: number;
+  namespace: number;
+}
 
 /** creationTimestamp, namespace, name: the order undecided requests are decided in. */
 type Age = readonly [string, string, string];
@@ -81,20 +86,37 @@ function filedOf(r: AccessRequest): Filed | undefined {
   };
 }
 
+/**
+ * How a request is kept: an approved one (nearly all held requests) as its requester alone, the
+ * namespace being the key's; others as their Filed. Saves an object per held request.
+ */
+type Kept = string | Filed;
+
+function keep(f: Filed): Kept {
+  // The namespace must come back from the key as it was ("" would come back undefined).
+  const plain = f.approved && f.namespace !== undefined && f.namespace !== "";
+  return plain && f.requester !== undefined ? f.requester : f;
+}
+
+function namespaceOf(key: string): string | undefined {
+  const i = key.indexOf("/");
+  return i < 0 ? undefined : key.slice(0, i);
+}
+
 export class OpenRequestIndex {
-  readonly #filed = new Map<string, Filed>();
+  readonly #filed = new Map<string, Kept>();
   readonly #byRequester = new Map<string | undefined, Group>();
   readonly #byNamespace = new Map<string | undefined, Group>();
 
   /** Record a request as it is now (or its deletion). */
   update(r: AccessRequest, deleted: boolean): void {
     const key = cacheKey(r.metadata.namespace, r.metadata.name ?? "");
-    const before = this.#filed.get(key);
+    const before = this.#get(key);
     if (before !== undefined) this.#change(before, -1);
     this.#filed.delete(key);
     const after = deleted ? undefined : filedOf(r);
     if (after === undefined) return;
-    this.#filed.set(key, after);
+    this.#filed.set(key, keep(after));
     this.#change(after, 1);
   }
 
@@ -117,12 +139,12 @@ export class OpenRequestIndex {
     const skip = new Set([cacheKey(me.namespace, request.metadata.name ?? "")]);
     if (spec?.supersedes !== undefined) skip.add(cacheKey(me.namespace, spec.supersedes));
     for (const key of skip) {
-      const f = this.#filed.get(key);
+      const f = this.#get(key);
       if (f !== undefined && counted(f, age)) add(counts, me, f, -1);
     }
     // An approval in flight counts as approved (once: those counted above are left alone).
     for (const key of inFlight) {
-      const f = this.#filed.get(key);
+      const f = this.#get(key);
       if (f !== undefined && !skip.has(key) && !counted(f, age)) add(counts, me, f, 1);
     }
     return counts;
@@ -130,6 +152,12 @@ export class OpenRequestIndex {
 
   get size(): number {
     return this.#filed.size;
+  }
+
+  #get(key: string): Filed | undefined {
+    const k = this.#filed.get(key);
+    if (typeof k !== "string") return k;
+    return { requester: k, namespace: namespaceOf(key), approved: true, age: undefined };
   }
 
   #change(f: Filed, by: 1 | -1): void {
