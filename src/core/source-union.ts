@@ -14,7 +14,8 @@ function lastSegment(id: string): string {
   return id.slice(id.lastIndexOf("/") + 1);
 }
 
-function ruleKey(targetId: string, port: number, protocol: string): string {
+/** The key a rule's sources are filed under (target ids compare without letter case). */
+export function ruleKey(targetId: string, port: number, protocol: string): string {
   return `${targetId.toLowerCase()}\n${port}\n${protocol}`;
 }
 
@@ -66,22 +67,48 @@ function crossingIssue(request: AccessRequest, policy: JitPolicy, c: Crossing, f
   return issue("SourceUnionTooWide", SOURCE_FIELD, msg);
 }
 
+/** An allow rule of a policy: target as the policy writes it, port and protocol. */
+export interface RuleOf {
+  targetId: string;
+  port: number;
+  protocol: string;
+}
+
+/**
+ * How many addresses of `family` the rule would open with the sources it carries now (the request's
+ * own left out) and `added` (canonical prefix text) together, each address counted once.
+ */
+export type RuleTotal = (rule: RuleOf, added: string, family: IpFamily) => bigint;
+
 /**
  * Would this request push the sources of one allow rule (policy, target, protocol, port) past the
  * port's sourceUnionPrefixLength? `peers` are the active grants of the policy (the request's own are
  * left out). Checked when a request is approved, so the grant that would cross the bound is the one
  * denied, by name, instead of one being dropped silently later. Wildcards have their own rule.
+ * The reference form: the operator keeps the unions as grants come and go (sourceUnionIssueWith).
  */
 export function sourceUnionIssue(
   request: AccessRequest,
   policy: JitPolicy,
   peers: readonly Grant[],
 ): Issue | undefined {
+  const carried = carriedByRule(peers, objectKey(policy.metadata), objectKey(request.metadata));
+  return sourceUnionIssueWith(request, policy, (rule, added, family) => {
+    const sources = carried.get(ruleKey(rule.targetId, rule.port, rule.protocol)) ?? [];
+    return unionAddressCount([...sources, added], family);
+  });
+}
+
+/** sourceUnionIssue with the rules' current totals from `total` instead of a list of peers. */
+export function sourceUnionIssueWith(
+  request: AccessRequest,
+  policy: JitPolicy,
+  total: RuleTotal,
+): Issue | undefined {
   const source = request.spec.sourceAddressPrefix;
   const parsed = parsePrefix(source);
   if (isWildcardPrefix(source) || !parsed.ok) return undefined;
   const family = parsed.prefix.family;
-  const carried = carriedByRule(peers, objectKey(policy.metadata), objectKey(request.metadata));
   const targets = requestedTargets(request, policy);
   const ports = effectivePolicySpec(policy.spec).ports;
   for (const number of new Set(request.spec.ports)) {
@@ -89,9 +116,10 @@ export function sourceUnionIssue(
       const { union } = sourceLimits(port, family);
       const cap = prefixAddressCount(family, union);
       for (const target of targets) {
-        const sources = carried.get(ruleKey(target, number, port.protocol)) ?? [];
-        const total = unionAddressCount([...sources, parsed.prefix.text], family);
-        if (total > cap) return crossingIssue(request, policy, { port, target, total, cap, union }, family);
+        const rule = { targetId: target, port: number, protocol: port.protocol };
+        const sum = total(rule, parsed.prefix.text, family);
+        if (sum > cap)
+          return crossingIssue(request, policy, { port, target, total: sum, cap, union }, family);
       }
     }
   }

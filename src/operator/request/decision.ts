@@ -14,6 +14,7 @@ import type { RecordedEvent } from "../../kube/events.ts";
 import type { Verdict } from "../../core/types.ts";
 import { findCondition, setCondition } from "../../kube/conditions.ts";
 import type { Reason } from "../state/ledger.ts";
+import type { OpenCounts } from "../state/open-index.ts";
 import { AWAITING_APPROVAL, approvalStep } from "../approval/gate.ts";
 import type { ApprovalFacts } from "../approval/gate.ts";
 
@@ -72,10 +73,7 @@ export interface RequestLimits {
   perNamespace: number;
 }
 
-export interface OpenCounts {
-  requester: number;
-  namespace: number;
-}
+export type { OpenCounts };
 
 /** At most this many entries of status.rules are written (the CRD's maxItems); the message counts all. */
 export const STATUS_RULES_MAX = 100;

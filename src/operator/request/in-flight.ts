@@ -57,9 +57,14 @@ export class ApprovalsInFlight {
     return this.#byKey.get(key)?.early === true;
   }
 
-  /** Every grant of every approval in flight. */
-  *grants(): Iterable<Grant> {
-    for (const a of this.#byKey.values()) yield* a.grants;
+  /** The keys of the requests whose approval is in flight. */
+  keys(): Iterable<string> {
+    return this.#byKey.keys();
+  }
+
+  /** The grants of each approval in flight, one list per request (all of one policy). */
+  approvals(): Iterable<readonly Grant[]> {
+    return [...this.#byKey.values()].map((a) => a.grants);
   }
 
   /**

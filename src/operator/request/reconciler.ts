@@ -12,7 +12,7 @@ import type {
 import { FINALIZER } from "../../api/types.ts";
 import { approvalSnapshot } from "../../core/grants.ts";
 import { activeGrants, parseDuration, validateRequest, verdictOf } from "../../core/index.ts";
-import { sourceUnionIssue } from "../../core/source-union.ts";
+import { sourceUnionOf } from "./source-union-facts.ts";
 import { auditEvent, auditRecord, deletionRecord } from "./audit.ts";
 import type { AuditRecord } from "./audit.ts";
 import type { Grant, Verdict } from "../../core/index.ts";
@@ -21,14 +21,14 @@ import type { BindingIndex } from "../state/bindings.ts";
 import type { Caches } from "../state/caches.ts";
 import { deepEqual } from "../../kube/conditions.ts";
 import type { GrantIndex } from "../state/grant-index.ts";
-import { objectKey, policyKeyOf } from "../../core/keys.ts";
+import { policyKeyOf } from "../../core/keys.ts";
 import { isNotFound } from "../../kube/kube.ts";
 import type { KubeWriter, Written } from "../../kube/kube.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Ledger, Reason } from "../state/ledger.ts";
 import { isTerminal } from "../../core/phases.ts";
 import { renewalFacts } from "./renewal-facts.ts";
-import { countOpenAhead, decideRequest } from "./decision.ts";
+import { decideRequest } from "./decision.ts";
 import type { RequestDecision, RequestFacts, RequestLimits } from "./decision.ts";
 import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
@@ -209,9 +209,8 @@ export class RequestReconciler {
     const d = this.#d;
     return {
       approval: () => (livePolicy === undefined ? undefined : approvalFacts(request, livePolicy, this.#d)),
-      // Only an undecided request pays for the scan (once per decision, not per reconcile).
-      openAhead: () =>
-        countOpenAhead(request, d.caches.requests(), (o) => this.#inFlight.has(objectKey(o.metadata))),
+      // Only an undecided request counts (once per decision), from the index, not a scan of the cache.
+      openAhead: () => d.caches.openAhead(request, this.#inFlight.keys()),
       guard: d.admissionGuard?.(request.metadata.namespace ?? "") ?? { ok: true },
       // What an approval binds the grant to: the live policy's targets and port protocols now.
       ...(livePolicy === undefined ? {} : { approvedSnapshot: () => approvalSnapshot(request, livePolicy) }),
@@ -229,13 +228,7 @@ export class RequestReconciler {
     const status = request.status;
     const undecided = status?.startTime === undefined && (status?.phase ?? "Pending") === "Pending";
     if (!verdict.allowed || policy === undefined || !undecided) return verdict;
-    const peers = [...d.grants.forPolicy(policyKey, now)];
-    // The grant index may already hold an approval in flight (through the overlay): count it once.
-    const indexed = new Set(peers.map((g) => g.requestKey));
-    for (const g of this.#inFlight.grants()) {
-      if (g.policyKey === policyKey && !indexed.has(g.requestKey)) peers.push(g);
-    }
-    const union = sourceUnionIssue(request, policy, peers);
+    const union = sourceUnionOf(request, policy, policyKey, d.grants, this.#inFlight.approvals(), now);
     return union === undefined ? verdict : verdictOf([union]);
   }
 

@@ -13,5 +13,6 @@ export function scopedCaches(raw: Caches, gate: ScopeGate): Caches {
     },
     request: (key) => raw.request(key),
     renewalsOf: (namespace, name) => raw.renewalsOf(namespace, name),
+    openAhead: (request, inFlight) => raw.openAhead(request, inFlight),
   };
 }

@@ -5,6 +5,8 @@ import type { AccessRequest, JitPolicy } from "../../api/types.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "./keys.ts";
 import { informerRenewalIndex } from "./renewal-index.ts";
+import { informerOpenIndex } from "./open-index.ts";
+import type { OpenCounts } from "./open-index.ts";
 
 export interface Caches {
   policies(): JitPolicy[];
@@ -13,6 +15,11 @@ export interface Caches {
   request(key: string): AccessRequest | undefined;
   /** The cached requests whose spec.supersedes names `namespace/name` (indexed, not scanned). */
   renewalsOf(namespace: string | undefined, name: string): AccessRequest[];
+  /**
+   * countOpenAhead(request, requests(), o => inFlight holds o's key), from an index kept from the
+   * informer's events (not a scan of the cache).
+   */
+  openAhead(request: AccessRequest, inFlight: Iterable<string>): OpenCounts;
 }
 
 export function informerCaches(
@@ -20,6 +27,7 @@ export function informerCaches(
   requests: Informer<KubernetesObject>,
 ): Caches {
   const renewals = informerRenewalIndex(requests);
+  const open = informerOpenIndex(requests);
   const request = (key: string): AccessRequest | undefined => {
     const { namespace, name } = splitKey(key);
     return requests.get(namespace, name) as unknown as AccessRequest | undefined;
@@ -33,5 +41,6 @@ export function informerCaches(
     },
     request,
     renewalsOf: (namespace, name) => renewals.renewalsOf(namespace, name).flatMap((k) => request(k) ?? []),
+    openAhead: (r, inFlight) => open.openAhead(r, inFlight),
   };
 }

@@ -1,13 +1,15 @@
 // The active grants of the whole cache, kept incrementally: a request's grants are computed by the core
 // once per change of that request (or of its policy), not once per reconcile. Recomputing everything
 // on every change made a burst of N requests cost O(N^2) (and a start-up with 10,000 requests minutes
-// of CPU). Per policy, the sorted grant list is rebuilt only when one of its requests changed or when
-// the clock passes its earliest expiry; expired grants are filtered out at read time.
+// of CPU). Per policy, the sorted grant list is kept as its requests change (see PolicyView): a
+// change costs the changed request's grants, not the policy's; expired grants are never returned.
 import type { AccessRequest, JitPolicy } from "../../api/types.ts";
 import { compareGrants, policyKeyOf, requestGrants } from "../../core/index.ts";
 import type { ApprovalVerifier } from "../../core/approval-signature.ts";
 import type { Grant } from "../../core/types.ts";
 import { isTerminal } from "../../core/phases.ts";
+import type { PrefixUnion } from "../../core/prefix-union.ts";
+import { PolicyView } from "./policy-view.ts";
 
 /** Requests that may hold a grant at all: approved, live, not revoked, not being deleted. */
 export function isGrantCandidate(r: AccessRequest): boolean {
@@ -27,13 +29,6 @@ export interface GrantSources {
   requestsOf(policyKey: string): string[];
   /** Whether a request's approval is the operator's own (its signature verifies); see ADR 0012. */
   isAuthentic: ApprovalVerifier;
-}
-
-interface PolicyView {
-  /** Unexpired grants at the time of the build, sorted with compareGrants. */
-  grants: Grant[];
-  /** Earliest expiry among them; the view is rebuilt once the clock reaches it. */
-  nextExpiry: number;
 }
 
 /** Every time-independent grant of one request (the time filter is applied when reading). */
@@ -95,16 +90,36 @@ export class GrantIndex {
     for (const k of this.#members.get(policyKey) ?? []) this.#dirtyRequests.add(k);
   }
 
-  /** Unexpired grants of one policy, sorted. */
+  /** Unexpired grants of one policy, sorted (the same array until they change: do not modify). */
   forPolicy(policyKey: string, now: Date): Grant[] {
     this.#refresh();
+    return this.#view(policyKey).grants(now.getTime());
+  }
+
+  /**
+   * What each allow rule of a policy carries at `now`: the union of its sources by ruleKey, and the
+   * unexpired grants (neither to be kept or modified). For the source-union bound of a decision,
+   * which then costs the same however many requests the policy holds.
+   */
+  rulesOf(
+    policyKey: string,
+    now: Date,
+  ): {
+    rules: ReadonlyMap<string, PrefixUnion>;
+    grants: readonly Grant[];
+    holds(requestKey: string): boolean;
+  } {
+    this.#refresh();
     const t = now.getTime();
-    let view = this.#views.get(policyKey);
-    if (view === undefined || t >= view.nextExpiry) {
-      view = this.#build(policyKey, t);
-      this.#views.set(policyKey, view);
-    }
-    return view.grants;
+    const view = this.#view(policyKey);
+    const rules = view.rules(t);
+    const holds = (requestKey: string): boolean => {
+      const e = this.#byRequest.get(requestKey);
+      if (e?.policyKey !== policyKey) return false;
+      for (const g of e.grants) if (g.expiresAt.getTime() > t) return true;
+      return false;
+    };
+    return { rules, grants: view.current(t), holds };
   }
 
   /** Unexpired grants of one request. */
@@ -134,8 +149,13 @@ export class GrantIndex {
       const grants =
         policyKey === undefined ? [] : grantsOfRequest(this.#src.policy(policyKey), r, this.#src.isAuthentic);
       if (old !== undefined) {
-        this.#members.get(old.policyKey)?.delete(key);
-        this.#views.delete(old.policyKey);
+        const set = this.#members.get(old.policyKey);
+        set?.delete(key);
+        this.#views.get(old.policyKey)?.remove(old.grants);
+        if (set?.size === 0) {
+          this.#members.delete(old.policyKey);
+          this.#views.delete(old.policyKey);
+        }
         this.#byRequest.delete(key);
       }
       if (policyKey !== undefined && grants.length > 0) {
@@ -143,24 +163,23 @@ export class GrantIndex {
         let set = this.#members.get(policyKey);
         if (set === undefined) this.#members.set(policyKey, (set = new Set()));
         set.add(key);
-        this.#views.delete(policyKey);
+        this.#views.get(policyKey)?.add(grants);
       }
     }
     this.#dirtyRequests.clear();
   }
 
-  #build(policyKey: string, t: number): PolicyView {
-    const grants: Grant[] = [];
-    let next = Infinity;
-    for (const k of this.#members.get(policyKey) ?? []) {
-      for (const g of this.#byRequest.get(k)?.grants ?? []) {
-        const e = g.expiresAt.getTime();
-        if (e <= t) continue;
-        grants.push(g);
-        if (e < next) next = e;
+  /** The policy's view, built from its members when first asked for, then kept as they change. */
+  #view(policyKey: string): PolicyView {
+    let view = this.#views.get(policyKey);
+    if (view === undefined) {
+      const grants: Grant[] = [];
+      for (const k of this.#members.get(policyKey) ?? []) {
+        for (const g of this.#byRequest.get(k)?.grants ?? []) grants.push(g);
       }
+      view = new PolicyView(this.#compare, grants);
+      this.#views.set(policyKey, view);
     }
-    grants.sort(this.#compare);
-    return { grants, nextExpiry: next };
+    return view;
   }
 }

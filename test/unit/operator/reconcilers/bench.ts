@@ -107,6 +107,8 @@ export interface BenchOptions {
   writeMs?: number;
   retentionMs?: number;
   deniedRetentionMs?: number;
+  /** Open requests per requester and per namespace (default 5 and 50). */
+  limits?: { perRequester: number; perNamespace: number };
 }
 
 export class Bench {
@@ -187,7 +189,7 @@ export class Bench {
       metrics: undefined,
       retentionMs: o.retentionMs ?? 3_600_000,
       deniedRetentionMs: o.deniedRetentionMs ?? 600_000,
-      limits: { perRequester: 5, perNamespace: 50 },
+      limits: o.limits ?? { perRequester: 5, perNamespace: 50 },
       wakeNsg: (k, ms) => {
         this.wakes.push(ms === undefined ? `nsg ${k}` : `nsg ${k} +${String(ms)}`);
       },

@@ -1,0 +1,141 @@
+// The sources one allow rule carries, kept as they come and go: a multiset of prefixes whose union
+// (each address counted once) is known at any time, so the source-union bound of a new request is
+// checked without parsing and sorting every peer's prefix per decision (that cost O(N) per
+// decision, O(N^2) over a burst). Counts equal unionAddressCount over the same prefixes.
+import { isWildcardPrefix, parsePrefix, prefixAddressCount } from "./cidr.ts";
+import type { IpFamily } from "./cidr.ts";
+
+interface Block {
+  start: bigint;
+  size: bigint;
+}
+
+interface Held {
+  block: Block;
+  family: IpFamily;
+  count: number;
+}
+
+/** Disjoint blocks sorted by start (no block inside another) and their total size. */
+interface Cover {
+  blocks: Block[];
+  total: bigint;
+}
+
+/** The block a prefix text covers, or undefined for wildcards and invalid text (left out, as in unionAddressCount). */
+export function blockOf(text: string): { block: Block; family: IpFamily } | undefined {
+  if (isWildcardPrefix(text)) return undefined;
+  const r = parsePrefix(text);
+  if (!r.ok) return undefined;
+  let start = 0n;
+  for (const b of r.prefix.bytes) start = (start << 8n) | BigInt(b);
+  return {
+    block: { start, size: prefixAddressCount(r.prefix.family, r.prefix.bits) },
+    family: r.prefix.family,
+  };
+}
+
+/** Index of the first block whose start is >= `start`. */
+function lowerBound(blocks: readonly Block[], start: bigint): number {
+  let lo = 0;
+  let hi = blocks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((blocks[mid]?.start ?? 0n) < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** What `b` adds to the cover: 0 inside a block, else its size less the blocks inside it. */
+function added(cover: Cover, b: Block): { at: number; inside: number; gain: bigint } {
+  const at = lowerBound(cover.blocks, b.start);
+  const before = cover.blocks[at - 1];
+  const same = cover.blocks[at];
+  if (before !== undefined && before.start + before.size > b.start) return { at, inside: -1, gain: 0n };
+  if (same !== undefined && same.start === b.start && same.size >= b.size)
+    return { at, inside: -1, gain: 0n };
+  let gain = b.size;
+  let inside = 0;
+  const end = b.start + b.size;
+  for (let i = at; i < cover.blocks.length; i++) {
+    const c = cover.blocks[i];
+    if (c === undefined || c.start >= end) break;
+    gain -= c.size;
+    inside++;
+  }
+  return { at, inside, gain };
+}
+
+function insert(cover: Cover, b: Block): void {
+  const a = added(cover, b);
+  if (a.inside < 0) return;
+  cover.blocks.splice(a.at, a.inside, b);
+  cover.total += a.gain;
+}
+
+export class PrefixUnion {
+  readonly #held = new Map<string, Held>();
+  /** Per family; undefined when a removal may have uncovered nested blocks (rebuilt when read). */
+  readonly #covers = new Map<IpFamily, Cover | undefined>();
+
+  /** One more source of this text (wildcards and invalid text are ignored). */
+  add(text: string): void {
+    const h = this.#held.get(text);
+    if (h !== undefined) {
+      h.count++;
+      return;
+    }
+    const parsed = blockOf(text);
+    if (parsed === undefined) return;
+    this.#held.set(text, { ...parsed, count: 1 });
+    const cover = this.#covers.get(parsed.family);
+    if (cover !== undefined) insert(cover, parsed.block);
+  }
+
+  /** One source of this text fewer. */
+  remove(text: string): void {
+    const h = this.#held.get(text);
+    if (h === undefined) return;
+    if (--h.count > 0) return;
+    this.#held.delete(text);
+    const cover = this.#covers.get(h.family);
+    // A block of the cover went: the blocks it held inside may be bare now.
+    if (cover !== undefined && cover.blocks[lowerBound(cover.blocks, h.block.start)] === h.block) {
+      this.#covers.set(h.family, undefined);
+    }
+  }
+
+  /** Whether no source is held (the caller may drop the union). */
+  get empty(): boolean {
+    return this.#held.size === 0;
+  }
+
+  /** Addresses of `family` the held sources and `extra` (prefix texts) cover together. */
+  totalWith(extra: readonly string[], family: IpFamily): bigint {
+    const cover = this.#cover(family);
+    if (extra.length === 0) return cover.total;
+    const mine: Cover = { blocks: [], total: 0n };
+    for (const text of extra) {
+      const p = blockOf(text);
+      if (p !== undefined && p.family === family) insert(mine, p.block);
+    }
+    let total = cover.total;
+    for (const b of mine.blocks) total += added(cover, b).gain;
+    return total;
+  }
+
+  #cover(family: IpFamily): Cover {
+    let cover = this.#covers.get(family);
+    if (cover !== undefined) return cover;
+    const blocks = [...this.#held.values()].filter((h) => h.family === family).map((h) => h.block);
+    // Wider first on a tie of start, so a nested block always follows the one it lies in.
+    blocks.sort((a, b) =>
+      a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.size === b.size ? 0 : a.size > b.size ? -1 : 1,
+    );
+    cover = { blocks: [], total: 0n };
+    for (const b of blocks) insert(cover, b);
+    this.#covers.set(family, cover);
+    return cover;
+  }
+}

@@ -1,0 +1,57 @@
+// PrefixUnion, kept as sources come and go, must count exactly what unionAddressCount counts.
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { unionAddressCount } from "../../../src/core/cidr.ts";
+import { PrefixUnion } from "../../../src/core/prefix-union.ts";
+
+// A small address space, so prefixes nest, repeat and touch often.
+const v4 = fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 28, max: 32 })).map(([host, bits]) => {
+  const mask = bits >= 32 ? 0 : 0xff >>> (bits - 24);
+  return `10.0.0.${host & ~mask & 0xff}/${bits}`;
+});
+const v6 = fc
+  .tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 124, max: 128 }))
+  .map(([host, bits]) => `2001:db8::${(host & ~((1 << (128 - bits)) - 1)).toString(16)}/${bits}`);
+const text = fc.oneof(v4, v4, v6, fc.constantFrom("*", "Any", "0.0.0.0/0", "not-an-address"));
+
+describe("PrefixUnion", () => {
+  it("equals unionAddressCount over the sources held and the extra ones, after any adds and removes", () => {
+    const op = fc.record({ add: fc.boolean(), text });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), fc.array(text, { maxLength: 3 }), (ops, extra) => {
+        const u = new PrefixUnion();
+        const held: string[] = [];
+        for (const o of ops) {
+          if (o.add) {
+            u.add(o.text);
+            held.push(o.text);
+          } else {
+            const i = held.indexOf(o.text);
+            if (i < 0) continue;
+            u.remove(o.text);
+            held.splice(i, 1);
+          }
+          // Read after each step: the kept cover must survive the next add or remove.
+          for (const family of ["IPv4", "IPv6"] as const) {
+            expect(u.totalWith(extra, family)).toBe(unionAddressCount([...held, ...extra], family));
+          }
+        }
+        expect(u.empty).toBe(
+          held.every((t) => unionAddressCount([t], "IPv4") + unionAddressCount([t], "IPv6") === 0n),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("counts a wider prefix once over the narrower ones it holds", () => {
+    const u = new PrefixUnion();
+    u.add("10.0.0.1/32");
+    u.add("10.0.0.2/32");
+    expect(u.totalWith([], "IPv4")).toBe(2n);
+    expect(u.totalWith(["10.0.0.0/30"], "IPv4")).toBe(4n);
+    u.add("10.0.0.0/30");
+    u.remove("10.0.0.0/30");
+    expect(u.totalWith(["10.0.0.3/32"], "IPv4")).toBe(3n);
+  });
+});
