@@ -9,6 +9,8 @@ describe("parseShardSize", () => {
     const o = parseShardSize("20000/10000", FULL.shards);
     expect(o).toMatchObject({ nsgs: 20_000, grants: 10_000, policies: 200, subscriptions: 8, intervalS: 60 });
     expect(o.replicas).toEqual(FULL.shards.replicas);
+    expect(o.heapMiB).toBe(1024);
+    expect(parseShardSize("2000/10000", FULL.shards).heapMiB).toBeUndefined();
     expect(parseShardSize("40/80/2", FULL.shards)).toMatchObject({ subscriptions: 2, burst: 40 });
   });
 
