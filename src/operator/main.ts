@@ -33,6 +33,7 @@ import type { Clock } from "../runtime/clock.ts";
 import type { Config } from "../runtime/config.ts";
 import { startHttpServers } from "../runtime/http.ts";
 import { createInformer } from "../runtime/informer.ts";
+import { Interner } from "../runtime/intern.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { customResourceSource } from "../runtime/lister.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -112,6 +113,9 @@ function informersFor(
   "policies" | "requests" | "approvals" | "notifiers" | "scopes" | "namespaces",
   Informer<KubernetesObject>
 > {
+  // One table for every custom resource: a policy's target ids and namespace are the same strings
+  // as its requests' and approvals'.
+  const intern = new Interner();
   const make = (plural: string): Informer<KubernetesObject> =>
     createInformer({
       ...customResourceSource(kc, {
@@ -124,6 +128,7 @@ function informersFor(
       clock,
       metrics,
       onBrokenWatch,
+      intern,
     });
   return {
     policies: make(JITPOLICY_PLURAL),
@@ -137,6 +142,7 @@ function informersFor(
       clock,
       metrics,
       onBrokenWatch,
+      intern,
     }),
     namespaces: createInformer({ ...namespaceSource(kc), logger: log, clock, metrics, onBrokenWatch }),
   };

@@ -9,6 +9,7 @@ import { activeGrants, approvalSnapshot, grantExpiry, requestGrants } from "../.
 import { decideRequest } from "../../../src/operator/request/decision.ts";
 import type { RequestFacts } from "../../../src/operator/request/decision.ts";
 import { isGrantCandidate } from "../../../src/operator/state/grant-index.ts";
+import { Interner } from "../../../src/runtime/intern.ts";
 import { DROPPED_ANNOTATIONS, slim } from "../../../src/runtime/slim.ts";
 import { policy, request } from "../operator/fixtures.ts";
 
@@ -111,16 +112,29 @@ function changedReads(paths: Set<string>, original: object, slimmed: object): st
   return leaves.filter((p) => JSON.stringify(at(original, p)) !== JSON.stringify(at(slimmed, p)));
 }
 
-/** slim() on the drawbridge types (their timestamps are strings, client-node's are Dates). */
-function slimmed<T extends AccessRequest | JitPolicy>(obj: T): T {
-  return slim(structuredClone(obj) as unknown as KubernetesObject) as unknown as T;
+/**
+ * slim() on the drawbridge types (their timestamps are strings, client-node's are Dates); with
+ * `table`, interning too, through a table that already holds the other fixture's strings.
+ */
+function slimmed<T extends AccessRequest | JitPolicy>(obj: T, table?: Interner): T {
+  return slim(structuredClone(obj) as unknown as KubernetesObject, table) as unknown as T;
+}
+
+function warmTable(): Interner {
+  const table = new Interner();
+  slim(structuredClone(withServerMetadata(policy())) as unknown as KubernetesObject, table);
+  slim(structuredClone(withServerMetadata(activeRequest())) as unknown as KubernetesObject, table);
+  return table;
 }
 
 describe("slim", () => {
-  test("drops managedFields and the listed annotations, and nothing else", () => {
+  test.each([
+    ["", undefined],
+    [" (interning)", warmTable()],
+  ])("drops managedFields and the listed annotations, and nothing else%s", (_, table) => {
     for (const obj of [activeRequest(), policy()]) {
       const served = withServerMetadata(obj);
-      const slim1 = slimmed(served);
+      const slim1 = slimmed(served, table);
       const expected = structuredClone(served);
       delete (expected.metadata as { managedFields?: unknown }).managedFields;
       for (const key of DROPPED_ANNOTATIONS) delete expected.metadata.annotations?.[key];
@@ -137,7 +151,10 @@ describe("slim", () => {
     expect(slim({ kind: "X" })).toEqual({ kind: "X" });
   });
 
-  test("keeps every field the request and grant decisions read", () => {
+  test.each([
+    ["", undefined],
+    [" (interning)", warmTable()],
+  ])("keeps every field the request and grant decisions read%s", (_, table) => {
     const req = withServerMetadata(activeRequest());
     const pol = withServerMetadata(policy());
     const read = pathsRead(structuredClone(req), structuredClone(pol));
@@ -145,8 +162,8 @@ describe("slim", () => {
     for (const p of ["status.phase", "status.expiresAt", "status.rules", "spec.ports", "metadata.name"])
       expect(read.request).toContain(p);
     expect(read.policy).toContain("spec.ports");
-    expect(changedReads(read.request, req, slimmed(req))).toEqual([]);
-    expect(changedReads(read.policy, pol, slimmed(pol))).toEqual([]);
+    expect(changedReads(read.request, req, slimmed(req, table))).toEqual([]);
+    expect(changedReads(read.policy, pol, slimmed(pol, table))).toEqual([]);
   });
 
   test("the read check catches a transform that drops a field a decision reads", () => {
