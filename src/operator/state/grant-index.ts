@@ -4,10 +4,12 @@
 // of CPU). Per policy, the sorted grant list is rebuilt only when one of its requests changed or when
 // the clock passes its earliest expiry; expired grants are filtered out at read time.
 import type { AccessRequest, JitPolicy } from "../../api/types.ts";
-import { compareGrants, policyKeyOf, requestGrants } from "../../core/index.ts";
+import { policyKeyOf, requestGrants } from "../../core/index.ts";
 import type { ApprovalVerifier } from "../../core/approval-signature.ts";
 import type { Grant } from "../../core/types.ts";
 import { isTerminal } from "../../core/phases.ts";
+import { Interner } from "../../runtime/intern.ts";
+import { compareGrantsInPlace, shareGrantKeys } from "./grant-compact.ts";
 
 /** Requests that may hold a grant at all: approved, live, not revoked, not being deleted. */
 export function isGrantCandidate(r: AccessRequest): boolean {
@@ -56,19 +58,8 @@ export class GrantIndex {
   readonly #dirtyRequests = new Set<string>();
   readonly #views = new Map<string, PolicyView>();
   #count: { at: number; value: number } | undefined;
-  /** compareGrants' text key per grant, built once per grant instead of on every comparison. */
-  readonly #sortKeys = new WeakMap<Grant, string>();
-  readonly #compare = (a: Grant, b: Grant): number => {
-    const ka = this.#sortKey(a);
-    const kb = this.#sortKey(b);
-    return ka === kb ? compareGrants(a, b) : ka < kb ? -1 : 1;
-  };
-
-  #sortKey(g: Grant): string {
-    let k = this.#sortKeys.get(g);
-    if (k === undefined) this.#sortKeys.set(g, (k = `${g.policyKey}\n${g.targetId}\n${g.requestKey}`));
-    return k;
-  }
+  /** One copy of each policy key for all the grants (grant-compact.ts). */
+  readonly #policyKeys = new Interner({ maxEntries: 10_000 });
 
   constructor(src: GrantSources) {
     this.#src = src;
@@ -139,6 +130,7 @@ export class GrantIndex {
         this.#byRequest.delete(key);
       }
       if (policyKey !== undefined && grants.length > 0) {
+        shareGrantKeys(grants, key, this.#policyKeys);
         this.#byRequest.set(key, { policyKey, grants });
         let set = this.#members.get(policyKey);
         if (set === undefined) this.#members.set(policyKey, (set = new Set()));
@@ -160,7 +152,7 @@ export class GrantIndex {
         if (e < next) next = e;
       }
     }
-    grants.sort(this.#compare);
+    grants.sort(compareGrantsInPlace);
     return { grants, nextExpiry: next };
   }
 }
