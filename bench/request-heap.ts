@@ -5,8 +5,9 @@
 // served as the API server serves them: uid, resourceVersion, managedFields of the create and of the
 // operator's status patches, and the status the operator writes, approval record and signature
 // included; parsed from list pages of 500 as the informer's first list parses them.
-// Run: `node --expose-gc bench/request-heap.ts [requests] [nsgs]` (prints JSON).
-import type { AccessRequest, JitPolicy } from "../src/api/types.ts";
+// Run: `node --expose-gc bench/request-heap.ts [requests] [nsgs] [distinct]` (prints JSON; nsgs
+// defaults to requests / 5 as in the estate; `distinct` gives every request its own timestamps).
+import type { AccessRequest, AccessRequestStatus, JitPolicy } from "../src/api/types.ts";
 import { slim } from "../src/runtime/slim.ts";
 import { Interner } from "../src/runtime/intern.ts";
 import { buildResyncEstate } from "./scenarios/resync-estate.ts";
@@ -31,9 +32,26 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/**
+ * The resync estate approves every request in the same instant. With `distinct`, request k's
+ * timestamps (startTime, expiresAt, conditions, message) are k seconds later: no two alike, as
+ * when requests are approved one by one.
+ */
+function timesOf(status: AccessRequestStatus, k: number, distinct: boolean): AccessRequestStatus {
+  const { startTime, expiresAt } = status;
+  if (!distinct || startTime === undefined || expiresAt === undefined) return status;
+  const later = (iso: string): string => new Date(Date.parse(iso) + k * 1000).toISOString();
+  const text = JSON.stringify(status)
+    .replaceAll(startTime, later(startTime))
+    .replaceAll(expiresAt, later(expiresAt));
+  return JSON.parse(text) as AccessRequestStatus;
+}
+
 /** Request k as the API server serves it after the operator approved it and placed its rules. */
-function served(estate: ResyncEstate, k: number): Json {
-  const { body, status } = estate.requests[k] ?? { body: {}, status: {} };
+function served(estate: ResyncEstate, k: number, distinct: boolean): Json {
+  const entry = estate.requests[k] ?? { body: {}, status: {} };
+  const body = entry.body;
+  const status = timesOf(entry.status, k, distinct);
   const meta = body.metadata as Json;
   const spec = body.spec as { targets: string[] };
   const created = status.startTime ?? "";
@@ -78,11 +96,18 @@ function served(estate: ResyncEstate, k: number): Json {
 type Transform = (o: Json) => Json;
 
 /** Parses the requests from list pages, transforms and holds them; returns them and the bytes held. */
-function cached(estate: ResyncEstate, n: number, transform: Transform): { items: Json[]; bytes: number } {
+function cached(
+  estate: ResyncEstate,
+  n: number,
+  distinct: boolean,
+  transform: Transform,
+): { items: Json[]; bytes: number } {
   const before = heapUsed();
   const items: Json[] = [];
   for (let start = 0; start < n; start += PAGE) {
-    const page = Array.from({ length: Math.min(PAGE, n - start) }, (_, i) => served(estate, start + i));
+    const page = Array.from({ length: Math.min(PAGE, n - start) }, (_, i) =>
+      served(estate, start + i, distinct),
+    );
     const text = JSON.stringify({ kind: "AccessRequestList", metadata: {}, items: page });
     for (const o of (JSON.parse(text) as { items: Json[] }).items) items.push(transform(o));
   }
@@ -94,14 +119,15 @@ const perObject = (bytes: number, n: number): number => Math.round(bytes / n);
 function main(): void {
   const n = Number(process.argv[2] ?? 10_000);
   const nsgs = Number(process.argv[3] ?? Math.ceil(n / 5));
+  const distinct = process.argv[4] === "distinct";
   const estate = buildResyncEstate(NS, nsgs, n, Math.ceil(nsgs / 100));
   const policies = estate.policies.map((p) => JSON.parse(JSON.stringify(p)) as JitPolicy);
-  const asIs = cached(estate, n, (o) => o);
+  const asIs = cached(estate, n, distinct, (o) => o);
   asIs.items.length = 0;
-  const slimmed = cached(estate, n, (o) => slim(o as never));
+  const slimmed = cached(estate, n, distinct, (o) => slim(o as never));
   slimmed.items.length = 0;
   const table = new Interner();
-  const interned = cached(estate, n, (o) => slim(o as never, table));
+  const interned = cached(estate, n, distinct, (o) => slim(o as never, table));
   const requests = interned.items as unknown as AccessRequest[];
   const state: StateStep[] = operatorState(requests, policies, heapUsed);
   const stateBytes = state.reduce((s, x) => s + x.bytes, 0);
@@ -109,6 +135,7 @@ function main(): void {
     JSON.stringify({
       requests: n,
       nsgs,
+      timestamps: distinct ? "distinct" : "shared",
       bytes_per_request: {
         as_served: perObject(asIs.bytes, n),
         slim: perObject(slimmed.bytes, n),

@@ -131,7 +131,7 @@ export class GrantIndex {
       }
       if (policyKey !== undefined && grants.length > 0) {
         shareGrantKeys(grants, key, this.#policyKeys);
-        this.#byRequest.set(key, { policyKey, grants });
+        this.#byRequest.set(key, { policyKey: this.#policyKeys.intern(policyKey), grants });
         let set = this.#members.get(policyKey);
         if (set === undefined) this.#members.set(policyKey, (set = new Set()));
         set.add(key);
