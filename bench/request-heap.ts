@@ -10,6 +10,7 @@
 import type { AccessRequest, AccessRequestStatus, JitPolicy } from "../src/api/types.ts";
 import { slim } from "../src/runtime/slim.ts";
 import { Interner } from "../src/runtime/intern.ts";
+import { PartTable } from "../src/runtime/share.ts";
 import { buildResyncEstate } from "./scenarios/resync-estate.ts";
 import type { ResyncEstate } from "./scenarios/resync-estate.ts";
 import { operatorState } from "./request-state.ts";
@@ -92,7 +93,7 @@ function served(estate: ResyncEstate, k: number, distinct: boolean): Json {
   };
 }
 
-/** What the informer does to each listed object: nothing, slim(), or slim() with interning. */
+/** What the informer does to each listed object: nothing, slim(), slim() with interning (and sharing). */
 type Transform = (o: Json) => Json;
 
 /** Parses the requests from list pages, transforms and holds them; returns them and the bytes held. */
@@ -126,8 +127,12 @@ function main(): void {
   asIs.items.length = 0;
   const slimmed = cached(estate, n, distinct, (o) => slim(o as never));
   slimmed.items.length = 0;
+  const strings = { strings: new Interner() };
+  const internedOnly = cached(estate, n, distinct, (o) => slim(o as never, strings));
+  internedOnly.items.length = 0;
   const table = new Interner();
-  const interned = cached(estate, n, distinct, (o) => slim(o as never, table));
+  const parts = new PartTable();
+  const interned = cached(estate, n, distinct, (o) => slim(o as never, { strings: table, parts }));
   const requests = interned.items as unknown as AccessRequest[];
   const state: StateStep[] = operatorState(requests, policies, heapUsed);
   const stateBytes = state.reduce((s, x) => s + x.bytes, 0);
@@ -139,12 +144,14 @@ function main(): void {
       bytes_per_request: {
         as_served: perObject(asIs.bytes, n),
         slim: perObject(slimmed.bytes, n),
-        slim_interned: perObject(interned.bytes, n),
+        slim_interned: perObject(internedOnly.bytes, n),
+        slim_interned_shared: perObject(interned.bytes, n),
         operator_state: Object.fromEntries(state.map((s) => [s.step, perObject(s.bytes, n)])),
         operator_state_total: perObject(stateBytes, n),
         total: perObject(interned.bytes + stateBytes, n),
       },
       intern_table_entries: table.size,
+      part_table_entries: parts.size,
       heap_mib_at_n: Math.round(((interned.bytes + stateBytes) / 2 ** 20) * 10) / 10,
     }),
   );

@@ -34,6 +34,7 @@ import type { Config } from "../runtime/config.ts";
 import { startHttpServers } from "../runtime/http.ts";
 import { createInformer } from "../runtime/informer.ts";
 import { Interner } from "../runtime/intern.ts";
+import { PartTable } from "../runtime/share.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { customResourceSource } from "../runtime/lister.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -115,7 +116,7 @@ function informersFor(
 > {
   // One table for every custom resource: a policy's target ids and namespace are the same strings
   // as its requests' and approvals'.
-  const intern = new Interner();
+  const sharing = { strings: new Interner(), parts: new PartTable() };
   const make = (plural: string): Informer<KubernetesObject> =>
     createInformer({
       ...customResourceSource(kc, {
@@ -128,7 +129,7 @@ function informersFor(
       clock,
       metrics,
       onBrokenWatch,
-      intern,
+      sharing,
     });
   return {
     policies: make(JITPOLICY_PLURAL),
@@ -142,7 +143,7 @@ function informersFor(
       clock,
       metrics,
       onBrokenWatch,
-      intern,
+      sharing,
     }),
     namespaces: createInformer({ ...namespaceSource(kc), logger: log, clock, metrics, onBrokenWatch }),
   };

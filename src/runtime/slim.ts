@@ -6,6 +6,8 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { internStrings } from "./intern.ts";
 import type { Interner } from "./intern.ts";
+import { shareParts } from "./share.ts";
+import type { PartTable } from "./share.ts";
 
 /**
  * Annotations no reader uses. kubectl's client-side apply keeps a full copy of the applied object
@@ -13,13 +15,22 @@ import type { Interner } from "./intern.ts";
  */
 export const DROPPED_ANNOTATIONS: readonly string[] = ["kubectl.kubernetes.io/last-applied-configuration"];
 
+/** The tables cached objects share their strings and small parts through (intern.ts, share.ts). */
+export interface SharingTables {
+  strings: Interner;
+  parts?: PartTable;
+}
+
 /**
- * Removes, in place, managedFields (server-side apply bookkeeping) and DROPPED_ANNOTATIONS; with a
- * `table`, then replaces every string value by the table's equal copy (intern.ts).
+ * Removes, in place, managedFields (server-side apply bookkeeping) and DROPPED_ANNOTATIONS; with
+ * `tables`, then replaces every string value by the table's equal copy, and small repeated parts
+ * by shared frozen copies.
  */
-export function slim<T extends KubernetesObject>(obj: T, table?: Interner): T {
+export function slim<T extends KubernetesObject>(obj: T, tables?: SharingTables): T {
   dropUnread(obj);
-  if (table !== undefined) internStrings(obj, table);
+  if (tables === undefined) return obj;
+  internStrings(obj, tables.strings);
+  if (tables.parts !== undefined) shareParts(obj, tables.parts);
   return obj;
 }
 
