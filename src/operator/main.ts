@@ -114,8 +114,8 @@ function informersFor(
   "policies" | "requests" | "approvals" | "notifiers" | "scopes" | "namespaces",
   Informer<KubernetesObject>
 > {
-  // One table for every custom resource: a policy's target ids and namespace are the same strings
-  // as its requests' and approvals'.
+  // One pair of tables for every custom resource: a policy's target ids and namespace are the same
+  // strings as its requests' and approvals'.
   const sharing = { strings: new Interner(), parts: new PartTable() };
   const make = (plural: string): Informer<KubernetesObject> =>
     createInformer({
