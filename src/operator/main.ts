@@ -33,6 +33,8 @@ import type { Clock } from "../runtime/clock.ts";
 import type { Config } from "../runtime/config.ts";
 import { startHttpServers } from "../runtime/http.ts";
 import { createInformer } from "../runtime/informer.ts";
+import { Interner } from "../runtime/intern.ts";
+import { PartTable } from "../runtime/share.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { customResourceSource } from "../runtime/lister.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -112,6 +114,9 @@ function informersFor(
   "policies" | "requests" | "approvals" | "notifiers" | "scopes" | "namespaces",
   Informer<KubernetesObject>
 > {
+  // One pair of tables for every custom resource: a policy's target ids and namespace are the same
+  // strings as its requests' and approvals'.
+  const sharing = { strings: new Interner(), parts: new PartTable() };
   const make = (plural: string): Informer<KubernetesObject> =>
     createInformer({
       ...customResourceSource(kc, {
@@ -124,6 +129,7 @@ function informersFor(
       clock,
       metrics,
       onBrokenWatch,
+      sharing,
     });
   return {
     policies: make(JITPOLICY_PLURAL),
@@ -137,6 +143,7 @@ function informersFor(
       clock,
       metrics,
       onBrokenWatch,
+      sharing,
     }),
     namespaces: createInformer({ ...namespaceSource(kc), logger: log, clock, metrics, onBrokenWatch }),
   };

@@ -8,6 +8,7 @@ import { Watch } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
 import { RepeatedError, kubeErrorFields, kubeErrorSummary } from "./kube-errors.ts";
 import { slim } from "./slim.ts";
+import type { SharingTables } from "./slim.ts";
 import type { Clock, Timer } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
@@ -50,6 +51,11 @@ export interface InformerOptions<T extends KubernetesObject> {
    */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Cached objects' string values and small parts are replaced by these tables' equal copies (one
+   * copy of each namespace, policy name, target id, condition, port list... instead of one per object).
+   */
+  sharing?: SharingTables;
 }
 
 export interface Informer<T extends KubernetesObject> {
@@ -298,7 +304,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
 
   /** Swap in a fresh list, emitting the differences as events. */
   #replace(items: T[]): void {
-    const fresh = new Map(items.map((o) => [cacheKeyOf(o), slim(o)]));
+    const fresh = new Map(items.map((o) => [cacheKeyOf(o), slim(o, this.#o.sharing)]));
     for (const [key, old] of this.#cache) {
       if (!fresh.has(key)) {
         this.#cache.delete(key);
@@ -373,7 +379,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       this.#cache.delete(key);
       this.#emit("delete", obj, old);
     } else if (type === "ADDED" || type === "MODIFIED") {
-      this.#store(key, slim(obj), old);
+      this.#store(key, slim(obj, this.#o.sharing), old);
     }
   }
 
@@ -382,7 +388,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     const old = this.#cache.get(key);
     // Only refresh what is cached: a write result must not resurrect an object whose deletion was seen.
     if (old === undefined || !isOlder(old.metadata?.resourceVersion, obj.metadata?.resourceVersion)) return;
-    this.#store(key, slim(obj), old);
+    this.#store(key, slim(obj, this.#o.sharing), old);
   }
 
   /** Cache obj unless the cached copy is the same version or newer (a write result observed early). */

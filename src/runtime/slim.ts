@@ -4,6 +4,10 @@
 // test/unit/runtime/slim.test.ts records what the reconcilers' decisions read and fails when a
 // part they read is dropped.
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { internStrings } from "./intern.ts";
+import type { Interner } from "./intern.ts";
+import { shareParts } from "./share.ts";
+import type { PartTable } from "./share.ts";
 
 /**
  * Annotations no reader uses. kubectl's client-side apply keeps a full copy of the applied object
@@ -11,15 +15,32 @@ import type { KubernetesObject } from "@kubernetes/client-node";
  */
 export const DROPPED_ANNOTATIONS: readonly string[] = ["kubectl.kubernetes.io/last-applied-configuration"];
 
-/** Removes, in place, managedFields (server-side apply bookkeeping) and DROPPED_ANNOTATIONS. */
-export function slim<T extends KubernetesObject>(obj: T): T {
+/** The tables cached objects share their strings and small parts through (intern.ts, share.ts). */
+export interface SharingTables {
+  strings: Interner;
+  parts?: PartTable;
+}
+
+/**
+ * Removes, in place, managedFields (server-side apply bookkeeping) and DROPPED_ANNOTATIONS; with
+ * `tables`, then replaces every string value by the table's equal copy, and small repeated parts
+ * by shared frozen copies.
+ */
+export function slim<T extends KubernetesObject>(obj: T, tables?: SharingTables): T {
+  dropUnread(obj);
+  if (tables === undefined) return obj;
+  internStrings(obj, tables.strings);
+  if (tables.parts !== undefined) shareParts(obj, tables.parts);
+  return obj;
+}
+
+function dropUnread(obj: KubernetesObject): void {
   const meta = obj.metadata;
-  if (meta === undefined) return obj;
+  if (meta === undefined) return;
   if (meta.managedFields !== undefined) delete meta.managedFields;
   const annotations = meta.annotations;
-  if (annotations === undefined || !DROPPED_ANNOTATIONS.some((key) => key in annotations)) return obj;
+  if (annotations === undefined || !DROPPED_ANNOTATIONS.some((key) => key in annotations)) return;
   const kept = Object.entries(annotations).filter(([key]) => !DROPPED_ANNOTATIONS.includes(key));
   if (kept.length === 0) delete meta.annotations;
   else meta.annotations = Object.fromEntries(kept);
-  return obj;
 }

@@ -4,11 +4,13 @@
 // of CPU). Per policy, the sorted grant list is kept as its requests change (see PolicyView): a
 // change costs the changed request's grants, not the policy's; expired grants are never returned.
 import type { AccessRequest, JitPolicy } from "../../api/types.ts";
-import { compareGrants, policyKeyOf, requestGrants } from "../../core/index.ts";
+import { policyKeyOf, requestGrants } from "../../core/index.ts";
 import type { ApprovalVerifier } from "../../core/approval-signature.ts";
 import type { Grant } from "../../core/types.ts";
 import { isTerminal } from "../../core/phases.ts";
 import type { PrefixUnion } from "../../core/prefix-union.ts";
+import { Interner } from "../../runtime/intern.ts";
+import { compareGrantsInPlace, shareGrantKeys } from "./grant-compact.ts";
 import { PolicyView } from "./policy-view.ts";
 
 /** Requests that may hold a grant at all: approved, live, not revoked, not being deleted. */
@@ -51,19 +53,8 @@ export class GrantIndex {
   readonly #dirtyRequests = new Set<string>();
   readonly #views = new Map<string, PolicyView>();
   #count: { at: number; value: number } | undefined;
-  /** compareGrants' text key per grant, built once per grant instead of on every comparison. */
-  readonly #sortKeys = new WeakMap<Grant, string>();
-  readonly #compare = (a: Grant, b: Grant): number => {
-    const ka = this.#sortKey(a);
-    const kb = this.#sortKey(b);
-    return ka === kb ? compareGrants(a, b) : ka < kb ? -1 : 1;
-  };
-
-  #sortKey(g: Grant): string {
-    let k = this.#sortKeys.get(g);
-    if (k === undefined) this.#sortKeys.set(g, (k = `${g.policyKey}\n${g.targetId}\n${g.requestKey}`));
-    return k;
-  }
+  /** One copy of each policy key for all the grants (grant-compact.ts). */
+  readonly #policyKeys = new Interner({ maxEntries: 10_000 });
 
   constructor(src: GrantSources) {
     this.#src = src;
@@ -159,7 +150,8 @@ export class GrantIndex {
         this.#byRequest.delete(key);
       }
       if (policyKey !== undefined && grants.length > 0) {
-        this.#byRequest.set(key, { policyKey, grants });
+        shareGrantKeys(grants, key, this.#policyKeys);
+        this.#byRequest.set(key, { policyKey: this.#policyKeys.intern(policyKey), grants });
         let set = this.#members.get(policyKey);
         if (set === undefined) this.#members.set(policyKey, (set = new Set()));
         set.add(key);
@@ -177,7 +169,7 @@ export class GrantIndex {
       for (const k of this.#members.get(policyKey) ?? []) {
         for (const g of this.#byRequest.get(k)?.grants ?? []) grants.push(g);
       }
-      view = new PolicyView(this.#compare, grants);
+      view = new PolicyView(compareGrantsInPlace, grants);
       this.#views.set(policyKey, view);
     }
     return view;

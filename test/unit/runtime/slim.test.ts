@@ -9,6 +9,9 @@ import { activeGrants, approvalSnapshot, grantExpiry, requestGrants } from "../.
 import { decideRequest } from "../../../src/operator/request/decision.ts";
 import type { RequestFacts } from "../../../src/operator/request/decision.ts";
 import { isGrantCandidate } from "../../../src/operator/state/grant-index.ts";
+import { Interner } from "../../../src/runtime/intern.ts";
+import { PartTable } from "../../../src/runtime/share.ts";
+import type { SharingTables } from "../../../src/runtime/slim.ts";
 import { DROPPED_ANNOTATIONS, slim } from "../../../src/runtime/slim.ts";
 import { policy, request } from "../operator/fixtures.ts";
 
@@ -71,18 +74,15 @@ function at(obj: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
 
-/** Paths the decisions read of a request and of its policy. */
-function pathsRead(req: AccessRequest, pol: JitPolicy): { request: Set<string>; policy: Set<string> } {
-  const seen = { request: new Set<string>(), policy: new Set<string>() };
-  const r = recording(req, seen.request);
-  const p = recording(pol, seen.policy);
+/** What the request and grant decisions make of a request and its policy (`placed`: the ledger's rules). */
+function decide(r: AccessRequest, p: JitPolicy, placed: AccessRequest["status"] = r.status): unknown[] {
   const facts: RequestFacts = {
     request: r,
     now: NOW,
     verdict: { allowed: true },
     durationMs: 3_600_000,
     activeGrantCount: 1,
-    placement: { complete: true, rules: req.status?.rules ?? [] },
+    placement: { complete: true, rules: placed?.rules ?? [] },
     rejected: undefined,
     failed: undefined,
     cleared: false,
@@ -92,12 +92,21 @@ function pathsRead(req: AccessRequest, pol: JitPolicy): { request: Set<string>; 
     openAhead: () => ({ requester: 0, namespace: 0 }),
     guard: { ok: true },
   };
-  decideRequest(facts);
-  activeGrants([p], [r], NOW);
-  requestGrants(r, p);
-  approvalSnapshot(r, p);
-  grantExpiry(r);
-  isGrantCandidate(r);
+  return [
+    decideRequest(facts),
+    activeGrants([p], [r], NOW),
+    requestGrants(r, p),
+    approvalSnapshot(r, p),
+    grantExpiry(r),
+    isGrantCandidate(r),
+  ];
+}
+
+/** Paths the decisions read of a request and of its policy. */
+function pathsRead(req: AccessRequest, pol: JitPolicy): { request: Set<string>; policy: Set<string> } {
+  const seen = { request: new Set<string>(), policy: new Set<string>() };
+  // The ledger's rules are not read of the request: they come in unrecorded.
+  decide(recording(req, seen.request), recording(pol, seen.policy), req.status);
   return seen;
 }
 
@@ -111,16 +120,29 @@ function changedReads(paths: Set<string>, original: object, slimmed: object): st
   return leaves.filter((p) => JSON.stringify(at(original, p)) !== JSON.stringify(at(slimmed, p)));
 }
 
-/** slim() on the drawbridge types (their timestamps are strings, client-node's are Dates). */
-function slimmed<T extends AccessRequest | JitPolicy>(obj: T): T {
-  return slim(structuredClone(obj) as unknown as KubernetesObject) as unknown as T;
+/**
+ * slim() on the drawbridge types (their timestamps are strings, client-node's are Dates); with
+ * `tables`, interning and sharing too, through tables that already hold the fixtures' strings and parts.
+ */
+function slimmed<T extends AccessRequest | JitPolicy>(obj: T, tables?: SharingTables): T {
+  return slim(structuredClone(obj) as unknown as KubernetesObject, tables) as unknown as T;
+}
+
+function warmTables(): SharingTables {
+  const tables = { strings: new Interner(), parts: new PartTable() };
+  slim(structuredClone(withServerMetadata(policy())) as unknown as KubernetesObject, tables);
+  slim(structuredClone(withServerMetadata(activeRequest())) as unknown as KubernetesObject, tables);
+  return tables;
 }
 
 describe("slim", () => {
-  test("drops managedFields and the listed annotations, and nothing else", () => {
+  test.each([
+    ["", undefined],
+    [" (interning and sharing)", warmTables()],
+  ])("drops managedFields and the listed annotations, and nothing else%s", (_, table) => {
     for (const obj of [activeRequest(), policy()]) {
       const served = withServerMetadata(obj);
-      const slim1 = slimmed(served);
+      const slim1 = slimmed(served, table);
       const expected = structuredClone(served);
       delete (expected.metadata as { managedFields?: unknown }).managedFields;
       for (const key of DROPPED_ANNOTATIONS) delete expected.metadata.annotations?.[key];
@@ -137,7 +159,10 @@ describe("slim", () => {
     expect(slim({ kind: "X" })).toEqual({ kind: "X" });
   });
 
-  test("keeps every field the request and grant decisions read", () => {
+  test.each([
+    ["", undefined],
+    [" (interning and sharing)", warmTables()],
+  ])("keeps every field the request and grant decisions read%s", (_, table) => {
     const req = withServerMetadata(activeRequest());
     const pol = withServerMetadata(policy());
     const read = pathsRead(structuredClone(req), structuredClone(pol));
@@ -145,8 +170,18 @@ describe("slim", () => {
     for (const p of ["status.phase", "status.expiresAt", "status.rules", "spec.ports", "metadata.name"])
       expect(read.request).toContain(p);
     expect(read.policy).toContain("spec.ports");
-    expect(changedReads(read.request, req, slimmed(req))).toEqual([]);
-    expect(changedReads(read.policy, pol, slimmed(pol))).toEqual([]);
+    expect(changedReads(read.request, req, slimmed(req, table))).toEqual([]);
+    expect(changedReads(read.policy, pol, slimmed(pol, table))).toEqual([]);
+  });
+
+  test("the decisions come out the same on objects whose parts are shared (frozen)", () => {
+    const req = withServerMetadata(activeRequest());
+    const pol = withServerMetadata(policy());
+    const tables = warmTables();
+    const shared = [slimmed(req, tables), slimmed(pol, tables)] as const;
+    // The parts really are shared with the objects slimmed before (or this would prove nothing).
+    expect(Object.isFrozen(shared[1].spec.ports)).toBe(true);
+    expect(decide(...shared)).toEqual(decide(slimmed(req), slimmed(pol)));
   });
 
   test("the read check catches a transform that drops a field a decision reads", () => {
