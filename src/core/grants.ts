@@ -12,7 +12,8 @@ import { isWildcardPrefix, normalizePrefix } from "./cidr.ts";
 import { objectKey, policyKeyOf } from "./keys.ts";
 import { parseDuration } from "./duration.ts";
 import type { ActiveGrants, Grant } from "./types.ts";
-import { effectivePolicySpec, validatePolicySpec } from "./validate-policy.ts";
+import { policySpecIssues } from "./request-checks.ts";
+import { effectivePolicySpec } from "./validate-policy.ts";
 import {
   durationIssue,
   policyLabel,
@@ -169,7 +170,7 @@ export function activeGrants(
 ): ActiveGrants {
   const valid = new Map<string, JitPolicy>();
   for (const p of policies) {
-    if (validatePolicySpec(p.spec).length === 0) valid.set(objectKey(p.metadata), p);
+    if (policySpecIssues(p).length === 0) valid.set(objectKey(p.metadata), p);
   }
   const grants: Grant[] = [];
   let next: number | undefined;
@@ -194,8 +195,7 @@ export function requestGrants(
   policy: JitPolicy,
   isAuthentic: ApprovalVerifier = () => true,
 ): Grant[] {
-  if (objectKey(policy.metadata) !== policyKeyOf(request) || validatePolicySpec(policy.spec).length > 0)
-    return [];
+  if (objectKey(policy.metadata) !== policyKeyOf(request) || policySpecIssues(policy).length > 0) return [];
   const held = heldGrants(request, policy, isAuthentic);
   return held === undefined ? [] : held.grants.sort(compareGrants);
 }

@@ -268,4 +268,26 @@ describe("WorkQueue", () => {
     expect(q.numRequeues("k")).toBe(1);
     await q.shutdown();
   });
+  it("lets timers run during a long stretch of handlers that wait for nothing", async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ clock, concurrency: 1 });
+    for (let i = 0; i < 100; i++) q.add(`k${i}`);
+    let turned = false;
+    const beforeTurn: string[] = [];
+    const done: string[] = [];
+    setImmediate(() => {
+      turned = true;
+    });
+    q.start((key) => {
+      if (!turned) beforeTurn.push(key);
+      done.push(key);
+      clock.advance(10); // each handler takes 10 ms of CPU, resolving without I/O
+      return Promise.resolve({});
+    });
+    await flushMicrotasks(40);
+    expect(done).toHaveLength(100);
+    // 50 ms of back-to-back handlers, then the event loop gets its turn (a Lease renewal timer).
+    expect(beforeTurn.length).toBeGreaterThanOrEqual(5);
+    expect(beforeTurn.length).toBeLessThanOrEqual(7);
+  });
 });
