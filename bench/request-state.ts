@@ -2,9 +2,10 @@
 // controller builds it, one step at a time so each step's heap can be measured (bench/request-heap.ts):
 // the informer's cache keys, the renewal index, the grant index (grants, policy views, sort keys)
 // and the NSG ledger's placements of a converged estate.
-import type { AccessRequest, GrantRuleStatus, JitPolicy } from "../src/api/types.ts";
+import type { AccessRequest, JitPolicy } from "../src/api/types.ts";
 import { objectKey, planNsg } from "../src/core/index.ts";
 import type { Grant, PolicyBinding } from "../src/core/index.ts";
+import { placementsOf } from "../src/operator/nsg/reconciler.ts";
 import { GrantIndex } from "../src/operator/state/grant-index.ts";
 import type { NsgRecord } from "../src/operator/state/ledger.ts";
 import { Ledger } from "../src/operator/state/ledger.ts";
@@ -25,24 +26,9 @@ const kept: unknown[] = [];
 /** The ledger record of one converged NSG: its placements per request key (placementsOf). */
 function recordOf(seq: number, nsgId: string, bindings: PolicyBinding[], grants: Grant[]): NsgRecord {
   const plan = planNsg({ nsg: { id: nsgId, securityRules: foreignRules() }, bindings, grants });
-  const placements = new Map<string, GrantRuleStatus[]>();
-  const placedExpiry = new Map<string, number>();
-  for (const p of plan.placements) {
-    const list = placements.get(p.grant.requestKey) ?? [];
-    list.push({
-      networkSecurityGroupId: nsgId,
-      ruleName: p.ruleName,
-      priority: p.priority,
-      port: p.grant.port,
-      protocol: p.grant.protocol,
-    });
-    placements.set(p.grant.requestKey, list);
-    placedExpiry.set(p.grant.requestKey, p.grant.expiresAt.getTime());
-  }
   return {
     seq,
-    placements,
-    placedExpiry,
+    ...placementsOf(nsgId, { plan, refused: new Map(), writes: 0 }),
     rejected: new Map(),
     failed: new Map(),
     conflicts: plan.conflicts,

@@ -82,7 +82,10 @@ function unchangedSince(
 }
 
 /** The written placements per request key, and the expiresAt of the grant each was planned with. */
-function placementsOf(nsgId: string, result: ApplyResult): Pick<NsgRecord, "placements" | "placedExpiry"> {
+export function placementsOf(
+  nsgId: string,
+  result: ApplyResult,
+): Pick<NsgRecord, "placements" | "placedExpiry"> {
   const placements = new Map<string, GrantRuleStatus[]>();
   const placedExpiry = new Map<string, number>();
   for (const p of result.plan.placements) {

@@ -4,8 +4,9 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest, JitPolicy } from "../../api/types.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { splitKey } from "./keys.ts";
-import { informerRenewalIndex } from "./renewal-index.ts";
-import { informerOpenIndex } from "./open-index.ts";
+import { followRequests } from "./follow-requests.ts";
+import { RenewalIndex } from "./renewal-index.ts";
+import { OpenRequestIndex } from "./open-index.ts";
 import type { OpenCounts } from "./open-index.ts";
 
 export interface Caches {
@@ -26,8 +27,8 @@ export function informerCaches(
   policies: Informer<KubernetesObject>,
   requests: Informer<KubernetesObject>,
 ): Caches {
-  const renewals = informerRenewalIndex(requests);
-  const open = informerOpenIndex(requests);
+  const renewals = followRequests(requests, new RenewalIndex());
+  const open = followRequests(requests, new OpenRequestIndex());
   const request = (key: string): AccessRequest | undefined => {
     const { namespace, name } = splitKey(key);
     return requests.get(namespace, name) as unknown as AccessRequest | undefined;

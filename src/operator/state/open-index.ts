@@ -3,10 +3,8 @@
 // over every cached request cost O(N) per decision, O(N^2) over a burst). Counts equal
 // countOpenAhead's: every other open approved request, every other undecided one that may still
 // open and comes first (compareAge), and every approval in flight.
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest } from "../../api/types.ts";
 import { isTerminal } from "../../core/phases.ts";
-import type { Informer } from "../../runtime/informer.ts";
 import { cacheKey } from "../../runtime/informer.ts";
 
 /** Open requests that count against one request's limits, per requester and per namespace. */
@@ -186,21 +184,4 @@ function changeIn(
   if (g === undefined) groups.set(key, (g = new Group()));
   g.change(f, by);
   if (g.empty) groups.delete(key);
-}
-
-/** An index that follows the informer: what it holds now, then every add, update and delete. */
-export function informerOpenIndex(requests: Informer<KubernetesObject>): OpenRequestIndex {
-  const index = new OpenRequestIndex();
-  const as = (o: KubernetesObject): AccessRequest => o as unknown as AccessRequest;
-  requests.on("add", (o) => {
-    index.update(as(o), false);
-  });
-  requests.on("update", (o) => {
-    index.update(as(o), false);
-  });
-  requests.on("delete", (o) => {
-    index.update(as(o), true);
-  });
-  for (const o of requests.list()) index.update(as(o), false);
-  return index;
 }

@@ -1,9 +1,7 @@
 // Which cached requests renew which (spec.supersedes), kept from the request informer's events.
 // The renewal checks of every Active request used to scan (and copy) the whole request cache, so
 // one pass over N requests cost O(N^2): minutes of CPU at 10,000 requests, hours at 100,000.
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest } from "../../api/types.ts";
-import type { Informer } from "../../runtime/informer.ts";
 import { cacheKey } from "../../runtime/informer.ts";
 
 function olderKeyOf(r: AccessRequest): string | undefined {
@@ -46,21 +44,4 @@ export class RenewalIndex {
   get size(): number {
     return this.#filed.size;
   }
-}
-
-/** An index that follows the informer: what it holds now, then every add, update and delete. */
-export function informerRenewalIndex(requests: Informer<KubernetesObject>): RenewalIndex {
-  const index = new RenewalIndex();
-  const as = (o: KubernetesObject): AccessRequest => o as unknown as AccessRequest;
-  requests.on("add", (o) => {
-    index.update(as(o), false);
-  });
-  requests.on("update", (o) => {
-    index.update(as(o), false);
-  });
-  requests.on("delete", (o) => {
-    index.update(as(o), true);
-  });
-  for (const o of requests.list()) index.update(as(o), false);
-  return index;
 }
