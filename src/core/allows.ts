@@ -20,6 +20,8 @@ import { expiryTexts } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { bandFull, conflictMessage, keepable, refund, reject, spend } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
+import { denyFloor, denyFloorIndex } from "./deny-floor.ts";
+import type { DenyFloorIndex } from "./deny-floor.ts";
 import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
 import { indexOfString } from "./sorting.ts";
@@ -74,10 +76,33 @@ function frozenAllow(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule
   return rule;
 }
 
-function placeLiving(ctx: PlanContext, c: Candidate): void {
-  const deny = c.slot.rule;
-  if (deny === undefined || c.observed === undefined) return;
-  const p = keepable(ctx, c.observed, c.slot.b, deny.priority);
+/**
+ * The deny the candidate's allow must stay below (deny-floor.ts): its own baseline deny, or another
+ * deny of the plan that would decide the same traffic first. Undefined while it has no deny.
+ */
+function floorOf(index: DenyFloorIndex, c: Candidate): SecurityRule | undefined {
+  const own = c.slot.rule;
+  if (own === undefined) return undefined;
+  const other = denyFloor(index, c.slot.b.destinations, c.slot.protocol, c.port);
+  return other !== undefined && other.priority < own.priority ? other : own;
+}
+
+/** Why no priority was found: the band is full, or another deny leaves no room in front of it. */
+function noRoom(ctx: PlanContext, c: Candidate, floor: SecurityRule): string {
+  const what = `port ${c.port}/${c.slot.protocol}`;
+  if (floor === c.slot.rule) return bandFull(ctx, c.slot.b, what);
+  const b = c.slot.b;
+  c.failureReason = "PriorityConflict";
+  return (
+    `the deny rule ${floor.name} at priority ${floor.priority} in NSG ${ctx.nsgName} decides ${what} ` +
+    `of ${b.targetName} first, and band ${b.band.from}..${b.band.to} of policy ${b.policyKey} has no free ` +
+    `priority below it (an allow behind it would open nothing)`
+  );
+}
+
+function placeLiving(ctx: PlanContext, c: Candidate, floor: SecurityRule | undefined): void {
+  if (floor === undefined || c.observed === undefined) return;
+  const p = keepable(ctx, c.observed, c.slot.b, floor.priority);
   if (p === undefined) return;
   c.failure = spend(ctx, 1, c.slot.b.destinations.length);
   if (c.failure !== undefined) return;
@@ -88,16 +113,15 @@ function placeLiving(ctx: PlanContext, c: Candidate): void {
   }
 }
 
-function placeNew(ctx: PlanContext, c: Candidate): void {
-  const deny = c.slot.rule;
-  if (deny === undefined || c.priority !== undefined || c.failure !== undefined) return;
+function placeNew(ctx: PlanContext, c: Candidate, floor: SecurityRule | undefined): void {
+  if (floor === undefined || c.priority !== undefined || c.failure !== undefined) return;
   const cost = c.slot.b.destinations.length + 1;
   c.failure = spend(ctx, 1, cost);
   if (c.failure !== undefined || c.sources.length === 0) return;
-  const p = allocateLow(ctx.alloc, c.slot.b.band, deny.priority);
+  const p = allocateLow(ctx.alloc, c.slot.b.band, floor.priority);
   if (p === undefined) {
     refund(ctx, 1, cost);
-    c.failure = bandFull(ctx, c.slot.b, `port ${c.port}/${c.slot.protocol}`);
+    c.failure = noRoom(ctx, c, floor);
     return;
   }
   c.priority = p;
@@ -173,7 +197,7 @@ function placeGrants(
 function finish(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule | undefined {
   const failure = c.failure ?? c.slot.failure ?? "the baseline deny could not be placed";
   if (c.priority === undefined) {
-    reject(ctx, c.grants, "CapacityExceeded", failure);
+    reject(ctx, c.grants, c.failureReason ?? "CapacityExceeded", failure);
     return undefined;
   }
   // An Internet source not picked for lack of capacity is rejected below like any other source.
@@ -200,6 +224,15 @@ function finish(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule | un
   );
 }
 
+/** The plan's denies: the placed baseline denies and the legacy ones kept as they are. */
+function* ownDenies(ctx: PlanContext, slots: DenySlot[]): Generator<SecurityRule> {
+  for (const s of slots) if (s.rule !== undefined) yield s.rule;
+  for (const i of ctx.kept) {
+    const r = ctx.living.rules[i];
+    if (r?.access === "Deny" && r.direction === "Inbound") yield r;
+  }
+}
+
 /**
  * The desired allow rules of the NSG, pushed onto `rules`, with the index of the observed rule of
  * each one's name (or -1) pushed onto `living`.
@@ -224,8 +257,14 @@ export function placeAllows(
       living.push(c.living);
     }
   }
-  for (const c of open) placeLiving(ctx, c);
-  for (const c of open) placeNew(ctx, c);
+  const index = denyFloorIndex(ownDenies(ctx, slots));
+  const floors = open.map((c) => floorOf(index, c));
+  open.forEach((c, i) => {
+    placeLiving(ctx, c, floors[i]);
+  });
+  open.forEach((c, i) => {
+    placeNew(ctx, c, floors[i]);
+  });
   for (const c of open) addSources(ctx, c);
   for (const c of open) {
     const rule = finish(ctx, c, texts);

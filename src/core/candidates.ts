@@ -7,7 +7,7 @@ import type { SecurityRule } from "./nsg.ts";
 import { livingAllow, ruleAt } from "./living.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { indexOfString } from "./sorting.ts";
-import type { Grant } from "./types.ts";
+import type { Grant, RejectionReason } from "./types.ts";
 
 export interface Candidate {
   slot: DenySlot;
@@ -24,6 +24,8 @@ export interface Candidate {
   living: number;
   priority: number | undefined;
   failure: string | undefined;
+  /** The reason grants are rejected with when `failure` keeps the rule out (else CapacityExceeded). */
+  failureReason?: RejectionReason;
 }
 
 /** Up to this many entries, a linear scan beats building a Set. */

@@ -201,6 +201,11 @@ describe("planNsg with several instances on one NSG", () => {
 describe("band overlap between policies in one NSG", () => {
   const A = "team-a/web-admin";
   const B = "team-b/db";
+  /** B's binding for another address of the VM: its allows are not behind A's deny. */
+  const otherAddress = (from: number, to: number): PolicyBinding => ({
+    ...binding(B, from, to),
+    destinationPrefixes: ["10.0.1.5"],
+  });
 
   it("freezes both policies with a PriorityConflict naming the other policy and both bands", () => {
     const p = planNsg({
@@ -238,7 +243,7 @@ describe("band overlap between policies in one NSG", () => {
   it("lets both policies write when their bands only touch", () => {
     const p = planNsg({
       nsg: nsg([]),
-      bindings: [binding(A, 100, 199), binding(B, 200, 299)],
+      bindings: [binding(A, 100, 199), otherAddress(200, 299)],
       grants: [grant("203.0.113.7/32", A), grant("203.0.113.8/32", B)],
     });
     expect(p.conflicts).toEqual([]);
@@ -248,14 +253,14 @@ describe("band overlap between policies in one NSG", () => {
   it("keeps the frozen policies' rules, narrows a lapsed grant, and never touches the other's rules", () => {
     const first = planNsg({
       nsg: nsg([]),
-      bindings: [binding(A, 100, 199), binding(B, 200, 299)],
+      bindings: [binding(A, 100, 199), otherAddress(200, 299)],
       grants: [grant("203.0.113.7/32", A), grant("203.0.113.9/32", A), grant("203.0.113.8/32", B)],
     });
     const observed = applyOps(nsg([]), first);
     // B's band now overlaps A's: both are frozen. A's grant from .9 lapses, B's grant stays.
     const p = planNsg({
       nsg: observed,
-      bindings: [binding(A, 100, 199), binding(B, 190, 299)],
+      bindings: [binding(A, 100, 199), otherAddress(190, 299)],
       grants: [grant("203.0.113.7/32", A), grant("203.0.113.8/32", B)],
     });
     expect(p.conflicts.map((c) => [c.policyKey, c.otherPolicyKey])).toEqual([
@@ -273,13 +278,31 @@ describe("band overlap between policies in one NSG", () => {
     // With every grant gone, each frozen policy removes its own allow and keeps its deny.
     const gone = planNsg({
       nsg: observed,
-      bindings: [binding(A, 100, 199), binding(B, 190, 299)],
+      bindings: [binding(A, 100, 199), otherAddress(190, 299)],
       grants: [],
     });
     expect(gone.deletes.sort()).toEqual(
       [allowRuleName(A, VM, "TCP", 22), allowRuleName(B, VM, "TCP", 22)].sort(),
     );
     expect(gone.puts).toEqual([]);
+  });
+
+  it("rejects a grant whose allow would sit behind another policy's deny of the same address and port", () => {
+    const p = planNsg({
+      nsg: nsg([]),
+      bindings: [binding(A, 100, 199), binding(B, 200, 299)],
+      grants: [grant("203.0.113.7/32", A), grant("203.0.113.8/32", B)],
+    });
+    expect(p.conflicts).toEqual([]);
+    expect(p.placements.map((x) => x.grant.policyKey)).toEqual([A]);
+    expect(p.rejected.map((r) => [r.grant.policyKey, r.reason])).toEqual([[B, "PriorityConflict"]]);
+    expect(p.rejected[0]?.message).toBe(
+      `the deny rule ${denyRuleName(A, VM, "TCP")} at priority 199 in NSG web-1-nic-nsg decides port 22/TCP of ` +
+        "web-1 first, and band 200..299 of policy team-b/db has no free priority below it (an allow behind it " +
+        "would open nothing)",
+    );
+    // Both baseline denies stay: B's port is closed either way.
+    expect(p.desired.filter((r) => r.access === "Deny").map((r) => r.priority)).toEqual([199, 299]);
   });
 
   it("reports each overlapping pair once per policy, and ignores a policy overlapping itself", () => {

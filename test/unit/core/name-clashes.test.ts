@@ -84,7 +84,11 @@ describe("rule-name clashes", () => {
   it("gives team-a/web-admin and team-a-web/admin, which share a slug, different names", () => {
     const p = planNsg({
       nsg: nsg([]),
-      bindings: [binding("team-a/web-admin"), binding("team-a-web/admin", 300, 399)],
+      // Another address of the VM for the second policy: its allow is not behind the first one's deny.
+      bindings: [
+        binding("team-a/web-admin"),
+        { ...binding("team-a-web/admin", 300, 399), destinationPrefixes: ["10.0.1.5/32"] },
+      ],
       grants: [grant("team-a/web-admin"), grant("team-a-web/admin")],
     });
     const names = p.desired.map((r) => r.name);

@@ -142,6 +142,53 @@ function grantsOpenOnlyTheirOwn(s: Scenario, p: NsgPlan): void {
   }
 }
 
+/** Test-side reading of two destination texts: IPv4 CIDR overlap; a tag or wildcard meets all. */
+function destinationsMeet(a: string, b: string): boolean {
+  const parse = (t: string): [number, number] | undefined => {
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/.exec(t);
+    if (m === null) return undefined;
+    const n = ((Number(m[1]) * 256 + Number(m[2])) * 256 + Number(m[3])) * 256 + Number(m[4]);
+    return [n, Number(m[5] ?? 32)];
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (x === undefined || y === undefined) return true;
+  const size = 2 ** (32 - Math.min(x[1], y[1]));
+  return Math.floor(x[0] / size) === Math.floor(y[0] / size);
+}
+
+function portsMeet(ranges: string[], port: number): boolean {
+  return ranges.some((r) => {
+    if (r === "*") return true;
+    const [lo = "", hi = lo] = r.split("-");
+    return port >= Number(lo) && port <= Number(hi);
+  });
+}
+
+/**
+ * A placed grant's allow is not behind one of the plan's denies that decides the same traffic first
+ * (an overlapping destination, its protocol, its port): it would open nothing. Frozen policies keep
+ * their living allows wherever they are, so only the others are held to it.
+ */
+function grantsNotBehindOwnDenies(s: Scenario, p: NsgPlan): void {
+  const frozen = new Set(p.conflicts.map((c) => c.policyKey));
+  const denies = p.desired.filter((d) => d.access === "Deny" && d.direction === "Inbound");
+  for (const { grant, ruleName } of p.placements) {
+    if (frozen.has(grant.policyKey)) continue;
+    const allow = p.desired.find((r) => r.name === ruleName);
+    if (allow === undefined) continue;
+    for (const d of denies) {
+      if (d.priority >= allow.priority) continue;
+      if (d.protocol !== "*" && allow.protocol !== "*" && d.protocol !== allow.protocol) continue;
+      if (!portsMeet(ruleDestinationPorts(d), grant.port)) continue;
+      const meet = ruleDestinations(d).some((x) =>
+        ruleDestinations(allow).some((y) => destinationsMeet(x, y)),
+      );
+      check(!meet, `${allow.name} at ${allow.priority} is behind ${d.name} at ${d.priority}`);
+    }
+  }
+}
+
 const tamperedArb = fc.record({
   s: fc.oneof(anywhere, mixed),
   tampers: fc.array(tamperArb, { minLength: 1, maxLength: 6 }),
@@ -199,7 +246,7 @@ function asTheBindingWrites(s: Scenario, planned: NsgPlan, r: SecurityRule): voi
 }
 
 describe("planNsg properties", () => {
-  it("keeps every safety invariant: foreign rules untouched, priorities unique and in band with allows before their deny, Azure limits, grants open only their own target, port and source", () => {
+  it("keeps every safety invariant: foreign rules untouched, priorities unique and in band with allows before their deny and every deny of the same traffic, Azure limits, grants open only their own target, port and source", () => {
     fc.assert(
       fc.property(anywhere, (s) => {
         const p = plan(s);
@@ -207,6 +254,7 @@ describe("planNsg properties", () => {
         prioritiesSound(s, p);
         withinAzureLimits(s, p);
         grantsOpenOnlyTheirOwn(s, p);
+        grantsNotBehindOwnDenies(s, p);
       }),
       { numRuns },
     );
@@ -220,6 +268,7 @@ describe("planNsg properties", () => {
         prioritiesSound(s, p);
         withinAzureLimits(s, p);
         grantsOpenOnlyTheirOwn(s, p);
+        grantsNotBehindOwnDenies(s, p);
       }),
       { numRuns },
     );
