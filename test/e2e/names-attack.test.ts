@@ -15,6 +15,10 @@ let stack: Stack;
 const LONG = "x".repeat(60);
 const FIRST = `${LONG}a`;
 const SECOND = `${LONG}b`;
+/** Ports no other policy of the VM covers: FIRST's, then SECOND's two. */
+const PORT_A = 2222;
+const PORT_B = 2223;
+const PORT_C = 2224;
 
 function names(nsgId: string): string[] {
   return stack.rules(nsgId).map((r) => r.name);
@@ -85,23 +89,27 @@ describe("rule names", () => {
   });
 
   test("two policies whose names share the whole slug get distinct rules; revoking one leaves the other's", async () => {
+    // Ports of their own: web-admin's deny (band 100..199) decides 22 and 3389 before any allow of
+    // a higher band, and a grant behind it would be Denied (ADR 0019).
     for (const name of [FIRST, SECOND]) {
       await stack.applyPolicy((doc) => {
         (doc.metadata as Record<string, unknown>).name = name;
         const spec = doc.spec as Record<string, unknown>;
         spec.targets = [{ virtualMachineId: VM_ID }];
         spec.priorityRange = name === FIRST ? { from: 200, to: 229 } : { from: 230, to: 259 };
+        const [ssh] = spec.ports as Record<string, unknown>[];
+        spec.ports = (name === FIRST ? [PORT_A] : [PORT_B, PORT_C]).map((number) => ({ ...ssh, number }));
       });
     }
-    const a = await stack.createRequest({ policyName: FIRST });
-    const b = await stack.createRequest({ policyName: SECOND });
+    const a = await stack.createRequest({ policyName: FIRST, ports: [PORT_A] });
+    const b = await stack.createRequest({ policyName: SECOND, ports: [PORT_B] });
     await active(a);
     await active(b);
-    const allowA = allowRuleName(`${stack.ns}/${FIRST}`, VM_ID, "TCP", 22);
-    const allowB = allowRuleName(`${stack.ns}/${SECOND}`, VM_ID, "TCP", 22);
+    const allowA = allowRuleName(`${stack.ns}/${FIRST}`, VM_ID, "TCP", PORT_A);
+    const allowB = allowRuleName(`${stack.ns}/${SECOND}`, VM_ID, "TCP", PORT_B);
     // The slugs are equal; the hashes are not.
-    expect(allowA.slice(0, -"-0123456789abcdef-tcp-22".length)).toBe(
-      allowB.slice(0, -"-0123456789abcdef-tcp-22".length),
+    expect(allowA.slice(0, -"-0123456789abcdef-tcp-2222".length)).toBe(
+      allowB.slice(0, -"-0123456789abcdef-tcp-2223".length),
     );
     expect(allowA).not.toBe(allowB);
     await eventually("both allows", () =>
@@ -130,11 +138,11 @@ describe("rule names", () => {
     // Another request makes the operator reconcile the NSG again, opening and closing an allow.
     const c = await stack.createRequest({
       policyName: SECOND,
-      ports: [3389],
+      ports: [PORT_C],
       sourceAddressPrefix: "203.0.113.9/32",
     });
     await active(c);
-    const allowC = allowRuleName(`${stack.ns}/${SECOND}`, VM_ID, "TCP", 3389);
+    const allowC = allowRuleName(`${stack.ns}/${SECOND}`, VM_ID, "TCP", PORT_C);
     expect(names(NIC_NSG)).toContain(allowC);
     await stack.kubectlOk(["delete", "accessrequest", c, "-n", stack.ns, "--wait=false"]);
     await eventually("the request's allow to close", () =>

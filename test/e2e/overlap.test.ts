@@ -2,7 +2,8 @@
 // is detected and reported on both (PriorityConflict naming the other); neither writes into the
 // NSG, and the first policy's rules there are neither deleted nor renumbered.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { JUMP_NSG, Stack, eventually } from "./harness.ts";
+import { JUMP_NSG, NIC_NSG, Stack, VM_ID, eventually } from "./harness.ts";
+import { denyRuleName } from "../../src/core/names.ts";
 import type { Rule } from "./harness.ts";
 
 jest.setTimeout(120_000);
@@ -68,5 +69,28 @@ describe("overlapping bands in one NSG", () => {
       (await conflict("web-admin")) === undefined ? true : undefined,
     );
     expect(byName(stack.managed(JUMP_NSG))).toEqual(before);
+  });
+
+  it("denies a grant that another policy's deny of the same VM and port would decide first, naming that deny", async () => {
+    await stack.applyPolicy((doc) => {
+      (doc.metadata as Record<string, unknown>).name = "late-ssh";
+      const spec = doc.spec as Record<string, unknown>;
+      spec.targets = [{ virtualMachineId: VM_ID }];
+      spec.priorityRange = { from: 1000, to: 1099 };
+    });
+    const name = await stack.createRequest({ policyName: "late-ssh" });
+    const status = await eventually("Denied", async () => {
+      const r = await stack.getRequest(name);
+      return r?.status?.["phase"] === "Denied" ? r.status : undefined;
+    });
+    const text = JSON.stringify(status);
+    expect(text).toContain("PriorityConflict");
+    expect(text).toContain(
+      `the deny rule ${denyRuleName(`${stack.ns}/web-admin`, VM_ID, "TCP")} at priority 199`,
+    );
+    // Its baseline deny is written (a deny only narrows); no allow of it is.
+    const late = (): Rule[] => stack.managed(NIC_NSG).filter((r) => r.name.includes("late-ssh"));
+    await eventually("late-ssh's baseline deny", () => (late().length > 0 ? true : undefined));
+    expect(late().map((r) => r.properties.access)).toEqual(["Deny"]);
   });
 });
