@@ -101,7 +101,7 @@ export class TakeoverLists {
 
   async #pass(): Promise<TakeoverStats | undefined> {
     const d = this.#d;
-    await this.#laterThan(this.#takenAt);
+    await this.#afterLastTakeOver();
     if (this.#stopped) return undefined;
     // Read the start and take the keys in one turn: a take-over after this joins the next pass.
     const started = d.clock.now().getTime();
@@ -147,10 +147,13 @@ export class TakeoverLists {
     return this.#stopped;
   }
 
-  /** Resolves once the clock reads a later ms than `ms` (at once when it already does), or on stop. */
-  async #laterThan(ms: number): Promise<void> {
+  /**
+   * Resolves once the clock reads a later ms than the latest take-over (at once when it already
+   * does), or on stop. A take-over while this waits moves the mark, so the pass waits on for it.
+   */
+  async #afterLastTakeOver(): Promise<void> {
     const c = this.#d.clock;
-    while (c.now().getTime() <= ms && !this.#stopped)
+    while (c.now().getTime() <= this.#takenAt && !this.#isStopped())
       await new Promise<void>((resolve) => {
         const t = c.setTimer(() => {
           this.#cancelWait = undefined;
