@@ -48,6 +48,8 @@ export interface ShardsRun {
   burst_active_s: number;
   /** ARM 429s the emulator answered from the replicas' start to the end of the run (reads / writes). */
   throttled: { reads: number; writes: number };
+  /** Of those, the reads answered 429 before the replicas first settled (start-up, shard hand-overs). */
+  start_throttled_reads: number;
   /** SIGKILL of a replica -> its shards held again (Lease acquireTime); null with one replica. */
   failover_ms: number | null;
   /**
@@ -254,6 +256,7 @@ async function runReplicas(
       500,
     );
     const arm0 = await settled(ops, 600_000);
+    const settledStats = await stack.emulator.admin.stats();
     const proc0 = ops.map((op) => op.proc());
     const burstS = await burst(stack, ns, o, n, subs);
     // One resync period after the burst: every replica's own NSGs read once more.
@@ -285,6 +288,7 @@ async function runReplicas(
         reads: stats1.throttledReads - stats0.throttledReads,
         writes: stats1.throttledWrites - stats0.throttledWrites,
       },
+      start_throttled_reads: settledStats.throttledReads - stats0.throttledReads,
       failover_ms: f?.ms ?? null,
       failover_arm_reads: f?.reads ?? null,
       failover_throttled_reads: f?.throttledReads ?? null,
@@ -366,7 +370,7 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
   for (const n of o.replicas) {
     const r = await runReplicas(stack, ns, o, n, keys, subs);
     stack.log(
-      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r, ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w`,
+      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r, ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start)`,
     );
     runs.push(r);
   }
