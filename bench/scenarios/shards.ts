@@ -33,6 +33,8 @@ export interface ReplicaWork {
   identity: string;
   shards: number[];
   nsgs_owned: number;
+  /** ARM reads from the replica's start until the replicas first settled (start-up, shard hand-overs). */
+  start_arm_reads: number;
   arm_reads: number;
   arm_writes: number;
   cpu_s: number;
@@ -46,8 +48,16 @@ export interface ShardsRun {
   burst_active_s: number;
   /** ARM 429s the emulator answered from the replicas' start to the end of the run (reads / writes). */
   throttled: { reads: number; writes: number };
+  /** Of those, the reads answered 429 before the replicas first settled (start-up, shard hand-overs). */
+  start_throttled_reads: number;
   /** SIGKILL of a replica -> its shards held again (Lease acquireTime); null with one replica. */
   failover_ms: number | null;
+  /**
+   * After the SIGKILL until the survivors settled again (the take-over of the dead replica's
+   * shards): each survivor's ARM reads, and the emulator's 429s on reads. Null with one replica.
+   */
+  failover_arm_reads: Record<string, number> | null;
+  failover_throttled_reads: number | null;
 }
 
 export interface ShardsResults {
@@ -141,6 +151,26 @@ async function quiet(ops: OperatorProcess[], timeoutMs: number): Promise<void> {
   }
 }
 
+/**
+ * quiet() until no replica's ARM reads moved over 3 s: a shard's NSGs wait for their take-over list
+ * outside the NSG queue, so an idle queue alone does not mean the take-over is done.
+ */
+async function settled(
+  ops: OperatorProcess[],
+  timeoutMs: number,
+): Promise<{ reads: number; writes: number }[]> {
+  const read = (): Promise<{ reads: number; writes: number }[]> =>
+    Promise.all(ops.map(async (op) => armCalls(await op.metrics())));
+  let last = await read();
+  for (;;) {
+    await sleep(3000);
+    await quiet(ops, timeoutMs);
+    const now = await read();
+    if (now.every((c, i) => c.reads === last[i]?.reads)) return now;
+    last = now;
+  }
+}
+
 async function burst(
   stack: Stack,
   ns: string,
@@ -225,9 +255,9 @@ async function runReplicas(
       120_000,
       500,
     );
-    await quiet(ops, 600_000);
+    const arm0 = await settled(ops, 600_000);
+    const settledStats = await stack.emulator.admin.stats();
     const proc0 = ops.map((op) => op.proc());
-    const arm0 = await Promise.all(ops.map(async (op) => armCalls(await op.metrics())));
     const burstS = await burst(stack, ns, o, n, subs);
     // One resync period after the burst: every replica's own NSGs read once more.
     await sleep(o.intervalS * 1000);
@@ -239,6 +269,7 @@ async function runReplicas(
         identity,
         shards,
         nsgs_owned: keys.filter((k) => shards.includes(shardOf(k, o.shards))).length,
+        start_arm_reads: arm0[i]?.reads ?? 0,
         arm_reads: (arm1[i]?.reads ?? 0) - (arm0[i]?.reads ?? 0),
         arm_writes: (arm1[i]?.writes ?? 0) - (arm0[i]?.writes ?? 0),
         cpu_s: round((ops[i]?.proc().cpuSeconds ?? 0) - (proc0[i]?.cpuSeconds ?? 0)),
@@ -247,6 +278,7 @@ async function runReplicas(
     const stats1 = await stack.emulator.admin.stats();
     const calls = perReplica.map((r) => r.arm_reads + r.arm_writes);
     const mean = calls.reduce((a, b) => a + b, 0) / calls.length;
+    const f = n < 2 ? undefined : await failover(stack, ns, id, o.shards, balanced, identities, ops);
     return {
       replicas: n,
       per_replica: perReplica,
@@ -256,7 +288,10 @@ async function runReplicas(
         reads: stats1.throttledReads - stats0.throttledReads,
         writes: stats1.throttledWrites - stats0.throttledWrites,
       },
-      failover_ms: n < 2 ? null : await failover(stack, ns, id, o.shards, balanced, identities, ops),
+      start_throttled_reads: settledStats.throttledReads - stats0.throttledReads,
+      failover_ms: f?.ms ?? null,
+      failover_arm_reads: f?.reads ?? null,
+      failover_throttled_reads: f?.throttledReads ?? null,
     };
   } catch (err) {
     const tails = ops.map((op, i) => `--- ${identities[i] ?? ""} ---\n${op.logs(3000)}`).join("\n");
@@ -266,7 +301,17 @@ async function runReplicas(
   }
 }
 
-/** SIGKILL the last replica holding no shard 0; the time until all its shards are held again. */
+interface Failover {
+  ms: number;
+  /** Survivor identity -> ARM reads from the SIGKILL until the survivors settled again. */
+  reads: Record<string, number>;
+  throttledReads: number;
+}
+
+/**
+ * SIGKILL the last replica holding no shard 0; the time until all its shards are held again, and
+ * what the survivors read to take them over (until their queues settle).
+ */
 async function failover(
   stack: Stack,
   ns: string,
@@ -275,9 +320,12 @@ async function failover(
   balanced: Lease[],
   identities: string[],
   ops: OperatorProcess[],
-): Promise<number> {
+): Promise<Failover> {
   const victim = identities.findLastIndex((r) => r !== balanced[0]?.holder);
   const name = identities[victim] ?? "";
+  const survivors = ops.filter((_, i) => i !== victim);
+  const before = await Promise.all(survivors.map(async (op) => armCalls(await op.metrics())));
+  const stats0 = await stack.emulator.admin.stats();
   const killedAt = Date.now();
   ops[victim]?.child.proc.kill("SIGKILL");
   const moved = await pollFor(
@@ -290,7 +338,13 @@ async function failover(
     100,
   );
   const mine = balanced.flatMap((l, s) => (l.holder === name ? [s] : []));
-  return Math.max(...mine.map((s) => (moved[s]?.acquiredAt ?? NaN) - killedAt));
+  const ms = Math.max(...mine.map((s) => (moved[s]?.acquiredAt ?? NaN) - killedAt));
+  const after = await settled(survivors, 600_000);
+  const stats1 = await stack.emulator.admin.stats();
+  const reads: Record<string, number> = {};
+  for (const [i, op] of survivors.entries())
+    reads[identities[ops.indexOf(op)] ?? ""] = (after[i]?.reads ?? 0) - (before[i]?.reads ?? 0);
+  return { ms, reads, throttledReads: stats1.throttledReads - stats0.throttledReads };
 }
 
 export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsResults> {
@@ -316,7 +370,7 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
   for (const n of o.replicas) {
     const r = await runReplicas(stack, ns, o, n, keys, subs);
     stack.log(
-      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms; throttled ${r.throttled.reads}r/${r.throttled.writes}w`,
+      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r, ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start)`,
     );
     runs.push(r);
   }

@@ -28,6 +28,7 @@ import type { RequestLimits } from "./request/decision.ts";
 import { RequestReconciler } from "./request/reconciler.ts";
 import { ApprovalsInFlight } from "./request/in-flight.ts";
 import { ResyncLoop } from "./nsg/resync.ts";
+import { TakeoverLists } from "./nsg/takeover.ts";
 import type { GuardNamespace } from "./guard/guard.ts";
 import type { AdmissionGuard } from "./guard/state.ts";
 import { ScopeGate } from "./scope/gate.ts";
@@ -137,7 +138,7 @@ export class Controller {
   readonly requestQueue: WorkQueue;
   readonly policyQueue: WorkQueue;
   readonly #resync: ResyncLoop;
-  readonly #prefetch: Prefetch;
+  readonly #takeover: TakeoverLists;
   readonly #events: EventRecorder;
   readonly #unsubscribe: (() => void)[] = [];
   /** Policies not yet re-resolved since start whose status.targets did not verify. */
@@ -197,7 +198,17 @@ export class Controller {
     this.requestQueue = queue("accessrequest", REQUEST_SLOTS);
     this.policyQueue = queue("jitpolicy", 4);
     const prefetch = new Prefetch(o.clock);
-    this.#prefetch = prefetch;
+    // Sharded: the NSGs of a shard taken over are planned from a list begun after the take-over.
+    this.#takeover = new TakeoverLists({
+      azure: o.azure,
+      bindings: this.bindings,
+      prefetch,
+      clock: o.clock,
+      log: o.log.child({ controller: "takeover" }),
+      wakeNsg: (k) => {
+        this.nsgQueue.add(k);
+      },
+    });
     const wakeNsg = (k: string, afterMs?: number): void => {
       if (afterMs === undefined) this.nsgQueue.add(k);
       else this.nsgQueue.addAfter(k, afterMs);
@@ -385,16 +396,15 @@ export class Controller {
     for (const r of this.caches.requests()) this.requestQueue.add(objectKey(r.metadata));
   }
 
-  /** A shard was taken: reconcile each bound NSG key of it (the resync finds its orphans). */
+  /**
+   * A shard was taken: reconcile each bound NSG key of it (the resync finds its orphans). Its last
+   * holder may have written them after our last list, so they wait for a list begun after now
+   * (takeover.ts) instead of each being read with a GET; shards taken together share that list.
+   */
   wakeShard(shard: number): void {
     const s = this.#o.sharding;
     if (s === undefined) return;
-    for (const k of this.bindings.allNsgs()) {
-      if (s.shardOf(k) !== shard) continue;
-      // Its last holder may have written it after our last list: that document is not planned from.
-      this.#prefetch.invalidate(k);
-      this.nsgQueue.add(k);
-    }
+    this.#takeover.takeOver(this.bindings.allNsgs().filter((k) => s.shardOf(k) === shard));
   }
 
   /**
@@ -404,7 +414,10 @@ export class Controller {
   #reconcileNsg(key: string): Promise<HandlerResult> {
     const s = this.#o.sharding;
     if (s === undefined) return this.nsgReconciler.reconcile(key);
-    const owned = s.whileOwned(key, () => this.nsgReconciler.reconcile(key, "write"));
+    // A key waiting for its take-over list is queued again when that list has ended.
+    const owned = s.whileOwned(key, () =>
+      this.#takeover.waits(key) ? Promise.resolve({}) : this.nsgReconciler.reconcile(key, "write"),
+    );
     if (owned !== undefined) return owned;
     return this.#deciding ? this.nsgReconciler.reconcile(key, "observe") : Promise.resolve({});
   }
@@ -423,7 +436,7 @@ export class Controller {
     if (this.#resyncTimer !== undefined) this.#o.clock.clearTimer(this.#resyncTimer);
     this.#resyncTimer = undefined;
     for (const u of this.#unsubscribe.splice(0)) u();
-    await this.#resync.stop();
+    await Promise.all([this.#resync.stop(), this.#takeover.stop()]);
     await Promise.all([this.nsgQueue.shutdown(), this.requestQueue.shutdown(), this.policyQueue.shutdown()]);
     await this.#events.flush();
   }

@@ -39,6 +39,8 @@ export class Prefetch {
   readonly #writing = new Map<string, number>();
   /** NSG key -> when our last write to it ended (done or failed); forgotten once no list predates it. */
   readonly #wroteAt = new Map<string, number>();
+  /** Settles when the list pass in flight (if any) has ended. */
+  #passes: Promise<unknown> = Promise.resolve();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -91,9 +93,19 @@ export class Prefetch {
   }
 
   /**
+   * Runs a list pass once the one in flight has ended (resync and shard take-over passes alike):
+   * endPass forgets write times on the grounds that passes never overlap.
+   */
+  listPass<T>(pass: () => Promise<T>): Promise<T> {
+    const run = this.#passes.then(pass);
+    this.#passes = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
    * Ends a resync pass that began at `started`: documents it did not list again (the NSG is gone or
    * unbound, or its subscription's list failed) are dropped, and so are write times no later list
-   * can predate (passes never overlap, so every later document is listed after `started`).
+   * can predate (passes never overlap, listPass, so every later document is listed after `started`).
    */
   endPass(started: number): void {
     for (const [k, e] of this.#docs) if (e.listedAt < started) this.#docs.delete(k);

@@ -107,7 +107,7 @@ export async function resyncOnce(d: ResyncDeps): Promise<ResyncStats> {
   return stats;
 }
 
-/** Runs resyncOnce now and every intervalMs until stopped; passes never overlap. */
+/** Runs resyncOnce now and every intervalMs until stopped; passes never overlap (Prefetch.listPass). */
 export class ResyncLoop {
   readonly #d: ResyncDeps;
   #timer: Timer | undefined;
@@ -131,7 +131,9 @@ export class ResyncLoop {
 
   #tick(): void {
     if (this.#stopped) return;
-    this.#running = resyncOnce(this.#d)
+    // Never beside a shard take-over's list pass (Prefetch.listPass).
+    this.#running = this.#d.prefetch
+      .listPass(async () => (this.#stopped ? undefined : resyncOnce(this.#d)))
       .then(() => undefined)
       .catch((err: unknown) => {
         this.#d.log.error({ err: String(err) }, "resync failed");

@@ -2,6 +2,7 @@
 // (and come back as watch events), ARM is in memory and time is a fake clock, so the work queues,
 // batching, backoff and expiry wake-ups run as in production, only without waiting.
 import { Controller } from "../../../../src/operator/controller.ts";
+import type { ShardOwnership } from "../../../../src/operator/shard/ownership.ts";
 import { FakeClock } from "../../../../src/runtime/clock.ts";
 import { createLogger } from "../../../../src/runtime/logger.ts";
 import { MemoryAzure } from "../../../support/memory-azure.ts";
@@ -14,6 +15,8 @@ export interface StackOptions {
   batchMaxHoldMs?: number;
   /** How long each ARM write takes on the fake clock (default 400 ms). */
   writeMs?: number;
+  /** Sharded (ADR 0018): NSGs are written only in the shards this holds. */
+  sharding?: ShardOwnership;
 }
 
 export class Stack {
@@ -47,6 +50,7 @@ export class Stack {
       batchMaxHoldMs: o.batchMaxHoldMs ?? 0,
       instanceId: "",
       signing: { key: new Uint8Array(32).fill(9), createdAt: new Date(T0 - 86_400_000) },
+      sharding: o.sharding,
     });
   }
 

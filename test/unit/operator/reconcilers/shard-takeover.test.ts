@@ -1,0 +1,131 @@
+// A shard taken over (ADR 0018), end to end in process: the replica's resync listed the NSG while
+// another replica held its shard, that replica then wrote it, and this one takes the shard. The NSG
+// is planned from a list begun after the take-over (no GET, and the previous holder's write is seen,
+// so nothing is written again); when that list fails, the NSG is read with a GET, as before.
+import { afterEach, describe, expect, it } from "@jest/globals";
+import type { SecurityRule } from "../../../../src/core/index.ts";
+import { ShardOwnership } from "../../../../src/operator/shard/ownership.ts";
+import { nsgKey } from "../../../../src/operator/state/keys.ts";
+import { throttled } from "../../../support/memory-azure.ts";
+import type { JitPolicy } from "./bench.ts";
+import { NSG, sshPolicy } from "./bench.ts";
+import { Stack } from "./stack.ts";
+
+let stacks: Stack[] = [];
+
+afterEach(async () => {
+  for (const s of stacks) await s.stop();
+  stacks = [];
+});
+
+/**
+ * What the replica holding the NSG's shard (and deciding) leaves: the policy with its signed
+ * resolution, and the rules it wrote for it (the baseline deny).
+ */
+async function holder(): Promise<{ policy: JitPolicy; rules: SecurityRule[] }> {
+  const h = new Stack();
+  stacks.push(h);
+  h.azure.addNsg(NSG, []);
+  h.create("JitPolicy", sshPolicy());
+  h.start();
+  await h.run(2000);
+  expect(h.rules()).toEqual(["deny-tcp@199"]);
+  const policy = h.policy();
+  if (policy === undefined) throw new Error("the holder's policy is gone");
+  return { policy: structuredClone(policy), rules: h.azure.rules(NSG) };
+}
+
+/**
+ * A replica that holds no shard (and does not decide); its first resync has listed the NSG as it
+ * was before the holder wrote.
+ */
+async function replica(policy: JitPolicy): Promise<{ s: Stack; shards: ShardOwnership; shard: number }> {
+  const shards = new ShardOwnership(2);
+  const s = new Stack({ sharding: shards });
+  stacks.push(s);
+  s.azure.addNsg(NSG, []);
+  s.create("JitPolicy", policy);
+  s.start();
+  await s.run(2000);
+  expect(s.azure.calls.filter((c) => c.startsWith("listNsgs"))).toHaveLength(1);
+  expect(s.writes()).toEqual([]);
+  return { s, shards, shard: shards.shardOf(nsgKey(NSG)) };
+}
+
+const calls = (s: Stack, op: string): number => s.azure.calls.filter((c) => c.startsWith(`${op} `)).length;
+
+describe("shard take-over", () => {
+  it("plans the shard's NSGs from a list begun after the take-over: no GET, the holder's write seen", async () => {
+    const { policy, rules } = await holder();
+    const { s, shards, shard } = await replica(policy);
+    // The previous holder writes the NSG after our list.
+    for (const r of rules) s.azure.foreignPut(NSG, r);
+    shards.add(shard);
+    s.controller.wakeShard(shard);
+    await s.run(2000);
+    expect(calls(s, "listNsgs")).toBe(2);
+    expect(calls(s, "getNsg")).toBe(0);
+    // Planned from the older list, the deny would be written again.
+    expect(s.writes()).toEqual([]);
+    expect(s.controller.ledger.get(nsgKey(NSG))?.basis?.etag).toBe(s.azure.etag(NSG));
+  });
+
+  it("a resync listing at the take-over is not planned from, nor does its end read the NSG", async () => {
+    const { policy, rules } = await holder();
+    const shards = new ShardOwnership(2);
+    const s = new Stack({ sharding: shards });
+    stacks.push(s);
+    s.azure.addNsg(NSG, []);
+    s.create("JitPolicy", policy);
+    // The first resync's list is answered only when released, with the NSG as it was when asked.
+    const list = s.azure.listNsgs.bind(s.azure);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    s.azure.listNsgs = async (sub) => {
+      const docs = await list(sub);
+      if (calls(s, "listNsgs") === 1) await held;
+      return docs;
+    };
+    s.start();
+    await s.run(500);
+    for (const r of rules) s.azure.foreignPut(NSG, r);
+    const shard = shards.shardOf(nsgKey(NSG));
+    shards.add(shard);
+    s.controller.wakeShard(shard);
+    await s.run(500);
+    expect(calls(s, "listNsgs")).toBe(1);
+    // The resync ends and queues the NSG (its shard is held now): it waits for the take-over list.
+    release();
+    await s.run(2000);
+    expect(calls(s, "listNsgs")).toBe(2);
+    expect(calls(s, "getNsg")).toBe(0);
+    expect(s.writes()).toEqual([]);
+  });
+
+  it("a failed take-over list falls back to one GET per NSG", async () => {
+    const { policy, rules } = await holder();
+    const { s, shards, shard } = await replica(policy);
+    for (const r of rules) s.azure.foreignPut(NSG, r);
+    s.azure.fail("listNsgs", () => throttled(1000));
+    shards.add(shard);
+    s.controller.wakeShard(shard);
+    await s.run(2000);
+    expect(calls(s, "listNsgs")).toBe(2);
+    expect(calls(s, "getNsg")).toBe(1);
+    expect(s.writes()).toEqual([]);
+  });
+
+  it("an NSG of the shard that is gone is read with a GET (not found there)", async () => {
+    const { policy } = await holder();
+    const { s, shards, shard } = await replica(policy);
+    s.azure.removeNsg(NSG);
+    shards.add(shard);
+    s.controller.wakeShard(shard);
+    await s.run(2000);
+    expect(calls(s, "listNsgs")).toBe(2);
+    expect(calls(s, "getNsg")).toBe(1);
+    expect(s.writes()).toEqual([]);
+  });
+});
