@@ -63,12 +63,17 @@ function peopleRbac(ns: string): unknown[] {
 
 const APPROVAL = { required: 2, approvers: { users: ["bob", "carol"], groups: ["sre"] } };
 
-let band = 100;
+let band = 280;
 
-/** A policy of its own priority band: policies whose bands overlap on an NSG are not written there. */
+/**
+ * A policy of its own priority band: policies whose bands overlap on an NSG are not written there.
+ * Each test's policy covers the same VM and ports as the ones before it, so each takes a band below
+ * theirs: an allow behind an earlier policy's deny would open nothing and its grant is Denied (ADR
+ * 0019). (The seed's foreign rules sit at 300 and above.)
+ */
 async function policy(name: string, spec: Record<string, unknown>): Promise<void> {
   const priorityRange = { from: band, to: band + 19 };
-  band += 20;
+  band -= 20;
   await stack.applyPolicy((doc) => {
     (doc.metadata as Record<string, unknown>).name = name;
     Object.assign(doc.spec as Record<string, unknown>, { priorityRange, ...spec });
