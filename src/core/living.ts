@@ -235,10 +235,13 @@ function livingOf(index: LivingIndex, b: NormBinding): number[] {
   const hash = b.hash | 0;
   for (let i = index.heads[hash & index.mask] ?? -1; i >= 0; i = index.next[i] ?? -1) {
     if (index.hashes[i] !== hash || index.prefixLengths[i] !== prefix.length) continue;
-    // A slice compared with === costs half of what startsWith does here; the letter case of a name
-    // is compared only when it differs (rare: a rule renamed by hand).
-    const head = (index.rules[i]?.name ?? "").slice(0, prefix.length);
-    if (head === prefix || head.toLowerCase() === prefix.toLowerCase()) {
+    // startsWith, as readOwnName compares heads (rule-grammar.ts); the letter case of a name is
+    // compared only when it differs (rare: a rule renamed by hand).
+    const name = index.rules[i]?.name ?? "";
+    if (
+      name.lastIndexOf(prefix, 0) === 0 ||
+      name.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase()
+    ) {
       out.push(index.keys[i] ?? UNPARSED, index.lastOf[i] ?? -1);
     }
   }
