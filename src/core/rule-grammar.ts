@@ -139,6 +139,12 @@ export interface NameParts {
   keys: Int32Array;
   prefixLengths: Int32Array;
   hashes: Int32Array;
+  /**
+   * Per rule, when given: the index of the first rule read with the very same text before its tail
+   * (its own index for a name read in full). Rules of one head share every answer about that text,
+   * so the living index compares a binding's prefix with it once, not once per rule.
+   */
+  heads?: Int32Array;
 }
 
 /** The rule key of a name that matches no binding: no slotKey of a readable port, no denyKey. */
@@ -211,10 +217,12 @@ export interface NameReader {
   parts: NameParts;
   head: string;
   hash: number;
+  /** The index of the rule `head` was read from. */
+  headAt: number;
 }
 
 export function nameReader(g: OwnGrammar, parts: NameParts): NameReader {
-  return { g, parts, head: "", hash: 0 };
+  return { g, parts, head: "", hash: 0, headAt: -1 };
 }
 
 /** ownNameFormat(name, r.g), writing r.parts at `i` for an own name (NameParts). */
@@ -226,14 +234,17 @@ export function readOwnName(name: string, r: NameReader, i: number): NameFormat 
   // position 0 only (a third of the cost of startsWith here, and nothing allocated).
   if (r.head !== "" && tail === r.head.length && name.lastIndexOf(r.head, 0) === 0) {
     writeParts(name, tail, r.hash, r.parts, i);
+    if (r.parts.heads !== undefined) r.parts.heads[i] = r.headAt;
     return CURRENT_NAME;
   }
   const format = formatAt(name, r.g, tail);
   if (format === CURRENT_NAME) {
     r.head = name.slice(0, tail);
     r.hash = hashLow(name, tail);
+    r.headAt = i;
     writeParts(name, tail, r.hash, r.parts, i);
   } else if (format === LEGACY_NAME) r.parts.keys[i] = UNPARSED_KEY;
+  if (format !== NOT_OWN && r.parts.heads !== undefined) r.parts.heads[i] = i;
   return format;
 }
 
