@@ -20,7 +20,7 @@ import { expiryTexts } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
 import { bandFull, conflictMessage, keepable, refund, reject, spend } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
-import { denyFloor, denyFloorIndex } from "./deny-floor.ts";
+import { addBaselineDeny, addDeny, denyFloor, newDenyFloorIndex } from "./deny-floor.ts";
 import type { DenyFloorIndex } from "./deny-floor.ts";
 import { allocateLow } from "./priorities.ts";
 import { buildAllowRule, rulePrefixCount } from "./rules.ts";
@@ -224,13 +224,20 @@ function finish(ctx: PlanContext, c: Candidate, texts: Texts): SecurityRule | un
   );
 }
 
-/** The plan's denies: the placed baseline denies and the legacy ones kept as they are. */
-function* ownDenies(ctx: PlanContext, slots: DenySlot[]): Generator<SecurityRule> {
-  for (const s of slots) if (s.rule !== undefined) yield s.rule;
+/**
+ * The plan's denies, indexed: the placed baseline denies (from what they were built of) and the
+ * legacy ones kept as they are.
+ */
+function ownDenies(ctx: PlanContext, slots: DenySlot[]): DenyFloorIndex {
+  const index = newDenyFloorIndex();
+  for (const s of slots) {
+    if (s.rule !== undefined) addBaselineDeny(index, s.rule, s.protocol, s.ports, s.b.destinations);
+  }
   for (const i of ctx.kept) {
     const r = ctx.living.rules[i];
-    if (r?.access === "Deny" && r.direction === "Inbound") yield r;
+    if (r?.access === "Deny" && r.direction === "Inbound") addDeny(index, r);
   }
+  return index;
 }
 
 /**
@@ -257,7 +264,7 @@ export function placeAllows(
       living.push(c.living);
     }
   }
-  const index = denyFloorIndex(ownDenies(ctx, slots));
+  const index = ownDenies(ctx, slots);
   const floors = open.map((c) => floorOf(index, c));
   open.forEach((c, i) => {
     placeLiving(ctx, c, floors[i]);

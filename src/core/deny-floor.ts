@@ -51,21 +51,64 @@ function portRanges(rule: SecurityRule): number[] {
 
 const PROTOCOLS: Record<string, Protocol> = { tcp: "TCP", udp: "UDP" };
 
+export function newDenyFloorIndex(): DenyFloorIndex {
+  return { byHost: new Map(), wide: [], all: [] };
+}
+
+function addEntry(index: DenyFloorIndex, entry: DenyEntry, destinations: string[]): void {
+  for (const d of destinations) (isHost(d) ? entry.hosts : entry.wide).push(d);
+  index.all.push(entry);
+  if (entry.wide.length > 0) index.wide.push(entry);
+  for (const h of entry.hosts) {
+    const list = index.byHost.get(h);
+    if (list === undefined) index.byHost.set(h, [entry]);
+    else list.push(entry);
+  }
+}
+
+/** Adds a deny of the plan, read from its fields. */
+export function addDeny(index: DenyFloorIndex, rule: SecurityRule): void {
+  const protocol = PROTOCOLS[rule.protocol.toLowerCase()] ?? "Any";
+  addEntry(index, { rule, protocol, ports: portRanges(rule), wide: [], hosts: [] }, ruleDestinations(rule));
+}
+
+/** True for the ports whose text (String(port)) reads back as the port itself and no range. */
+function plainPorts(ports: number[]): boolean {
+  for (const p of ports) if (!Number.isInteger(p) || p < 0 || p > 65535) return false;
+  return true;
+}
+
+/**
+ * Adds a baseline deny from what it was built of (buildDenyRule(b, protocol, ports, ...) with
+ * b.destinations as `destinations`) instead of reading its text back: the same entry as addDeny's
+ * for ports 0..65535 (a converged plan built a hundred port lists only to parse them again here).
+ * Other port values are read from the rule, as addDeny reads them.
+ */
+export function addBaselineDeny(
+  index: DenyFloorIndex,
+  rule: SecurityRule,
+  protocol: Protocol,
+  ports: number[],
+  destinations: string[],
+): void {
+  if (!plainPorts(ports)) {
+    addDeny(index, rule);
+    return;
+  }
+  const ranges: number[] = [];
+  for (const p of ports) {
+    const read = p === 0 ? 0 : p; // String(-0) is "0"
+    ranges.push(read, read);
+  }
+  // As the rule states it: TCP and UDP as such, anything else "*".
+  const as: Protocol = protocol === "TCP" || protocol === "UDP" ? protocol : "Any";
+  addEntry(index, { rule, protocol: as, ports: ranges, wide: [], hosts: [] }, destinations);
+}
+
 /** Indexes the plan's denies (placed baseline denies and kept legacy ones). */
 export function denyFloorIndex(denies: Iterable<SecurityRule>): DenyFloorIndex {
-  const index: DenyFloorIndex = { byHost: new Map(), wide: [], all: [] };
-  for (const rule of denies) {
-    const protocol = PROTOCOLS[rule.protocol.toLowerCase()] ?? "Any";
-    const entry: DenyEntry = { rule, protocol, ports: portRanges(rule), wide: [], hosts: [] };
-    for (const d of ruleDestinations(rule)) (isHost(d) ? entry.hosts : entry.wide).push(d);
-    index.all.push(entry);
-    if (entry.wide.length > 0) index.wide.push(entry);
-    for (const h of entry.hosts) {
-      const list = index.byHost.get(h);
-      if (list === undefined) index.byHost.set(h, [entry]);
-      else list.push(entry);
-    }
-  }
+  const index = newDenyFloorIndex();
+  for (const rule of denies) addDeny(index, rule);
   return index;
 }
 

@@ -17,7 +17,7 @@ import { newPlanContext } from "./plan-context.ts";
 import type { DenySlot, PlanContext } from "./plan-context.ts";
 import { ruleAt } from "./living.ts";
 import { buildDenyRule } from "./rules.ts";
-import { findShadowed, foreignAllows } from "./shadow.ts";
+import { shadowedBaselines } from "./shadow.ts";
 import { sortedByPriority } from "./sorting.ts";
 import type {
   Grant,
@@ -176,7 +176,7 @@ export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanC
   const state: DesiredState = {
     desired,
     conflicts,
-    shadowed: findShadowed(slots, foreignAllows(ctx.foreignInbound)),
+    shadowed: shadowedBaselines(slots, ctx.foreignInbound),
     rejected: ctx.rejected,
     placements: ctx.placements,
     denies: slots,

@@ -26,6 +26,9 @@ export interface LivingIndex {
   prefixLengths: Int32Array;
   /** Per rule: the hash in its name, as int32. */
   hashes: Int32Array;
+  /** Per rule: the first rule of the same text before its tail (NameParts.heads), or undefined
+   * when not read (each rule's name is then compared on its own). */
+  nameHeads: Int32Array | undefined;
   /** First rule of each chain of first rules of parsed names, by hash & mask; -1 when empty. */
   heads: Int32Array;
   /** Per rule: the next rule in its chain, or -1. */
@@ -196,6 +199,7 @@ function emptyIndex(rules: SecurityRule[], parts: NameParts): LivingIndex {
     keys: parts.keys,
     prefixLengths: parts.prefixLengths,
     hashes: parts.hashes,
+    nameHeads: parts.heads,
     heads: new Int32Array(size).fill(-1),
     next: new Int32Array(n),
     mask: size - 1,
@@ -233,17 +237,35 @@ function livingOf(index: LivingIndex, b: NormBinding): number[] {
   const out: number[] = [];
   const prefix = b.rulePrefix;
   const hash = b.hash | 0;
+  // The head (NameParts.heads) last found to be `prefix`: its other rules have the same text there.
+  let matched = -1;
   for (let i = index.heads[hash & index.mask] ?? -1; i >= 0; i = index.next[i] ?? -1) {
     if (index.hashes[i] !== hash || index.prefixLengths[i] !== prefix.length) continue;
-    // A slice compared with === costs half of what startsWith does here; the letter case of a name
-    // is compared only when it differs (rare: a rule renamed by hand).
-    const head = (index.rules[i]?.name ?? "").slice(0, prefix.length);
-    if (head === prefix || head.toLowerCase() === prefix.toLowerCase()) {
-      out.push(index.keys[i] ?? UNPARSED, index.lastOf[i] ?? -1);
+    const head = headOf(index, i);
+    if (head < 0 || head !== matched) {
+      if (!startsWithPrefix(index.rules[i]?.name ?? "", prefix)) continue;
+      matched = head;
     }
+    out.push(index.keys[i] ?? UNPARSED, index.lastOf[i] ?? -1);
   }
   b.living = out;
   return out;
+}
+
+/** The head of rule i (NameParts.heads), or -1 when heads were not read. */
+function headOf(index: LivingIndex, i: number): number {
+  return index.nameHeads === undefined ? -1 : (index.nameHeads[i] ?? -1);
+}
+
+/**
+ * True when `name` (known to be as long as `prefix` up to its tail) starts with `prefix` in any letter
+ * case: startsWith as readOwnName compares heads (rule-grammar.ts), the letter case compared only
+ * when that fails (rare: a rule renamed by hand).
+ */
+function startsWithPrefix(name: string, prefix: string): boolean {
+  return (
+    name.lastIndexOf(prefix, 0) === 0 || name.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase()
+  );
 }
 
 function byName(index: LivingIndex, name: string): number {

@@ -68,6 +68,7 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string, grammar: OwnGr
     keys: new Int32Array(n),
     prefixLengths: new Int32Array(n),
     hashes: new Int32Array(n),
+    heads: new Int32Array(n),
   };
   const reader = nameReader(grammar, parts);
   for (const r of nsg.securityRules) {
@@ -93,6 +94,7 @@ export function newPlanContext(nsg: ObservedNsg, nsgName: string, grammar: OwnGr
       keys: parts.keys.subarray(0, managedRules.length),
       prefixLengths: parts.prefixLengths.subarray(0, managedRules.length),
       hashes: parts.hashes.subarray(0, managedRules.length),
+      heads: parts.heads?.subarray(0, managedRules.length),
     }),
     legacy,
     kept: [],

@@ -50,8 +50,7 @@ export function planNsg(input: PlanInput): NsgPlan {
   }
   stale.sort(allowFirst);
   const deletes = stale.map((r) => r.name);
-  const nsgBody = ctx.foreign.slice();
-  for (const rule of state.desired) nsgBody.push(rule);
+  const nsgBody = ctx.foreign.concat(state.desired);
   return {
     desired: state.desired,
     puts,

@@ -46,6 +46,17 @@ function sortedText(values: string[]): string {
   return [...values].sort().join(",");
 }
 
+function isBlank(one: string | undefined): boolean {
+  return one === undefined || one === "";
+}
+
+/** Same entries in the same order. */
+function sameList(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Same entries in the singular+plural fields of two rules: equal in order (checked without building
  * lists, the common case of a converged NSG), else equal as sorted text.
@@ -56,6 +67,17 @@ function sameField(
   one2: string | undefined,
   many2: string[] | undefined,
 ): boolean {
+  // The shapes the planner writes: singular on both sides, or plural on both without a singular.
+  if (many1 === undefined && many2 === undefined) return (one1 ?? "") === (one2 ?? "");
+  if (
+    many1 !== undefined &&
+    many2 !== undefined &&
+    isBlank(one1) &&
+    isBlank(one2) &&
+    sameList(many1, many2)
+  ) {
+    return true;
+  }
   const n = countOf(one1, many1);
   if (n !== countOf(one2, many2)) return false;
   let inOrder = true;

@@ -26,9 +26,16 @@ function portRanges(texts: string[]): [number, number][] {
   return out;
 }
 
-/** Foreign Inbound Allow rules that can carry TCP or UDP, sorted by priority. */
-export function foreignAllows(foreignInbound: SecurityRule[]): ForeignAllow[] {
+/**
+ * Foreign Inbound Allow rules that can carry TCP or UDP, sorted by priority; only those below
+ * `below` (findShadowed never looks at an allow behind every deny).
+ */
+export function foreignAllows(foreignInbound: SecurityRule[], below = Infinity): ForeignAllow[] {
+  // Sorted by priority: the ones in front of `below` are a leading run.
+  let end = 0;
+  while (end < foreignInbound.length && (foreignInbound[end]?.priority ?? Infinity) < below) end++;
   return foreignInbound
+    .slice(0, end)
     .filter(
       (r) => r.access === "Allow" && (r.protocol === "*" || r.protocol === "Tcp" || r.protocol === "Udp"),
     )
@@ -49,6 +56,21 @@ function protocolsMeet(foreign: SecurityRule, deny: SecurityRule): boolean {
 
 function destinationsMeet(f: ForeignAllow, targets: string[]): boolean {
   return f.anyDestination || f.destinations.some((d) => targets.some((t) => prefixesOverlap(d, t)));
+}
+
+/** The highest priority of a placed baseline deny, or -Infinity. */
+function highestDeny(slots: DenySlot[]): number {
+  let highest = -Infinity;
+  for (const s of slots) if (s.rule !== undefined && s.rule.priority > highest) highest = s.rule.priority;
+  return highest;
+}
+
+/**
+ * findShadowed over the foreign Inbound rules (sorted by priority), reading only the foreign allows in
+ * front of some deny: usually none, as foreign rules mostly sit above the bands.
+ */
+export function shadowedBaselines(slots: DenySlot[], foreignInbound: SecurityRule[]): ShadowedBaseline[] {
+  return findShadowed(slots, foreignAllows(foreignInbound, highestDeny(slots)));
 }
 
 export function findShadowed(slots: DenySlot[], allows: ForeignAllow[]): ShadowedBaseline[] {

@@ -130,6 +130,7 @@ function readAll(names: string[], instance: string): { formats: NameFormat[]; in
     keys: new Int32Array(n),
     prefixLengths: new Int32Array(n),
     hashes: new Int32Array(n),
+    heads: new Int32Array(n),
   };
   const reader = nameReader(ownGrammar(instance), parts);
   const own: SecurityRule[] = [];
@@ -143,6 +144,7 @@ function readAll(names: string[], instance: string): { formats: NameFormat[]; in
     keys: parts.keys.subarray(0, m),
     prefixLengths: parts.prefixLengths.subarray(0, m),
     hashes: parts.hashes.subarray(0, m),
+    heads: parts.heads?.subarray(0, m),
   });
   return { formats, index };
 }
@@ -162,6 +164,26 @@ function shape(index: LivingIndex): unknown {
   };
 }
 
+/**
+ * The rules whose head (NameParts.heads) has other text before their tail than they do: none may,
+ * as the living index answers for all rules of a head from one of them.
+ */
+function sharedHeads(index: LivingIndex): string[] {
+  const out: string[] = [];
+  index.rules.forEach((r, i) => {
+    if (index.keys[i] === UNPARSED_KEY) return;
+    const length = index.prefixLengths[i] ?? 0;
+    const head = index.rules[index.nameHeads?.[i] ?? -1]?.name ?? "";
+    if (
+      head.slice(0, length) !== r.name.slice(0, length) ||
+      (index.prefixLengths[index.nameHeads?.[i] ?? -1] ?? -1) !== length
+    ) {
+      out.push(r.name);
+    }
+  });
+  return out;
+}
+
 describe("reading rule names once per plan", () => {
   it("gives ownNameFormat's answer and newLivingIndex's index for runs of names and near misses", () => {
     fc.assert(
@@ -175,6 +197,7 @@ describe("reading rule names once per plan", () => {
         const g = ownGrammar(instance);
         expect(formats).toEqual(names.map((name) => ownNameFormat(name, g)));
         expect(shape(index)).toEqual(shape(newLivingIndex(index.rules)));
+        expect(sharedHeads(index)).toEqual([]);
       }),
       { numRuns },
     );
