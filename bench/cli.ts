@@ -33,7 +33,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
   --out     results directory (default bench/results)
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
-  --estate-sizes N/G[,N/G]  the estate scenario's sizes (NSGs/grants, over 8 subscriptions)
+  --estate-sizes N/G[/H][,...]  the estate scenario's sizes (NSGs/grants over 8 subscriptions; H: operator heap MiB)
   --shard-size N/G[/S]  the shards scenario's estate: NSGs/grants over S subscriptions (default 8)
             instead of the profile's
   --concurrency N,N  the latency scenario's concurrent requests instead of the profile's

@@ -3,12 +3,28 @@
 import { describe, expect, it } from "@jest/globals";
 import { estateChecks, estateCurve, TEN_TIMES_NSGS } from "../../../bench/estate-report.ts";
 import { estateSubscriptions, RESYNC_SUB } from "../../../bench/estate.ts";
+import { parseEstateSizes } from "../../../bench/scenarios/estate.ts";
 import type { EstateRun } from "../../../bench/scenarios/estate.ts";
 import { buildResyncEstate } from "../../../bench/scenarios/resync-estate.ts";
 
 /** ARM subscription ids are GUIDs: 8-4-4-4-12 hex digits. */
 const isSubscriptionId = (s: string): boolean =>
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s);
+
+describe("parseEstateSizes", () => {
+  it("reads NSGs/grants with an optional operator heap, and defaults the heap by size", () => {
+    const [big, small, own] = parseEstateSizes("20000/100000,2000/10000,20000/10000/448");
+    expect([big?.nsgs, big?.grants, big?.heapMiB]).toEqual([20000, 100000, 2048]);
+    expect(small?.heapMiB).toBeUndefined();
+    expect(own?.heapMiB).toBe(448);
+  });
+
+  it("names the field and the limit on bad input", () => {
+    expect(() => parseEstateSizes("20000")).toThrow(/--estate-sizes: "20000" is not NSGs\/grants/);
+    expect(() => parseEstateSizes("20000/10000/64")).toThrow(/operator heap 64 MiB outside 128..16384/);
+    expect(() => parseEstateSizes("0/10")).toThrow(/0 NSGs outside 1..65535/);
+  });
+});
 
 describe("estateSubscriptions", () => {
   it("gives each estate size distinct, well-formed subscription ids", () => {
