@@ -14,22 +14,29 @@ export interface BucketLimits {
  * order without keeping a queue.
  */
 export class TokenBucket {
-  readonly #rate: number;
-  readonly #burst: number;
+  #rate: number;
+  #burst: number;
   #tokens: number;
   #last: number;
 
   constructor(limits: BucketLimits, nowMs: number) {
-    if (!(limits.ratePerSec > 0) || !Number.isFinite(limits.ratePerSec)) {
-      throw new RangeError(`rate must be a positive number of calls per second, got ${limits.ratePerSec}`);
-    }
-    if (!(limits.burst >= 1) || !Number.isFinite(limits.burst)) {
-      throw new RangeError(`burst must be at least 1, got ${limits.burst}`);
-    }
+    checkLimits(limits);
     this.#rate = limits.ratePerSec;
     this.#burst = limits.burst;
     this.#tokens = limits.burst;
     this.#last = nowMs;
+  }
+
+  /**
+   * New rate and size from now on: the time until now refills at the old rate, a balance above the
+   * new size is cut to it, and reservations already handed out keep their waits.
+   */
+  resize(limits: BucketLimits, nowMs: number): void {
+    checkLimits(limits);
+    this.#refill(nowMs);
+    this.#rate = limits.ratePerSec;
+    this.#burst = limits.burst;
+    this.#tokens = Math.min(this.#tokens, limits.burst);
   }
 
   /** Take one token; returns how many ms the caller must wait before using it (0 = now). */
@@ -52,6 +59,15 @@ export class TokenBucket {
   }
 }
 
+function checkLimits(limits: BucketLimits): void {
+  if (!(limits.ratePerSec > 0) || !Number.isFinite(limits.ratePerSec)) {
+    throw new RangeError(`rate must be a positive number of calls per second, got ${limits.ratePerSec}`);
+  }
+  if (!(limits.burst >= 1) || !Number.isFinite(limits.burst)) {
+    throw new RangeError(`burst must be at least 1, got ${limits.burst}`);
+  }
+}
+
 export interface RateLimits {
   readsPerSec: number;
   readBurst: number;
@@ -71,15 +87,34 @@ export type CallKind = "read" | "write";
 
 /** One read and one write bucket per subscription, created on first use. */
 export class SubscriptionRateLimiter {
-  readonly #limits: RateLimits;
+  #limits: RateLimits;
   readonly #buckets = new Map<string, { read: TokenBucket; write: TokenBucket }>();
   #delayed = 0;
 
   constructor(limits: RateLimits) {
-    this.#limits = limits;
     // Fail at construction, naming the field, rather than on the first call.
-    new TokenBucket({ ratePerSec: limits.readsPerSec, burst: limits.readBurst }, 0);
-    new TokenBucket({ ratePerSec: limits.writesPerSec, burst: limits.writeBurst }, 0);
+    checkLimits(readLimits(limits));
+    checkLimits(writeLimits(limits));
+    this.#limits = { ...limits };
+  }
+
+  /** The limits every subscription's buckets have now. */
+  get limits(): RateLimits {
+    return { ...this.#limits };
+  }
+
+  /**
+   * Re-size every subscription's buckets (and those made later), e.g. to this replica's share of
+   * the subscription's budget when replicas come or go.
+   */
+  setLimits(limits: RateLimits, nowMs: number): void {
+    checkLimits(readLimits(limits));
+    checkLimits(writeLimits(limits));
+    this.#limits = { ...limits };
+    for (const pair of this.#buckets.values()) {
+      pair.read.resize(readLimits(limits), nowMs);
+      pair.write.resize(writeLimits(limits), nowMs);
+    }
   }
 
   /** Reserve a token for a call; returns the wait in ms. */
@@ -88,11 +123,8 @@ export class SubscriptionRateLimiter {
     let pair = this.#buckets.get(key);
     if (pair === undefined) {
       pair = {
-        read: new TokenBucket({ ratePerSec: this.#limits.readsPerSec, burst: this.#limits.readBurst }, nowMs),
-        write: new TokenBucket(
-          { ratePerSec: this.#limits.writesPerSec, burst: this.#limits.writeBurst },
-          nowMs,
-        ),
+        read: new TokenBucket(readLimits(this.#limits), nowMs),
+        write: new TokenBucket(writeLimits(this.#limits), nowMs),
       };
       this.#buckets.set(key, pair);
     }
@@ -105,4 +137,12 @@ export class SubscriptionRateLimiter {
   get delayedCalls(): number {
     return this.#delayed;
   }
+}
+
+function readLimits(l: RateLimits): BucketLimits {
+  return { ratePerSec: l.readsPerSec, burst: l.readBurst };
+}
+
+function writeLimits(l: RateLimits): BucketLimits {
+  return { ratePerSec: l.writesPerSec, burst: l.writeBurst };
 }
