@@ -9,7 +9,7 @@ import { InterruptibleSleep } from "./interruptible-sleep.ts";
 import type { LeaseClient } from "./lease-client.ts";
 import type { Logger } from "./logger.ts";
 import { LeaseStore } from "./shard-lease-store.ts";
-import { planShards } from "./shard-plan.ts";
+import { liveReplicas, planShards } from "./shard-plan.ts";
 
 export interface ShardLeasesOptions {
   /** Shard Lease clients by index, then member slot clients (one slot per possible replica). */
@@ -30,6 +30,8 @@ export interface ShardCallbacks {
   beforeRelease(shard: number): Promise<void>;
   /** A held shard could not be renewed within renewDeadline: stop everything. */
   onLost(shard: number): void;
+  /** The live replicas, self included, as each balancing round saw them (shard-plan.ts liveReplicas). */
+  onReplicas?(replicas: number): void;
 }
 
 export class ShardLeases {
@@ -130,7 +132,9 @@ export class ShardLeases {
     // Held shards are not re-read: our own last write is their truth (a read could be older).
     await this.#shards.refresh(new Set(this.held()));
     if (this.#isStopped()) return;
-    const plan = planShards({ self: this.#o.identity, shards: this.#shards.views(), members });
+    const input = { self: this.#o.identity, shards: this.#shards.views(), members };
+    cb.onReplicas?.(liveReplicas(input));
+    const plan = planShards(input);
     // Held time counts from before the write was sent, as others count from the record it wrote.
     const sent = this.#nowMs();
     const taken = await Promise.all(plan.acquire.map((s) => this.#shards.claim(s)));

@@ -62,3 +62,15 @@ export function planShards(input: ShardPlanInput): ShardPlan {
       : [];
   return { target, acquire, release };
 }
+
+/**
+ * How many replicas are alive now, self included: the live members and the holders of unexpired
+ * shard Leases (a holder whose slot this replica has not seen still counts). Each takes an equal
+ * part of the subscriptions' ARM budget (src/azure/rate-share.ts); a replica holding no shard still
+ * counts, since its resync lists every subscription.
+ */
+export function liveReplicas(input: ShardPlanInput): number {
+  const live = new Set([...input.members, input.self]);
+  for (const s of input.shards) if (s.holder !== undefined && !s.expired) live.add(s.holder);
+  return live.size;
+}

@@ -112,6 +112,26 @@ describe("ShardLeases", () => {
     expect(holders(leases, clock)).toEqual(["a", "a", "b", "b"]);
   });
 
+  it("reports the live replicas each balancing round, as they come and go", async () => {
+    const { clock, a, b, log } = twoReplicas();
+    const seen: string[] = [];
+    const counting = (who: string): ShardCallbacks => ({
+      ...recorder(log, who),
+      onReplicas: (n) => void seen.push(`${who}:${String(n)}`),
+    });
+    await a.round(counting("a")); // alone
+    await b.round(counting("b")); // sees a's slot and shards, and itself
+    clock.advance(2_000);
+    await a.round(counting("a")); // sees b
+    expect(seen).toEqual(["a:1", "b:2", "a:2"]);
+    // b dies: once its slot and shards expired, a is alone again.
+    for (let t = 0; t <= 18_000; t += 2_000) {
+      clock.advance(2_000);
+      await a.round(counting("a"));
+    }
+    expect(seen.at(-1)).toBe("a:1");
+  });
+
   it("moves a dead replica's shards to the survivor one round after the lease duration", async () => {
     const { clock, a, b, log } = twoReplicas();
     await a.round(recorder(log, "a"));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { planShards } from "../../../src/runtime/shard-plan.ts";
+import { liveReplicas, planShards } from "../../../src/runtime/shard-plan.ts";
 import type { LeaseView } from "../../../src/runtime/shard-plan.ts";
 
 const free: LeaseView = { holder: undefined, expired: true };
@@ -48,5 +48,22 @@ describe("planShards", () => {
     // Its slot still live: the target stays 2 and b, at target, waits.
     expect(planShards({ self: "b", shards, members: ["a", "b"] }).acquire).toEqual([]);
     expect(planShards({ self: "b", shards, members: ["b"] }).acquire).toEqual([0, 2]);
+  });
+});
+
+describe("liveReplicas", () => {
+  it("counts self, the live members and the holders of unexpired shards, each once", () => {
+    expect(liveReplicas({ self: "a", shards: [free, free, free, free], members: [] })).toBe(1);
+    expect(
+      liveReplicas({ self: "a", shards: [by("a"), by("a"), by("b"), by("b")], members: ["a", "b"] }),
+    ).toBe(2);
+    // A member holding no shard counts (its resync still lists every subscription).
+    expect(
+      liveReplicas({ self: "c", shards: [by("a"), by("a"), by("b"), by("b")], members: ["a", "b", "c"] }),
+    ).toBe(3);
+    // A holder whose slot was not seen still counts; an expired holder does not.
+    expect(liveReplicas({ self: "a", shards: [by("a"), by("d"), by("e", true), free], members: ["a"] })).toBe(
+      2,
+    );
   });
 });
