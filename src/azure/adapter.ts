@@ -34,6 +34,11 @@ export interface AzureAdapterOptions {
   retry?: Partial<RetryOptions> | undefined;
   /** Client-side token buckets per subscription; default reads 20/s burst 200, writes 8/s burst 150. */
   rateLimit?: Partial<RateLimits> | undefined;
+  /**
+   * The client-side buckets themselves, in place of rateLimit, for a caller that re-sizes them
+   * (sharded replicas share a subscription's budget, rate-share.ts).
+   */
+  limiter?: SubscriptionRateLimiter | undefined;
   /** How long a resolved VM is reused before it is read again; default 5 min. */
   vmCacheTtlMs?: number | undefined;
   /** Long-running-operation poll interval when ARM sends no Retry-After; default 500 ms. */
@@ -88,7 +93,10 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
   const retry: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...opts.retry };
   if (opts.maxRetries !== undefined) retry.maxRetries = opts.maxRetries;
   validateRetryOptions(retry);
-  const limiter = new SubscriptionRateLimiter(rateLimits(opts.rateLimit));
+  if (opts.limiter !== undefined && opts.rateLimit !== undefined) {
+    throw new RangeError("rateLimit and limiter are alternatives: set the limits on the limiter");
+  }
+  const limiter = opts.limiter ?? new SubscriptionRateLimiter(rateLimits(opts.rateLimit));
   const requestTimeoutMs = positiveInt("requestTimeoutMs", opts.requestTimeoutMs, 30_000, 600_000);
   const pollIntervalMs = positiveInt("pollIntervalMs", opts.pollIntervalMs, 500, 60_000);
   const operationTimeoutMs = positiveInt("operationTimeoutMs", opts.operationTimeoutMs, 120_000, 3_600_000);

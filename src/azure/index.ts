@@ -9,6 +9,7 @@ export type { CredentialConfig } from "./credentials.ts";
 export { DEFAULT_ARM_ENDPOINT } from "./clients.ts";
 export { DEFAULT_RETRY_OPTIONS } from "./retry.ts";
 export type { RetryOptions } from "./retry.ts";
-export { DEFAULT_RATE_LIMITS } from "./token-bucket.ts";
+export { DEFAULT_RATE_LIMITS, SubscriptionRateLimiter } from "./token-bucket.ts";
+export { ArmBudget, sharedLimits } from "./rate-share.ts";
 export type { RateLimits } from "./token-bucket.ts";
 export { parseNsgId, parseVmId } from "./ids.ts";

@@ -18,7 +18,13 @@ import {
   JITPOLICY_PLURAL,
   JITSCOPE_PLURAL,
 } from "../api/types.ts";
-import { createAzureAdapter, createCredential } from "../azure/index.ts";
+import {
+  ArmBudget,
+  createAzureAdapter,
+  createCredential,
+  DEFAULT_RATE_LIMITS,
+  SubscriptionRateLimiter,
+} from "../azure/index.ts";
 import type { AzurePort } from "../azure/port.ts";
 import { Controller } from "./controller.ts";
 import { PooledWriteKubeConfig } from "../kube/kube-config.ts";
@@ -68,7 +74,12 @@ export function loadKubeConfig<K extends KubeConfig = KubeConfig>(
   return kc;
 }
 
-function azureFrom(config: Config, log: Logger, metrics: Metrics): AzurePort & { close?: () => void } {
+function azureFrom(
+  config: Config,
+  log: Logger,
+  metrics: Metrics,
+  limiter: SubscriptionRateLimiter,
+): AzurePort & { close?: () => void } {
   const caPem = config.armCaFile === undefined ? undefined : readFileSync(config.armCaFile, "utf8");
   return createAzureAdapter({
     credential: createCredential({
@@ -79,6 +90,7 @@ function azureFrom(config: Config, log: Logger, metrics: Metrics): AzurePort & {
     endpoint: config.armEndpoint,
     caPem,
     logger: log.child({ component: "azure" }),
+    limiter,
     onArmCall: (op, status, ms) => {
       metrics.observeArmRequest(op, status, ms / 1000);
     },
@@ -187,7 +199,17 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     clearInterval(keepAlive);
   });
   const kc = loadKubeConfig(config.kubeconfig);
-  const azure = opts.azure ?? azureFrom(config, log, metrics);
+  // Sharded replicas each use their share of a subscription's ARM budget (shard/wiring.ts).
+  const limiter = new SubscriptionRateLimiter(DEFAULT_RATE_LIMITS);
+  const budget = new ArmBudget({
+    configured: DEFAULT_RATE_LIMITS,
+    limiter,
+    clock,
+    onShare: (share) => {
+      metrics.armRateShare.set(share);
+    },
+  });
+  const azure = opts.azure ?? azureFrom(config, log, metrics, limiter);
   shutdown.register("azure", () => (azure as { close?: () => void }).close?.());
   // Writes share keep-alive connections with request timeouts; lists and watches keep the
   // library's connection per request (kube-config.ts says why).
@@ -332,7 +354,7 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   const onLeading = (on: boolean): void => {
     leading = on;
   };
-  startReconciling({ config, kc, clock, log, metrics, shutdown, controller, sharding, onLeading });
+  startReconciling({ config, kc, clock, log, metrics, shutdown, controller, sharding, budget, onLeading });
   await shutdown.done;
   return shutdown.reason === LEADERSHIP_LOST ? 1 : 0;
 }
@@ -347,6 +369,7 @@ function startReconciling(o: {
   shutdown: Shutdown;
   controller: Controller;
   sharding: ShardOwnership | undefined;
+  budget: ArmBudget;
   onLeading: (on: boolean) => void;
 }): void {
   const { controller, log } = o;

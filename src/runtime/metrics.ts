@@ -36,6 +36,8 @@ export class Metrics {
   readonly armRequests: Counter<"operation" | "status">;
   readonly armRequestDuration: Histogram<"operation">;
   readonly armThrottled: Counter<"operation">;
+  /** Fraction of the configured per-subscription ARM limits this replica uses (src/azure/rate-share.ts). */
+  readonly armRateShare: Gauge;
   readonly activeGrants: Gauge;
   readonly managedRules: Gauge;
   readonly resyncDuration: Histogram;
@@ -155,6 +157,12 @@ export class Metrics {
       labelNames: ["operation"],
       registers,
     });
+    this.armRateShare = new Gauge({
+      name: "drawbridge_arm_rate_share",
+      help: "Fraction of the configured per-subscription ARM rate limits this replica's client-side buckets allow (1 / live replicas when sharded)",
+      registers,
+    });
+    this.armRateShare.set(1);
     this.activeGrants = new Gauge({
       name: "drawbridge_active_grants",
       help: "AccessRequests currently Active",

@@ -3,6 +3,7 @@
 // also decides requests, policies and scopes. A shard given back is first stopped and drained; a
 // shard that could not be renewed in time shuts the process down, as a lost leader Lease does.
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { ArmBudget } from "../../azure/rate-share.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Config } from "../../runtime/config.ts";
 import { kubeLeaseClient } from "../../runtime/lease-client.ts";
@@ -31,6 +32,8 @@ export interface ShardingOptions {
   shutdown: Shutdown;
   ownership: ShardOwnership;
   controller: ShardedController;
+  /** This replica's share of the subscriptions' ARM budget: 1 / the live replicas each round. */
+  budget?: ArmBudget | undefined;
   /** Told whether this replica decides (for /readyz). */
   onDeciding(deciding: boolean): void;
 }
@@ -75,6 +78,11 @@ export function startSharding(o: ShardingOptions): ShardLeases {
       }
     },
     beforeRelease,
+    onReplicas: (replicas) => {
+      if (o.budget === undefined || o.budget.replicas === replicas) return;
+      o.budget.setReplicas(replicas);
+      o.log.info({ replicas, share: o.budget.share() }, "sharing the subscriptions' ARM budget");
+    },
     onLost: () => {
       // No new NSG reconcile may start on any shard from here; the process then exits.
       for (const shard of ownership.held()) void ownership.drop(shard);
