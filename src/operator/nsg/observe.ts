@@ -32,13 +32,46 @@ export function observedRecord(
   };
 }
 
-/** Re-observation delays while the owner is still writing: 0.5 s doubling to 30 s. */
+/**
+ * The first look after a wake waits this long: the owner is woken by the same change (later, by its
+ * own watch) and needs at least a write and one operation poll before Azure shows the rule, so a look
+ * at once finds the NSG as it was and only costs a read.
+ */
+export const FIRST_LOOK_MS = 1_000;
+
+/** Looks at one NSG are at least this far apart, however many wakes come meanwhile. */
+export const LOOK_GAP_MS = 500;
+
+/**
+ * Observation timing: the first look after a wake deferred, looks at least LOOK_GAP_MS apart, and
+ * 0.5 s doubling to 30 s while the owner is still writing.
+ */
 export class ObservePolls {
   readonly #streak = new Map<string, number>();
+  /** Key -> clock ms before which it is not looked at again. */
+  readonly #notBefore = new Map<string, number>();
+
+  /**
+   * Before an observation: how long to wait instead, or undefined to go on now. `listed`: the
+   * observation is of a document already listed (it costs no read, so it never waits).
+   */
+  defer(key: string, nowMs: number, listed: boolean): number | undefined {
+    const at = this.#notBefore.get(key);
+    if (!listed) {
+      if (at === undefined && !this.#streak.has(key)) {
+        this.#notBefore.set(key, nowMs + FIRST_LOOK_MS);
+        return FIRST_LOOK_MS;
+      }
+      if (at !== undefined && nowMs < at) return at - nowMs;
+    }
+    this.#notBefore.set(key, nowMs + LOOK_GAP_MS);
+    return undefined;
+  }
 
   /** Delay before looking again (undefined when the NSG is as planned: stop polling). */
   next(key: string, unchanged: boolean): number | undefined {
     if (unchanged) {
+      this.#notBefore.delete(key);
       this.#streak.delete(key);
       return undefined;
     }

@@ -168,6 +168,9 @@ export class NsgReconciler {
     const grants = batch.grants;
     const inputs: unknown[] = [...bindings, ...(batch.lists as unknown[])];
     const listed = d.prefetch.take(key, prev?.lastWriteAt);
+    // Observing, a read right after the wake would find the NSG as it was: look a little later.
+    const lookAfterMs = this.#lookAfter(key, mode, listed !== undefined);
+    if (lookAfterMs > 0) return { requeueAfterMs: lookAfterMs };
     // A resync listed the NSG exactly as the last converged plan left it, and nothing the plan
     // depends on changed since: the plan would be the same, so it is not made again.
     if (listed !== undefined && unchangedSince(prev?.basis, listed, inputs))
@@ -187,12 +190,17 @@ export class NsgReconciler {
       bindings,
       instance: d.instanceId,
       lastWriteAt: result.writes > 0 ? now.getTime() : prev?.lastWriteAt,
-      basis: observed.etag === undefined ? undefined : { etag: observed.etag, inputs },
+      basis: basisOf(observed, inputs),
     });
     this.#finish(key, prev, rec);
     this.#report(nsgId, result);
-    const next = earliest(grants);
-    return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - now.getTime()) };
+    return requeueAtExpiry(grants, now.getTime());
+  }
+
+  /** Observing: ms to wait before reading the NSG (0: go on now); see ObservePolls.defer. */
+  #lookAfter(key: string, mode: "write" | "observe" | undefined, listed: boolean): number {
+    if (mode !== "observe") return 0;
+    return this.#polls.defer(key, this.#d.clock.now().getTime(), listed) ?? 0;
   }
 
   /** Records what the NSG already carries, writing nothing; looks again while the owner has writes to make. */
@@ -442,6 +450,16 @@ function emptyRecord(seq: number, prev: NsgRecord | undefined, error: Reason): N
     lastWriteAt: prev?.lastWriteAt,
     policiesWithRules: new Set(),
   };
+}
+
+function basisOf(observed: ObservedNsg, inputs: unknown[]): NsgRecord["basis"] {
+  return observed.etag === undefined ? undefined : { etag: observed.etag, inputs };
+}
+
+/** Reconcile again when the first of the grants expires. */
+function requeueAtExpiry(grants: Grant[], nowMs: number): HandlerResult {
+  const next = earliest(grants);
+  return next === undefined ? {} : { requeueAfterMs: Math.max(0, next - nowMs) };
 }
 
 function earliest(grants: Grant[]): number | undefined {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
 import type { NsgPlan, SecurityRule } from "../../../../src/core/index.ts";
-import { ObservePolls, observedRecord, observedResult } from "../../../../src/operator/nsg/observe.ts";
+import {
+  FIRST_LOOK_MS,
+  LOOK_GAP_MS,
+  ObservePolls,
+  observedRecord,
+  observedResult,
+} from "../../../../src/operator/nsg/observe.ts";
 import type { NsgRecord } from "../../../../src/operator/state/ledger.ts";
 
 function rule(name: string): SecurityRule {
@@ -82,5 +88,21 @@ describe("observe-only NSG reconciles", () => {
     expect(waits).toEqual([500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
     expect(polls.next("k", true)).toBeUndefined();
     expect(polls.next("k", false)).toBe(500);
+  });
+
+  it("defers the first look after a wake, and keeps looks LOOK_GAP_MS apart while the owner writes", () => {
+    const polls = new ObservePolls();
+    expect(polls.defer("k", 0, false)).toBe(FIRST_LOOK_MS);
+    expect(polls.defer("k", 300, false)).toBe(FIRST_LOOK_MS - 300); // another wake meanwhile
+    expect(polls.defer("other", 300, false)).toBe(FIRST_LOOK_MS); // keys apart
+    const t = FIRST_LOOK_MS;
+    expect(polls.defer("k", t, false)).toBeUndefined(); // the deferred look
+    expect(polls.next("k", false)).toBe(500);
+    expect(polls.defer("k", t + 100, false)).toBe(LOOK_GAP_MS - 100); // a wake right after it
+    expect(polls.defer("k", t + LOOK_GAP_MS, false)).toBeUndefined(); // the poll
+    expect(polls.next("k", true)).toBeUndefined(); // as planned: polling stops
+    expect(polls.defer("k", 60_000, false)).toBe(FIRST_LOOK_MS); // a new wake
+    // A listed document costs no read: it never waits.
+    expect(polls.defer("k", 60_100, true)).toBeUndefined();
   });
 });

@@ -4,11 +4,12 @@
 // so nothing is written again); when that list fails, the NSG is read with a GET, as before.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import type { SecurityRule } from "../../../../src/core/index.ts";
+import { FIRST_LOOK_MS } from "../../../../src/operator/nsg/observe.ts";
 import { ShardOwnership } from "../../../../src/operator/shard/ownership.ts";
 import { nsgKey } from "../../../../src/operator/state/keys.ts";
 import { throttled } from "../../../support/memory-azure.ts";
 import type { JitPolicy } from "./bench.ts";
-import { NSG, sshPolicy } from "./bench.ts";
+import { NSG, sshPolicy, sshRequest } from "./bench.ts";
 import { Stack } from "./stack.ts";
 
 let stacks: Stack[] = [];
@@ -126,6 +127,44 @@ describe("shard take-over", () => {
     await s.run(2000);
     expect(calls(s, "listNsgs")).toBe(2);
     expect(calls(s, "getNsg")).toBe(1);
+    expect(s.writes()).toEqual([]);
+  });
+});
+
+describe("the decider observing an NSG of another shard", () => {
+  it("looks a moment after the wake, not at once (the owner cannot have written yet), and then sees the rule", async () => {
+    const { policy, rules } = await holder();
+    // The owner's rules for the request: what an unsharded replica writes for it.
+    const owner = stacks[0];
+    if (owner === undefined) throw new Error("no holder stack");
+    owner.create("AccessRequest", sshRequest("r1"));
+    await owner.run(3000);
+    expect(owner.phase("r1")).toBe("Active");
+    const count = [2, 3, 4, 5].find((n) => new ShardOwnership(n).shardOf(nsgKey(NSG)) !== 0) ?? 0;
+    const shards = new ShardOwnership(count);
+    shards.add(0); // deciding, not holding the NSG's shard
+    const s = new Stack({ sharding: shards });
+    stacks.push(s);
+    s.azure.addNsg(NSG, []);
+    for (const r of rules) s.azure.foreignPut(NSG, r);
+    s.create("JitPolicy", policy);
+    s.start();
+    // The NSG observed once from the start-up list (no read): as planned.
+    s.controller.nsgQueue.add(nsgKey(NSG));
+    // Up to the fake time of the owner's request, so both plan the same rule for it.
+    await s.run(owner.clock.now().getTime() - 3000 - s.clock.now().getTime());
+    const before = calls(s, "getNsg");
+    s.create("AccessRequest", sshRequest("r1"));
+    // Approved at the same fake time as the owner's, so both plan the same rule for it.
+    await s.run(FIRST_LOOK_MS - 100);
+    expect(s.request("r1")?.status?.expiresAt).toBe(owner.request("r1")?.status?.expiresAt);
+    // Without the deferral the request's wakes read the NSG at once, before the owner could write.
+    expect(calls(s, "getNsg")).toBe(before);
+    // The owner writes; the decider's look finds the rule and the request turns Active.
+    for (const r of owner.azure.rules(NSG)) s.azure.foreignPut(NSG, r);
+    await s.run(3000);
+    expect(calls(s, "getNsg")).toBeGreaterThan(before);
+    expect(s.phase("r1")).toBe("Active");
     expect(s.writes()).toEqual([]);
   });
 });
