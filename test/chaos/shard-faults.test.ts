@@ -52,6 +52,17 @@ function writesOf(r: Replica): Write[] {
   });
 }
 
+/** The live-replica counts a replica's share of the ARM budget followed (its log, in order). */
+function budgetReplicas(r: Replica): number[] {
+  return r.lines("sharing the subscriptions' ARM budget").flatMap((line) => {
+    try {
+      return [(JSON.parse(line) as { replicas: number }).replicas];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** NSGs whose writers alternate (A, then B, then A again): two replicas writing in turn. */
 function interleaved(writes: Write[]): string[] {
   const byNsg = new Map<string, string[]>();
@@ -93,6 +104,13 @@ describe("sharding", () => {
       500,
     );
     const balancedAt = Date.now();
+    // Both see two live replicas: each takes half of a subscription's ARM budget.
+    await waitFor(
+      "each replica on half the ARM budget",
+      () => [a, b].every((r) => budgetReplicas(r).at(-1) === 2),
+      10_000,
+      200,
+    );
     const decider = balanced[0]?.holder === "shard-a" ? a : b;
     const survivor = decider === a ? b : a;
     const items = workload(24);
@@ -116,6 +134,13 @@ describe("sharding", () => {
       100,
     );
     const failoverMs = Math.max(...moved.map((l) => l.acquiredAt)) - killedAt;
+    // Alone again, the survivor takes the whole budget back.
+    await waitFor(
+      "the survivor on the whole ARM budget",
+      () => budgetReplicas(survivor).at(-1) === 1,
+      LEASE_MS + 10 * RETRY_MS,
+      200,
+    );
     await submitting;
     try {
       await waitFor(
