@@ -50,6 +50,11 @@ export interface ShardsRun {
   throttled: { reads: number; writes: number };
   /** Of those, the reads answered 429 before the replicas first settled (start-up, shard hand-overs). */
   start_throttled_reads: number;
+  /**
+   * From the replicas settling to the end of the resync period after the burst: the emulator's count
+   * of requests by operation (all replicas, 429s and retries included), e.g. "getNsg", "getOperation".
+   */
+  burst_operations: Record<string, number>;
   /** SIGKILL of a replica -> its shards held again (Lease acquireTime); null with one replica. */
   failover_ms: number | null;
   /**
@@ -289,6 +294,7 @@ async function runReplicas(
         writes: stats1.throttledWrites - stats0.throttledWrites,
       },
       start_throttled_reads: settledStats.throttledReads - stats0.throttledReads,
+      burst_operations: operationsBetween(settledStats.byOperation, stats1.byOperation),
       failover_ms: f?.ms ?? null,
       failover_arm_reads: f?.reads ?? null,
       failover_throttled_reads: f?.throttledReads ?? null,
@@ -370,7 +376,7 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
   for (const n of o.replicas) {
     const r = await runReplicas(stack, ns, o, n, keys, subs);
     stack.log(
-      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r, ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start)`,
+      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r, ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start); burst window ${JSON.stringify(r.burst_operations)}`,
     );
     runs.push(r);
   }
@@ -410,4 +416,17 @@ export function parseShardSize(text: string, base: ShardsOptions): ShardsOptions
     // misses its 10 s renew deadline (docs/operations.md, Sizing): give it room, as a user would.
     ...(nsgs >= 10_000 ? { heapMiB: 1024 } : {}),
   };
+}
+
+/** Requests per operation counted between two emulator stats snapshots (operations with none left out). */
+function operationsBetween(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [op, n] of Object.entries(after)) {
+    const d = n - (before[op] ?? 0);
+    if (d > 0) out[op] = d;
+  }
+  return out;
 }
