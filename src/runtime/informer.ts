@@ -292,7 +292,9 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     let rv: string | undefined;
     do {
       const page = await this.#o.listFn({ limit: this.#o.pageSize ?? 500, continue: cont });
-      items.push(...page.items);
+      // Slimmed page by page: a list of 100,000 objects held whole until its end peaks at several
+      // times the cache it becomes (managedFields, unshared strings).
+      for (const o of page.items) items.push(this.#listed(o));
       rv = page.metadata?.resourceVersion ?? rv;
       // Typed lists call the ListMeta token `_continue`; CustomObjectsApi returns the raw JSON, where
       // it is `continue`. Missing it would stop after one page and drop every object beyond it.
@@ -302,9 +304,20 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     return { items, resourceVersion: rv };
   }
 
-  /** Swap in a fresh list, emitting the differences as events. */
+  /**
+   * A listed object as the cache keeps it: the cached copy itself when it is the same version (a
+   * relist then allocates nothing for unchanged objects), otherwise the object slimmed.
+   */
+  #listed(o: T): T {
+    const cached = this.#cache.get(cacheKeyOf(o));
+    const rv = o.metadata?.resourceVersion;
+    if (cached !== undefined && rv !== undefined && cached.metadata?.resourceVersion === rv) return cached;
+    return slim(o, this.#o.sharing);
+  }
+
+  /** Swap in a fresh list (objects already slimmed by #listed), emitting the differences as events. */
   #replace(items: T[]): void {
-    const fresh = new Map(items.map((o) => [cacheKeyOf(o), slim(o, this.#o.sharing)]));
+    const fresh = new Map(items.map((o) => [cacheKeyOf(o), o]));
     for (const [key, old] of this.#cache) {
       if (!fresh.has(key)) {
         this.#cache.delete(key);

@@ -144,6 +144,45 @@ describe("createInformer against the API server", () => {
     expect(events).not.toContain("add ghost=9");
   });
 
+  test("slims each list page before reading the next, and a relist keeps the cached copy of an unchanged object", async () => {
+    const cluster = testCluster();
+    const ns = await cluster.createNamespace("rt-pages");
+    const kc = cluster.kubeConfig("admin");
+    const api = kc.makeApiClient(CoreV1Api);
+    for (const n of ["a", "b", "c", "d", "e"]) await api.createNamespacedConfigMap({ namespace: ns, body: cm(n, "0") });
+    const inner = configMapLister(kc, ns);
+    const earlier: V1ConfigMap[] = [];
+    const unslimmedAtNextPage: string[] = [];
+    const listFn: ListFn<V1ConfigMap> = async (page) => {
+      // slim() works in place: what an earlier page still carries here, the list held whole.
+      for (const o of earlier) if (o.metadata?.managedFields !== undefined) unslimmedAtNextPage.push(o.metadata.name ?? "");
+      const got = await inner(page);
+      expect(got.items.some((o) => o.metadata?.managedFields !== undefined)).toBe(true);
+      earlier.push(...got.items);
+      return got;
+    };
+    const { informer, events } = configMapInformer(kc, ns, { listFn });
+    await informer.start();
+    expect(earlier.length).toBeGreaterThanOrEqual(5);
+    expect(unslimmedAtNextPage).toEqual([]);
+    const a = informer.get(ns, "a");
+    const b = informer.get(ns, "b");
+    expect(a?.metadata?.managedFields).toBeUndefined();
+
+    informer.stop();
+    await api.patchNamespacedConfigMap({ name: "b", namespace: ns, body: [{ op: "replace", path: "/data/v", value: "1" }] });
+    await informer.start();
+    // Unchanged: the very object cached before, so a relist allocates nothing for it.
+    expect(informer.get(ns, "a")).toBe(a);
+    // Changed: a fresh, slimmed copy with its update delivered.
+    const b2 = informer.get(ns, "b");
+    expect(b2).not.toBe(b);
+    expect(b2?.data?.v).toBe("1");
+    expect(b2?.metadata?.managedFields).toBeUndefined();
+    expect(events).toContain("update b=1");
+    expect(events.filter((e) => e.startsWith("update a="))).toEqual([]);
+  });
+
   test("recovers after its watch connection is dropped, without missing changes made meanwhile", async () => {
     const cluster = testCluster();
     const ns = await cluster.createNamespace("rt-drop");
