@@ -6,7 +6,7 @@
 import type { AccessRequest, JitPolicy } from "../src/api/types.ts";
 import { objectKey, planNsg } from "../src/core/index.ts";
 import type { Grant, PolicyBinding } from "../src/core/index.ts";
-import { placementsOf } from "../src/operator/nsg/reconciler.ts";
+import { placementsOf } from "../src/operator/nsg/placements.ts";
 import { GrantIndex } from "../src/operator/state/grant-index.ts";
 import type { NsgRecord } from "../src/operator/state/ledger.ts";
 import { Ledger } from "../src/operator/state/ledger.ts";

@@ -13,6 +13,7 @@ import type { BindingIndex } from "../state/bindings.ts";
 import type { GrantIndex } from "../state/grant-index.ts";
 import type { Ledger, NsgRecord, Reason } from "../state/ledger.ts";
 import { holdLeft, holdMs, WriteLatency } from "./batching.ts";
+import { placementsOf } from "./placements.ts";
 import { applyPlan } from "./apply.ts";
 import { ObservePolls, observedRecord, observedResult } from "./observe.ts";
 import type { ApplyResult } from "./apply.ts";
@@ -79,29 +80,6 @@ function unchangedSince(
   inputs: unknown[],
 ): basis is NonNullable<NsgRecord["basis"]> {
   return basis !== undefined && listed.etag === basis.etag && sameInputs(basis.inputs, inputs);
-}
-
-/** The written placements per request key, and the expiresAt of the grant each was planned with. */
-export function placementsOf(
-  nsgId: string,
-  result: ApplyResult,
-): Pick<NsgRecord, "placements" | "placedExpiry"> {
-  const placements = new Map<string, GrantRuleStatus[]>();
-  const placedExpiry = new Map<string, number>();
-  for (const p of result.plan.placements) {
-    if (result.refused.has(p.ruleName)) continue;
-    const list = placements.get(p.grant.requestKey) ?? [];
-    list.push({
-      networkSecurityGroupId: nsgId,
-      ruleName: p.ruleName,
-      priority: p.priority,
-      port: p.grant.port,
-      protocol: p.grant.protocol,
-    });
-    placements.set(p.grant.requestKey, list);
-    placedExpiry.set(p.grant.requestKey, p.grant.expiresAt.getTime());
-  }
-  return { placements, placedExpiry };
 }
 
 function failuresOf(result: ApplyResult): Map<string, Reason> {
