@@ -43,8 +43,7 @@ function dropUnread(obj: KubernetesObject): void {
   const meta = obj.metadata;
   if (meta === undefined) return;
   const annotations = meta.annotations;
-  const dropAnnotations =
-    annotations !== undefined && DROPPED_ANNOTATIONS.some((key) => key in annotations);
+  const dropAnnotations = annotations !== undefined && DROPPED_ANNOTATIONS.some((key) => key in annotations);
   if (meta.managedFields === undefined && !dropAnnotations) return;
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta)) {
