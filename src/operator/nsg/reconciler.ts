@@ -362,10 +362,9 @@ export class NsgReconciler {
       ...rec.failed.keys(),
       ...d.ledger.takeWaiters(key),
     ]);
-    for (const k of rec.placements.keys()) {
+    for (const [k, placement] of rec.placements) {
       // Newly placed, or placed for a later grant of the same request (approved again).
-      if (prev?.placements.has(k) !== true || prev.placedExpiry.get(k) !== rec.placedExpiry.get(k))
-        touched.add(k);
+      if (prev?.placements.get(k)?.expiresAt !== placement.expiresAt) touched.add(k);
     }
     for (const k of prev?.placements.keys() ?? []) {
       if (rec.placements.has(k)) continue;
@@ -411,7 +410,6 @@ function emptyRecord(seq: number, prev: NsgRecord | undefined, error: Reason): N
   return {
     seq,
     placements: new Map(),
-    placedExpiry: new Map(),
     rejected: new Map(),
     failed: new Map(),
     conflicts: [],

@@ -10,18 +10,23 @@ export interface Reason {
   message: string;
 }
 
+/**
+ * How an NSG carries one request: the rules, and the expiresAt (epoch ms) of the grant they were
+ * planned with. A placement counts only for that grant: when an approval's write is lost and the
+ * request is approved again (a new expiresAt), the rules planned for the first approval may be on
+ * their way out, and the request is not Active until a reconcile that planned the current grant
+ * recorded it.
+ */
+export interface Placement {
+  rules: readonly GrantRuleStatus[];
+  expiresAt: number;
+}
+
 export interface NsgRecord {
   /** Sequence number taken when the reconcile gathered its inputs (see Ledger.nextSeq). */
   seq: number;
   /** Grant placements in the NSG after the reconcile, per request key. */
-  placements: ReadonlyMap<string, readonly GrantRuleStatus[]>;
-  /**
-   * The expiresAt (epoch ms) of the grant each placed request was planned with. A placement counts
-   * only for that grant: when an approval's write is lost and the request is approved again (a new
-   * expiresAt), the rules planned for the first approval may be on their way out, and the request
-   * is not Active until a reconcile that planned the current grant recorded it.
-   */
-  placedExpiry: ReadonlyMap<string, number>;
+  placements: ReadonlyMap<string, Placement>;
   /** Grants the planner refused (capacity, priority conflict), per request key. */
   rejected: ReadonlyMap<string, Reason>;
   /** Grants whose rule Azure refused as invalid, per request key. */
@@ -54,8 +59,7 @@ export class Ledger {
    */
   readonly #noReasons: ReadonlyMap<string, Reason> = new Map();
   readonly #noPolicies: ReadonlySet<string> = new Set();
-  readonly #noPlacements: ReadonlyMap<string, readonly GrantRuleStatus[]> = new Map();
-  readonly #noExpiries: ReadonlyMap<string, number> = new Map();
+  readonly #noPlacements: ReadonlyMap<string, Placement> = new Map();
   #seq = 0;
   #records = new Map<string, NsgRecord>();
   #waiters = new Map<string, Set<string>>();
@@ -89,7 +93,6 @@ export class Ledger {
     const compact: NsgRecord = {
       ...rec,
       placements: rec.placements.size === 0 ? this.#noPlacements : rec.placements,
-      placedExpiry: rec.placedExpiry.size === 0 ? this.#noExpiries : rec.placedExpiry,
       rejected: reasons(rec.rejected),
       failed: reasons(rec.failed),
       policiesWithRules: rec.policiesWithRules.size === 0 ? this.#noPolicies : rec.policiesWithRules,
