@@ -56,7 +56,7 @@ export class PartTable {
    */
   #identity(part: object): string | undefined {
     const entries: unknown[] = [];
-    for (const [key, v] of Object.entries(part)) {
+    for (const [key, v] of Object.entries(part) as [string, unknown][]) {
       if (typeof v !== "object" || v === null) {
         entries.push(key, v);
         continue;

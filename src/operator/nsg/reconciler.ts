@@ -4,7 +4,7 @@
 // operator instance: only its own rules are written or deleted. An NSG key no policy binds (queued by
 // the resync because it still carries rules of this instance) is planned with zero bindings, which
 // deletes those rules.
-import type { AccessRequest, GrantRuleStatus } from "../../api/types.ts";
+import type { AccessRequest } from "../../api/types.ts";
 import type { AzurePort } from "../../azure/port.ts";
 import { AzureError } from "../../azure/port.ts";
 import { bindingRulePrefix, planNsg } from "../../core/index.ts";

@@ -136,32 +136,39 @@ export class GrantIndex {
   #refresh(): void {
     if (this.#dirtyRequests.size === 0) return;
     for (const key of this.#dirtyRequests) {
-      const old = this.#byRequest.get(key);
+      this.#drop(key);
       const r = this.#src.request(key);
-      const policyKey = r === undefined ? undefined : policyKeyOf(r);
-      const made =
-        policyKey === undefined ? [] : grantsOfRequest(this.#src.policy(policyKey), r, this.#src.isAuthentic);
-      const oldPolicy = old?.[0]?.policyKey;
-      if (old !== undefined && oldPolicy !== undefined) {
-        const set = this.#members.get(oldPolicy);
-        set?.delete(key);
-        this.#views.get(oldPolicy)?.remove(old);
-        if (set?.size === 0) {
-          this.#members.delete(oldPolicy);
-          this.#views.delete(oldPolicy);
-        }
-      }
-      this.#byRequest.delete(key);
-      if (r !== undefined && policyKey !== undefined && made.length > 0) {
-        const grants = this.#sharing.compact(made, key, r.spec.sourceAddressPrefix);
-        this.#byRequest.set(key, grants);
-        let set = this.#members.get(policyKey);
-        if (set === undefined) this.#members.set(policyKey, (set = new Set()));
-        set.add(key);
-        this.#views.get(policyKey)?.add(grants);
-      }
+      if (r === undefined) continue;
+      const policyKey = policyKeyOf(r);
+      const made = grantsOfRequest(this.#src.policy(policyKey), r, this.#src.isAuthentic);
+      if (made.length > 0)
+        this.#file(key, policyKey, this.#sharing.compact(made, key, r.spec.sourceAddressPrefix));
     }
     this.#dirtyRequests.clear();
+  }
+
+  /** Take a request's grants out of the index and its policy's view. */
+  #drop(key: string): void {
+    const old = this.#byRequest.get(key);
+    const oldPolicy = old?.[0]?.policyKey;
+    this.#byRequest.delete(key);
+    if (old === undefined || oldPolicy === undefined) return;
+    const set = this.#members.get(oldPolicy);
+    set?.delete(key);
+    this.#views.get(oldPolicy)?.remove(old);
+    if (set?.size === 0) {
+      this.#members.delete(oldPolicy);
+      this.#views.delete(oldPolicy);
+    }
+  }
+
+  /** Put a request's grants (not empty) into the index and its policy's view. */
+  #file(key: string, policyKey: string, grants: Grant[]): void {
+    this.#byRequest.set(key, grants);
+    let set = this.#members.get(policyKey);
+    if (set === undefined) this.#members.set(policyKey, (set = new Set()));
+    set.add(key);
+    this.#views.get(policyKey)?.add(grants);
   }
 
   /** The policy's view, built from its members when first asked for, then kept as they change. */
