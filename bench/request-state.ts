@@ -3,6 +3,7 @@
 // the informer's cache keys, the renewal and open-request indexes, the grant index (grants, policy
 // views, sort keys, the source unions of each allow rule) and the NSG ledger's placements of a
 // converged estate.
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { AccessRequest, JitPolicy } from "../src/api/types.ts";
 import { objectKey, planNsg } from "../src/core/index.ts";
 import type { Grant, PolicyBinding } from "../src/core/index.ts";
@@ -14,7 +15,8 @@ import { nsgKey } from "../src/operator/state/keys.ts";
 import { policyBindings } from "../src/operator/state/bindings.ts";
 import { OpenRequestIndex } from "../src/operator/state/open-index.ts";
 import { RenewalIndex } from "../src/operator/state/renewal-index.ts";
-import { cacheKey } from "../src/runtime/informer.ts";
+import { ObjectStore } from "../src/runtime/object-store.ts";
+import { splitKey } from "../src/operator/state/keys.ts";
 import { foreignRules } from "./estate.ts";
 
 export interface StateStep {
@@ -56,7 +58,8 @@ export function operatorState(
     steps.push({ step: name, bytes: now - mark });
     mark = now;
   };
-  const cache = new Map(requests.map((r) => [cacheKey(r.metadata.namespace, r.metadata.name ?? ""), r]));
+  const cache = new ObjectStore<KubernetesObject>();
+  for (const r of requests) cache.set(r as unknown as KubernetesObject);
   step("informer_cache_keys", cache);
   const renewals = new RenewalIndex();
   for (const r of requests) renewals.update(r, false);
@@ -67,7 +70,10 @@ export function operatorState(
   const policyByKey = new Map(policies.map((p) => [objectKey(p.metadata), p]));
   const index = new GrantIndex({
     policy: (k) => policyByKey.get(k),
-    request: (k) => cache.get(k),
+    request: (k) => {
+      const { namespace, name } = splitKey(k);
+      return cache.get(namespace, name) as unknown as AccessRequest | undefined;
+    },
     requestsOf: (pk) =>
       requests
         .filter((r) => `${r.metadata.namespace ?? ""}/${r.spec.policyName}` === pk)
