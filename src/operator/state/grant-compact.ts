@@ -42,7 +42,7 @@ const MAX_DATES = 10_000;
 
 /**
  * One copy of what the grants of many requests have in common: the policy key (one per policy),
- * the expiry Date (one per instant; a Date costs ~100 bytes and requests approved together expire
+ * the expiry Date (one per instant; a Date costs ~110 bytes and requests approved together expire
  * together) and the request's own source text (normalized, it is an equal copy per grant). Shared
  * Dates are never written to: nothing in the operator sets a Date's time.
  */
