@@ -1,8 +1,9 @@
 // The grant index's grants, held with as few strings as they need. Each grant the core makes carries
 // its own request key and policy key (text built per grant), and sorting used to cache a third
 // string per grant (policy, target and request joined, ~200 characters with an ARM id): ~0.45 KiB a
-// grant in all (bench/request-heap.ts). Here: one copy of each key, and a comparison that reads the
-// three fields in place and orders exactly as compareGrants does.
+// grant in all (bench/request-heap.ts). Here: one copy of each key and of each expiry Date, each
+// request's grants in an array of their exact length, and a comparison that reads the three fields
+// in place and orders exactly as compareGrants does.
 import { compareGrants } from "../../core/index.ts";
 import type { Grant } from "../../core/types.ts";
 import { Interner } from "../../runtime/intern.ts";
