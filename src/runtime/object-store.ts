@@ -20,7 +20,7 @@ export class ObjectStore<T extends KubernetesObject> {
   set(obj: T): void {
     const namespace = obj.metadata?.namespace ?? "";
     let names = this.#byNamespace.get(namespace);
-    if (names === undefined) this.#byNamespace.set(namespace, (names = new Map()));
+    if (names === undefined) this.#byNamespace.set(namespace, (names = new Map<string, T>()));
     const before = names.size;
     names.set(obj.metadata?.name ?? "", obj);
     this.#size += names.size - before;

@@ -177,7 +177,7 @@ export class OpenRequestIndex {
 
   #file(namespace: string | undefined, name: string, kept: Kept): void {
     let names = this.#filed.get(namespace);
-    if (names === undefined) this.#filed.set(namespace, (names = new Map()));
+    if (names === undefined) this.#filed.set(namespace, (names = new Map<string, Kept>()));
     names.set(name, kept);
     this.#size++;
   }

@@ -4,9 +4,11 @@ import { describe, expect, test } from "@jest/globals";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { ObjectStore } from "../../../src/runtime/object-store.ts";
 
-const obj = (namespace: string | undefined, name: string, rv = "1"): KubernetesObject => ({
-  metadata: { namespace, name, resourceVersion: rv },
-});
+/** An object as the informer caches it: parsed JSON, not client-node's classes. */
+function obj(namespace: string | undefined, name: string, rv = "1"): KubernetesObject {
+  const parsed: unknown = JSON.parse(JSON.stringify({ metadata: { namespace, name, resourceVersion: rv } }));
+  return parsed as KubernetesObject;
+}
 
 describe("ObjectStore", () => {
   test("finds, replaces and forgets objects by namespace and name", () => {

@@ -264,7 +264,7 @@ describe("slim, over generated requests", () => {
     const pol = slimmed(withServerMetadata(policy()), tables);
     fc.assert(
       fc.property(served, (req) => {
-        const expected = structuredClone(req) as AccessRequest;
+        const expected = structuredClone(req);
         delete (expected.metadata as { managedFields?: unknown }).managedFields;
         if (expected.metadata.annotations !== undefined)
           expected.metadata.annotations = { "team.example/owner": "alice" };
