@@ -190,9 +190,13 @@ export function prefixesOverlap(a: string, b: string): boolean {
   return pa.ok && pb.ok && (bytesContain(pa.prefix, pb.prefix) || bytesContain(pb.prefix, pa.prefix));
 }
 
+/** 2^0 .. 2^128: the address counts of every prefix length, one bigint each (held per source prefix). */
+const POWERS_OF_TWO: readonly bigint[] = Array.from({ length: 129 }, (_, i) => 1n << BigInt(i));
+
 /** How many addresses a prefix covers: 2^(32 - bits) or 2^(128 - bits). */
 export function prefixAddressCount(family: IpFamily, bits: number): bigint {
-  return 1n << BigInt((family === "IPv4" ? 32 : 128) - bits);
+  const exponent = (family === "IPv4" ? 32 : 128) - bits;
+  return POWERS_OF_TWO[exponent] ?? 1n << BigInt(exponent);
 }
 
 function networkNumber(p: ParsedPrefix): bigint {

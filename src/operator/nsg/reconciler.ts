@@ -4,7 +4,7 @@
 // operator instance: only its own rules are written or deleted. An NSG key no policy binds (queued by
 // the resync because it still carries rules of this instance) is planned with zero bindings, which
 // deletes those rules.
-import type { AccessRequest, GrantRuleStatus } from "../../api/types.ts";
+import type { AccessRequest } from "../../api/types.ts";
 import type { AzurePort } from "../../azure/port.ts";
 import { AzureError } from "../../azure/port.ts";
 import { bindingRulePrefix, planNsg } from "../../core/index.ts";
@@ -13,6 +13,7 @@ import type { BindingIndex } from "../state/bindings.ts";
 import type { GrantIndex } from "../state/grant-index.ts";
 import type { Ledger, NsgRecord, Reason } from "../state/ledger.ts";
 import { holdLeft, holdMs, WriteLatency } from "./batching.ts";
+import { placementsOf } from "./placements.ts";
 import { applyPlan } from "./apply.ts";
 import { ObservePolls, observedRecord, observedResult } from "./observe.ts";
 import type { ApplyResult } from "./apply.ts";
@@ -79,29 +80,6 @@ function unchangedSince(
   inputs: unknown[],
 ): basis is NonNullable<NsgRecord["basis"]> {
   return basis !== undefined && listed.etag === basis.etag && sameInputs(basis.inputs, inputs);
-}
-
-/** The written placements per request key, and the expiresAt of the grant each was planned with. */
-export function placementsOf(
-  nsgId: string,
-  result: ApplyResult,
-): Pick<NsgRecord, "placements" | "placedExpiry"> {
-  const placements = new Map<string, GrantRuleStatus[]>();
-  const placedExpiry = new Map<string, number>();
-  for (const p of result.plan.placements) {
-    if (result.refused.has(p.ruleName)) continue;
-    const list = placements.get(p.grant.requestKey) ?? [];
-    list.push({
-      networkSecurityGroupId: nsgId,
-      ruleName: p.ruleName,
-      priority: p.priority,
-      port: p.grant.port,
-      protocol: p.grant.protocol,
-    });
-    placements.set(p.grant.requestKey, list);
-    placedExpiry.set(p.grant.requestKey, p.grant.expiresAt.getTime());
-  }
-  return { placements, placedExpiry };
 }
 
 function failuresOf(result: ApplyResult): Map<string, Reason> {
@@ -392,10 +370,9 @@ export class NsgReconciler {
       ...rec.failed.keys(),
       ...d.ledger.takeWaiters(key),
     ]);
-    for (const k of rec.placements.keys()) {
+    for (const [k, placement] of rec.placements) {
       // Newly placed, or placed for a later grant of the same request (approved again).
-      if (prev?.placements.has(k) !== true || prev.placedExpiry.get(k) !== rec.placedExpiry.get(k))
-        touched.add(k);
+      if (prev?.placements.get(k)?.expiresAt !== placement.expiresAt) touched.add(k);
     }
     for (const k of prev?.placements.keys() ?? []) {
       if (rec.placements.has(k)) continue;
@@ -441,7 +418,6 @@ function emptyRecord(seq: number, prev: NsgRecord | undefined, error: Reason): N
   return {
     seq,
     placements: new Map(),
-    placedExpiry: new Map(),
     rejected: new Map(),
     failed: new Map(),
     conflicts: [],

@@ -246,10 +246,11 @@ export class RequestReconciler {
         rejected ??= rec?.rejected.get(key);
         failed ??= rec?.failed.get(key);
         // Placed for this very grant: rules planned for an earlier approval of the request that did
-        // not land may be on their way out (see NsgRecord.placedExpiry).
+        // not land may be on their way out (see Placement).
+        const placement = rec?.placements.get(key);
         const placed =
-          rec !== undefined && rec.placedExpiry.get(key) === g.expiresAt.getTime()
-            ? rec.placements.get(key)?.find((r) => r.port === g.port && r.protocol === g.protocol)
+          placement !== undefined && placement.expiresAt === g.expiresAt.getTime()
+            ? placement.rules.find((r) => r.port === g.port && r.protocol === g.protocol)
             : undefined;
         if (placed === undefined) complete = false;
         else if (

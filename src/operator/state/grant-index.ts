@@ -9,8 +9,7 @@ import type { ApprovalVerifier } from "../../core/approval-signature.ts";
 import type { Grant } from "../../core/types.ts";
 import { isTerminal } from "../../core/phases.ts";
 import type { PrefixUnion } from "../../core/prefix-union.ts";
-import { Interner } from "../../runtime/intern.ts";
-import { compareGrantsInPlace, shareGrantKeys } from "./grant-compact.ts";
+import { compareGrantsInPlace, GrantSharing } from "./grant-compact.ts";
 import { PolicyView } from "./policy-view.ts";
 
 /** Requests that may hold a grant at all: approved, live, not revoked, not being deleted. */
@@ -46,15 +45,18 @@ function grantsOfRequest(
 
 export class GrantIndex {
   readonly #src: GrantSources;
-  /** Request key -> its grants (all, expired or not) and policy key. */
-  readonly #byRequest = new Map<string, { policyKey: string; grants: Grant[] }>();
+  /**
+   * Request key -> its grants (all, expired or not; never empty). Their policy key is the
+   * request's (requestGrants makes no grant of another policy), so it is not kept twice.
+   */
+  readonly #byRequest = new Map<string, Grant[]>();
   /** Policy key -> keys of its requests that have grants. */
   readonly #members = new Map<string, Set<string>>();
   readonly #dirtyRequests = new Set<string>();
   readonly #views = new Map<string, PolicyView>();
   #count: { at: number; value: number } | undefined;
-  /** One copy of each policy key for all the grants (grant-compact.ts). */
-  readonly #policyKeys = new Interner({ maxEntries: 10_000 });
+  /** One copy of each policy key, expiry and source for all the grants (grant-compact.ts). */
+  readonly #sharing = new GrantSharing();
 
   constructor(src: GrantSources) {
     this.#src = src;
@@ -105,9 +107,9 @@ export class GrantIndex {
     const view = this.#view(policyKey);
     const rules = view.rules(t);
     const holds = (requestKey: string): boolean => {
-      const e = this.#byRequest.get(requestKey);
-      if (e?.policyKey !== policyKey) return false;
-      for (const g of e.grants) if (g.expiresAt.getTime() > t) return true;
+      const grants = this.#byRequest.get(requestKey);
+      if (grants?.[0]?.policyKey !== policyKey) return false;
+      for (const g of grants) if (g.expiresAt.getTime() > t) return true;
       return false;
     };
     return { rules, grants: view.current(t), holds };
@@ -117,7 +119,7 @@ export class GrantIndex {
   forRequest(key: string, now: Date): Grant[] {
     this.#refresh();
     const t = now.getTime();
-    return (this.#byRequest.get(key)?.grants ?? []).filter((g) => g.expiresAt.getTime() > t);
+    return (this.#byRequest.get(key) ?? []).filter((g) => g.expiresAt.getTime() > t);
   }
 
   /** Requests holding at least one unexpired grant (a metric: recounted at most once a second). */
@@ -126,7 +128,7 @@ export class GrantIndex {
     if (this.#count !== undefined && t - this.#count.at < 1000) return this.#count.value;
     this.#refresh();
     let n = 0;
-    for (const e of this.#byRequest.values()) if (e.grants.some((g) => g.expiresAt.getTime() > t)) n++;
+    for (const grants of this.#byRequest.values()) if (grants.some((g) => g.expiresAt.getTime() > t)) n++;
     this.#count = { at: t, value: n };
     return n;
   }
@@ -134,31 +136,39 @@ export class GrantIndex {
   #refresh(): void {
     if (this.#dirtyRequests.size === 0) return;
     for (const key of this.#dirtyRequests) {
-      const old = this.#byRequest.get(key);
+      this.#drop(key);
       const r = this.#src.request(key);
-      const policyKey = r === undefined ? undefined : policyKeyOf(r);
-      const grants =
-        policyKey === undefined ? [] : grantsOfRequest(this.#src.policy(policyKey), r, this.#src.isAuthentic);
-      if (old !== undefined) {
-        const set = this.#members.get(old.policyKey);
-        set?.delete(key);
-        this.#views.get(old.policyKey)?.remove(old.grants);
-        if (set?.size === 0) {
-          this.#members.delete(old.policyKey);
-          this.#views.delete(old.policyKey);
-        }
-        this.#byRequest.delete(key);
-      }
-      if (policyKey !== undefined && grants.length > 0) {
-        shareGrantKeys(grants, key, this.#policyKeys);
-        this.#byRequest.set(key, { policyKey: this.#policyKeys.intern(policyKey), grants });
-        let set = this.#members.get(policyKey);
-        if (set === undefined) this.#members.set(policyKey, (set = new Set()));
-        set.add(key);
-        this.#views.get(policyKey)?.add(grants);
-      }
+      if (r === undefined) continue;
+      const policyKey = policyKeyOf(r);
+      const made = grantsOfRequest(this.#src.policy(policyKey), r, this.#src.isAuthentic);
+      if (made.length > 0)
+        this.#file(key, policyKey, this.#sharing.compact(made, key, r.spec.sourceAddressPrefix));
     }
     this.#dirtyRequests.clear();
+  }
+
+  /** Take a request's grants out of the index and its policy's view. */
+  #drop(key: string): void {
+    const old = this.#byRequest.get(key);
+    const oldPolicy = old?.[0]?.policyKey;
+    this.#byRequest.delete(key);
+    if (old === undefined || oldPolicy === undefined) return;
+    const set = this.#members.get(oldPolicy);
+    set?.delete(key);
+    this.#views.get(oldPolicy)?.remove(old);
+    if (set?.size === 0) {
+      this.#members.delete(oldPolicy);
+      this.#views.delete(oldPolicy);
+    }
+  }
+
+  /** Put a request's grants (not empty) into the index and its policy's view. */
+  #file(key: string, policyKey: string, grants: Grant[]): void {
+    this.#byRequest.set(key, grants);
+    let set = this.#members.get(policyKey);
+    if (set === undefined) this.#members.set(policyKey, (set = new Set()));
+    set.add(key);
+    this.#views.get(policyKey)?.add(grants);
   }
 
   /** The policy's view, built from its members when first asked for, then kept as they change. */
@@ -167,7 +177,7 @@ export class GrantIndex {
     if (view === undefined) {
       const grants: Grant[] = [];
       for (const k of this.#members.get(policyKey) ?? []) {
-        for (const g of this.#byRequest.get(k)?.grants ?? []) grants.push(g);
+        for (const g of this.#byRequest.get(k) ?? []) grants.push(g);
       }
       view = new PolicyView(compareGrantsInPlace, grants);
       this.#views.set(policyKey, view);

@@ -10,35 +10,40 @@ export interface Reason {
   message: string;
 }
 
+/**
+ * How an NSG carries one request: the rules, and the expiresAt (epoch ms) of the grant they were
+ * planned with. A placement counts only for that grant: when an approval's write is lost and the
+ * request is approved again (a new expiresAt), the rules planned for the first approval may be on
+ * their way out, and the request is not Active until a reconcile that planned the current grant
+ * recorded it.
+ */
+export interface Placement {
+  rules: readonly GrantRuleStatus[];
+  expiresAt: number;
+}
+
 export interface NsgRecord {
   /** Sequence number taken when the reconcile gathered its inputs (see Ledger.nextSeq). */
   seq: number;
   /** Grant placements in the NSG after the reconcile, per request key. */
-  placements: Map<string, GrantRuleStatus[]>;
-  /**
-   * The expiresAt (epoch ms) of the grant each placed request was planned with. A placement counts
-   * only for that grant: when an approval's write is lost and the request is approved again (a new
-   * expiresAt), the rules planned for the first approval may be on their way out, and the request
-   * is not Active until a reconcile that planned the current grant recorded it.
-   */
-  placedExpiry: Map<string, number>;
+  placements: ReadonlyMap<string, Placement>;
   /** Grants the planner refused (capacity, priority conflict), per request key. */
-  rejected: Map<string, Reason>;
+  rejected: ReadonlyMap<string, Reason>;
   /** Grants whose rule Azure refused as invalid, per request key. */
-  failed: Map<string, Reason>;
+  failed: ReadonlyMap<string, Reason>;
   /**
    * Rules Azure refused as invalid, per policy key, grant or not: a refused baseline deny carries no
    * grant, so without this nobody would hear of it and the policy would claim Ready.
    */
-  refusedRules?: Map<string, Reason>;
-  conflicts: PriorityConflict[];
-  shadowed: ShadowedBaseline[];
+  refusedRules?: ReadonlyMap<string, Reason>;
+  conflicts: readonly PriorityConflict[];
+  shadowed: readonly ShadowedBaseline[];
   /** Set when the NSG itself could not be reconciled (e.g. it does not exist). */
   error: Reason | undefined;
   /** Clock time (ms) of the last write this operator made to the NSG. */
   lastWriteAt: number | undefined;
   /** Policies that still have managed rules in the NSG. */
-  policiesWithRules: Set<string>;
+  policiesWithRules: ReadonlySet<string>;
   /**
    * Set when the reconcile found the NSG converged (nothing written or refused): the etag it planned
    * from and the identity of its inputs, so a resync can skip planning an NSG nothing has touched.
@@ -47,6 +52,15 @@ export interface NsgRecord {
 }
 
 export class Ledger {
+  /**
+   * One empty map, set and list for every record that has nothing in one of them: an empty Map
+   * costs ~180 bytes, and a converged NSG's rejected, failed and refused maps and its findings are
+   * all empty (20,000 NSGs: ~12 MiB). Records are never changed once built (all read-only).
+   */
+  readonly #noReasons: ReadonlyMap<string, Reason> = new Map();
+  readonly #noPolicies: ReadonlySet<string> = new Set();
+  readonly #noPlacements: ReadonlyMap<string, Placement> = new Map();
+  readonly #noFindings: readonly never[] = Object.freeze([]);
   #seq = 0;
   #records = new Map<string, NsgRecord>();
   #waiters = new Map<string, Set<string>>();
@@ -69,8 +83,25 @@ export class Ledger {
   record(nsgKey: string, rec: NsgRecord): NsgRecord | undefined {
     const prev = this.#records.get(nsgKey);
     if (prev !== undefined && prev.seq > rec.seq) return prev;
-    this.#records.set(nsgKey, rec);
+    this.#records.set(nsgKey, this.#compact(rec));
     return prev;
+  }
+
+  /** `rec` with its empty maps and set replaced by the ledger's shared empty ones. */
+  #compact(rec: NsgRecord): NsgRecord {
+    const reasons = (m: ReadonlyMap<string, Reason>): ReadonlyMap<string, Reason> =>
+      m.size === 0 ? this.#noReasons : m;
+    const compact: NsgRecord = {
+      ...rec,
+      placements: rec.placements.size === 0 ? this.#noPlacements : rec.placements,
+      rejected: reasons(rec.rejected),
+      failed: reasons(rec.failed),
+      policiesWithRules: rec.policiesWithRules.size === 0 ? this.#noPolicies : rec.policiesWithRules,
+      conflicts: rec.conflicts.length === 0 ? this.#noFindings : rec.conflicts,
+      shadowed: rec.shadowed.length === 0 ? this.#noFindings : rec.shadowed,
+    };
+    if (rec.refusedRules !== undefined) compact.refusedRules = reasons(rec.refusedRules);
+    return compact;
   }
 
   forget(nsgKey: string): void {

@@ -6,6 +6,7 @@
 import type { AccessRequest } from "../../api/types.ts";
 import { isTerminal } from "../../core/phases.ts";
 import { cacheKey } from "../../runtime/informer.ts";
+import { splitKey } from "./keys.ts";
 
 /** Open requests that count against one request's limits, per requester and per namespace. */
 export interface OpenCounts {
@@ -90,31 +91,42 @@ function filedOf(r: AccessRequest): Filed | undefined {
  */
 type Kept = string | Filed;
 
+/** "" and undefined are the same namespace in a cache key (cacheKey). */
+function nonEmpty(namespace: string | undefined): string | undefined {
+  return namespace === "" ? undefined : namespace;
+}
+
 function keep(f: Filed): Kept {
-  // The namespace must come back from the key as it was ("" would come back undefined).
+  // The namespace must come back from where it is filed as it was ("" would come back undefined).
   const plain = f.approved && f.namespace !== undefined && f.namespace !== "";
   return plain && f.requester !== undefined ? f.requester : f;
 }
 
-function namespaceOf(key: string): string | undefined {
-  const i = key.indexOf("/");
-  return i < 0 ? undefined : key.slice(0, i);
+/** The namespace and name of a cache key; a cluster-scoped key's namespace is undefined. */
+function whereOf(key: string): { namespace: string | undefined; name: string } {
+  const { namespace, name } = splitKey(key);
+  return { namespace: namespace === "" ? undefined : namespace, name };
 }
 
 export class OpenRequestIndex {
-  readonly #filed = new Map<string, Kept>();
+  /**
+   * Per namespace, per name: keyed by the request's own strings, not a "namespace/name" key per
+   * request (~40 bytes each). The namespace undefined stands for a request without one.
+   */
+  readonly #filed = new Map<string | undefined, Map<string, Kept>>();
+  #size = 0;
   readonly #byRequester = new Map<string | undefined, Group>();
   readonly #byNamespace = new Map<string | undefined, Group>();
 
   /** Record a request as it is now (or its deletion). */
   update(r: AccessRequest, deleted: boolean): void {
-    const key = cacheKey(r.metadata.namespace, r.metadata.name ?? "");
-    const before = this.#get(key);
+    const where = { namespace: nonEmpty(r.metadata.namespace), name: r.metadata.name ?? "" };
+    const before = this.#find(where.namespace, where.name);
     if (before !== undefined) this.#change(before, -1);
-    this.#filed.delete(key);
+    this.#forget(where.namespace, where.name);
     const after = deleted ? undefined : filedOf(r);
     if (after === undefined) return;
-    this.#filed.set(key, keep(after));
+    this.#file(where.namespace, where.name, keep(after));
     this.#change(after, 1);
   }
 
@@ -149,13 +161,32 @@ export class OpenRequestIndex {
   }
 
   get size(): number {
-    return this.#filed.size;
+    return this.#size;
   }
 
   #get(key: string): Filed | undefined {
-    const k = this.#filed.get(key);
+    const { namespace, name } = whereOf(key);
+    return this.#find(namespace, name);
+  }
+
+  #find(namespace: string | undefined, name: string): Filed | undefined {
+    const k = this.#filed.get(namespace)?.get(name);
     if (typeof k !== "string") return k;
-    return { requester: k, namespace: namespaceOf(key), approved: true, age: undefined };
+    return { requester: k, namespace, approved: true, age: undefined };
+  }
+
+  #file(namespace: string | undefined, name: string, kept: Kept): void {
+    let names = this.#filed.get(namespace);
+    if (names === undefined) this.#filed.set(namespace, (names = new Map<string, Kept>()));
+    names.set(name, kept);
+    this.#size++;
+  }
+
+  #forget(namespace: string | undefined, name: string): void {
+    const names = this.#filed.get(namespace);
+    if (names === undefined || !names.delete(name)) return;
+    this.#size--;
+    if (names.size === 0) this.#filed.delete(namespace);
   }
 
   #change(f: Filed, by: 1 | -1): void {

@@ -81,6 +81,56 @@ describe("shareParts", () => {
     expect(c.x.s).toBe(b.x.s);
   });
 
+  test("shares a part of shared parts however long its JSON (four conditions: ~700 characters)", () => {
+    const table = new PartTable();
+    const conditions = (): object[] =>
+      ["Approved", "Granted", "Reconciling", "Stalled"].map((type) => ({
+        type,
+        status: "True",
+        reason: `${type}Reason`,
+        message: `a message of about forty characters for ${type}`,
+        lastTransitionTime: "2026-01-01T00:00:00.000Z",
+        observedGeneration: 1,
+      }));
+    const a = { status: { conditions: conditions() } };
+    const b = { status: { conditions: conditions() } };
+    expect(JSON.stringify(a.status.conditions).length).toBeGreaterThan(512);
+    shareParts(a, table);
+    shareParts(b, table);
+    expect(b.status.conditions).toBe(a.status.conditions);
+    // One entry differs: not the same part, and the equal entries are still shared.
+    const c = { status: { conditions: conditions() } };
+    (c.status.conditions[3] as { status: string }).status = "False";
+    shareParts(c, table);
+    expect(c.status.conditions).not.toBe(a.status.conditions);
+    expect(c.status.conditions[0]).toBe(a.status.conditions[0]);
+    expect(c.status.conditions[3]).toEqual({ ...a.status.conditions[3], status: "False" });
+  });
+
+  test("tells an array from an object with the same entries, and a string from a part", () => {
+    const table = new PartTable();
+    const a = { x: { list: ["p"], same: { 0: "p" } } };
+    shareParts(a, table);
+    expect(a.x.same).not.toBe(a.x.list);
+    const b = { x: { wrap: { v: ["p"] } } };
+    const c = { x: { wrap: { v: '{"part":0}' } } };
+    shareParts(b, table);
+    shareParts(c, table);
+    expect(c.x.wrap).not.toBe(b.x.wrap);
+    expect(c.x.wrap.v).toBe('{"part":0}');
+  });
+
+  test("never shares a part holding NaN or an infinity (JSON would call them null)", () => {
+    const table = new PartTable();
+    const a = { x: { n: { v: null } } };
+    const b = { x: { n: { v: Number.NaN } } };
+    const c = { x: { n: { v: Number.POSITIVE_INFINITY } } };
+    for (const o of [a, b, c]) shareParts(o, table);
+    expect(b.x.n).not.toBe(a.x.n);
+    expect(Number.isNaN(b.x.n.v)).toBe(true);
+    expect(c.x.n.v).toBe(Number.POSITIVE_INFINITY);
+  });
+
   test("starts over when full, and names a bad option", () => {
     const table = new PartTable({ maxEntries: 3 });
     for (let i = 0; i < 10; i++) {

@@ -3,8 +3,9 @@
 // property path that the request state machine, the grant derivation and the approval snapshot read
 // of a request and its policy, and fails when slimming changes any of them.
 import { describe, expect, test } from "@jest/globals";
+import fc from "fast-check";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { AccessRequest, JitPolicy } from "../../../src/api/types.ts";
+import type { AccessRequest, AccessRequestStatus, Condition, JitPolicy } from "../../../src/api/types.ts";
 import { activeGrants, approvalSnapshot, grantExpiry, requestGrants } from "../../../src/core/grants.ts";
 import { decideRequest } from "../../../src/operator/request/decision.ts";
 import type { RequestFacts } from "../../../src/operator/request/decision.ts";
@@ -190,5 +191,92 @@ describe("slim", () => {
     const tooSlim = slimmed(req);
     delete tooSlim.status?.rules;
     expect(changedReads(read.request, req, tooSlim)).toContain("status.rules");
+  });
+});
+
+/** Requests in the states the operator caches, served with managedFields anywhere in metadata. */
+const TIMES = ["2026-01-01T00:00:00Z", "2026-01-01T00:10:00Z", "2026-01-01T01:00:00Z"];
+const condition = fc.record({
+  type: fc.constantFrom("Approved", "Granted", "Reconciling", "Stalled"),
+  status: fc.constantFrom("True" as const, "False" as const),
+  reason: fc.constantFrom("PolicyAllows", "RulesInPlace", "Reconciled"),
+  message: fc.constantFrom("allowed", "every target NSG carries the grant", ""),
+  lastTransitionTime: fc.constantFrom(...TIMES),
+  observedGeneration: fc.constantFrom(1, 2),
+}) as fc.Arbitrary<Condition>;
+const rule = fc.record({
+  networkSecurityGroupId: fc.constantFrom("/nsg/a", "/nsg/b"),
+  ruleName: fc.constantFrom("drawbridge-a", "drawbridge-b"),
+  priority: fc.constantFrom(100, 101),
+  port: fc.constantFrom(22, 443),
+  protocol: fc.constantFrom("TCP" as const, "UDP" as const),
+});
+const status: fc.Arbitrary<AccessRequestStatus | undefined> = fc.option(
+  fc.record(
+    {
+      phase: fc.constantFrom("Pending" as const, "Active" as const, "Expired" as const, "Revoked" as const),
+      startTime: fc.constantFrom(...TIMES),
+      expiresAt: fc.constantFrom(...TIMES),
+      observedGeneration: fc.constantFrom(1, 2),
+      conditions: fc.array(condition, { maxLength: 5 }),
+      rules: fc.array(rule, { maxLength: 3 }),
+      reason: fc.constantFrom("Granted", "Approved"),
+      message: fc.constantFrom("open", "access open until 2026-01-01T01:00:00Z"),
+      approved: fc.record({
+        targets: fc.constant(["/nsg/a"]),
+        ports: fc.constant([{ number: 22, protocol: "TCP" as const }]),
+      }),
+      approvalSignature: fc.constantFrom("v1.aa", "v1.bb"),
+    },
+    { requiredKeys: [] },
+  ),
+  { nil: undefined },
+);
+const served = fc
+  .record({
+    status,
+    ports: fc.subarray([22, 443, 3389], { minLength: 1 }),
+    revoked: fc.boolean(),
+    deleting: fc.boolean(),
+    labels: fc.boolean(),
+    lastApplied: fc.boolean(),
+    managedAt: fc.nat(12),
+  })
+  .map((o) => {
+    const r = activeRequest();
+    if (o.status === undefined) delete r.status;
+    else r.status = o.status;
+    r.spec.ports = o.ports;
+    if (o.revoked) r.spec.revoked = true;
+    const meta: Record<string, unknown> = { ...r.metadata, uid: "0f1e2d3c-aaaa-bbbb-cccc-000000000001" };
+    if (o.deleting) meta["deletionTimestamp"] = TIMES[1];
+    if (o.labels) meta["labels"] = { team: "a" };
+    if (o.lastApplied) meta["annotations"] = { [LAST_APPLIED]: "{}", "team.example/owner": "alice" };
+    const entries = Object.entries(meta);
+    entries.splice(Math.min(o.managedAt, entries.length), 0, ["managedFields", [{ manager: "kubectl" }]]);
+    r.metadata = Object.fromEntries(entries);
+    return r;
+  });
+
+describe("slim, over generated requests", () => {
+  test("keeps every value and the order of metadata, and the decisions come out the same", () => {
+    const tables = warmTables();
+    const pol = slimmed(withServerMetadata(policy()), tables);
+    fc.assert(
+      fc.property(served, (req) => {
+        const expected = structuredClone(req);
+        delete (expected.metadata as { managedFields?: unknown }).managedFields;
+        if (expected.metadata.annotations !== undefined)
+          expected.metadata.annotations = { "team.example/owner": "alice" };
+        const out = slimmed(req, tables);
+        expect(out).toEqual(expected);
+        expect(Object.keys(out.metadata)).toEqual(Object.keys(expected.metadata));
+        expect(JSON.stringify(out)).toBe(JSON.stringify(expected));
+        const read = pathsRead(structuredClone(req), policy());
+        expect(changedReads(read.request, req, out)).toEqual([]);
+        expect(decide(out, pol)).toEqual(decide(expected, pol));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -36,8 +36,7 @@ function grant(requestKey: string): Grant {
 function record(placed: string[]): NsgRecord {
   return {
     seq: 1,
-    placements: new Map(placed.map((k) => [k, []])),
-    placedExpiry: new Map(placed.map((k) => [k, 10_000_000])),
+    placements: new Map(placed.map((k) => [k, { rules: [], expiresAt: 10_000_000 }])),
     rejected: new Map(),
     failed: new Map(),
     conflicts: [],

@@ -40,7 +40,6 @@ function record(seq: number, policies: string[] = []): NsgRecord {
   return {
     seq,
     placements: new Map(),
-    placedExpiry: new Map(),
     rejected: new Map(),
     failed: new Map(),
     conflicts: [],

@@ -9,7 +9,6 @@ function record(over: Partial<NsgRecord> = {}): NsgRecord {
   return {
     seq: 1,
     placements: new Map(),
-    placedExpiry: new Map(),
     rejected: new Map(),
     failed: new Map(),
     conflicts: [],

@@ -88,7 +88,7 @@ const rows: Row[] = [
         b
           .record()
           ?.placements.get(ALICE)
-          ?.map((p) => p.priority),
+          ?.rules.map((p) => p.priority),
       ).toEqual([100]);
       expect(b.takeWakes()).toEqual([`request ${ALICE}`]);
     },

@@ -4,8 +4,7 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { compareGrants } from "../../../../src/core/index.ts";
 import type { Grant } from "../../../../src/core/types.ts";
-import { compareGrantsInPlace, shareGrantKeys } from "../../../../src/operator/state/grant-compact.ts";
-import { Interner } from "../../../../src/runtime/intern.ts";
+import { compareGrantsInPlace, GrantSharing } from "../../../../src/operator/state/grant-compact.ts";
 
 const sign = (n: number): number => Math.sign(n);
 
@@ -59,13 +58,24 @@ describe("compareGrantsInPlace", () => {
   });
 });
 
-describe("shareGrantKeys", () => {
-  it("changes no value, and keeps a request key that differs", () => {
+describe("GrantSharing", () => {
+  it("changes no value, and keeps a request key or source that differs", () => {
     const grants = [g("ns/p", "t1", "ns/r"), g("ns/p", "t2", "ns/other")];
     const before = structuredClone(grants);
-    const table = new Interner();
-    shareGrantKeys(grants, "ns/r", table);
-    expect(grants).toEqual(before);
-    expect(table.size).toBe(1);
+    const kept = new GrantSharing().compact(grants, "ns/r", "10.0.0.9/32");
+    expect(kept).toEqual(before);
+    expect(kept).not.toBe(grants);
+  });
+
+  it("shares one expiry Date per instant between requests", () => {
+    const sharing = new GrantSharing();
+    const a = sharing.compact([g("ns/p", "t1", "ns/a")], "ns/a", "x");
+    const b = sharing.compact([g("ns/p", "t1", "ns/b")], "ns/b", "x");
+    expect(a[0]?.expiresAt).toBe(b[0]?.expiresAt);
+    const later = g("ns/p", "t1", "ns/c");
+    later.expiresAt = new Date(later.expiresAt.getTime() + 1);
+    const c = sharing.compact([later], "ns/c", "x");
+    expect(c[0]?.expiresAt).not.toBe(a[0]?.expiresAt);
+    expect(c[0]?.expiresAt.getTime()).toBe((a[0]?.expiresAt.getTime() ?? 0) + 1);
   });
 });
