@@ -149,13 +149,15 @@ describe("createInformer against the API server", () => {
     const ns = await cluster.createNamespace("rt-pages");
     const kc = cluster.kubeConfig("admin");
     const api = kc.makeApiClient(CoreV1Api);
-    for (const n of ["a", "b", "c", "d", "e"]) await api.createNamespacedConfigMap({ namespace: ns, body: cm(n, "0") });
+    for (const n of ["a", "b", "c", "d", "e"])
+      await api.createNamespacedConfigMap({ namespace: ns, body: cm(n, "0") });
     const inner = configMapLister(kc, ns);
     const earlier: V1ConfigMap[] = [];
     const unslimmedAtNextPage: string[] = [];
     const listFn: ListFn<V1ConfigMap> = async (page) => {
       // slim() works in place: what an earlier page still carries here, the list held whole.
-      for (const o of earlier) if (o.metadata?.managedFields !== undefined) unslimmedAtNextPage.push(o.metadata.name ?? "");
+      for (const o of earlier)
+        if (o.metadata?.managedFields !== undefined) unslimmedAtNextPage.push(o.metadata.name ?? "");
       const got = await inner(page);
       expect(got.items.some((o) => o.metadata?.managedFields !== undefined)).toBe(true);
       earlier.push(...got.items);
@@ -170,7 +172,11 @@ describe("createInformer against the API server", () => {
     expect(a?.metadata?.managedFields).toBeUndefined();
 
     informer.stop();
-    await api.patchNamespacedConfigMap({ name: "b", namespace: ns, body: [{ op: "replace", path: "/data/v", value: "1" }] });
+    await api.patchNamespacedConfigMap({
+      name: "b",
+      namespace: ns,
+      body: [{ op: "replace", path: "/data/v", value: "1" }],
+    });
     await informer.start();
     // Unchanged: the very object cached before, so a relist allocates nothing for it.
     expect(informer.get(ns, "a")).toBe(a);
