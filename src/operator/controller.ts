@@ -51,6 +51,11 @@ export const UNRESOLVED_WAIT_MS = 60_000;
 const REQUEST_SLOTS = 1024;
 /** Request writes (status, finalizer, delete) in flight to the API server at once. */
 const REQUEST_WRITE_SLOTS = 128;
+/**
+ * How long after its decision an approval's status write waits for the NSG rules so that one write
+ * says approved and Active (ADR 0020): one NSG hold and write at the default --batch-max-hold.
+ */
+const GRANT_WAIT_MS = 2_000;
 
 export interface ControllerOptions {
   policies: Informer<KubernetesObject>;
@@ -229,6 +234,7 @@ export class Controller {
       settleLeft: (p) => this.#undecided.settleLeft(p, o.clock.now().getTime()),
       maxHoldMs: o.batchMaxHoldMs,
       wakeRequest: (k) => {
+        this.requestReconciler.changed(k);
         this.requestQueue.add(k);
       },
       wakePolicy: (k) => {
@@ -264,6 +270,7 @@ export class Controller {
       approvalGuard: (ns) => o.approvalGuard?.isGuarded(ns) ?? { ok: false },
       ...(o.notify === undefined ? {} : { notify: o.notify }),
       inFlight: this.#inFlight,
+      grantWaitMs: GRANT_WAIT_MS,
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,
@@ -546,6 +553,7 @@ export class Controller {
     // The batching view first: the queue may start this request's reconcile at once, and an
     // approval it decides must find the request's arrival already counted.
     this.#trackUndecided(key, r, deleted);
+    this.requestReconciler.changed(key);
     this.requestQueue.add(key);
     // A renewal that became Active supersedes the request it names (ADR 0013).
     if (r.spec.supersedes !== undefined)

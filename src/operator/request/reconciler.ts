@@ -34,6 +34,9 @@ import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
 import { approvalFacts, notifyDecision } from "./approval-facts.ts";
 import { ApprovalsInFlight } from "./in-flight.ts";
+import { grantAtSend } from "./grant-at-send.ts";
+import type { GrantedAtSend } from "./grant-at-send.ts";
+import { PlacementWaits } from "./placement-waits.ts";
 import type { RequestNotifier } from "./approval-facts.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Logger } from "../../runtime/logger.ts";
@@ -78,6 +81,19 @@ export interface RequestReconcilerDeps {
    * the reconciler keeps its own, which only the source-union bound and the open count read.
    */
   inFlight?: ApprovalsInFlight;
+  /**
+   * How long after its decision an early approval's status write waits for the NSG rules, so that
+   * one write says approved and Active (ADR 0020); 0 sends it as soon as the finalizer landed.
+   */
+  grantWaitMs: number;
+}
+
+/** How an approval's status write may also say Active (ADR 0020). */
+interface ApprovalWrite {
+  /** Resolves when the status should be sent: the rules are in place, or waiting longer does not pay. */
+  ready(): Promise<void>;
+  /** The approval as Active when every NSG carries it by the time the write is sent. */
+  atSend(approval: AccessRequestStatus): GrantedAtSend | undefined;
 }
 
 interface NsgView {
@@ -102,11 +118,13 @@ export class RequestReconciler {
    * any NSG plans with it, so an API server that keeps refusing it cannot make a rule come and go.
    */
   readonly #unlanded = new Set<string>();
+  readonly #placementWaits: PlacementWaits;
 
   constructor(deps: RequestReconcilerDeps) {
     this.#d = deps;
     this.#clearance = new ClearanceWait(deps.ledger);
     this.#inFlight = deps.inFlight ?? new ApprovalsInFlight();
+    this.#placementWaits = new PlacementWaits(deps.clock);
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -173,6 +191,7 @@ export class RequestReconciler {
     // status are written (ADR 0016). If the status write does not land, the approval ends here and
     // the same NSGs are planned again without it, which removes any rule already written for it.
     const early = !this.#unlanded.has(key);
+    const decidedAt = d.clock.now().getTime();
     try {
       // Inside the try: whatever throws after begin(), end() runs, so no entry outlives its write.
       this.#inFlight.begin(key, request, status, grants, early);
@@ -181,7 +200,23 @@ export class RequestReconciler {
         // Woken above, and again by the write's own cache update: not a third time after the writes.
         if (grants.length > 0) decision.wakeNsgs = false;
       }
-      await this.#apply(request, decision, policyKey, [], placed);
+      // Sent after the finalizer (and any wait for a write slot): by then the NSGs may carry the grant,
+      // and the one status write says Active too (ADR 0020).
+      const write: ApprovalWrite = {
+        // Between the finalizer and the status: the rules of an early approval usually follow within
+        // one NSG write, and the wait takes no write slot.
+        ready: () => this.#placedOrLate(key, request.metadata.uid, grants, decidedAt + d.grantWaitMs),
+        atSend: (approval) =>
+          grantAtSend({
+            approval,
+            uid: request.metadata.uid,
+            current: d.caches.request(key),
+            early: this.#inFlight.early(key),
+            view: this.#nsgView(key, grants),
+            now: d.clock.now(),
+          }),
+      };
+      await this.#apply(request, decision, policyKey, [], placed, write);
     } finally {
       this.#inFlight.end(key);
       const current = d.caches.request(key);
@@ -192,6 +227,38 @@ export class RequestReconciler {
       else if (current !== undefined) this.#unlanded.add(key);
       // Not landed: plan the NSGs again without it, which removes a rule already written for it.
       if (early && !landed) this.#wakeGrants(policyKey, grants);
+    }
+  }
+
+  /**
+   * A request's NSG placement changed (placed, rejected or failed), or its object did: an approval
+   * write waiting for its rules looks again.
+   */
+  changed(key: string): void {
+    this.#placementWaits.changed(key);
+  }
+
+  /**
+   * Until every NSG carries the early approval `key` (or rejected or failed it), the approval is no
+   * longer early, the request is no longer the one decided or is being deleted or revoked, or
+   * `deadline` passes.
+   */
+  async #placedOrLate(
+    key: string,
+    uid: string | undefined,
+    grants: Grant[],
+    deadline: number,
+  ): Promise<void> {
+    const d = this.#d;
+    for (;;) {
+      const left = deadline - d.clock.now().getTime();
+      if (left <= 0 || !this.#inFlight.early(key)) return;
+      const cur = d.caches.request(key);
+      if (cur === undefined || cur.metadata.uid !== uid) return;
+      if (cur.metadata.deletionTimestamp !== undefined || cur.spec.revoked === true) return;
+      const v = this.#nsgView(key, grants);
+      if (v.placement.complete || v.rejected !== undefined || v.failed !== undefined) return;
+      await this.#placementWaits.next(key, left);
     }
   }
 
@@ -285,6 +352,7 @@ export class RequestReconciler {
     policyKey: string,
     mine: Grant[],
     placed: GrantRuleStatus[],
+    approval?: ApprovalWrite,
   ): Promise<void> {
     const meta = request.metadata;
     const log = this.#d.log.child({
@@ -292,7 +360,7 @@ export class RequestReconciler {
       policy: policyKey,
     });
     try {
-      await this.#write(request, dec, log, placed);
+      await this.#write(request, dec, log, placed, approval);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -305,6 +373,7 @@ export class RequestReconciler {
     dec: RequestDecision,
     log: Logger,
     placed: GrantRuleStatus[],
+    approval?: ApprovalWrite,
   ): Promise<void> {
     const d = this.#d;
     const meta = request.metadata;
@@ -316,8 +385,25 @@ export class RequestReconciler {
     // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
     if (dec.status !== undefined) dec.status = withRequestKstatus(dec.status, d.clock.now(), meta.generation);
     if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
-      d.observe(await d.kube.patchStatus("AccessRequest", meta, dec.status));
-      this.#afterStatus(request, dec.status, log, placed);
+      await approval?.ready();
+      const decided = dec.status;
+      let granted: GrantedAtSend | undefined;
+      const compose = (): AccessRequestStatus => {
+        granted = approval?.atSend(decided);
+        return granted === undefined
+          ? decided
+          : withRequestKstatus(granted.status, d.clock.now(), meta.generation);
+      };
+      d.observe(await d.kube.patchStatusFrom("AccessRequest", meta, compose));
+      const sent = granted;
+      if (sent === undefined) this.#afterStatus(request, decided, log, placed);
+      else {
+        // One write, two transitions: the approval's record first, then the grant's.
+        this.#afterStatus(request, decided, log, placed);
+        this.#afterStatus({ ...request, status: decided }, sent.status, log, sent.rules);
+        dec.status = sent.status;
+        dec.events.push(sent.event);
+      }
     }
     for (const e of dec.events) d.events.record("AccessRequest", meta, e);
     if (d.notify !== undefined) notifyDecision(d.notify, request, dec, d.clock.now());
