@@ -1,4 +1,4 @@
-// An approval's status write that also reports the grant open (ADR 0020). The NSGs plan with an
+// An approval's status write that also reports the grant open (ADR 0021). The NSGs plan with an
 // approval from its decision (ADR 0016), so under a loaded API server the rule is often in place
 // before the approval's status write is even sent. Composed at that moment, the write then says
 // both: approved and Active, with each condition's own lastTransitionTime, in one status write

@@ -1,6 +1,6 @@
 // Waits for an NSG placement to change, per request key. The NSG reconciler wakes the requests whose
 // placements it changed; an approval whose status write has not been sent yet waits here (bounded)
-// for its rules, so that one status write can say approved and Active (ADR 0020).
+// for its rules, so that one status write can say approved and Active (ADR 0021).
 import type { Clock } from "../../runtime/clock.ts";
 
 export class PlacementWaits {

@@ -83,12 +83,12 @@ export interface RequestReconcilerDeps {
   inFlight?: ApprovalsInFlight;
   /**
    * How long after its decision an early approval's status write waits for the NSG rules, so that
-   * one write says approved and Active (ADR 0020); 0 sends it as soon as the finalizer landed.
+   * one write says approved and Active (ADR 0021); 0 sends it as soon as the finalizer landed.
    */
   grantWaitMs: number;
 }
 
-/** How an approval's status write may also say Active (ADR 0020). */
+/** How an approval's status write may also say Active (ADR 0021). */
 interface ApprovalWrite {
   /** Resolves when the status should be sent: the rules are in place, or waiting longer does not pay. */
   ready(): Promise<void>;
@@ -201,7 +201,7 @@ export class RequestReconciler {
         if (grants.length > 0) decision.wakeNsgs = false;
       }
       // Sent after the finalizer (and any wait for a write slot): by then the NSGs may carry the grant,
-      // and the one status write says Active too (ADR 0020).
+      // and the one status write says Active too (ADR 0021).
       const write: ApprovalWrite = {
         // Between the finalizer and the status: the rules of an early approval usually follow within
         // one NSG write, and the wait takes no write slot.
