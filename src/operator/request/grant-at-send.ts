@@ -45,14 +45,23 @@ export function grantAtSend(f: AtSendFacts): GrantedAtSend | undefined {
   if (!f.early || a.phase !== "Pending" || a.startTime === undefined || a.expiresAt === undefined)
     return undefined;
   const cur = f.current;
-  if (cur === undefined || cur.metadata.uid !== f.uid) return undefined;
-  if (cur.metadata.deletionTimestamp !== undefined || cur.spec.revoked === true) return undefined;
-  // Someone else's status already holds an approval: leave it to the next reconcile.
-  if (cur.status?.startTime !== undefined) return undefined;
-  const v = f.view;
-  if (!v.placement.complete || v.rejected !== undefined || v.failed !== undefined) return undefined;
+  if (cur === undefined || !stillDecided(cur, f.uid) || !placed(f.view)) return undefined;
   const expiresAt = Date.parse(a.expiresAt);
   if (Number.isNaN(expiresAt) || f.now.getTime() >= expiresAt) return undefined;
-  const granted = grantedStatus(a, v.placement.rules, a.expiresAt, f.now, cur.metadata.generation);
-  return { ...granted, rules: v.placement.rules };
+  const granted = grantedStatus(a, f.view.placement.rules, a.expiresAt, f.now, cur.metadata.generation);
+  return { ...granted, rules: f.view.placement.rules };
+}
+
+/**
+ * The cached request is still the object decided, neither being deleted nor revoked, and holds no
+ * approval of its own (someone else's status is left to the next reconcile).
+ */
+export function stillDecided(cur: AccessRequest, uid: string | undefined): boolean {
+  if (cur.metadata.uid !== uid || cur.metadata.deletionTimestamp !== undefined) return false;
+  return cur.spec.revoked !== true && cur.status?.startTime === undefined;
+}
+
+/** Every NSG carries the grant, and none rejected or failed it. */
+function placed(v: AtSendFacts["view"]): boolean {
+  return v.placement.complete && v.rejected === undefined && v.failed === undefined;
 }

@@ -34,7 +34,7 @@ import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
 import { approvalFacts, notifyDecision } from "./approval-facts.ts";
 import { ApprovalsInFlight } from "./in-flight.ts";
-import { grantAtSend } from "./grant-at-send.ts";
+import { grantAtSend, stillDecided } from "./grant-at-send.ts";
 import type { GrantedAtSend } from "./grant-at-send.ts";
 import { PlacementWaits } from "./placement-waits.ts";
 import type { RequestNotifier } from "./approval-facts.ts";
@@ -254,8 +254,7 @@ export class RequestReconciler {
       const left = deadline - d.clock.now().getTime();
       if (left <= 0 || !this.#inFlight.early(key)) return;
       const cur = d.caches.request(key);
-      if (cur === undefined || cur.metadata.uid !== uid) return;
-      if (cur.metadata.deletionTimestamp !== undefined || cur.spec.revoked === true) return;
+      if (cur === undefined || !stillDecided(cur, uid)) return;
       const v = this.#nsgView(key, grants);
       if (v.placement.complete || v.rejected !== undefined || v.failed !== undefined) return;
       await this.#placementWaits.next(key, left);
@@ -384,27 +383,8 @@ export class RequestReconciler {
       d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
     // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
     if (dec.status !== undefined) dec.status = withRequestKstatus(dec.status, d.clock.now(), meta.generation);
-    if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
-      await approval?.ready();
-      const decided = dec.status;
-      let granted: GrantedAtSend | undefined;
-      const compose = (): AccessRequestStatus => {
-        granted = approval?.atSend(decided);
-        return granted === undefined
-          ? decided
-          : withRequestKstatus(granted.status, d.clock.now(), meta.generation);
-      };
-      d.observe(await d.kube.patchStatusFrom("AccessRequest", meta, compose));
-      const sent = granted;
-      if (sent === undefined) this.#afterStatus(request, decided, log, placed);
-      else {
-        // One write, two transitions: the approval's record first, then the grant's.
-        this.#afterStatus(request, decided, log, placed);
-        this.#afterStatus({ ...request, status: decided }, sent.status, log, sent.rules);
-        dec.status = sent.status;
-        dec.events.push(sent.event);
-      }
-    }
+    if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {}))
+      await this.#writeStatus(request, dec, dec.status, log, placed, approval);
     for (const e of dec.events) d.events.record("AccessRequest", meta, e);
     if (d.notify !== undefined) notifyDecision(d.notify, request, dec, d.clock.now());
     if (dec.removeFinalizer) {
@@ -421,6 +401,35 @@ export class RequestReconciler {
       await d.kube.deleteObject("AccessRequest", meta);
       log.info("deleted after the retention period");
     }
+  }
+
+  /** The status write; an approval's may also say Active (ADR 0021). */
+  async #writeStatus(
+    request: AccessRequest,
+    dec: RequestDecision,
+    decided: AccessRequestStatus,
+    log: Logger,
+    placed: GrantRuleStatus[],
+    approval: ApprovalWrite | undefined,
+  ): Promise<void> {
+    const d = this.#d;
+    const meta = request.metadata;
+    await approval?.ready();
+    let granted: GrantedAtSend | undefined;
+    const compose = (): AccessRequestStatus => {
+      granted = approval?.atSend(decided);
+      return granted === undefined
+        ? decided
+        : withRequestKstatus(granted.status, d.clock.now(), meta.generation);
+    };
+    d.observe(await d.kube.patchStatusFrom("AccessRequest", meta, compose));
+    const sent = granted;
+    this.#afterStatus(request, decided, log, placed);
+    if (sent === undefined) return;
+    // One write, two transitions: the approval's record first (above), then the grant's.
+    this.#afterStatus({ ...request, status: decided }, sent.status, log, sent.rules);
+    dec.status = sent.status;
+    dec.events.push(sent.event);
   }
 
   /** Log a phase change and its audit record: after the write succeeded, so a requeue (which
