@@ -34,7 +34,8 @@ import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
 import { approvalFacts, notifyDecision } from "./approval-facts.ts";
 import { ApprovalsInFlight } from "./in-flight.ts";
-import { grantAtSend, stillDecided } from "./grant-at-send.ts";
+import { approvalWrite } from "./approval-write.ts";
+import type { ApprovalWrite } from "./approval-write.ts";
 import type { GrantedAtSend } from "./grant-at-send.ts";
 import { PlacementWaits } from "./placement-waits.ts";
 import type { RequestNotifier } from "./approval-facts.ts";
@@ -86,14 +87,6 @@ export interface RequestReconcilerDeps {
    * one write says approved and Active (ADR 0021); 0 sends it as soon as the finalizer landed.
    */
   grantWaitMs: number;
-}
-
-/** How an approval's status write may also say Active (ADR 0021). */
-interface ApprovalWrite {
-  /** Resolves when the status should be sent: the rules are in place, or waiting longer does not pay. */
-  ready(): Promise<void>;
-  /** The approval as Active when every NSG carries it by the time the write is sent. */
-  atSend(approval: AccessRequestStatus): GrantedAtSend | undefined;
 }
 
 interface NsgView {
@@ -202,20 +195,18 @@ export class RequestReconciler {
       }
       // Sent after the finalizer (and any wait for a write slot): by then the NSGs may carry the grant,
       // and the one status write says Active too (ADR 0021).
-      const write: ApprovalWrite = {
+      const write = approvalWrite({
+        key,
+        uid: request.metadata.uid,
         // Between the finalizer and the status: the rules of an early approval usually follow within
-        // one NSG write, and the wait takes no write slot.
-        ready: () => this.#placedOrLate(key, request.metadata.uid, grants, decidedAt + d.grantWaitMs),
-        atSend: (approval) =>
-          grantAtSend({
-            approval,
-            uid: request.metadata.uid,
-            current: d.caches.request(key),
-            early: this.#inFlight.early(key),
-            view: this.#nsgView(key, grants),
-            now: d.clock.now(),
-          }),
-      };
+        // one NSG write.
+        deadline: decidedAt + d.grantWaitMs,
+        clock: d.clock,
+        waits: this.#placementWaits,
+        current: () => d.caches.request(key),
+        early: () => this.#inFlight.early(key),
+        view: () => this.#nsgView(key, grants),
+      });
       await this.#apply(request, decision, policyKey, [], placed, write);
     } finally {
       this.#inFlight.end(key);
@@ -236,29 +227,6 @@ export class RequestReconciler {
    */
   changed(key: string): void {
     this.#placementWaits.changed(key);
-  }
-
-  /**
-   * Until every NSG carries the early approval `key` (or rejected or failed it), the approval is no
-   * longer early, the request is no longer the one decided or is being deleted or revoked, or
-   * `deadline` passes.
-   */
-  async #placedOrLate(
-    key: string,
-    uid: string | undefined,
-    grants: Grant[],
-    deadline: number,
-  ): Promise<void> {
-    const d = this.#d;
-    for (;;) {
-      const left = deadline - d.clock.now().getTime();
-      if (left <= 0 || !this.#inFlight.early(key)) return;
-      const cur = d.caches.request(key);
-      if (cur === undefined || !stillDecided(cur, uid)) return;
-      const v = this.#nsgView(key, grants);
-      if (v.placement.complete || v.rejected !== undefined || v.failed !== undefined) return;
-      await this.#placementWaits.next(key, left);
-    }
   }
 
   #wakeGrants(policyKey: string, grants: Grant[]): void {
@@ -383,10 +351,11 @@ export class RequestReconciler {
       d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
     // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
     if (dec.status !== undefined) dec.status = withRequestKstatus(dec.status, d.clock.now(), meta.generation);
-    if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {}))
-      await this.#writeStatus(request, dec, dec.status, log, placed, approval);
-    for (const e of dec.events) d.events.record("AccessRequest", meta, e);
-    if (d.notify !== undefined) notifyDecision(d.notify, request, dec, d.clock.now());
+    const granted =
+      dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})
+        ? await this.#writeStatus(request, dec.status, log, placed, approval)
+        : undefined;
+    this.#announce(request, dec, granted);
     if (dec.removeFinalizer) {
       await d.kube.setFinalizers(
         "AccessRequest",
@@ -403,15 +372,35 @@ export class RequestReconciler {
     }
   }
 
-  /** The status write; an approval's may also say Active (ADR 0021). */
+  /**
+   * Events and notifications of a decision written; when its approval was written as Active too,
+   * then also those of the grant, as a separate Active write would have made them.
+   */
+  #announce(request: AccessRequest, dec: RequestDecision, granted: GrantedAtSend | undefined): void {
+    const d = this.#d;
+    const meta = request.metadata;
+    for (const e of dec.events) d.events.record("AccessRequest", meta, e);
+    if (granted !== undefined) d.events.record("AccessRequest", meta, granted.event);
+    if (d.notify === undefined) return;
+    notifyDecision(d.notify, request, dec, d.clock.now());
+    if (granted === undefined) return;
+    const active: RequestDecision = {
+      ...dec,
+      status: granted.status,
+      events: [granted.event],
+      addFinalizer: false,
+    };
+    notifyDecision(d.notify, { ...request, status: dec.status }, active, d.clock.now());
+  }
+
+  /** The status write; an approval's may also say Active (ADR 0021): then what it wrote. */
   async #writeStatus(
     request: AccessRequest,
-    dec: RequestDecision,
     decided: AccessRequestStatus,
     log: Logger,
     placed: GrantRuleStatus[],
     approval: ApprovalWrite | undefined,
-  ): Promise<void> {
+  ): Promise<GrantedAtSend | undefined> {
     const d = this.#d;
     const meta = request.metadata;
     await approval?.ready();
@@ -425,11 +414,10 @@ export class RequestReconciler {
     d.observe(await d.kube.patchStatusFrom("AccessRequest", meta, compose));
     const sent = granted;
     this.#afterStatus(request, decided, log, placed);
-    if (sent === undefined) return;
+    if (sent === undefined) return undefined;
     // One write, two transitions: the approval's record first (above), then the grant's.
     this.#afterStatus({ ...request, status: decided }, sent.status, log, sent.rules);
-    dec.status = sent.status;
-    dec.events.push(sent.event);
+    return sent;
   }
 
   /** Log a phase change and its audit record: after the write succeeded, so a requeue (which
