@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { ApiException } from "@kubernetes/client-node";
 import { NSG, sshPolicy, sshRequest } from "./bench.ts";
 import { Stack } from "./stack.ts";
+import type { Notification } from "../../../../src/notify/types.ts";
 
 const ALLOW = "tcp-22@100";
 const DENY = "deny-tcp@199";
@@ -286,6 +287,27 @@ describe("approval in flight", () => {
     const reasons = s.kube.events.filter((e) => e.name === "team-a/alice").map((e) => e.reason);
     expect(reasons).toEqual(["Approved", "Granted"]);
     expect(s.rules()).toEqual([DENY, ALLOW]);
+  });
+
+  it("one write for approval and Active: the notifications are Approved, then Opened, each with its own reason", async () => {
+    const sent: Notification[] = [];
+    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
+    s.azure.addNsg(NSG, []);
+    s.create("JitPolicy", sshPolicy());
+    s.start();
+    await s.run(2000);
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(requestWrites(s, "alice")).toEqual([
+      "setFinalizers [jit.drawbridge.dev/finalizer]",
+      "patchStatus",
+    ]);
+    expect(sent.map((n) => [n.type, n.reason])).toEqual([
+      ["Requested", "Approved"],
+      ["Approved", "Approved"],
+      ["Opened", "Granted"],
+    ]);
   });
 
   it("two renewals of one grant decided at once: only one is approved while the first write is held", async () => {
