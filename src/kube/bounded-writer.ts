@@ -47,6 +47,9 @@ export function boundedWriter(inner: KubeWriter, slots: WriteSlots): KubeWriter 
   return {
     patchStatus: (kind: Kind, meta: ObjectMeta, status: object): Promise<Written> =>
       slots.run(() => inner.patchStatus(kind, meta, status)),
+    // Composed once the slot is taken: what a queued status says is decided when it is sent.
+    patchStatusFrom: (kind: Kind, meta: ObjectMeta, compose: () => object): Promise<Written> =>
+      slots.run(() => inner.patchStatusFrom(kind, meta, compose)),
     setFinalizers: (kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<Written> =>
       slots.run(() => inner.setFinalizers(kind, meta, finalizers)),
     deleteObject: (kind: Kind, meta: ObjectMeta): Promise<void> =>

@@ -26,6 +26,11 @@ export type Written = KubernetesObject;
 
 export interface KubeWriter {
   patchStatus(kind: Kind, meta: ObjectMeta, status: object): Promise<Written>;
+  /**
+   * patchStatus with the status composed when the write is sent (after any wait for a write slot),
+   * so it can say what is true by then rather than when it was queued.
+   */
+  patchStatusFrom(kind: Kind, meta: ObjectMeta, compose: () => object): Promise<Written>;
   /** Replace metadata.finalizers, failing with a conflict when the object changed since meta was read. */
   setFinalizers(kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<Written>;
   deleteObject(kind: Kind, meta: ObjectMeta): Promise<void>;
@@ -49,19 +54,20 @@ export function createKubeWriter(kc: KubeConfig, component = "drawbridge"): Kube
     namespace: meta.namespace ?? "",
     name: meta.name ?? "",
   });
+  const patchStatus = async (kind: Kind, meta: ObjectMeta, status: object): Promise<Written> =>
+    (await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: API_GROUP,
+        version: API_VERSION,
+        plural: plural(kind),
+        ...ref(kind, meta),
+        body: { status },
+      },
+      merge,
+    )) as Written;
   return {
-    async patchStatus(kind, meta, status): Promise<Written> {
-      return (await custom.patchNamespacedCustomObjectStatus(
-        {
-          group: API_GROUP,
-          version: API_VERSION,
-          plural: plural(kind),
-          ...ref(kind, meta),
-          body: { status },
-        },
-        merge,
-      )) as Written;
-    },
+    patchStatus,
+    patchStatusFrom: (kind, meta, compose): Promise<Written> => patchStatus(kind, meta, compose()),
     async setFinalizers(kind, meta, finalizers): Promise<Written> {
       const body = { metadata: { finalizers, resourceVersion: meta.resourceVersion } };
       return (await custom.patchNamespacedCustomObject(

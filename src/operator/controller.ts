@@ -51,6 +51,11 @@ export const UNRESOLVED_WAIT_MS = 60_000;
 const REQUEST_SLOTS = 1024;
 /** Request writes (status, finalizer, delete) in flight to the API server at once. */
 const REQUEST_WRITE_SLOTS = 128;
+/**
+ * How long after its decision an approval's status write waits for the NSG rules so that one write
+ * says approved and Active (ADR 0021): one NSG hold and write at the default --batch-max-hold.
+ */
+const GRANT_WAIT_MS = 2_000;
 
 export interface ControllerOptions {
   policies: Informer<KubernetesObject>;
@@ -229,6 +234,7 @@ export class Controller {
       settleLeft: (p) => this.#undecided.settleLeft(p, o.clock.now().getTime()),
       maxHoldMs: o.batchMaxHoldMs,
       wakeRequest: (k) => {
+        this.requestReconciler.changed(k);
         this.requestQueue.add(k);
       },
       wakePolicy: (k) => {
@@ -264,6 +270,7 @@ export class Controller {
       approvalGuard: (ns) => o.approvalGuard?.isGuarded(ns) ?? { ok: false },
       ...(o.notify === undefined ? {} : { notify: o.notify }),
       inFlight: this.#inFlight,
+      grantWaitMs: GRANT_WAIT_MS,
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,
@@ -545,7 +552,8 @@ export class Controller {
     const key = objectKey(r.metadata);
     // The batching view first: the queue may start this request's reconcile at once, and an
     // approval it decides must find the request's arrival already counted.
-    this.#trackUndecided(key, r, deleted);
+    this.#trackUndecided(key, r, old, deleted);
+    this.requestReconciler.changed(key);
     this.requestQueue.add(key);
     // A renewal that became Active supersedes the request it names (ADR 0013).
     if (r.spec.supersedes !== undefined)
@@ -561,14 +569,15 @@ export class Controller {
   }
 
   /** The batching view of a request change; the last undecided request of a policy decided wakes
-   * the NSGs held for the burst. An approval in flight is decided already (its reconcile may have
-   * begun before this event, which still counts as an arrival for the settle period). */
-  #trackUndecided(key: string, r: AccessRequest, deleted: boolean): void {
+   * the NSGs held for the burst. An approval in flight is decided already: its creation still counts
+   * as an arrival for the settle period (its reconcile may have begun before this event), a later
+   * event (its own finalizer write) does not, or each write acknowledged would hold the NSGs again. */
+  #trackUndecided(key: string, r: AccessRequest, old: AccessRequest | undefined, deleted: boolean): void {
     const now = this.#o.clock.now().getTime();
-    let emptied = this.#undecided.update(key, r, deleted, now);
-    const seen = this.#inFlight.overlay(r);
-    if (!deleted && seen !== undefined && seen !== r)
-      emptied = this.#undecided.update(key, seen, false, now) ?? emptied;
+    const seen = deleted ? r : (this.#inFlight.overlay(r) ?? r);
+    let emptied: string | undefined;
+    if (seen !== r && old === undefined) emptied = this.#undecided.update(key, r, false, now);
+    emptied = this.#undecided.update(key, seen, deleted, now) ?? emptied;
     if (emptied !== undefined) for (const k of this.bindings.nsgsOf(emptied)) this.nsgQueue.add(k);
   }
 

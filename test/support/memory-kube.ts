@@ -159,6 +159,11 @@ export class MemoryKube implements KubeWriter {
     return this.#patchStatus(kind, meta, status);
   }
 
+  /** Composed at the call, before any gate: a gated write is one the API server holds, already sent. */
+  patchStatusFrom(kind: Kind, meta: ObjectMeta, compose: () => object): Promise<Written> {
+    return this.patchStatus(kind, meta, compose());
+  }
+
   #patchStatus(kind: Kind, meta: ObjectMeta, status: object): Promise<Written> {
     return this.#current(kind, meta).then((cur) => {
       const next: Stored = { ...cur, status: mergePatch(cur.status, status) };

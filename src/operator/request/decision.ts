@@ -414,21 +414,44 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
   const status = f.request.status ?? {};
   const wasActive = status.phase === "Active";
   if (!f.placement.complete && !wasActive) return d;
-  const gen = f.request.metadata.generation;
-  const listed = listedRules(f.placement.complete ? f.placement.rules : (status.rules ?? []));
+  const granted = grantedStatus(
+    status,
+    f.placement.complete ? f.placement.rules : (status.rules ?? []),
+    expiresAtText,
+    f.now,
+    f.request.metadata.generation,
+  );
+  d.status = granted.status;
+  if (!wasActive) d.events.push(granted.event);
+  return d;
+}
+
+/**
+ * `approved` (an approval status, or an Active one refreshed) as Active: every NSG of the grant
+ * carries `rules`. The Granted condition keeps its own lastTransitionTime (now when it turns True),
+ * apart from the approval's.
+ */
+export function grantedStatus(
+  approved: AccessRequestStatus,
+  rules: GrantRuleStatus[],
+  expiresAtText: string,
+  now: Date,
+  gen: number | undefined,
+): { status: AccessRequestStatus; event: RecordedEvent } {
+  const listed = listedRules(rules);
   const conditions = setCondition(
-    status.conditions,
+    approved.conditions,
     {
       type: "Granted",
       status: "True",
       reason: "RulesInPlace",
       message: `every target NSG carries the grant${listed.note}`,
     },
-    f.now,
+    now,
     gen,
   );
-  d.status = {
-    ...status,
+  const status: AccessRequestStatus = {
+    ...approved,
     phase: "Active",
     observedGeneration: gen,
     conditions,
@@ -436,14 +459,12 @@ function decideApproved(f: RequestFacts, expiresAtText: string): RequestDecision
     reason: "Granted",
     message: `access open until ${expiresAtText}${listed.note}`,
   };
-  if (!wasActive) {
-    d.events.push({
-      type: "Normal",
-      reason: "Granted",
-      message: `${f.placement.rules.length} NSG rule(s) carry the grant until ${expiresAtText}`,
-    });
-  }
-  return d;
+  const event: RecordedEvent = {
+    type: "Normal",
+    reason: "Granted",
+    message: `${rules.length} NSG rule(s) carry the grant until ${expiresAtText}`,
+  };
+  return { status, event };
 }
 
 /**

@@ -34,6 +34,10 @@ import { signApproval } from "../../core/approval-signature.ts";
 import type { ApprovalVerifier, SigningKey } from "../../core/approval-signature.ts";
 import { approvalFacts, notifyDecision } from "./approval-facts.ts";
 import { ApprovalsInFlight } from "./in-flight.ts";
+import { approvalWrite } from "./approval-write.ts";
+import type { ApprovalWrite } from "./approval-write.ts";
+import type { GrantedAtSend } from "./grant-at-send.ts";
+import { PlacementWaits } from "./placement-waits.ts";
 import type { RequestNotifier } from "./approval-facts.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Logger } from "../../runtime/logger.ts";
@@ -78,6 +82,11 @@ export interface RequestReconcilerDeps {
    * the reconciler keeps its own, which only the source-union bound and the open count read.
    */
   inFlight?: ApprovalsInFlight;
+  /**
+   * How long after its decision an early approval's status write waits for the NSG rules, so that
+   * one write says approved and Active (ADR 0021); 0 sends it as soon as the finalizer landed.
+   */
+  grantWaitMs: number;
 }
 
 interface NsgView {
@@ -102,11 +111,13 @@ export class RequestReconciler {
    * any NSG plans with it, so an API server that keeps refusing it cannot make a rule come and go.
    */
   readonly #unlanded = new Set<string>();
+  readonly #placementWaits: PlacementWaits;
 
   constructor(deps: RequestReconcilerDeps) {
     this.#d = deps;
     this.#clearance = new ClearanceWait(deps.ledger);
     this.#inFlight = deps.inFlight ?? new ApprovalsInFlight();
+    this.#placementWaits = new PlacementWaits(deps.clock);
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -173,6 +184,7 @@ export class RequestReconciler {
     // status are written (ADR 0016). If the status write does not land, the approval ends here and
     // the same NSGs are planned again without it, which removes any rule already written for it.
     const early = !this.#unlanded.has(key);
+    const decidedAt = d.clock.now().getTime();
     try {
       // Inside the try: whatever throws after begin(), end() runs, so no entry outlives its write.
       this.#inFlight.begin(key, request, status, grants, early);
@@ -181,7 +193,21 @@ export class RequestReconciler {
         // Woken above, and again by the write's own cache update: not a third time after the writes.
         if (grants.length > 0) decision.wakeNsgs = false;
       }
-      await this.#apply(request, decision, policyKey, [], placed);
+      // Sent after the finalizer (and any wait for a write slot): by then the NSGs may carry the grant,
+      // and the one status write says Active too (ADR 0021).
+      const write = approvalWrite({
+        key,
+        uid: request.metadata.uid,
+        // Between the finalizer and the status: the rules of an early approval usually follow within
+        // one NSG write.
+        deadline: decidedAt + d.grantWaitMs,
+        clock: d.clock,
+        waits: this.#placementWaits,
+        current: () => d.caches.request(key),
+        early: () => this.#inFlight.early(key),
+        view: () => this.#nsgView(key, grants),
+      });
+      await this.#apply(request, decision, policyKey, [], placed, write);
     } finally {
       this.#inFlight.end(key);
       const current = d.caches.request(key);
@@ -193,6 +219,14 @@ export class RequestReconciler {
       // Not landed: plan the NSGs again without it, which removes a rule already written for it.
       if (early && !landed) this.#wakeGrants(policyKey, grants);
     }
+  }
+
+  /**
+   * A request's NSG placement changed (placed, rejected or failed), or its object did: an approval
+   * write waiting for its rules looks again.
+   */
+  changed(key: string): void {
+    this.#placementWaits.changed(key);
   }
 
   #wakeGrants(policyKey: string, grants: Grant[]): void {
@@ -286,6 +320,7 @@ export class RequestReconciler {
     policyKey: string,
     mine: Grant[],
     placed: GrantRuleStatus[],
+    approval?: ApprovalWrite,
   ): Promise<void> {
     const meta = request.metadata;
     const log = this.#d.log.child({
@@ -293,7 +328,7 @@ export class RequestReconciler {
       policy: policyKey,
     });
     try {
-      await this.#write(request, dec, log, placed);
+      await this.#write(request, dec, log, placed, approval);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -306,6 +341,7 @@ export class RequestReconciler {
     dec: RequestDecision,
     log: Logger,
     placed: GrantRuleStatus[],
+    approval?: ApprovalWrite,
   ): Promise<void> {
     const d = this.#d;
     const meta = request.metadata;
@@ -316,12 +352,11 @@ export class RequestReconciler {
       d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
     // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
     if (dec.status !== undefined) dec.status = withRequestKstatus(dec.status, d.clock.now(), meta.generation);
-    if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})) {
-      d.observe(await d.kube.patchStatus("AccessRequest", meta, dec.status));
-      this.#afterStatus(request, dec.status, log, placed);
-    }
-    for (const e of dec.events) d.events.record("AccessRequest", meta, e);
-    if (d.notify !== undefined) notifyDecision(d.notify, request, dec, d.clock.now());
+    const granted =
+      dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})
+        ? await this.#writeStatus(request, dec.status, log, placed, approval)
+        : undefined;
+    this.#announce(request, dec, granted);
     if (dec.removeFinalizer) {
       await d.kube.setFinalizers(
         "AccessRequest",
@@ -336,6 +371,54 @@ export class RequestReconciler {
       await d.kube.deleteObject("AccessRequest", meta);
       log.info("deleted after the retention period");
     }
+  }
+
+  /**
+   * Events and notifications of a decision written; when its approval was written as Active too,
+   * then also those of the grant, as a separate Active write would have made them.
+   */
+  #announce(request: AccessRequest, dec: RequestDecision, granted: GrantedAtSend | undefined): void {
+    const d = this.#d;
+    const meta = request.metadata;
+    for (const e of dec.events) d.events.record("AccessRequest", meta, e);
+    if (granted !== undefined) d.events.record("AccessRequest", meta, granted.event);
+    if (d.notify === undefined) return;
+    notifyDecision(d.notify, request, dec, d.clock.now());
+    if (granted === undefined) return;
+    const active: RequestDecision = {
+      ...dec,
+      status: granted.status,
+      events: [granted.event],
+      addFinalizer: false,
+    };
+    notifyDecision(d.notify, { ...request, status: dec.status }, active, d.clock.now());
+  }
+
+  /** The status write; an approval's may also say Active (ADR 0021): then what it wrote. */
+  async #writeStatus(
+    request: AccessRequest,
+    decided: AccessRequestStatus,
+    log: Logger,
+    placed: GrantRuleStatus[],
+    approval: ApprovalWrite | undefined,
+  ): Promise<GrantedAtSend | undefined> {
+    const d = this.#d;
+    const meta = request.metadata;
+    await approval?.ready();
+    let granted: GrantedAtSend | undefined;
+    const compose = (): AccessRequestStatus => {
+      granted = approval?.atSend(decided);
+      return granted === undefined
+        ? decided
+        : withRequestKstatus(granted.status, d.clock.now(), meta.generation);
+    };
+    d.observe(await d.kube.patchStatusFrom("AccessRequest", meta, compose));
+    const sent = granted;
+    this.#afterStatus(request, decided, log, placed);
+    if (sent === undefined) return undefined;
+    // One write, two transitions: the approval's record first (above), then the grant's.
+    this.#afterStatus({ ...request, status: decided }, sent.status, log, sent.rules);
+    return sent;
   }
 
   /** Log a phase change and its audit record: after the write succeeded, so a requeue (which

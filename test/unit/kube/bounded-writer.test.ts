@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { WriteSlots } from "../../../src/kube/bounded-writer.ts";
+import { WriteSlots, boundedWriter } from "../../../src/kube/bounded-writer.ts";
+import type { KubeWriter } from "../../../src/kube/kube.ts";
 
 /** A write the test finishes by hand. */
 function pending(): { promise: Promise<string>; finish: (v: string) => void; fail: (e: Error) => void } {
@@ -58,5 +59,36 @@ describe("WriteSlots", () => {
   it("refuses a bound that is not a whole number of at least 1, naming the limit", () => {
     expect(() => new WriteSlots(0)).toThrow("write slots must be a whole number >= 1, got 0");
     expect(() => new WriteSlots(1.5)).toThrow("got 1.5");
+  });
+});
+
+describe("boundedWriter", () => {
+  it("composes a status when its write takes a slot, not when it is queued", async () => {
+    const slots = new WriteSlots(1);
+    const held = pending();
+    const sent: object[] = [];
+    const written = { metadata: { name: "alice" } };
+    const inner: KubeWriter = {
+      patchStatus: () => Promise.resolve(written),
+      patchStatusFrom: (_k, _meta, compose) => {
+        sent.push(compose());
+        return Promise.resolve(written);
+      },
+      setFinalizers: () => held.promise.then(() => written),
+      deleteObject: () => Promise.resolve(),
+      event: () => Promise.resolve(),
+    };
+    const w = boundedWriter(inner, slots);
+    const meta = { namespace: "team-a", name: "alice" };
+    const first = w.setFinalizers("AccessRequest", meta, []);
+    let phase = "Pending";
+    const second = w.patchStatusFrom("AccessRequest", meta, () => ({ phase }));
+    await tick();
+    expect(slots.waiting).toBe(1);
+    expect(sent).toEqual([]);
+    phase = "Active";
+    held.finish("done");
+    await Promise.all([first, second]);
+    expect(sent).toEqual([{ phase: "Active" }]);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { ApiException } from "@kubernetes/client-node";
 import { NSG, sshPolicy, sshRequest } from "./bench.ts";
 import { Stack } from "./stack.ts";
+import type { Notification } from "../../../../src/notify/types.ts";
 
 const ALLOW = "tcp-22@100";
 const DENY = "deny-tcp@199";
@@ -139,7 +140,8 @@ describe("approval in flight", () => {
     const firstRule = new Held();
     s.azure.gate = () => firstRule.promise;
     s.create("AccessRequest", sshRequest("alice"));
-    await s.run(1000);
+    // Past the wait for the rule (2 s): the approval's write is on its way without it.
+    await s.run(3000);
     // The approval's write fails while the NSG write of its rule is still on its way; the request
     // is approved again (a new expiresAt) before that NSG write lands.
     held.refuse(new TypeError("fetch failed"));
@@ -191,7 +193,7 @@ describe("approval in flight", () => {
     expect(s.rules()).toEqual([DENY]);
   });
 
-  it("three request writes to Active: the finalizer, the approval, Active", async () => {
+  it("two request writes to Active: the finalizer, then the approval and Active in one", async () => {
     const s = await started();
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(2000);
@@ -199,7 +201,112 @@ describe("approval in flight", () => {
     expect(requestWrites(s, "alice")).toEqual([
       "setFinalizers [jit.drawbridge.dev/finalizer]",
       "patchStatus",
+    ]);
+  });
+
+  it("the approval write waits for a slow NSG write, up to 2 s after the decision", async () => {
+    const s = await started();
+    const nsgWrite = new Held();
+    s.azure.gate = () => nsgWrite.promise;
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1500);
+    // Finalizer written; the approval waits for the rule.
+    expect(requestWrites(s, "alice")).toEqual(["setFinalizers [jit.drawbridge.dev/finalizer]"]);
+    s.azure.gate = undefined;
+    nsgWrite.release();
+    await s.run(1000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(requestWrites(s, "alice")).toEqual([
+      "setFinalizers [jit.drawbridge.dev/finalizer]",
       "patchStatus",
+    ]);
+  });
+
+  it("an NSG slower than the wait: the approval is written alone, then Active", async () => {
+    const s = await started();
+    const nsgWrite = new Held();
+    s.azure.gate = () => nsgWrite.promise;
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(2500);
+    expect(s.request("alice")?.status?.startTime).toBeDefined();
+    expect(s.phase("alice")).toBe("Pending");
+    expect(s.rules()).toEqual([DENY]);
+    s.azure.gate = undefined;
+    nsgWrite.release();
+    await s.run(1000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    expect(requestWrites(s, "alice")).toEqual([
+      "setFinalizers [jit.drawbridge.dev/finalizer]",
+      "patchStatus",
+      "patchStatus",
+    ]);
+  });
+
+  it("revoked while the approval waits for its rule: the wait ends, the request ends Revoked", async () => {
+    const s = await started();
+    const nsgWrite = new Held();
+    s.azure.gate = () => nsgWrite.promise;
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(500);
+    expect(requestWrites(s, "alice")).toEqual(["setFinalizers [jit.drawbridge.dev/finalizer]"]);
+    const r = s.request("alice");
+    if (r === undefined) throw new Error("alice is gone");
+    s.kube.apply("AccessRequest", { ...r, spec: { ...r.spec, revoked: true } });
+    // Well inside the 2 s wait: the approval is written (never as Active) and the request closed.
+    await s.run(500);
+    expect(requestWrites(s, "alice").length).toBeGreaterThanOrEqual(2);
+    expect(s.phase("alice")).toBe("Revoked");
+    s.azure.gate = undefined;
+    nsgWrite.release();
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Revoked");
+    expect(s.rules()).toEqual([DENY]);
+  });
+
+  it("the rule in place before the approval write is sent: one status write says approved and Active", async () => {
+    const s = await started();
+    const held = new Held();
+    s.kube.gate = (op) => (op === "setFinalizers" ? held.promise : undefined);
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(1000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    held.release();
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(requestWrites(s, "alice")).toEqual([
+      "setFinalizers [jit.drawbridge.dev/finalizer]",
+      "patchStatus",
+    ]);
+    const status = s.request("alice")?.status;
+    expect(status?.startTime).toBeDefined();
+    expect(status?.rules).toHaveLength(1);
+    const condition = (type: string): string | undefined =>
+      status?.conditions?.find((c) => c.type === type)?.status;
+    expect([condition("Approved"), condition("Granted")]).toEqual(["True", "True"]);
+    const reasons = s.kube.events.filter((e) => e.name === "team-a/alice").map((e) => e.reason);
+    expect(reasons).toEqual(["Approved", "Granted"]);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+  });
+
+  it("one write for approval and Active: the notifications are Approved, then Opened, each with its own reason", async () => {
+    const sent: Notification[] = [];
+    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
+    s.azure.addNsg(NSG, []);
+    s.create("JitPolicy", sshPolicy());
+    s.start();
+    await s.run(2000);
+    s.create("AccessRequest", sshRequest("alice"));
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(requestWrites(s, "alice")).toEqual([
+      "setFinalizers [jit.drawbridge.dev/finalizer]",
+      "patchStatus",
+    ]);
+    expect(sent.map((n) => [n.type, n.reason])).toEqual([
+      ["Requested", "Approved"],
+      ["Approved", "Approved"],
+      ["Opened", "Granted"],
     ]);
   });
 

@@ -181,6 +181,7 @@ export class Bench {
       ledger: this.ledger,
       kube: this.kube,
       events: this.#events,
+      grantWaitMs: 0,
       observe: (obj) => {
         this.kube.requests.observe(obj);
       },

@@ -3,6 +3,7 @@
 // batching, backoff and expiry wake-ups run as in production, only without waiting.
 import { Controller } from "../../../../src/operator/controller.ts";
 import type { ShardOwnership } from "../../../../src/operator/shard/ownership.ts";
+import type { RequestNotifier } from "../../../../src/notify/types.ts";
 import { FakeClock } from "../../../../src/runtime/clock.ts";
 import { createLogger } from "../../../../src/runtime/logger.ts";
 import { MemoryAzure } from "../../../support/memory-azure.ts";
@@ -17,6 +18,8 @@ export interface StackOptions {
   writeMs?: number;
   /** Sharded (ADR 0018): NSGs are written only in the shards this holds. */
   sharding?: ShardOwnership;
+  /** Receives the operator's notifications. */
+  notify?: RequestNotifier;
 }
 
 export class Stack {
@@ -51,6 +54,7 @@ export class Stack {
       instanceId: "",
       signing: { key: new Uint8Array(32).fill(9), createdAt: new Date(T0 - 86_400_000) },
       sharding: o.sharding,
+      notify: o.notify,
     });
   }
 
