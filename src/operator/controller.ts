@@ -271,6 +271,7 @@ export class Controller {
       ...(o.notify === undefined ? {} : { notify: o.notify }),
       inFlight: this.#inFlight,
       grantWaitMs: GRANT_WAIT_MS,
+      ...(o.sharding === undefined ? {} : { writesNsg: (k: string) => o.sharding?.owns(k) ?? true }),
     });
     this.policyReconciler = new PolicyReconciler({
       caches: this.caches,

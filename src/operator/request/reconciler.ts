@@ -87,6 +87,12 @@ export interface RequestReconcilerDeps {
    * one write says approved and Active (ADR 0021); 0 sends it as soon as the finalizer landed.
    */
   grantWaitMs: number;
+  /**
+   * Sharded: whether this replica writes the NSG. Another replica's NSG gets no rule for an approval
+   * in flight here (the in-flight set is this process's), so waiting for it would only delay the
+   * approval. Undefined: every NSG is written here.
+   */
+  writesNsg?: (nsgKey: string) => boolean;
 }
 
 interface NsgView {
@@ -200,7 +206,7 @@ export class RequestReconciler {
         uid: request.metadata.uid,
         // Between the finalizer and the status: the rules of an early approval usually follow within
         // one NSG write.
-        deadline: decidedAt + d.grantWaitMs,
+        deadline: decidedAt + (this.#rulesCanFollow(policyKey, grants) ? d.grantWaitMs : 0),
         clock: d.clock,
         waits: this.#placementWaits,
         current: () => d.caches.request(key),
@@ -227,6 +233,21 @@ export class RequestReconciler {
    */
   changed(key: string): void {
     this.#placementWaits.changed(key);
+  }
+
+  /**
+   * Whether the grants' rules can be in place before the approval lands: each grant bound to some
+   * NSG, and every such NSG written by this replica. Otherwise the approval is sent at once.
+   */
+  #rulesCanFollow(policyKey: string, grants: Grant[]): boolean {
+    if (grants.length === 0) return false;
+    const writes = this.#d.writesNsg;
+    for (const g of grants) {
+      const nsgs = this.#d.bindings.nsgsOf(policyKey, g.targetId);
+      if (nsgs.length === 0) return false;
+      if (writes !== undefined && !nsgs.every(writes)) return false;
+    }
+    return true;
   }
 
   #wakeGrants(policyKey: string, grants: Grant[]): void {
