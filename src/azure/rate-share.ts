@@ -5,27 +5,17 @@
 import type { Clock } from "../runtime/clock.ts";
 import type { RateLimits, SubscriptionRateLimiter } from "./token-bucket.ts";
 
-/** The least a replica's share goes down to, whatever the replica count (capped by the configured limits). */
-export const MIN_SHARED_LIMITS: RateLimits = Object.freeze({
-  readsPerSec: 1,
-  readBurst: 5,
-  writesPerSec: 0.5,
-  writeBurst: 2,
-});
-
-/** One replica's part of the configured per-subscription limits, with `replicas` live replicas. */
-export function sharedLimits(
-  configured: RateLimits,
-  replicas: number,
-  min: RateLimits = MIN_SHARED_LIMITS,
-): RateLimits {
+/**
+ * One replica's part of the configured per-subscription limits, with `replicas` live replicas:
+ * limit / replicas, with no floor, so the parts never add up to more than the limits (a floor would
+ * at a few dozen replicas). Bursts are whole calls, at least 1 (a bucket needs room for one call):
+ * that exceeds the limit only with more replicas than the burst has calls (the chart allows 64 shards).
+ */
+export function sharedLimits(configured: RateLimits, replicas: number): RateLimits {
   if (!Number.isInteger(replicas) || replicas < 1) {
     throw new RangeError(`the live replica count must be an integer of at least 1, got ${replicas}`);
   }
-  const part = (k: keyof RateLimits): number => {
-    const limit = configured[k];
-    return Math.min(limit, Math.max(min[k], limit / replicas));
-  };
+  const part = (k: keyof RateLimits): number => configured[k] / replicas;
   return {
     readsPerSec: part("readsPerSec"),
     readBurst: Math.max(1, Math.floor(part("readBurst"))),
@@ -39,19 +29,22 @@ export interface ArmBudgetOptions {
   configured: RateLimits;
   limiter: SubscriptionRateLimiter;
   clock: Clock;
+  /** The live replicas assumed until the first count (default 1: the whole budget). */
+  replicas?: number;
   /** Told the new share (the fraction of `configured` this replica uses) when it changes. */
   onShare?: ((share: number) => void) | undefined;
 }
 
-/** This replica's share of the budget, applied to its limiter. Starts with the whole budget. */
+/** This replica's share of the budget, applied to its limiter; starts at `replicas` (default 1). */
 export class ArmBudget {
   readonly #o: ArmBudgetOptions;
-  #replicas = 1;
+  #replicas: number;
 
   constructor(o: ArmBudgetOptions) {
     this.#o = o;
-    o.limiter.setLimits(sharedLimits(o.configured, 1), o.clock.now().getTime());
-    o.onShare?.(1);
+    this.#replicas = o.replicas ?? 1;
+    o.limiter.setLimits(sharedLimits(o.configured, this.#replicas), o.clock.now().getTime());
+    o.onShare?.(this.share());
   }
 
   /** The live replicas now (self included); re-sizes the buckets when the count changed. */

@@ -205,6 +205,9 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
     configured: DEFAULT_RATE_LIMITS,
     limiter,
     clock,
+    // Sharded, a replica does not know yet how many others run: its first lists go out on the share
+    // of one replica per shard, and the first balancing round (one retry period) raises it.
+    replicas: Math.max(1, config.shards),
     onShare: (share) => {
       metrics.armRateShare.set(share);
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { ArmBudget, MIN_SHARED_LIMITS, sharedLimits } from "../../../src/azure/rate-share.ts";
+import { ArmBudget, sharedLimits } from "../../../src/azure/rate-share.ts";
 import { DEFAULT_RATE_LIMITS, SubscriptionRateLimiter } from "../../../src/azure/token-bucket.ts";
 import { FakeClock } from "../../../src/runtime/clock.ts";
 
@@ -26,16 +26,18 @@ describe("sharedLimits", () => {
     }
   });
 
-  it("never goes below the minimum, nor above the configured limits", () => {
-    const s = sharedLimits(configured, 1_000);
-    expect(s).toEqual({
-      readsPerSec: MIN_SHARED_LIMITS.readsPerSec,
-      readBurst: MIN_SHARED_LIMITS.readBurst,
-      writesPerSec: MIN_SHARED_LIMITS.writesPerSec,
-      writeBurst: MIN_SHARED_LIMITS.writeBurst,
-    });
-    const small = { readsPerSec: 0.5, readBurst: 1, writesPerSec: 0.1, writeBurst: 1 };
-    expect(sharedLimits(small, 4)).toEqual(small); // the minimum is capped by the configured limits
+  it("has no floor that would make many replicas add up to more than the budget", () => {
+    for (const n of [17, 20, 41, 64]) {
+      const s = sharedLimits(DEFAULT_RATE_LIMITS, n);
+      expect(s.readsPerSec * n).toBeLessThanOrEqual(DEFAULT_RATE_LIMITS.readsPerSec + 1e-9);
+      expect(s.readBurst * n).toBeLessThanOrEqual(DEFAULT_RATE_LIMITS.readBurst);
+      expect(s.writesPerSec * n).toBeLessThanOrEqual(DEFAULT_RATE_LIMITS.writesPerSec + 1e-9);
+      expect(s.writeBurst * n).toBeLessThanOrEqual(DEFAULT_RATE_LIMITS.writeBurst);
+      expect(s.readsPerSec).toBeGreaterThan(0);
+      expect(s.writesPerSec).toBeGreaterThan(0);
+    }
+    // A bucket keeps room for one call, whatever the count.
+    expect(sharedLimits(configured, 1_000).writeBurst).toBe(1);
   });
 
   it("rejects a replica count that is not a positive integer", () => {
@@ -60,6 +62,16 @@ describe("ArmBudget", () => {
     budget.setReplicas(1);
     expect(limiter.limits).toEqual(configured);
     expect(shares).toEqual([1, 0.5, 0.25, 1]);
+  });
+
+  it("starts on the share it is given (a sharded replica before its first count)", () => {
+    const clock = new FakeClock(new Date("2026-01-01T00:00:00Z"));
+    const limiter = new SubscriptionRateLimiter(configured);
+    const budget = new ArmBudget({ configured, limiter, clock, replicas: 4 });
+    expect(limiter.limits).toEqual(sharedLimits(configured, 4));
+    expect(budget.share()).toBe(0.25);
+    budget.setReplicas(1);
+    expect(limiter.limits).toEqual(configured);
   });
 
   it("with two replicas, one subscription sees at most the configured reads in the first seconds", () => {
