@@ -17,7 +17,7 @@ import {
 } from "./names.ts";
 import type { DescriptionHeads } from "./names.ts";
 import { instanceRulePrefix } from "./nsg.ts";
-import { bindingMemo, forInstance } from "./plan-memo.ts";
+import { bindingMemo, forInstance, keptDestinations, keptProtocols } from "./plan-memo.ts";
 import type { BindingMemo, PlanMemo } from "./plan-memo.ts";
 import { compareBindingKeys } from "./binding-order.ts";
 import type { BindingRef } from "./rules.ts";
@@ -36,6 +36,8 @@ export interface NormBinding extends BindingRef {
   grants: Map<number, Grant[]> | undefined;
   /** Its living managed rules as (rule key, index into managedRules) pairs; filled by the plan context. */
   living: number[] | undefined;
+  /** rulePrefix.toLowerCase() when kept by the planner's memo, else undefined (folded when needed). */
+  foldedPrefix: string | undefined;
 }
 
 /** A number naming (protocol, port), cheaper to hash than a string. */
@@ -202,9 +204,14 @@ function addGroup(table: BindingTable, b: PolicyBinding, groups: Group[], memo: 
 }
 
 function normalize(caches: Caches, g: Group): NormBinding | undefined {
-  const destinations = destinationsOf(caches, g);
+  // A lone binding's destinations and ports are kept by the planner's memo, when there is one.
+  const m = g.memo;
+  const destinations =
+    m === undefined || g.more !== undefined
+      ? destinationsOf(caches, g)
+      : keptDestinations(m, g.first, () => destinationsOf(caches, g));
   if (destinations.length === 0) return undefined; // nothing to protect or open here
-  if (g.memo !== undefined) return fromMemo(caches, g, g.memo, destinations);
+  if (m !== undefined) return fromMemo(caches, g, m, destinations);
   const { policyKey, targetId } = g.first;
   const targetName = shortTargetName(targetId);
   return {
@@ -222,6 +229,7 @@ function normalize(caches: Caches, g: Group): NormBinding | undefined {
     denyHead: caches.heads.deny,
     grants: undefined,
     living: undefined,
+    foldedPrefix: undefined,
     memo: undefined,
   };
 }
@@ -238,7 +246,8 @@ function fromMemo(caches: Caches, g: Group, m: BindingMemo, destinations: string
     targetId: m.targetId,
     band: g.first.priorityRange,
     destinations,
-    protocols: protocolsOf(caches, g),
+    protocols:
+      g.more === undefined ? keptProtocols(m, g.first, () => protocolsOf(caches, g)) : protocolsOf(caches, g),
     rulePrefix: m.rulePrefix,
     targetName: m.targetName,
     allowTail: m.allowTail,
@@ -246,6 +255,7 @@ function fromMemo(caches: Caches, g: Group, m: BindingMemo, destinations: string
     denyHead: caches.heads.deny,
     grants: undefined,
     living: undefined,
+    foldedPrefix: m.foldedPrefix,
     memo: m,
   };
 }

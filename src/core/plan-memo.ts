@@ -5,7 +5,7 @@
 // PlanMemo holds these per binding object (a WeakMap: a binding no longer used takes its entry with
 // it) and checks, each time, that the fields they were derived from are still the same strings, so
 // a binding changed in place is derived again. What it holds never changes a plan, only its cost.
-import type { Protocol } from "../api/types.ts";
+import type { PolicyPort, Protocol } from "../api/types.ts";
 import type { AllowDescriptions } from "./allow-descriptions.ts";
 import { allowDescriptionTail, bindingHashOfLower, hashLow32, shortTargetName } from "./names.ts";
 import type { PolicyBinding } from "./types.ts";
@@ -29,9 +29,17 @@ export interface BindingMemo {
   targetName: string;
   /** allowDescriptionTail(policyKey, targetName). */
   allowTail: string;
+  /** The binding's destinationPrefixes when `destinations` was derived from them, entry by entry. */
+  destinationsFrom: string[] | undefined;
+  destinations: string[];
+  /** The binding's ports when `protocols` was derived from them: (number, protocol) per port. */
+  portsFrom: (number | string)[] | undefined;
+  protocols: [Protocol, number[]][];
   /** Rule prefixes and description heads by instance: most planners plan for one instance only. */
   instance: string | undefined;
   rulePrefix: string;
+  /** rulePrefix.toLowerCase(). */
+  foldedPrefix: string;
   allowHead: string;
   /** Deny descriptions by protocol, for `instance`. */
   denyTexts: Map<Protocol, string>;
@@ -60,8 +68,13 @@ function derive(b: PolicyBinding): BindingMemo {
     hashLow: hashLow32(hash),
     targetName,
     allowTail: allowDescriptionTail(b.policyKey, targetName),
+    destinationsFrom: undefined,
+    destinations: [],
+    portsFrom: undefined,
+    protocols: [],
     instance: undefined,
     rulePrefix: "",
+    foldedPrefix: "",
     allowHead: "",
     denyTexts: new Map(),
     allowTexts: new Map(),
@@ -91,6 +104,7 @@ export function forInstance(
   m.instance = instance;
   m.allowHead = allowHead;
   m.rulePrefix = prefixOf(m);
+  m.foldedPrefix = m.rulePrefix.toLowerCase();
   m.denyTexts.clear();
   m.allowTexts.clear();
 }
@@ -103,6 +117,44 @@ export function denyText(m: BindingMemo, protocol: Protocol, build: () => string
     m.denyTexts.set(protocol, text);
   }
   return text;
+}
+
+function sameTexts(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What `derive` makes of the binding's destination prefixes, derived again when they changed. */
+export function keptDestinations(m: BindingMemo, b: PolicyBinding, derive: () => string[]): string[] {
+  const from = b.destinationPrefixes;
+  if (m.destinationsFrom !== undefined && sameTexts(m.destinationsFrom, from)) return m.destinations;
+  m.destinations = derive();
+  m.destinationsFrom = from.slice();
+  return m.destinations;
+}
+
+function samePorts(kept: (number | string)[], ports: PolicyPort[]): boolean {
+  if (kept.length !== 2 * ports.length) return false;
+  for (let i = 0; i < ports.length; i++) {
+    const p = ports[i];
+    if (p === undefined || kept[2 * i] !== p.number || kept[2 * i + 1] !== p.protocol) return false;
+  }
+  return true;
+}
+
+/** What `derive` makes of the binding's ports (numbers and protocols), derived again when they changed. */
+export function keptProtocols(
+  m: BindingMemo,
+  b: PolicyBinding,
+  derive: () => [Protocol, number[]][],
+): [Protocol, number[]][] {
+  if (m.portsFrom !== undefined && samePorts(m.portsFrom, b.ports)) return m.protocols;
+  m.protocols = derive();
+  const from: (number | string)[] = [];
+  for (const p of b.ports) from.push(p.number, p.protocol);
+  m.portsFrom = from;
+  return m.protocols;
 }
 
 /** Keeps at most this many allow descriptions per binding (ports x source counts in use). */

@@ -97,6 +97,37 @@ describe("planner memo", () => {
     for (const r of next.puts) expect(r.name.startsWith("drawbridge-team-b-web-admin-")).toBe(true);
   });
 
+  it("derives a binding's destinations again when they change in place", () => {
+    const memo = newPlanMemo();
+    const b = binding();
+    const first = same({ nsg: { id: NSG_ID, securityRules: [] }, bindings: [b], grants: grantsOf(b) }, memo);
+    b.destinationPrefixes[0] = "10.0.1.5";
+    const next = same(
+      { nsg: { id: NSG_ID, securityRules: written(first) }, bindings: [b], grants: grantsOf(b) },
+      memo,
+    );
+    expect(next.puts.length).toBe(first.desired.length);
+    for (const r of next.puts) expect(r.destinationAddressPrefixes).toEqual(["10.0.1.5/32"]);
+  });
+
+  it("derives a binding's ports again when they change in place", () => {
+    const memo = newPlanMemo();
+    const b = { ...binding(), ports: PORTS.map((p) => ({ ...p })) };
+    const first = same({ nsg: { id: NSG_ID, securityRules: [] }, bindings: [b], grants: grantsOf(b) }, memo);
+    const udp = b.ports[1];
+    if (udp !== undefined) udp.protocol = "TCP";
+    const next = same(
+      { nsg: { id: NSG_ID, securityRules: written(first) }, bindings: [b], grants: grantsOf(b) },
+      memo,
+    );
+    // One TCP deny for both ports; the UDP deny and allow go.
+    expect(next.desired.filter((r) => r.access === "Deny").map((r) => r.destinationPortRanges)).toEqual([
+      ["22", "53"],
+    ]);
+    b.ports.push({ number: 80, protocol: "TCP", maxDuration: "PT1H" });
+    same({ nsg: { id: NSG_ID, securityRules: written(next) }, bindings: [b], grants: grantsOf(b) }, memo);
+  });
+
   it("writes a new expiry into the descriptions it keeps", () => {
     const memo = newPlanMemo();
     const b = binding();
