@@ -1,8 +1,10 @@
 // A planner memo (PlanInput.memo) never changes a plan: each plan made with one is compared with the
 // same plan made without, across plans whose bindings change in place between them.
 import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
 import type { PolicyPort } from "../../../src/api/types.ts";
 import { newPlanMemo, planNsg } from "../../../src/core/index.ts";
+import { scenarioArb } from "./nsg-sim.ts";
 import type {
   Grant,
   NsgPlan,
@@ -170,5 +172,24 @@ describe("planner memo", () => {
     }
     const back = same({ nsg: { id: NSG_ID, securityRules: [] }, bindings: [b], grants: grantsOf(b) }, memo);
     for (const r of back.puts) expect(r.description?.startsWith("drawbridge JIT ")).toBe(true);
+  });
+
+  it("plans random NSGs as without it, again after every binding changed in place", () => {
+    const scenarios = scenarioArb({ orphanPriorities: { min: 100, max: 4096 }, instances: true });
+    fc.assert(
+      fc.property(scenarios, (s) => {
+        const memo = newPlanMemo();
+        const input: PlanInput = { nsg: s.nsg, bindings: s.bindings, grants: s.grants, instance: s.instance };
+        const first = same(input, memo);
+        same({ ...input, nsg: { ...s.nsg, securityRules: written(first) } }, memo);
+        s.bindings.forEach((b, i) => {
+          if (i % 2 === 0) b.targetId = b.targetId.toUpperCase();
+          else b.destinationPrefixes.reverse();
+          if (i % 3 === 0) b.ports = b.ports.slice(1);
+        });
+        same({ ...input, nsg: { ...s.nsg, securityRules: written(first) } }, memo);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
