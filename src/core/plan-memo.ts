@@ -8,7 +8,14 @@
 import type { PolicyPort, Protocol } from "../api/types.ts";
 import type { AllowDescriptions } from "./allow-descriptions.ts";
 import { allowDescriptionTail, bindingHashOfLower, hashLow32, shortTargetName } from "./names.ts";
-import type { PolicyBinding } from "./types.ts";
+
+/** The fields of a PolicyBinding (types.ts, which names this memo in PlanInput) the memo derives text from. */
+interface PolicyBinding {
+  policyKey: string;
+  targetId: string;
+  destinationPrefixes: string[];
+  ports: PolicyPort[];
+}
 
 /** An allow description kept for one (protocol, port, source count) of a binding, for one expiry. */
 interface AllowText {
