@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { PolicyPort } from "../src/api/types.ts";
-import { planNsg } from "../src/core/index.ts";
+import { newPlanMemo, planNsg } from "../src/core/index.ts";
 import type { Grant, PlanInput, PolicyBinding, SecurityRule } from "../src/core/index.ts";
 
 export interface PlannerBenchResult {
@@ -114,7 +114,8 @@ export function runPlannerBench(iterations = 500): PlannerBenchResult {
   const first = planNsg(cold);
   // The converged NSG as a read returns it: fresh objects, not the planner's own output.
   const listed = JSON.parse(JSON.stringify(first.nsgBody)) as typeof first.nsgBody;
-  const converged: PlanInput = { ...cold, nsg: { ...cold.nsg, securityRules: listed } };
+  // Planned as the operator plans: with one planner memo across plans (PlanInput.memo).
+  const converged: PlanInput = { ...cold, nsg: { ...cold.nsg, securityRules: listed }, memo: newPlanMemo() };
   const check = planNsg(converged);
   if (!check.unchanged || first.rejected.length > 0) throw new Error("bench NSG did not converge");
   const steady = timeIt(iterations, () => planNsg(converged));

@@ -23,7 +23,7 @@ const PROTOCOL_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, Any: 2 };
 const MAX_SOURCES = 1 << 16;
 
 /** The number naming (protocol, port, sources), or -1 for values outside the memo (built directly). */
-function keyOf(protocol: Protocol, port: number, sources: number): number {
+export function keyOf(protocol: Protocol, port: number, sources: number): number {
   const index = PROTOCOL_INDEX[protocol] as number | undefined;
   if (index === undefined || !Number.isInteger(port) || port < 0 || port > 65535) return -1;
   if (!Number.isInteger(sources) || sources < 0 || sources >= MAX_SOURCES) return -1;

@@ -17,6 +17,8 @@ import {
 } from "./names.ts";
 import type { DescriptionHeads } from "./names.ts";
 import { instanceRulePrefix } from "./nsg.ts";
+import { bindingMemo, forInstance, keptDestinations, keptProtocols } from "./plan-memo.ts";
+import type { BindingMemo, PlanMemo } from "./plan-memo.ts";
 import { compareBindingKeys } from "./binding-order.ts";
 import type { BindingRef } from "./rules.ts";
 import type { Grant, PolicyBinding } from "./types.ts";
@@ -34,6 +36,8 @@ export interface NormBinding extends BindingRef {
   grants: Map<number, Grant[]> | undefined;
   /** Its living managed rules as (rule key, index into managedRules) pairs; filled by the plan context. */
   living: number[] | undefined;
+  /** rulePrefix.toLowerCase() when kept by the planner's memo, else undefined (folded when needed). */
+  foldedPrefix: string | undefined;
 }
 
 /** A number naming (protocol, port), cheaper to hash than a string. */
@@ -55,6 +59,8 @@ interface Group {
   more: PolicyBinding[] | undefined;
   /** The normalized binding, undefined when the group protects no destination. */
   norm: NormBinding | undefined;
+  /** The planner's memo of `first`, when the plan has a PlanMemo. */
+  memo: BindingMemo | undefined;
 }
 
 /** The normalized bindings of one NSG and the means to find the one a grant belongs to. */
@@ -168,14 +174,23 @@ function findGroup(table: BindingTable, policyKey: string, targetId: string): Gr
   return g;
 }
 
-function addGroup(table: BindingTable, b: PolicyBinding, groups: Group[]): void {
+function addGroup(table: BindingTable, b: PolicyBinding, groups: Group[], memo: PlanMemo | undefined): void {
   let g = exactGroup(table, b.policyKey, b.targetId);
   if (g === undefined) {
-    const lower = b.targetId.toLowerCase();
-    const hash = bindingHashOfLower(b.policyKey, lower);
+    const m = memo === undefined ? undefined : bindingMemo(memo, b);
+    const lower = m === undefined ? b.targetId.toLowerCase() : m.lowerTargetId;
+    const hash = m === undefined ? bindingHashOfLower(b.policyKey, lower) : m.hash;
     g = hashedGroup(table, b.policyKey, lower, hash);
     if (g === undefined) {
-      g = { policyKey: b.policyKey, lowerTargetId: lower, hash, first: b, more: undefined, norm: undefined };
+      g = {
+        policyKey: b.policyKey,
+        lowerTargetId: lower,
+        hash,
+        first: b,
+        more: undefined,
+        norm: undefined,
+        memo: m,
+      };
       groups.push(g);
       remember(table, b.policyKey, b.targetId, g);
       const bucket = table.byHash.get(hash);
@@ -189,8 +204,14 @@ function addGroup(table: BindingTable, b: PolicyBinding, groups: Group[]): void 
 }
 
 function normalize(caches: Caches, g: Group): NormBinding | undefined {
-  const destinations = destinationsOf(caches, g);
+  // A lone binding's destinations and ports are kept by the planner's memo, when there is one.
+  const m = g.memo;
+  const destinations =
+    m === undefined || g.more !== undefined
+      ? destinationsOf(caches, g)
+      : keptDestinations(m, g.first, () => destinationsOf(caches, g));
   if (destinations.length === 0) return undefined; // nothing to protect or open here
+  if (m !== undefined) return fromMemo(caches, g, m, destinations);
   const { policyKey, targetId } = g.first;
   const targetName = shortTargetName(targetId);
   return {
@@ -208,6 +229,34 @@ function normalize(caches: Caches, g: Group): NormBinding | undefined {
     denyHead: caches.heads.deny,
     grants: undefined,
     living: undefined,
+    foldedPrefix: undefined,
+    memo: undefined,
+  };
+}
+
+/** normalize from the planner's memo of the group's first binding: the same fields, kept text. */
+function fromMemo(caches: Caches, g: Group, m: BindingMemo, destinations: string[]): NormBinding {
+  forInstance(m, caches.instance, caches.heads.allow, (x) =>
+    rulePrefixWithHash(slugOf(caches, x.policyKey), x.hash, caches.ownPrefix),
+  );
+  return {
+    lowerTargetId: m.lowerTargetId,
+    hash: m.hashLow,
+    policyKey: m.policyKey,
+    targetId: m.targetId,
+    band: g.first.priorityRange,
+    destinations,
+    protocols:
+      g.more === undefined ? keptProtocols(m, g.first, () => protocolsOf(caches, g)) : protocolsOf(caches, g),
+    rulePrefix: m.rulePrefix,
+    targetName: m.targetName,
+    allowTail: m.allowTail,
+    allowHead: caches.heads.allow,
+    denyHead: caches.heads.deny,
+    grants: undefined,
+    living: undefined,
+    foldedPrefix: m.foldedPrefix,
+    memo: m,
   };
 }
 
@@ -227,7 +276,7 @@ function sortByKey(list: NormBinding[]): NormBinding[] {
  * One binding per (policy, target): duplicates merge their destinations and ports. Rules are named
  * for `instance` ("" = the default instance; an invalid id throws).
  */
-export function normalizeBindings(bindings: PolicyBinding[], instance = ""): BindingTable {
+export function normalizeBindings(bindings: PolicyBinding[], instance = "", memo?: PlanMemo): BindingTable {
   const caches: Caches = {
     prefixes: new Map(),
     slugs: new Map(),
@@ -238,7 +287,7 @@ export function normalizeBindings(bindings: PolicyBinding[], instance = ""): Bin
   };
   const table: BindingTable = { list: [], exact: new Map(), byHash: new Map() };
   const groups: Group[] = [];
-  for (const b of bindings) addGroup(table, b, groups);
+  for (const b of bindings) addGroup(table, b, groups, memo);
   const list: NormBinding[] = [];
   for (const g of groups) {
     g.norm = normalize(caches, g);

@@ -138,7 +138,7 @@ function trimNarrowed(ctx: PlanContext, extra: Map<DenySlot, number[]>, placed: 
 export function planDesired(input: PlanInput): { state: DesiredState; ctx: PlanContext; placed: Placed } {
   const instance = input.instance ?? "";
   const ctx = newPlanContext(input.nsg, shortTargetName(input.nsg.id), ownGrammar(instance));
-  const table = normalizeBindings(input.bindings, instance);
+  const table = normalizeBindings(input.bindings, instance, input.memo);
   ctx.frozen = findConflicts(table.list, ctx.foreignInbound, ctx.nsgName);
   // Grants first: a grant approved for TCP under a port the policy now lists as Any needs a slot of
   // its own protocol (see addNarrowedSlots).

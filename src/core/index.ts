@@ -44,6 +44,8 @@ export {
 export { activeGrants, compareGrants, requestGrants } from "./grants.ts";
 export { objectKey, policyKeyOf } from "./keys.ts";
 export { planNsg } from "./plan.ts";
+export { newPlanMemo } from "./plan-memo.ts";
+export type { PlanMemo } from "./plan-memo.ts";
 export { desiredRules } from "./desired.ts";
 export type { DesiredState } from "./desired.ts";
 export {

@@ -16,7 +16,7 @@ export function findNameClashes(list: NormBinding[]): Map<NormBinding, NormBindi
   const byPrefix = new Map<string, NormBinding>();
   const out = new Map<NormBinding, NormBinding>();
   for (const b of list) {
-    const key = b.rulePrefix.toLowerCase();
+    const key = b.foldedPrefix ?? b.rulePrefix.toLowerCase();
     const other = byPrefix.get(key);
     if (other === undefined) {
       byPrefix.set(key, b);

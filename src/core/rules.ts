@@ -1,8 +1,11 @@
 // Building managed rules and comparing rules on the fields that matter to Azure's behaviour.
 import type { Protocol } from "../api/types.ts";
+import { keyOf } from "./allow-descriptions.ts";
 import type { AllowDescriptions } from "./allow-descriptions.ts";
 import { denyDescriptionFrom, denyNameFrom, ruleProtocol } from "./names.ts";
 import type { SecurityRule } from "./nsg.ts";
+import { allowText, denyText } from "./plan-memo.ts";
+import type { BindingMemo } from "./plan-memo.ts";
 import { indexOfString, sortStrings } from "./sorting.ts";
 
 /** The rule's source prefixes whether written singular or plural. */
@@ -145,6 +148,27 @@ export interface BindingRef {
   /** descriptionHeads(instance): how the plan's instance begins its descriptions. */
   allowHead: string;
   denyHead: string;
+  /** The planner's memo of this binding (plan-memo.ts), whose descriptions are kept across plans. */
+  memo?: BindingMemo | undefined;
+}
+
+function denyDescription(b: BindingRef, protocol: Protocol): string {
+  const build = (): string => denyDescriptionFrom(b.policyKey, b.targetName, protocol, b.denyHead);
+  return b.memo === undefined ? build() : denyText(b.memo, protocol, build);
+}
+
+function allowDescription(
+  b: BindingRef,
+  protocol: Protocol,
+  port: number,
+  sources: number,
+  until: string,
+  describe: AllowDescriptions,
+): string {
+  const key = b.memo === undefined ? -1 : keyOf(protocol, port, sources);
+  if (b.memo === undefined || key < 0)
+    return describe(b.allowTail, protocol, port, sources, b.allowHead, until);
+  return allowText(b.memo, key, protocol, port, sources, until, describe);
 }
 
 // The builders below write each rule as one object literal with its fields always in the same order
@@ -160,7 +184,7 @@ export function buildDenyRule(
   living: SecurityRule | undefined,
 ): SecurityRule {
   const name = living === undefined ? denyNameFrom(b.rulePrefix, protocol) : living.name;
-  const description = denyDescriptionFrom(b.policyKey, b.targetName, protocol, b.denyHead);
+  const description = denyDescription(b, protocol);
   const destinationAddressPrefixes = b.destinations.slice();
   if (ports.length === 1) {
     return {
@@ -218,7 +242,7 @@ export function buildAllowRule(
 ): SecurityRule {
   const single = singularSource(sources);
   const count = single === undefined ? sources.length : 1;
-  const description = describe(b.allowTail, protocol, port, count, b.allowHead, until);
+  const description = allowDescription(b, protocol, port, count, until, describe);
   const destinationAddressPrefixes = b.destinations.slice();
   if (single !== undefined) {
     return {

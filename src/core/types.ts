@@ -1,6 +1,7 @@
 // Data the pure core exchanges with the reconcilers. Everything here is plain data: no I/O, no clock.
 import type { PolicyPort, PriorityRange, Protocol } from "../api/types.ts";
 import type { ObservedNsg, SecurityRule } from "./nsg.ts";
+import type { PlanMemo } from "./plan-memo.ts";
 
 /** One broken rule of the API contract: machine reason, the field at fault, a sentence naming the limit. */
 export interface Issue {
@@ -56,6 +57,12 @@ export interface PlanInput {
    * foreign to the plan. An invalid id throws.
    */
   instance?: string;
+  /**
+   * The planner's memo (newPlanMemo), kept by whoever plans again and again with the same binding
+   * objects: text derived from each binding is then derived once, not once per plan. Any plan is
+   * the same with or without it.
+   */
+  memo?: PlanMemo;
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { AccessRequest } from "../../api/types.ts";
 import type { AzurePort } from "../../azure/port.ts";
 import { AzureError } from "../../azure/port.ts";
-import { bindingRulePrefix, planNsg } from "../../core/index.ts";
+import { bindingRulePrefix, newPlanMemo, planNsg } from "../../core/index.ts";
 import type { Grant, NsgPlan, ObservedNsg, PolicyBinding } from "../../core/index.ts";
 import type { BindingIndex } from "../state/bindings.ts";
 import type { GrantIndex } from "../state/grant-index.ts";
@@ -129,6 +129,8 @@ export class NsgReconciler {
   /** ARM ids of NSG keys no policy binds, as last listed or read: where their own rules are deleted. */
   readonly #unboundIds = new Map<string, string>();
   readonly #polls = new ObservePolls();
+  /** Text derived from each binding object, kept across plans (core plan-memo.ts). */
+  readonly #memo = newPlanMemo();
 
   constructor(deps: NsgReconcilerDeps) {
     this.#d = deps;
@@ -195,7 +197,13 @@ export class NsgReconciler {
     },
   ): HandlerResult {
     const d = this.#d;
-    const plan = planNsg({ nsg: o.observed, bindings: o.bindings, grants: o.grants, instance: d.instanceId });
+    const plan = planNsg({
+      nsg: o.observed,
+      bindings: o.bindings,
+      grants: o.grants,
+      instance: d.instanceId,
+      memo: this.#memo,
+    });
     const rec = recordOf(o.seq, o.nsgId, observedResult(plan), {
       bindings: o.bindings,
       instance: d.instanceId,
@@ -220,7 +228,8 @@ export class NsgReconciler {
     const d = this.#d;
     const instance = d.instanceId;
     this.#noteId(key, observed.id, bindings.length);
-    const plan = planNsg({ nsg: observed, bindings, grants, instance });
+    const memo = this.#memo;
+    const plan = planNsg({ nsg: observed, bindings, grants, instance, memo });
     const applyStart = d.clock.now().getTime();
     // A listed document may predate any write this makes, one that fails halfway included.
     const wrote = plan.unchanged ? undefined : d.prefetch.writing(key);
@@ -231,7 +240,7 @@ export class NsgReconciler {
         d.azure,
         observed,
         plan,
-        (fresh) => planNsg({ nsg: fresh, bindings, grants, instance }),
+        (fresh) => planNsg({ nsg: fresh, bindings, grants, instance, memo }),
         instance,
       );
     } finally {
