@@ -16,6 +16,7 @@ import { EventRecorder } from "../kube/events.ts";
 import { GrantIndex } from "./state/grant-index.ts";
 import { kubeErrorFields } from "../runtime/kube-errors.ts";
 import { objectKey, policyKeyOf } from "../core/keys.ts";
+import { policySpecIssues } from "../core/request-checks.ts";
 import type { KubeWriter } from "../kube/kube.ts";
 import { WriteSlots, boundedWriter } from "../kube/bounded-writer.ts";
 import { Ledger } from "./state/ledger.ts";
@@ -349,7 +350,7 @@ export class Controller {
       }
     });
     for (const p of this.caches.policies()) {
-      this.bindings.upsert(this.gate.view(p));
+      this.#bind(p);
       this.#signatures.set(objectKey(p.metadata), this.gate.signature(p));
     }
     // The caches filled before this subscription: index what they hold now.
@@ -472,12 +473,17 @@ export class Controller {
     });
   }
 
+  /** Index a policy as its scopes let the operator see it; a refused spec keeps what it bound. */
+  #bind(p: JitPolicy): string[] {
+    return this.bindings.upsert(this.gate.view(p), policySpecIssues(p).length === 0);
+  }
+
   #onPolicy(p: JitPolicy, old: JitPolicy | undefined, deleted: boolean): void {
     const key = objectKey(p.metadata);
     this.grants.invalidatePolicy(key);
     if (deleted) this.#signatures.delete(key);
     else this.#signatures.set(key, this.gate.signature(p));
-    const touched = deleted ? this.bindings.remove(key) : this.bindings.upsert(this.gate.view(p));
+    const touched = deleted ? this.bindings.remove(key) : this.#bind(p);
     for (const k of touched) this.nsgQueue.add(k);
     this.policyQueue.add(key);
     if (old === undefined || old.metadata.generation !== p.metadata.generation || deleted) {
@@ -504,7 +510,7 @@ export class Controller {
       if (this.#signatures.get(key) === signature) continue;
       this.#signatures.set(key, signature);
       this.grants.invalidatePolicy(key);
-      for (const k of this.bindings.upsert(this.gate.view(p))) this.nsgQueue.add(k);
+      for (const k of this.#bind(p)) this.nsgQueue.add(k);
       for (const r of this.caches.requests()) {
         if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
           this.requestQueue.add(objectKey(r.metadata));

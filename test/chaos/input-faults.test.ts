@@ -14,7 +14,7 @@ import { budget } from "./support/budget.ts";
 import { chaosPolicy } from "./support/estate.ts";
 import { recordFigures } from "./support/figures.ts";
 import { comparable } from "./support/invariants.ts";
-import { policyDoc, policySpec, requestDoc, requestSpec } from "./support/inputs.ts";
+import { policyDoc, policySpec, refusedPolicySpecs, requestDoc, requestSpec } from "./support/inputs.ts";
 import { readNsgs } from "./support/monitor.ts";
 import { ChaosStack, sleep, waitFor } from "./support/stack.ts";
 
@@ -79,7 +79,8 @@ describe("input faults", () => {
     const policies = new Map<string, JitPolicy>([["chaos", chaosPolicy(s.ns, s.nsgIds.length)]]);
 
     let i = 0;
-    for (const spec of fc.sample(policySpec, B.inputRuns)) {
+    // Refused-but-admitted policies every run; the generated ones add more in some runs.
+    for (const spec of [...refusedPolicySpecs, ...fc.sample(policySpec, B.inputRuns)]) {
       const name = `gen-p-${String(i++)}`;
       const doc = policyDoc(s.ns, name, spec);
       const dry = await s.kube.admit(JITPOLICY_PLURAL, doc, "admin");
@@ -156,5 +157,6 @@ describe("input faults", () => {
     expect(s.foreignTouches()).toEqual([]);
     expect(nsgsAfter).toEqual(nsgsBefore);
     expect(tally.createdRequests).toBeGreaterThan(0);
+    expect(tally.createdPolicies).toBeGreaterThanOrEqual(3);
   }, 300_000);
 });

@@ -7,6 +7,11 @@
 // (a restart onto a forged status), none: only this policy's own VM bindings are ever withheld. The
 // policy reconciler re-resolves through ARM and writes a signed resolution (on the status change
 // itself, at start and every resync).
+//
+// A policy whose spec core validation refuses (admission cannot check everything: a band too small
+// for its ports, for one) binds what it bound when last valid, narrowed to the targets its scopes
+// still cover, and nothing if it never was valid here: an edit the operator refuses changes no NSG,
+// and a refused policy is never a reason to write.
 import type { JitPolicy, PolicyTarget, ResolvedTargetStatus } from "../../api/types.ts";
 import { effectivePolicySpec } from "../../core/validate-policy.ts";
 import type { PolicyBinding } from "../../core/types.ts";
@@ -89,6 +94,19 @@ export function policyBindings(
   return out;
 }
 
+/** A refused spec keeps the bindings it had, only of targets its (scoped) view still names. */
+function lastValidBindings(view: JitPolicy, previous: readonly NsgBinding[]): NsgBinding[] {
+  const targets: unknown = (view.spec as { targets?: unknown } | undefined)?.targets;
+  if (!Array.isArray(targets) || previous.length === 0) return [];
+  const named = new Set<string>();
+  for (const t of targets as PolicyTarget[]) {
+    // The schema makes each entry an object; a refused spec is still checked, not trusted.
+    const id = typeof t === "object" ? targetIdOf(t) : undefined;
+    if (typeof id === "string") named.add(id.toLowerCase());
+  }
+  return previous.filter((b) => named.has(b.binding.targetId.toLowerCase()));
+}
+
 interface PolicyEntry {
   bindings: NsgBinding[];
   deleting: boolean;
@@ -110,12 +128,16 @@ export class BindingIndex {
     return !this.#verify(policy);
   }
 
-  /** Re-index one policy; returns the NSG keys whose bindings changed (old and new). */
-  upsert(policy: JitPolicy): string[] {
+  /**
+   * Re-index one policy (as its scopes let the operator see it); returns the NSG keys whose bindings
+   * changed (old and new). `specValid`: whether the policy's own spec passes core validation.
+   */
+  upsert(policy: JitPolicy, specValid: boolean): string[] {
     const key = objectKey(policy.metadata);
     const before = this.#policies.get(key);
-    const trusted = this.#verify(policy);
-    const bindings = policyBindings(policy, trusted, before?.bindings ?? []);
+    const bindings = specValid
+      ? policyBindings(policy, this.#verify(policy), before?.bindings ?? [])
+      : lastValidBindings(policy, before?.bindings ?? []);
     const entry: PolicyEntry = {
       bindings,
       deleting: policy.metadata.deletionTimestamp !== undefined,

@@ -58,6 +58,43 @@ const validPolicy = {
   nsgScope: "All",
 };
 
+const udp3389 = {
+  number: 3389,
+  protocol: "UDP",
+  allowedSourceAddressPrefixes: ["198.18.0.0/15"],
+  maxDuration: "PT1H",
+};
+
+/**
+ * Specs core validation refuses, each naming real NSGs (binding one would write there). The schema
+ * admits the first three (a band too small for one allow per port and one deny per protocol: only
+ * the operator counts that) and refuses the rest (a port as Any and again as TCP, one NSG named twice
+ * in different case, a maximum duration below the floor).
+ */
+export const refusedPolicySpecs: Record<string, unknown>[] = [
+  { ...validPolicy, priorityRange: { from: 300, to: 300 } },
+  { ...validPolicy, ports: [...validPolicy.ports, udp3389], priorityRange: { from: 100, to: 101 } },
+  { ...validPolicy, ports: [...validPolicy.ports, udp3389], priorityRange: { from: 1000, to: 1001 } },
+  {
+    ...validPolicy,
+    ports: [...validPolicy.ports, { number: 22, protocol: "Any", maxDuration: "PT1H" }],
+    priorityRange: { from: 400, to: 499 },
+  },
+  {
+    ...validPolicy,
+    targets: [chaosNsgId(1), chaosNsgId(1).toUpperCase()].map((id) => ({
+      networkSecurityGroupId: id,
+      destinationAddressPrefixes: ["10.9.0.5/32"],
+    })),
+    priorityRange: { from: 500, to: 599 },
+  },
+  {
+    ...validPolicy,
+    ports: [{ ...validPolicy.ports[0], maxDuration: "PT10S" }],
+    priorityRange: { from: 600, to: 699 },
+  },
+];
+
 const policyFields = {
   targets: fc.array(fc.oneof(nsgTarget, fc.record({ virtualMachineId: fc.string({ maxLength: 30 }) })), {
     maxLength: 4,

@@ -104,7 +104,7 @@ class Instance {
     this.arm = arm;
     this.id = id;
     const clock = this.clock;
-    for (const p of policies) this.bindings.upsert(p);
+    for (const p of policies) this.bindings.upsert(p, true);
     this.prefetch = new Prefetch(clock);
     this.reconciler = new NsgReconciler({
       azure: arm,

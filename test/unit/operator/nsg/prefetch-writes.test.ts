@@ -61,6 +61,7 @@ function setup(): {
   const bindings = new BindingIndex(() => true);
   bindings.upsert(
     policy({ targets: [{ networkSecurityGroupId: JUMP_NSG, destinationAddressPrefixes: ["10.0.2.4/32"] }] }),
+    true,
   );
   const prefetch = new Prefetch(clock);
   const log = createLogger("silent");

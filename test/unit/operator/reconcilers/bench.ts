@@ -13,6 +13,7 @@ import { informerCaches } from "../../../../src/operator/state/caches.ts";
 import { EventRecorder } from "../../../../src/kube/events.ts";
 import { GrantIndex } from "../../../../src/operator/state/grant-index.ts";
 import { objectKey } from "../../../../src/core/keys.ts";
+import { policySpecIssues } from "../../../../src/core/request-checks.ts";
 import { nsgKey } from "../../../../src/operator/state/keys.ts";
 import { Ledger } from "../../../../src/operator/state/ledger.ts";
 import type { NsgRecord } from "../../../../src/operator/state/ledger.ts";
@@ -221,7 +222,7 @@ export class Bench {
       const key = objectKey(p.metadata);
       this.grants.invalidatePolicy(key);
       if (deleted) this.bindings.remove(key);
-      else this.bindings.upsert(this.#gate.view(p));
+      else this.bindings.upsert(this.#gate.view(p), policySpecIssues(p).length === 0);
     };
     this.kube.policies.on("add", (o) => {
       onPolicy(o, false);

@@ -146,6 +146,41 @@ const rows: Row[] = [
     },
   },
   {
+    name: "a policy admitted but refused by the operator (band too small) writes nothing; its status says why",
+    async act(s) {
+      const before = s.writes().length;
+      const narrow = sshPolicy({ priorityRange: { from: 300, to: 300 } });
+      narrow.metadata = { ...narrow.metadata, name: "narrow", uid: "uid-narrow" };
+      s.create("JitPolicy", narrow);
+      await s.run(3000);
+      expect(s.writes().slice(before)).toEqual([]);
+      expect(s.rules()).toEqual(["deny-tcp@199"]);
+      const ready = s.policy("narrow")?.status?.conditions?.find((c) => c.type === "Ready");
+      expect(ready).toMatchObject({ status: "False", reason: "InvalidSpec" });
+      expect(ready?.message).toContain("PriorityBandTooSmall");
+    },
+  },
+  {
+    name: "an edit the operator refuses keeps the policy's rules as they were",
+    async act(s) {
+      s.create("AccessRequest", sshRequest("alice"));
+      await s.run(2000);
+      expect(s.rules()).toEqual(["deny-tcp@199", "tcp-22@100"]);
+      const before = s.writes().length;
+      const edited = sshPolicy({ priorityRange: { from: 150, to: 150 } });
+      edited.metadata = { ...edited.metadata, generation: 2 };
+      s.create("JitPolicy", edited);
+      await s.run(3000);
+      expect(
+        s
+          .writes()
+          .slice(before)
+          .filter((w) => !w.includes("tcp-22")),
+      ).toEqual([]);
+      expect(s.rules()).toContain("deny-tcp@199");
+    },
+  },
+  {
     name: "deleting the policy removes its rules from the NSG, then releases its finalizer",
     async act(s) {
       s.kube.delete("JitPolicy", POLICY_KEY);

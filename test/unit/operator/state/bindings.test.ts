@@ -29,9 +29,9 @@ describe("policyBindings", () => {
 describe("BindingIndex", () => {
   it("indexes NSGs case-insensitively and reports which NSGs a change touched", () => {
     const idx = new BindingIndex(() => true);
-    const touched = idx.upsert(policy());
+    const touched = idx.upsert(policy(), true);
     expect(touched.sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG), nsgKey(JUMP_NSG)].sort());
-    expect(idx.upsert(policy())).toEqual([]);
+    expect(idx.upsert(policy(), true)).toEqual([]);
     expect(idx.bindingsFor(nsgKey(NIC_NSG.toUpperCase()))).toHaveLength(1);
     expect(idx.nsgId(nsgKey(NIC_NSG))).toBe(NIC_NSG);
     expect(idx.nsgsOf("team-a/web-admin", VM).sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG)].sort());
@@ -39,10 +39,10 @@ describe("BindingIndex", () => {
 
   it("leaves a deleting policy out of planning but keeps its NSGs known until removed", () => {
     const idx = new BindingIndex(() => true);
-    idx.upsert(policy());
+    idx.upsert(policy(), true);
     const p = policy();
     p.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
-    expect(idx.upsert(p).length).toBe(3);
+    expect(idx.upsert(p, true).length).toBe(3);
     expect(idx.bindingsFor(nsgKey(JUMP_NSG))).toEqual([]);
     expect(idx.policiesOf(nsgKey(JUMP_NSG))).toEqual(["team-a/web-admin"]);
     expect(idx.isDeleting("team-a/web-admin")).toBe(true);
@@ -52,8 +52,8 @@ describe("BindingIndex", () => {
 
   it("drops the NSGs of a target removed from the spec", () => {
     const idx = new BindingIndex(() => true);
-    idx.upsert(policy());
-    const touched = idx.upsert(policy({ targets: [{ virtualMachineId: VM }] }));
+    idx.upsert(policy(), true);
+    const touched = idx.upsert(policy({ targets: [{ virtualMachineId: VM }] }), true);
     expect(touched).toContain(nsgKey(JUMP_NSG));
     expect(idx.allNsgs().sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG)].sort());
   });
@@ -76,7 +76,7 @@ describe("BindingIndex with unverified status.targets (ADR 0012)", () => {
 
   it("binds no VM target from an unverified resolution when nothing was verified before", () => {
     const idx = new BindingIndex(() => false);
-    idx.upsert(forged());
+    idx.upsert(forged(), true);
     expect(idx.nsgsOf("team-a/web-admin", VM)).toEqual([]);
     // The NSG target comes from the spec and stays bound; no VM binding lands in jump-nsg.
     expect(idx.bindingsFor(nsgKey(JUMP_NSG)).map((b) => b.targetId)).toEqual([JUMP_NSG]);
@@ -84,8 +84,8 @@ describe("BindingIndex with unverified status.targets (ADR 0012)", () => {
 
   it("keeps the last verified VM bindings instead, so a forgery changes nothing and touches no NSG", () => {
     const idx = new BindingIndex(trustOnlyOriginal);
-    idx.upsert(policy());
-    expect(idx.upsert(forged())).toEqual([]);
+    idx.upsert(policy(), true);
+    expect(idx.upsert(forged(), true)).toEqual([]);
     expect(idx.nsgsOf("team-a/web-admin", VM).sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG)].sort());
     expect(idx.bindingsFor(nsgKey(JUMP_NSG)).map((b) => b.targetId)).toEqual([JUMP_NSG]);
   });
@@ -94,10 +94,51 @@ describe("BindingIndex with unverified status.targets (ADR 0012)", () => {
     const idx = new BindingIndex(trustOnlyOriginal);
     const other = policy();
     other.metadata.name = "db-admin";
-    idx.upsert(other);
+    idx.upsert(other, true);
     const before = idx.bindingsFor(nsgKey(NIC_NSG)).filter((b) => b.policyKey === "team-a/db-admin");
-    idx.upsert(forged());
+    idx.upsert(forged(), true);
     expect(idx.bindingsFor(nsgKey(NIC_NSG)).filter((b) => b.policyKey === "team-a/db-admin")).toEqual(before);
     expect(before).toHaveLength(1);
+  });
+});
+
+describe("BindingIndex with a spec core validation refuses", () => {
+  /** Admitted by the schema, refused by the operator: three allow rules and a deny need four priorities. */
+  const tooSmall = { priorityRange: { from: 100, to: 101 } };
+
+  it("binds nothing for a policy never valid, so no NSG is written for it", () => {
+    const idx = new BindingIndex(() => true);
+    expect(idx.upsert(policy(tooSmall), false)).toEqual([]);
+    expect(idx.allNsgs()).toEqual([]);
+    expect(idx.nsgsOf("team-a/web-admin")).toEqual([]);
+  });
+
+  it("keeps what the policy bound when last valid: a refused edit changes no NSG", () => {
+    const idx = new BindingIndex(() => true);
+    idx.upsert(policy(), true);
+    const before = idx.bindingsFor(nsgKey(JUMP_NSG));
+    expect(idx.upsert(policy(tooSmall), false)).toEqual([]);
+    expect(idx.bindingsFor(nsgKey(JUMP_NSG))).toEqual(before);
+    expect(before[0]?.priorityRange).toEqual({ from: 100, to: 199 });
+    // Valid again: the new spec binds.
+    expect(idx.upsert(policy({ priorityRange: { from: 300, to: 399 } }), true).length).toBe(3);
+    expect(idx.bindingsFor(nsgKey(JUMP_NSG))[0]?.priorityRange).toEqual({ from: 300, to: 399 });
+  });
+
+  it("still drops a target the refused spec (or its scopes) no longer names", () => {
+    const idx = new BindingIndex(() => true);
+    idx.upsert(policy(), true);
+    const touched = idx.upsert(policy({ ...tooSmall, targets: [{ virtualMachineId: VM }] }), false);
+    expect(touched).toContain(nsgKey(JUMP_NSG));
+    expect(idx.allNsgs().sort()).toEqual([nsgKey(NIC_NSG), nsgKey(SUBNET_NSG)].sort());
+  });
+
+  it("a refused policy being deleted is left out of planning", () => {
+    const idx = new BindingIndex(() => true);
+    idx.upsert(policy(), true);
+    const p = policy(tooSmall);
+    p.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+    expect(idx.upsert(p, false).length).toBe(3);
+    expect(idx.bindingsFor(nsgKey(JUMP_NSG))).toEqual([]);
   });
 });
