@@ -19,6 +19,15 @@ export function shardLeaseName(base: string, shard: number): string {
   return `${base}-shard-${String(shard)}`;
 }
 
+/**
+ * Member slots for `shards` shards: one per shard, plus room for a rolling update's surge (the
+ * Deployment default, 25 % rounded up). A replica without a slot still counts itself, but the
+ * others would not count it, and their shares of the ARM budget would add up to more than all of it.
+ */
+export function memberSlots(shards: number): number {
+  return shards + Math.ceil(shards / 4);
+}
+
 /** Lease name of member slot j, which says a replica is alive (see shard-plan.ts). */
 export function memberLeaseName(base: string, slot: number): string {
   return `${base}-member-${String(slot)}`;

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from "@jest/globals";
 import { ensureHelm } from "../../src/helm/build.ts";
 import { helmTemplate, renderChart, type Manifest } from "../../src/helm/template.ts";
 import { containerOf, only } from "./helm-support.ts";
+import { memberSlots } from "../../src/runtime/shard-hash.ts";
 
 let helm: string;
 let sharded: Manifest[] = [];
@@ -28,13 +29,13 @@ describe("operator.shards", () => {
   });
 
   test("4 shards: --shards=4 and get/update on each shard and member Lease by name", () => {
+    expect(memberSlots(4)).toBe(5);
     expect(containerOf(only(sharded, "Deployment")).args).toContain("--shards=4");
     expect(leaseNames(sharded)).toEqual([
       "drawbridge-leader",
-      ...[0, 1, 2, 3].flatMap((i) => [
-        `drawbridge-leader-shard-${String(i)}`,
-        `drawbridge-leader-member-${String(i)}`,
-      ]),
+      ...[0, 1, 2, 3].map((i) => `drawbridge-leader-shard-${String(i)}`),
+      // One member slot per shard plus a rolling update's surge (memberSlots(4) = 5).
+      ...[0, 1, 2, 3, 4].map((i) => `drawbridge-leader-member-${String(i)}`),
     ]);
   });
 

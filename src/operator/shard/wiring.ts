@@ -9,7 +9,7 @@ import type { Config } from "../../runtime/config.ts";
 import { kubeLeaseClient } from "../../runtime/lease-client.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import type { Metrics } from "../../runtime/metrics.ts";
-import { memberLeaseName, shardLeaseName } from "../../runtime/shard-hash.ts";
+import { memberLeaseName, memberSlots, shardLeaseName } from "../../runtime/shard-hash.ts";
 import { ShardLeases } from "../../runtime/shard-leases.ts";
 import type { Shutdown } from "../../runtime/shutdown.ts";
 import { LEADERSHIP_LOST } from "../startup/leadership.ts";
@@ -45,8 +45,9 @@ export function startSharding(o: ShardingOptions): ShardLeases {
   const range = [...Array(ownership.shards).keys()];
   const leases = new ShardLeases({
     shardClients: range.map((i) => kubeLeaseClient(o.kc, ns, shardLeaseName(base, i))),
-    // One member slot per shard: a replica beyond the shard count would hold nothing anyway.
-    slotClients: range.map((i) => kubeLeaseClient(o.kc, ns, memberLeaseName(base, i))),
+    slotClients: [...Array(memberSlots(ownership.shards)).keys()].map((i) =>
+      kubeLeaseClient(o.kc, ns, memberLeaseName(base, i)),
+    ),
     identity: config.identity,
     leaseDurationMs: config.leaseDurationMs,
     renewDeadlineMs: config.renewDeadlineMs,

@@ -5,6 +5,7 @@ import type { LeaseClient, LeaseRecord } from "../../../src/runtime/lease-client
 import { createLogger } from "../../../src/runtime/logger.ts";
 import { ShardLeases } from "../../../src/runtime/shard-leases.ts";
 import type { ShardCallbacks } from "../../../src/runtime/shard-leases.ts";
+import { memberSlots } from "../../../src/runtime/shard-hash.ts";
 
 /** In-memory Leases with the API server's resourceVersion semantics; `failing` simulates an outage. */
 class Leases {
@@ -49,7 +50,7 @@ function replica(leases: Leases, clock: FakeClock, identity: string): ShardLease
   const range = [...Array(SHARDS).keys()];
   return new ShardLeases({
     shardClients: range.map((i) => leases.client(`shard-${String(i)}`)),
-    slotClients: range.map((i) => leases.client(`member-${String(i)}`)),
+    slotClients: [...Array(memberSlots(SHARDS)).keys()].map((i) => leases.client(`member-${String(i)}`)),
     identity,
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
@@ -130,6 +131,24 @@ describe("ShardLeases", () => {
       await a.round(counting("a"));
     }
     expect(seen.at(-1)).toBe("a:1");
+  });
+
+  it("counts a rolling update's surge replica in every replica, so the shares never add up to more than 1", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    // As many replicas as shards, plus the surge of a rolling update (25 % rounded up).
+    const names = ["a", "b", "c", "d", "surge"];
+    const all = names.map((n) => replica(leases, clock, n));
+    const seen = new Map<string, number>();
+    for (let round = 0; round < 3; round++) {
+      for (const [i, r] of all.entries()) {
+        const who = names[i] ?? "";
+        await r.round({ ...recorder([], who), onReplicas: (n) => void seen.set(who, n) });
+      }
+      clock.advance(2_000);
+    }
+    expect(names.map((n) => seen.get(n))).toEqual([5, 5, 5, 5, 5]);
+    expect(all.find((r) => r.held().length === 0)).toBeDefined();
   });
 
   it("moves a dead replica's shards to the survivor one round after the lease duration", async () => {
