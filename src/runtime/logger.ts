@@ -8,8 +8,16 @@ import type { LogLevel } from "./config.ts";
 export type { Logger } from "pino";
 
 /**
- * A root logger at `level`. `destination` defaults to stdout (fd 1, synchronous so nothing is lost
- * when the process exits right after logging); tests pass a stream to capture lines.
+ * Lines held while stdout is not taking them. Beyond this the newest are dropped rather than the
+ * heap growing without bound: the operator must keep revoking grants whatever its log reader does.
+ */
+export const LOG_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A root logger at `level`. `destination` defaults to stdout (fd 1), written asynchronously: a
+ * synchronous write blocks the event loop whenever the pipe to the log reader is full (1.3 s of a
+ * 1,000-request burst went to that), and expiries wait behind it. What is buffered is flushed at
+ * exit, so nothing is lost when the process exits right after logging. Tests pass a stream.
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
@@ -19,7 +27,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label: string) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination ?? pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_MAX_BYTES }),
   );
 }
 
