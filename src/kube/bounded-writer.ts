@@ -11,6 +11,7 @@ export class WriteSlots {
   readonly #max: number;
   #busy = 0;
   readonly #waiting: (() => void)[] = [];
+  readonly #idle: (() => void)[] = [];
 
   constructor(max: number) {
     if (!Number.isInteger(max) || max < 1)
@@ -28,6 +29,12 @@ export class WriteSlots {
     return this.#waiting.length;
   }
 
+  /** Resolves once no write is running or waiting (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.#busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
   async run<T>(write: () => Promise<T>): Promise<T> {
     if (this.#busy >= this.#max) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     else this.#busy++;
@@ -38,6 +45,7 @@ export class WriteSlots {
       const next = this.#waiting.shift();
       if (next === undefined) this.#busy--;
       else next();
+      if (this.#busy === 0) for (const r of this.#idle.splice(0)) r();
     }
   }
 }

@@ -1,7 +1,9 @@
 // Kubernetes Events written in the background, as client-go's event broadcaster does: a reconcile (and
 // the approval or revocation it carries) never waits for an Event write. Events are informational,
 // so a write that fails is logged and dropped, and a backlog beyond `maxQueued` is dropped and counted
-// rather than held in memory without bound.
+// rather than held in memory without bound. With `yieldTo`, Events also wait while the operator's own
+// writes are running: in a burst they are as many as the status writes, and every one the API server
+// takes meanwhile delays an approval. Each keeps the time it was recorded.
 import { kubeErrorFields } from "../runtime/kube-errors.ts";
 import type { ObjectMeta } from "../api/types.ts";
 import type { EventInput, Kind, KubeWriter } from "./kube.ts";
@@ -21,6 +23,10 @@ export interface EventRecorderOptions {
   concurrency?: number;
   /** Events waiting beyond this are dropped (and counted). Default 1,000. */
   maxQueued?: number;
+  /** Writes that go first: an Event is sent only while none of them runs or waits. */
+  yieldTo?: { whenIdle(): Promise<void> };
+  /** The time an Event is recorded at. Default: the wall clock. */
+  now?: () => Date;
 }
 
 interface Pending {
@@ -48,10 +54,15 @@ export class EventRecorder {
   record(kind: Kind, meta: ObjectMeta, event: EventInput): void {
     if (this.#queue.length >= (this.#o.maxQueued ?? 1000)) {
       this.#dropped++;
-      this.#o.log.warn({ reason: event.reason, object: meta.name }, "event backlog full; event dropped");
+      // One line for the first drop and then every 1,000th: a full backlog must not flood the log.
+      if (this.#dropped % 1000 === 1)
+        this.#o.log.warn(
+          { reason: event.reason, object: meta.name, dropped: this.#dropped },
+          "event backlog full; event dropped",
+        );
       return;
     }
-    this.#queue.push({ kind, meta, event });
+    this.#queue.push({ kind, meta, event: { ...event, at: event.at ?? this.#o.now?.() ?? new Date() } });
     this.#pump();
   }
 
@@ -76,6 +87,7 @@ export class EventRecorder {
 
   async #send(p: Pending): Promise<void> {
     try {
+      if (this.#o.yieldTo !== undefined) await this.#o.yieldTo.whenIdle();
       await this.#o.kube.event(p.kind, p.meta, p.event);
     } catch (err) {
       this.#o.log.warn(

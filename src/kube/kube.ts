@@ -19,6 +19,8 @@ export interface EventInput {
   type: "Normal" | "Warning";
   reason: string;
   message: string;
+  /** When it happened (the Event's timestamps); the time of the write when absent. */
+  at?: Date;
 }
 
 /** The object as the API server stored it after a write (plain JSON). */
@@ -88,7 +90,7 @@ export function createKubeWriter(kc: KubeConfig, component = "drawbridge"): Kube
       }
     },
     async event(kind, meta, e): Promise<void> {
-      const now = new Date();
+      const now = e.at ?? new Date();
       const { namespace, name } = ref(kind, meta);
       // The generated model classes are plain data shapes; a literal carries the same fields.
       /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */

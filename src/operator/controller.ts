@@ -52,6 +52,8 @@ export const UNRESOLVED_WAIT_MS = 60_000;
 const REQUEST_SLOTS = 1024;
 /** Request writes (status, finalizer, delete) in flight to the API server at once. */
 const REQUEST_WRITE_SLOTS = 128;
+/** Events held while request writes run: a burst of several thousand requests' worth (~0.5 KB each). */
+const EVENT_BACKLOG = 20_000;
 /**
  * How long after its decision an approval's status write waits for the NSG rules so that one write
  * says approved and Active (ADR 0021): one NSG hold and write at the default --batch-max-hold.
@@ -146,6 +148,8 @@ export class Controller {
   readonly #resync: ResyncLoop;
   readonly #takeover: TakeoverLists;
   readonly #events: EventRecorder;
+  /** The request reconciler's bound on its Kubernetes writes; Events yield to them. */
+  readonly #requestSlots = new WriteSlots(REQUEST_WRITE_SLOTS);
   readonly #unsubscribe: (() => void)[] = [];
   /** Policies not yet re-resolved since start whose status.targets did not verify. */
   #unresolved = new Set<string>();
@@ -195,7 +199,14 @@ export class Controller {
         metrics: o.metrics?.queueMetrics(name),
         onError: onError(name),
       });
-    this.#events = new EventRecorder({ kube: o.kube, log: o.log.child({ component: "events" }) });
+    // Events wait while request writes run (a burst's approvals first): the backlog holds a burst's.
+    this.#events = new EventRecorder({
+      kube: o.kube,
+      log: o.log.child({ component: "events" }),
+      yieldTo: this.#requestSlots,
+      maxQueued: EVENT_BACKLOG,
+      now: () => o.clock.now(),
+    });
     this.nsgQueue = queue("nsg", o.maxConcurrentNsgs);
     // Requests only talk to the API server; a burst approved quickly lands in few coalesced NSG writes.
     // A reconcile holds its slot through its writes, and the NSGs plan with an approval from its
@@ -252,7 +263,7 @@ export class Controller {
       bindings: this.bindings,
       grants: this.grants,
       ledger: this.ledger,
-      kube: boundedWriter(o.kube, new WriteSlots(REQUEST_WRITE_SLOTS)),
+      kube: boundedWriter(o.kube, this.#requestSlots),
       events: this.#events,
       observe: (obj) => {
         o.requests.observe(obj);

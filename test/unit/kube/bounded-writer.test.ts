@@ -43,6 +43,24 @@ describe("WriteSlots", () => {
     expect(slots.waiting).toBe(0);
   });
 
+  it("whenIdle resolves once no write runs or waits, and at once when none does", async () => {
+    const slots = new WriteSlots(1);
+    await slots.whenIdle();
+    const a = pending();
+    const b = pending();
+    const runs = [slots.run(() => a.promise), slots.run(() => b.promise)];
+    let idle = false;
+    const waited = slots.whenIdle().then(() => {
+      idle = true;
+    });
+    a.finish("a");
+    await tick();
+    expect(idle).toBe(false); // b took the slot
+    b.finish("b");
+    await Promise.all([...runs, waited]);
+    expect(idle).toBe(true);
+  });
+
   it("frees the slot of a write that fails, and passes its error on", async () => {
     const slots = new WriteSlots(1);
     const first = pending();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { WriteSlots } from "../../../src/kube/bounded-writer.ts";
 import { EventRecorder } from "../../../src/kube/events.ts";
 import type { EventInput, Kind } from "../../../src/kube/kube.ts";
 import type { ObjectMeta } from "../../../src/api/types.ts";
@@ -11,12 +12,19 @@ interface Call {
   reject: (e: unknown) => void;
 }
 
-function fakeKube(): { calls: Call[]; event: (k: Kind, m: ObjectMeta, e: EventInput) => Promise<void> } {
+function fakeKube(): {
+  calls: Call[];
+  inputs: EventInput[];
+  event: (k: Kind, m: ObjectMeta, e: EventInput) => Promise<void>;
+} {
   const calls: Call[] = [];
+  const inputs: EventInput[] = [];
   return {
     calls,
+    inputs,
     event: (_k, meta, e) =>
       new Promise<void>((resolve, reject) => {
+        inputs.push(e);
         calls.push({ name: meta.name, reason: e.reason, resolve, reject });
       }),
   };
@@ -52,6 +60,28 @@ describe("EventRecorder", () => {
     kube.calls[1]?.resolve();
     await done;
     expect(flushed).toBe(true);
+  });
+
+  it("with yieldTo, holds every Event while the writes it yields to run, then sends them", async () => {
+    const kube = fakeKube();
+    const slots = new WriteSlots(4);
+    let finish!: () => void;
+    const write = slots.run(() => new Promise<void>((r) => (finish = r)));
+    const rec = new EventRecorder({
+      kube,
+      log: createLogger("silent"),
+      yieldTo: slots,
+      now: () => new Date("2026-12-04T10:00:00Z"),
+    });
+    rec.record("AccessRequest", { name: "x" }, ev("Approved"));
+    await tick();
+    expect(kube.calls).toEqual([]);
+    finish();
+    await write;
+    await tick();
+    expect(kube.calls.map((c) => c.reason)).toEqual(["Approved"]);
+    // The Event keeps the time it was recorded, not the time it was sent.
+    expect(kube.inputs[0]?.at?.toISOString()).toBe("2026-12-04T10:00:00.000Z");
   });
 
   it("drops and counts events beyond the backlog limit", () => {
