@@ -64,5 +64,8 @@ export function boundedWriter(inner: KubeWriter, slots: WriteSlots): KubeWriter 
       slots.run(() => inner.deleteObject(kind, meta)),
     event: (kind: Kind, meta: ObjectMeta, e: EventInput): Promise<void> =>
       slots.run(() => inner.event(kind, meta, e)),
+    // Only after a write whose outcome is unknown; it shares the writes' bound on the API server.
+    getObject: (kind: Kind, meta: ObjectMeta): Promise<Written | undefined> =>
+      slots.run(() => inner.getObject(kind, meta)),
   };
 }

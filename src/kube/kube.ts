@@ -1,6 +1,7 @@
 // The Kubernetes writes the reconcilers make, behind a small interface so unit tests of the
 // reconcilers can use an in-memory fake: status merge-patches on the /status subresource, finalizer
-// patches guarded by resourceVersion, deletes, and core/v1 Events.
+// patches guarded by resourceVersion, deletes, and core/v1 Events; and the one read that confirms
+// a write whose outcome is unknown (ADR 0021), from the API server rather than a cache.
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import {
   ApiException,
@@ -37,6 +38,11 @@ export interface KubeWriter {
   setFinalizers(kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<Written>;
   deleteObject(kind: Kind, meta: ObjectMeta): Promise<void>;
   event(kind: Kind, meta: ObjectMeta, e: EventInput): Promise<void>;
+  /**
+   * The object as the API server holds it now (a GET, not a cache; undefined once it is gone): what
+   * a write whose reply was lost actually did.
+   */
+  getObject(kind: Kind, meta: ObjectMeta): Promise<Written | undefined>;
 }
 
 function plural(kind: Kind): string {
@@ -87,6 +93,19 @@ export function createKubeWriter(kc: KubeConfig, component = "drawbridge"): Kube
         });
       } catch (err) {
         if (!isNotFound(err)) throw err;
+      }
+    },
+    async getObject(kind, meta): Promise<Written | undefined> {
+      try {
+        return (await custom.getNamespacedCustomObject({
+          group: API_GROUP,
+          version: API_VERSION,
+          plural: plural(kind),
+          ...ref(kind, meta),
+        })) as Written;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
       }
     },
     async event(kind, meta, e): Promise<void> {

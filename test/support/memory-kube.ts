@@ -2,7 +2,9 @@
 // hold objects and emit add/update/delete as a synced watch would, and a KubeWriter that applies its
 // writes to them as the API server does (status merge patches bump resourceVersion; a finalizer patch
 // from a stale resourceVersion is a 409; a delete of an object with finalizers only marks it, and the
-// object goes once its last finalizer does). No API server, no network.
+// object goes once its last finalizer does). Faults: a request write held or refused (gate), applied
+// with its reply lost and its watch event held (lostReply, deliver), a read refused (readGate).
+// No API server, no network.
 import { ApiException } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ObjectMeta } from "../../src/api/types.ts";
@@ -118,6 +120,19 @@ export class MemoryKube implements KubeWriter {
    * slow or refusing API server would; undefined: the write goes through at once.
    */
   gate: ((op: "patchStatus" | "setFinalizers", key: string) => Promise<void> | undefined) | undefined;
+  /**
+   * After a request write applied: the error its client gets instead of the object (a timeout, a
+   * reset connection), and the object's watch events held until deliver(), as a watch that lags the
+   * API server: the write landed, but neither the writer nor the cache can tell. undefined (or no
+   * error): the object is returned.
+   */
+  lostReply: ((op: "patchStatus" | "setFinalizers", key: string) => Error | undefined) | undefined;
+  /** Fails a getObject of a request with the error returned (an API server out of reach). */
+  readGate: ((key: string) => Error | undefined) | undefined;
+  /** Request reads so far (getObject). */
+  reads = 0;
+  /** Requests stored but not yet delivered to the informer (watch events held), by key. */
+  readonly #undelivered = new Map<string, Stored | undefined>();
   #rv = 100;
 
   constructor(policies = new MemoryInformer(), requests = new MemoryInformer()) {
@@ -129,15 +144,31 @@ export class MemoryKube implements KubeWriter {
   apply<T extends Stored>(kind: Kind, obj: T): T {
     const o = structuredClone(obj);
     o.metadata.resourceVersion = this.#nextRv();
-    this.#store(kind).put(o);
+    const key = keyOf(o.metadata.namespace, o.metadata.name);
+    if (kind === "AccessRequest" && this.#undelivered.has(key)) this.#undelivered.set(key, o);
+    else this.#store(kind).put(o);
     return structuredClone(o);
   }
 
   /** The stored object (a copy), or undefined once it is gone. */
   read(kind: Kind, key: string): Stored | undefined {
+    if (kind === "AccessRequest" && this.#undelivered.has(key)) {
+      const held = this.#undelivered.get(key);
+      return held === undefined ? undefined : structuredClone(held);
+    }
     const i = key.indexOf("/");
     const o = this.#store(kind).get(i < 0 ? undefined : key.slice(0, i), key.slice(i + 1));
     return o === undefined ? undefined : (structuredClone(o) as unknown as Stored);
+  }
+
+  /** The watch catches up: a request's held events are delivered to the informer. */
+  deliver(key: string): void {
+    if (!this.#undelivered.has(key)) return;
+    const held = this.#undelivered.get(key);
+    this.#undelivered.delete(key);
+    const i = key.indexOf("/");
+    if (held === undefined) this.requests.remove(key.slice(0, i), key.slice(i + 1));
+    else this.requests.put(held);
   }
 
   /** `kubectl delete`: with finalizers the object is only marked; without, it goes. */
@@ -145,7 +176,7 @@ export class MemoryKube implements KubeWriter {
     const o = this.read(kind, key);
     if (o === undefined) return;
     if ((o.metadata.finalizers ?? []).length === 0) {
-      this.#store(kind).remove(o.metadata.namespace, o.metadata.name ?? "");
+      this.#remove(kind, o.metadata);
       return;
     }
     o.metadata.deletionTimestamp ??= at.toISOString();
@@ -167,8 +198,20 @@ export class MemoryKube implements KubeWriter {
   #patchStatus(kind: Kind, meta: ObjectMeta, status: object): Promise<Written> {
     return this.#current(kind, meta).then((cur) => {
       const next: Stored = { ...cur, status: mergePatch(cur.status, status) };
-      return this.apply(kind, next) as unknown as Written;
+      const lost = this.#loseReply(kind, "patchStatus", meta);
+      const written = this.apply(kind, next) as unknown as Written;
+      if (lost !== undefined) throw lost;
+      return written;
     });
+  }
+
+  /** The reply of this write is lost: from now on the object's watch events are held. */
+  #loseReply(kind: Kind, op: "patchStatus" | "setFinalizers", meta: ObjectMeta): Error | undefined {
+    if (kind !== "AccessRequest") return undefined;
+    const key = keyOf(meta.namespace, meta.name);
+    const lost = this.lostReply?.(op, key);
+    if (lost !== undefined && !this.#undelivered.has(key)) this.#undelivered.set(key, this.read(kind, key));
+    return lost;
   }
 
   setFinalizers(kind: Kind, meta: ObjectMeta, finalizers: string[]): Promise<Written> {
@@ -184,11 +227,15 @@ export class MemoryKube implements KubeWriter {
         throw new ApiException(409, "Conflict", { reason: "Conflict" }, {});
       }
       const next: Stored = { ...cur, metadata: { ...cur.metadata, finalizers } };
+      const lost = this.#loseReply(kind, "setFinalizers", meta);
       if (finalizers.length === 0 && next.metadata.deletionTimestamp !== undefined) {
-        this.#store(kind).remove(next.metadata.namespace, next.metadata.name ?? "");
+        this.#remove(kind, next.metadata);
+        if (lost !== undefined) throw lost;
         return next as unknown as Written;
       }
-      return this.apply(kind, next) as unknown as Written;
+      const written = this.apply(kind, next) as unknown as Written;
+      if (lost !== undefined) throw lost;
+      return written;
     });
   }
 
@@ -196,6 +243,16 @@ export class MemoryKube implements KubeWriter {
     this.writes.push(`deleteObject ${kind} ${keyOf(meta.namespace, meta.name)}`);
     this.delete(kind, keyOf(meta.namespace, meta.name));
     return Promise.resolve();
+  }
+
+  getObject(kind: Kind, meta: ObjectMeta): Promise<Written | undefined> {
+    const key = keyOf(meta.namespace, meta.name);
+    if (kind === "AccessRequest") {
+      this.reads++;
+      const refused = this.readGate?.(key);
+      if (refused !== undefined) return Promise.reject(refused);
+    }
+    return Promise.resolve(this.read(kind, key) as unknown as Written | undefined);
   }
 
   event(kind: Kind, meta: ObjectMeta, e: EventInput): Promise<void> {
@@ -208,6 +265,13 @@ export class MemoryKube implements KubeWriter {
     if (cur === undefined)
       return Promise.reject(new ApiException(404, "NotFound", { reason: "NotFound" }, {}));
     return Promise.resolve(cur);
+  }
+
+  /** The object goes; a request whose watch events are held goes from the informer on deliver(). */
+  #remove(kind: Kind, meta: ObjectMeta): void {
+    const key = keyOf(meta.namespace, meta.name);
+    if (kind === "AccessRequest" && this.#undelivered.has(key)) this.#undelivered.set(key, undefined);
+    else this.#store(kind).remove(meta.namespace, meta.name ?? "");
   }
 
   #store(kind: Kind): MemoryInformer {

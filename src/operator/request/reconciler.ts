@@ -38,6 +38,7 @@ import { approvalWrite } from "./approval-write.ts";
 import type { ApprovalWrite } from "./approval-write.ts";
 import type { GrantedAtSend } from "./grant-at-send.ts";
 import { PlacementWaits } from "./placement-waits.ts";
+import { ApprovalOutcomeUnknown, MAX_OUTCOME_READS, approvalStands, maybeLanded } from "./unknown-outcome.ts";
 import type { RequestNotifier } from "./approval-facts.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Logger } from "../../runtime/logger.ts";
@@ -95,6 +96,21 @@ export interface RequestReconcilerDeps {
   writesNsg?: (nsgKey: string) => boolean;
 }
 
+/** An approval whose status write may have landed, not confirmed yet: its grant stays in flight. */
+interface Unresolved {
+  /** The uid of the object decided. */
+  uid: string | undefined;
+  /** The status the write carried. */
+  sent: AccessRequestStatus;
+  /** What the write would have done after it landed (cache, audit, Events). */
+  confirm: (read: Written) => void;
+  policyKey: string;
+  grants: Grant[];
+  early: boolean;
+  /** Reads that failed so far. */
+  reads: number;
+}
+
 interface NsgView {
   placement: { complete: boolean; rules: GrantRuleStatus[] };
   rejected: Reason | undefined;
@@ -117,6 +133,12 @@ export class RequestReconciler {
    * any NSG plans with it, so an API server that keeps refusing it cannot make a rule come and go.
    */
   readonly #unlanded = new Set<string>();
+  /**
+   * Approvals whose status write failed in a way that may have applied it and whose read-back
+   * failed too, by request key (ADR 0021): the grant stays in flight, and the request's next
+   * reconcile reads again before it decides anything.
+   */
+  readonly #unresolved = new Map<string, Unresolved>();
   readonly #placementWaits: PlacementWaits;
 
   constructor(deps: RequestReconcilerDeps) {
@@ -128,6 +150,8 @@ export class RequestReconciler {
 
   async reconcile(key: string): Promise<HandlerResult> {
     const d = this.#d;
+    const pending = this.#unresolved.get(key);
+    if (pending !== undefined) await this.#resolve(key, pending);
     const request = d.caches.request(key);
     if (request === undefined) {
       this.#clearance.forget(key);
@@ -191,6 +215,7 @@ export class RequestReconciler {
     // the same NSGs are planned again without it, which removes any rule already written for it.
     const early = !this.#unlanded.has(key);
     const decidedAt = d.clock.now().getTime();
+    let unresolved = false;
     try {
       // Inside the try: whatever throws after begin(), end() runs, so no entry outlives its write.
       this.#inFlight.begin(key, request, status, grants, early);
@@ -214,17 +239,70 @@ export class RequestReconciler {
         view: () => this.#nsgView(key, grants),
       });
       await this.#apply(request, decision, policyKey, [], placed, write);
+    } catch (err) {
+      // The write may have landed and the read that would tell failed: withdrawing now could take
+      // out a rule the status claims, so the grant stays in flight until a read tells.
+      if (err instanceof ApprovalOutcomeUnknown) {
+        unresolved = true;
+        const { sent, confirm } = err;
+        this.#unresolved.set(key, {
+          uid: request.metadata.uid,
+          sent,
+          confirm,
+          policyKey,
+          grants,
+          early,
+          reads: 1,
+        });
+      }
+      throw err;
     } finally {
-      this.#inFlight.end(key);
-      const current = d.caches.request(key);
-      // The decided object itself, not a re-created namesake.
-      const landed =
-        current?.metadata.uid === request.metadata.uid && current?.status?.startTime !== undefined;
-      if (landed) this.#unlanded.delete(key);
-      else if (current !== undefined) this.#unlanded.add(key);
-      // Not landed: plan the NSGs again without it, which removes a rule already written for it.
-      if (early && !landed) this.#wakeGrants(policyKey, grants);
+      if (!unresolved) this.#settle(key, request.metadata.uid, policyKey, grants, early);
     }
+  }
+
+  /**
+   * The approval's write is over: it leaves the in-flight set. Landed, the cache carries it and the
+   * grant goes on from there; not landed, its NSGs are planned again without it.
+   */
+  #settle(key: string, uid: string | undefined, policyKey: string, grants: Grant[], early: boolean): void {
+    const d = this.#d;
+    this.#inFlight.end(key);
+    const current = d.caches.request(key);
+    // The decided object itself, not a re-created namesake.
+    const landed = current?.metadata.uid === uid && current?.status?.startTime !== undefined;
+    if (landed) this.#unlanded.delete(key);
+    else if (current !== undefined) this.#unlanded.add(key);
+    // Not landed: plan the NSGs again without it, which removes a rule already written for it.
+    if (early && !landed) this.#wakeGrants(policyKey, grants);
+  }
+
+  /**
+   * An approval whose write's outcome is still unknown: the cache, once its watch caught up, or else
+   * a read from the API server tells whether it landed. A read that fails again keeps the grant in
+   * flight (thrown: the queue's backoff) up to MAX_OUTCOME_READS, then it is withdrawn all the same.
+   */
+  async #resolve(key: string, p: Unresolved): Promise<void> {
+    const d = this.#d;
+    const cached = d.caches.request(key);
+    let read: Written | undefined;
+    if (cached !== undefined && cached.metadata.uid === p.uid && cached.status?.startTime !== undefined)
+      read = cached as unknown as Written;
+    else if (cached !== undefined) {
+      try {
+        read = await d.kube.getObject("AccessRequest", cached.metadata);
+      } catch (err) {
+        p.reads++;
+        if (p.reads < MAX_OUTCOME_READS) throw err;
+        d.log.warn({ request: key, reads: p.reads }, "approval write outcome still unknown; withdrawn");
+      }
+    }
+    this.#unresolved.delete(key);
+    if (approvalStands(read as AccessRequest | undefined, p.uid, p.sent, d.clock.now())) {
+      d.log.info({ request: key }, "approval write confirmed by reading it back");
+      p.confirm(read as Written);
+    }
+    this.#settle(key, p.uid, p.policyKey, p.grants, p.early);
   }
 
   /**
@@ -373,11 +451,10 @@ export class RequestReconciler {
       d.observe(await d.kube.setFinalizers("AccessRequest", meta, [...finalizers, FINALIZER]));
     // kstatus conventions (Reconciling/Stalled) for GitOps tools, derived from the decided status.
     if (dec.status !== undefined) dec.status = withRequestKstatus(dec.status, d.clock.now(), meta.generation);
-    const granted =
-      dec.status !== undefined && !deepEqual(dec.status, request.status ?? {})
-        ? await this.#writeStatus(request, dec.status, log, placed, approval)
-        : undefined;
-    this.#announce(request, dec, granted);
+    // Events and notifications follow the status they report (#statusWritten), or come alone.
+    if (dec.status !== undefined && !deepEqual(dec.status, request.status ?? {}))
+      await this.#writeStatus(request, dec, dec.status, log, placed, approval);
+    else this.#announce(request, dec, undefined);
     if (dec.removeFinalizer) {
       await d.kube.setFinalizers(
         "AccessRequest",
@@ -415,31 +492,93 @@ export class RequestReconciler {
     notifyDecision(d.notify, { ...request, status: dec.status }, active, d.clock.now());
   }
 
-  /** The status write; an approval's may also say Active (ADR 0021): then what it wrote. */
+  /**
+   * The status write; an approval's may also say Active (ADR 0021). An approval's write that failed
+   * but may have landed is read back before it counts as lost.
+   */
   async #writeStatus(
     request: AccessRequest,
+    dec: RequestDecision,
     decided: AccessRequestStatus,
     log: Logger,
     placed: GrantRuleStatus[],
     approval: ApprovalWrite | undefined,
-  ): Promise<GrantedAtSend | undefined> {
+  ): Promise<void> {
     const d = this.#d;
     const meta = request.metadata;
     await approval?.ready();
-    let granted: GrantedAtSend | undefined;
+    const at: { sent?: AccessRequestStatus; granted?: GrantedAtSend } = {};
     const compose = (): AccessRequestStatus => {
-      granted = approval?.atSend(decided);
-      return granted === undefined
-        ? decided
-        : withRequestKstatus(granted.status, d.clock.now(), meta.generation);
+      at.granted = approval?.atSend(decided);
+      at.sent =
+        at.granted === undefined
+          ? decided
+          : withRequestKstatus(at.granted.status, d.clock.now(), meta.generation);
+      return at.sent;
     };
-    d.observe(await d.kube.patchStatusFrom("AccessRequest", meta, compose));
-    const sent = granted;
+    const confirm = (written: Written): void => {
+      this.#statusWritten(request, dec, decided, log, placed, written, at.granted);
+    };
+    let written: Written;
+    try {
+      written = await d.kube.patchStatusFrom("AccessRequest", meta, compose);
+    } catch (err) {
+      if (approval === undefined || at.sent === undefined || !maybeLanded(err)) throw err;
+      written = await this.#readBack(request, at.sent, err, confirm, log);
+    }
+    confirm(written);
+  }
+
+  /**
+   * An approval's status write failed in a way that may have applied it (a timeout, a reset, a 5xx):
+   * the API server's object tells. It carries this very approval, still granting: the write counts
+   * as written. Otherwise the write's own error (the approval is withdrawn); the read failing: the
+   * outcome stays unknown (ApprovalOutcomeUnknown).
+   */
+  async #readBack(
+    request: AccessRequest,
+    sent: AccessRequestStatus,
+    err: unknown,
+    confirm: (read: Written) => void,
+    log: Logger,
+  ): Promise<Written> {
+    const d = this.#d;
+    let read: Written | undefined;
+    try {
+      read = await d.kube.getObject("AccessRequest", request.metadata);
+    } catch (readErr) {
+      throw new ApprovalOutcomeUnknown(readErr, sent, confirm);
+    }
+    const stands = approvalStands(
+      read as AccessRequest | undefined,
+      request.metadata.uid,
+      sent,
+      d.clock.now(),
+    );
+    if (!stands || read === undefined) throw err;
+    log.info("approval status write failed but landed (read back)");
+    return read;
+  }
+
+  /**
+   * A status write landed: its object goes into the cache, then the audit records, Events and
+   * notifications; when an approval was written as Active too, also those of the grant.
+   */
+  #statusWritten(
+    request: AccessRequest,
+    dec: RequestDecision,
+    decided: AccessRequestStatus,
+    log: Logger,
+    placed: GrantRuleStatus[],
+    written: Written,
+    granted: GrantedAtSend | undefined,
+  ): void {
+    this.#d.observe(written);
     this.#afterStatus(request, decided, log, placed);
-    if (sent === undefined) return undefined;
     // One write, two transitions: the approval's record first (above), then the grant's.
-    this.#afterStatus({ ...request, status: decided }, sent.status, log, sent.rules);
-    return sent;
+    if (granted !== undefined)
+      this.#afterStatus({ ...request, status: decided }, granted.status, log, granted.rules);
+    this.#announce(request, dec, granted);
   }
 
   /** Log a phase change and its audit record: after the write succeeded, so a requeue (which

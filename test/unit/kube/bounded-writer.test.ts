@@ -95,6 +95,7 @@ describe("boundedWriter", () => {
       setFinalizers: () => held.promise.then(() => written),
       deleteObject: () => Promise.resolve(),
       event: () => Promise.resolve(),
+      getObject: () => Promise.resolve(written),
     };
     const w = boundedWriter(inner, slots);
     const meta = { namespace: "team-a", name: "alice" };
