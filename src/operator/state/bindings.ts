@@ -11,7 +11,8 @@
 // A policy whose spec core validation refuses (admission cannot check everything: a band too small
 // for its ports, for one) binds what it bound when last valid, narrowed to the targets its scopes
 // still cover, and nothing if it never was valid here: an edit the operator refuses changes no NSG,
-// and a refused policy is never a reason to write.
+// and a refused policy is never a reason to write. What it bound lives only in this process: after a
+// restart a refused policy binds nothing, and its rules go as a deleted policy's do.
 import type { JitPolicy, PolicyTarget, ResolvedTargetStatus } from "../../api/types.ts";
 import { effectivePolicySpec } from "../../core/validate-policy.ts";
 import type { PolicyBinding } from "../../core/types.ts";
