@@ -79,7 +79,7 @@ describe("input faults", () => {
     const policies = new Map<string, JitPolicy>([["chaos", chaosPolicy(s.ns, s.nsgIds.length)]]);
 
     let i = 0;
-    // Refused-but-admitted policies every run; the generated ones add more in some runs.
+    // Specs core validation refuses, every run (admission refuses them too), then generated ones.
     for (const spec of [...refusedPolicySpecs, ...fc.sample(policySpec, B.inputRuns)]) {
       const name = `gen-p-${String(i++)}`;
       const doc = policyDoc(s.ns, name, spec);
@@ -157,6 +157,5 @@ describe("input faults", () => {
     expect(s.foreignTouches()).toEqual([]);
     expect(nsgsAfter).toEqual(nsgsBefore);
     expect(tally.createdRequests).toBeGreaterThan(0);
-    expect(tally.createdPolicies).toBeGreaterThanOrEqual(3);
   }, 300_000);
 });

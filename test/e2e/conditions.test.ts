@@ -1,7 +1,7 @@
 // Policy findings end to end: a foreign rule inside the band (PriorityConflict: that NSG is not
 // written, requests are Denied), a foreign allow that takes precedence over the baseline
 // (BaselineShadowed, for the policy whose band lies above it), and a band too small for the policy's
-// rules (the policy is refused and its requests are Denied).
+// rules (refused at admission, naming the field; the operator's own refusal is a unit test).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { JUMP_NSG, NIC_NSG, SUBNET_NSG, Stack, eventually } from "./harness.ts";
 
@@ -49,7 +49,7 @@ beforeAll(async () => {
     (doc.metadata as Record<string, unknown>).name = "tight";
     const spec = doc.spec as Record<string, unknown>;
     spec.targets = [{ networkSecurityGroupId: JUMP_NSG, destinationAddressPrefixes: ["10.0.2.5/32"] }];
-    spec.priorityRange = { from: 200, to: 201 };
+    spec.priorityRange = { from: 200, to: 202 };
   });
 }, 120_000);
 
@@ -85,16 +85,20 @@ describe("policy findings", () => {
     expect(c.message).toContain("allow-ssh-anywhere");
   }, 60_000);
 
-  it("refuses a policy whose band cannot hold its rules: not Ready, its requests Denied, nothing opened", async () => {
-    const ready = await eventually("tight not Ready", () => condition("tight", "Ready", "False"));
-    expect(ready.reason).toBe("InvalidSpec");
-    expect(ready.message).toContain("PriorityBandTooSmall");
-    const name = await stack.createRequest({ policyName: "tight", ports: [22, 3389] });
-    const req = await eventually("tight request Denied", async () => {
-      const r = await stack.getRequest(name);
-      return r?.status?.phase === "Denied" ? r : undefined;
+  it("refuses at admission a policy whose band cannot hold its rules, naming the field", async () => {
+    // Two TCP ports need two allow rules and one baseline deny: three priorities, not two.
+    const input = stack.policyYaml((doc) => {
+      (doc.metadata as Record<string, unknown>).name = "too-tight";
+      const spec = doc.spec as Record<string, unknown>;
+      spec.targets = [{ networkSecurityGroupId: JUMP_NSG, destinationAddressPrefixes: ["10.0.2.6/32"] }];
+      spec.priorityRange = { from: 300, to: 301 };
     });
-    expect(req.status?.reason).toBe("PolicyInvalid");
-    expect(stack.managed(JUMP_NSG).filter((r) => r.properties.access === "Allow")).toEqual([]);
+    const r = await stack.cluster.kubectl(["apply", "-f", "-"], { input });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("spec.priorityRange");
+    expect(r.stderr).toContain("too small");
+    expect(await stack.cluster.kubectl(["get", "jitpolicy", "too-tight", "-n", stack.ns])).toMatchObject({
+      code: 1,
+    });
   }, 60_000);
 });

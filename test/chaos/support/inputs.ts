@@ -66,10 +66,10 @@ const udp3389 = {
 };
 
 /**
- * Specs core validation refuses, each naming real NSGs (binding one would write there). The schema
- * admits the first three (a band too small for one allow per port and one deny per protocol: only
- * the operator counts that) and refuses the rest (a port as Any and again as TCP, one NSG named twice
- * in different case, a maximum duration below the floor).
+ * Specs core validation refuses, each naming real NSGs (binding one would write there): bands too
+ * small for one allow per port and one deny per protocol, a port as Any and again as TCP, one NSG
+ * named twice in different case, a maximum duration below the floor. Admission refuses them all
+ * (the band's size by a CEL rule on spec); an operator that bound one anyway would write.
  */
 export const refusedPolicySpecs: Record<string, unknown>[] = [
   { ...validPolicy, priorityRange: { from: 300, to: 300 } },
