@@ -4,20 +4,15 @@
 // server that resets the connection after reading a request, answers with an error status, or
 // never answers until the pool is dropped; and a port where nothing listens.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:https";
-import type { Server } from "node:https";
 import { createServer as createTcpServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createCa, createServingCert } from "../../src/controlplane/pki.ts";
 import { createKubeWriter } from "../../src/kube/kube.ts";
 import { PooledWriteKubeConfig } from "../../src/kube/kube-config.ts";
 import { maybeLanded } from "../../src/operator/request/unknown-outcome.ts";
+import { startTlsTestServer } from "./tls-test-server.ts";
+import type { TlsTestServer } from "./tls-test-server.ts";
 
-let dir = "";
-let server: Server | undefined;
+let server: TlsTestServer | undefined;
 let caPem = "";
 let port = 0;
 
@@ -29,11 +24,7 @@ function answer(name: string): number | "reset" | "hang" {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "write-outcome-"));
-  const ca = await createCa(dir);
-  const serving = await createServingCert(dir, ca);
-  caPem = readFileSync(ca.cert, "utf8");
-  server = createServer({ key: readFileSync(serving.key), cert: readFileSync(serving.cert) }, (req, res) => {
+  server = await startTlsTestServer("write-outcome-", (req, res) => {
     const name = (req.url ?? "").split("?")[0]?.split("/")[7] ?? "";
     req.resume();
     req.on("end", () => {
@@ -51,20 +42,12 @@ beforeAll(async () => {
       res.end(JSON.stringify(body));
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  port = server.port;
+  caPem = server.caPem;
 }, 30_000);
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => {
-    if (server === undefined) resolve();
-    else
-      server.close(() => {
-        resolve();
-      });
-  });
-  rmSync(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 function pool(to = port): PooledWriteKubeConfig {

@@ -4,45 +4,27 @@
 // hands the next write a fresh connection.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:https";
-import type { Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { request } from "undici";
 import type { Dispatcher } from "undici";
-import { createCa, createServingCert } from "../../src/controlplane/pki.ts";
 import { PooledWriteKubeConfig, WRITE_TIMEOUT_MS } from "../../src/kube/kube-config.ts";
+import { startTlsTestServer } from "./tls-test-server.ts";
+import type { TlsTestServer } from "./tls-test-server.ts";
 
-let dir = "";
-let server: Server | undefined;
+let server: TlsTestServer | undefined;
 let url = "";
 let caPem = "";
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "write-pool-"));
-  const ca = await createCa(dir);
-  const serving = await createServingCert(dir, ca);
-  caPem = readFileSync(ca.cert, "utf8");
-  server = createServer({ key: readFileSync(serving.key), cert: readFileSync(serving.cert) }, (req, res) => {
-    // "/hang" is accepted and never answered; anything else answers at once.
+  // "/hang" is accepted and never answered; anything else answers at once.
+  server = await startTlsTestServer("write-pool-", (req, res) => {
     if (req.url !== "/hang") res.end("ok");
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  url = `https://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  url = `https://127.0.0.1:${String(server.port)}`;
+  caPem = server.caPem;
 }, 30_000);
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => {
-    if (server === undefined) resolve();
-    else
-      server.close(() => {
-        resolve();
-      });
-  });
-  rmSync(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 function pool(): PooledWriteKubeConfig {

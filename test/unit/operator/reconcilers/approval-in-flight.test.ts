@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { ApiException } from "@kubernetes/client-node";
 import { NSG, sshPolicy, sshRequest } from "./bench.ts";
-import { Stack } from "./stack.ts";
+import { Stack, startedWithSshPolicy } from "./stack.ts";
 import type { Notification } from "../../../../src/notify/types.ts";
 
 const ALLOW = "tcp-22@100";
@@ -53,14 +53,8 @@ describe("approval in flight", () => {
     stack = undefined;
   });
 
-  async function started(): Promise<Stack> {
-    const s = (stack = new Stack());
-    s.azure.addNsg(NSG, []);
-    s.create("JitPolicy", sshPolicy());
-    s.start();
-    await s.run(2000);
-    expect(s.rules()).toEqual([DENY]);
-    return s;
+  function started(): Promise<Stack> {
+    return startedWithSshPolicy((s) => (stack = s));
   }
 
   it("writes the rule while the approval write is held; Active once it lands", async () => {

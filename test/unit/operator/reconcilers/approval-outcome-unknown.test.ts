@@ -3,8 +3,8 @@
 // so a write that landed keeps its rule (the status says Active and the NSG agrees), and one that
 // did not is withdrawn as before. On the whole controller in process, the watch lagging the writes.
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { NSG, sshPolicy, sshRequest } from "./bench.ts";
-import { Stack } from "./stack.ts";
+import { sshRequest } from "./bench.ts";
+import { Stack, startedWithSshPolicy } from "./stack.ts";
 
 const ALLOW = "tcp-22@100";
 const DENY = "deny-tcp@199";
@@ -54,14 +54,8 @@ describe("approval write whose outcome is unknown", () => {
     stack = undefined;
   });
 
-  async function started(): Promise<Stack> {
-    const s = (stack = new Stack());
-    s.azure.addNsg(NSG, []);
-    s.create("JitPolicy", sshPolicy());
-    s.start();
-    await s.run(2000);
-    expect(s.rules()).toEqual([DENY]);
-    return s;
+  function started(): Promise<Stack> {
+    return startedWithSshPolicy((s) => (stack = s));
   }
 
   it("landed but timed out (approval and Active in one write): read back, the rule never leaves, Active", async () => {

@@ -9,7 +9,7 @@ import { createLogger } from "../../../../src/runtime/logger.ts";
 import { MemoryAzure } from "../../../support/memory-azure.ts";
 import { MemoryInformer, MemoryKube } from "../../../support/memory-kube.ts";
 import type { AccessRequest, JitPolicy } from "./bench.ts";
-import { NS, NSG, T0, shortName } from "./bench.ts";
+import { NS, NSG, T0, shortName, sshPolicy } from "./bench.ts";
 
 export interface StackOptions {
   /** batch-max-hold in ms (default 0: no batching). */
@@ -97,4 +97,20 @@ export class Stack {
   writes(): string[] {
     return this.azure.writes.map((w) => `${w.op} ${shortName(w.subject)} ${w.outcome}`);
   }
+}
+
+/**
+ * A started stack over an empty NSG and the ssh policy, 2 s on: the NSG holds the policy's baseline
+ * deny. `keep` is handed the stack first, so a test's afterEach can stop it even if the wait fails.
+ */
+export async function startedWithSshPolicy(keep: (s: Stack) => void, opts?: StackOptions): Promise<Stack> {
+  const s = new Stack(opts);
+  keep(s);
+  s.azure.addNsg(NSG, []);
+  s.create("JitPolicy", sshPolicy());
+  s.start();
+  await s.run(2000);
+  if (s.rules().join() !== "deny-tcp@199")
+    throw new Error(`expected only the baseline deny-tcp@199, got ${s.rules().join(", ")}`);
+  return s;
 }
