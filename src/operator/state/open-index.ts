@@ -152,10 +152,14 @@ export class OpenRequestIndex {
       const f = this.#get(key);
       if (f !== undefined && counted(f, age)) add(counts, me, f, -1);
     }
-    // An approval in flight counts as approved (once: those counted above are left alone).
+    // An approval in flight counts as approved (once: those counted above are left alone). One whose
+    // write landed is kept as a plain string (approved, so counted already): skipped without making
+    // a Filed of it, as this runs over every approval in flight for every decision.
     for (const key of inFlight) {
-      const f = this.#get(key);
-      if (f !== undefined && !skip.has(key) && !counted(f, age)) add(counts, me, f, 1);
+      const { namespace, name } = whereOf(key);
+      const f = this.#filed.get(namespace)?.get(name);
+      if (f === undefined || typeof f === "string") continue;
+      if (!skip.has(key) && !counted(f, age)) add(counts, me, f, 1);
     }
     return counts;
   }
