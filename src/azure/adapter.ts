@@ -122,8 +122,9 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
   });
   const clientsFor = (sub: string): ReturnType<ArmClientFactory["for"]> => factory.for(sub);
   const vmCache = new AsyncTtlCache<ResolvedVm>({ ttlMs: opts.vmCacheTtlMs ?? 5 * 60_000, now });
-  // The SDK document each ObservedNsg was made from, so an nsg-mode PUT can send back every
-  // property as read. Weak: it lives exactly as long as the caller holds the ObservedNsg.
+  // The SDK document each read or written ObservedNsg was made from, so an nsg-mode PUT can send
+  // back every property as read. Weak: it lives exactly as long as the caller holds the ObservedNsg.
+  // Listed NSGs are not kept here (listNsgs says why): a PUT of one reads it first.
   const sdkDocs = new WeakMap<ObservedNsg, NetworkSecurityGroup>();
   let lastListPages = 0;
 
@@ -186,7 +187,11 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
           .network.networkSecurityGroups.listAll()
           .byPage()) {
           pages++;
-          for (const doc of page) out.push(observe(doc));
+          // Converted without keeping the SDK document: a list of 20,000 NSGs would otherwise hold
+          // each whole model (default rules, ids, subnets) until the caller drops the list, and the
+          // collector would move them all to the old space. Callers keep the converted NSGs
+          // (the resync's Prefetch, slimmed), and a whole-NSG PUT re-reads its NSG anyway.
+          for (const doc of page) out.push(fromSdkNsg(doc));
         }
         lastListPages = pages;
         log.debug({ subscriptionId, pages, nsgs: out.length }, "listed NSGs");
