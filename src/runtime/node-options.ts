@@ -12,8 +12,8 @@ export const OPERATOR_NODE_OPTIONS = "--max-old-space-size=256 --max-semi-space-
  * benchmark). glibc gives each thread that allocates under contention an arena of its own, up to
  * eight per core; memory freed in an arena is kept for that arena's next allocations and seldom
  * returned to the system, and Node's worker and V8's collector threads allocate beside the main
- * one. With two arenas the 20,000 NSG / 100,000 request estate peaked at 485 and 497 MiB RSS in a
- * 384 MiB heap, against 505-514 MiB with glibc's default (docs/performance.md, "Ten times the
- * estate"). No effect where the C library is not glibc.
+ * one. With two arenas the 20,000 NSG / 100,000 request estate peaked at 485-509 MiB RSS in a
+ * 384 MiB heap (mean 497 over three runs), against 505-514 MiB (mean 510) with glibc's default
+ * (docs/performance.md, "Ten times the estate"). No effect where the C library is not glibc.
  */
 export const OPERATOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
