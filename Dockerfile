@@ -49,11 +49,12 @@ WORKDIR /app
 COPY --from=build /src/dist/ ./dist/
 COPY crds/ ./crds/
 # Read-only root filesystem: nothing is written outside /tmp (an emptyDir in the chart).
-# NODE_OPTIONS: the operator's heap settings (src/runtime/node-options.ts says why).
+# NODE_OPTIONS and MALLOC_ARENA_MAX: the operator's heap settings (src/runtime/node-options.ts says why).
 ENV NODE_ENV=production \
     HOME=/tmp \
     TMPDIR=/tmp \
-    NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=2"
+    NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=2" \
+    MALLOC_ARENA_MAX=2
 # Numeric non-root user and group, so runAsNonRoot can verify it without /etc/passwd.
 USER 65532:65532
 EXPOSE 8080 8081

@@ -18,6 +18,8 @@ export interface OperatorSpec {
   extraArgs?: string[];
   /** Node flags for the operator process, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Environment variables added to the benchmark's own for the operator process. */
+  env?: Readonly<Record<string, string>>;
   /**
    * Run bin/drawbridge.js (the TypeScript sources) instead of the bundle: CPU profiles then name the
    * source file and package of every function, which the bundle's chunks do not.
@@ -131,7 +133,7 @@ export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise
     ...(spec.extraArgs ?? []),
   ];
   const name = `operator-${++counter}`;
-  const child = spawnNode(name, args);
+  const child = spawnNode(name, args, spec.env);
   reaper.add(name, () => child.stop());
   const m = await waitForLine(child, /"metrics":"([^"]+)".*drawbridge operator starting/, 60_000);
   const address = m[1] ?? "";

@@ -1,7 +1,8 @@
 // Heap held by the resync's listed NSG documents between two lists, as the reconciler's Prefetch
-// keeps them. The adapter maps each ObservedNsg it makes to the SDK model it came from (weakly, for
-// `nsg`-mode PUTs), so holding the ObservedNsg holds the whole SDK model too (default rules, rule
-// ids, GUIDs); Prefetch keeps a slim copy instead, which shares only the strings the planner reads.
+// keeps them. The adapter maps each ObservedNsg it reads or writes to the SDK model it came from
+// (weakly, for `nsg`-mode PUTs), so holding the ObservedNsg holds the whole SDK model too (default
+// rules, rule ids, GUIDs); Prefetch keeps a slim copy instead, which shares only the strings the
+// planner reads. (Listed NSGs no longer come with a model at all: the first figure is the old cost.)
 // The documents are the estate scenario's (two foreign rules, a baseline deny and one grant), as the
 // emulator serves them, flattened the way the SDK's deserializer flattens `properties`.
 // Run: `node --expose-gc bench/prefetch-heap.ts [NSGs]` (prints JSON).

@@ -51,13 +51,17 @@ function hasSetpriv(): boolean {
   return setprivChecked;
 }
 
-/** Starts `node <args>` in the repository root with the Node running the benchmark. */
-export function spawnNode(name: string, args: string[]): Child {
+/** Starts `node <args>` in the repository root with the Node running the benchmark (`env` added to ours). */
+export function spawnNode(name: string, args: string[], env: Readonly<Record<string, string>> = {}): Child {
   const nodeArgs = ["--disable-warning=ExperimentalWarning", ...args];
   const [cmd, argv] = hasSetpriv()
     ? ["setpriv", ["--pdeathsig", "TERM", "--", process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
-  const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(cmd, argv, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   const output = new OutputTail();
   proc.stdout.on("data", (b: Buffer) => {
     output.push(b);

@@ -11,7 +11,7 @@ import { KubeClient } from "./kube.ts";
 import { startOperator } from "./operator.ts";
 import type { OperatorProcess, OperatorSpec } from "./operator.ts";
 import type { Reaper } from "./procs.ts";
-import { OPERATOR_NODE_OPTIONS } from "../src/runtime/node-options.ts";
+import { OPERATOR_ENV, OPERATOR_NODE_OPTIONS } from "../src/runtime/node-options.ts";
 
 export interface Stack {
   plane: ControlPlane;
@@ -89,6 +89,8 @@ export async function startStack(
                 ? []
                 : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, spec.namespace)}`]),
             ],
+          // The image's and the chart's allocator setting.
+          env: OPERATOR_ENV,
           kubeconfig: plane.kubeconfigs.admin,
           armEndpoint: emulator.endpoint,
           armCaFile: emulator.caFile,

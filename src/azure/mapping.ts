@@ -102,3 +102,44 @@ export function fromSdkNsg(n: NetworkSecurityGroup): ObservedNsg {
   if (n.location !== undefined) nsg.location = n.location;
   return nsg;
 }
+
+type Json = Record<string, unknown>;
+
+function objectOr(v: unknown): Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {};
+}
+
+function stringOr(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * An NSG in ARM's wire form (`{ id, etag, location, properties: { securityRules: [{ name, etag,
+ * properties }] } }`), read exactly as fromSdkNsg reads the SDK's model of it: the model is the
+ * wire document with each `properties` lifted up a level, and fromSdkNsg reads only these fields.
+ */
+export function fromArmNsg(doc: unknown): ObservedNsg {
+  const d = objectOr(doc);
+  const props = objectOr(d["properties"]);
+  const rules = Array.isArray(props["securityRules"]) ? (props["securityRules"] as unknown[]) : [];
+  const securityRules = rules.map((r): SdkSecurityRule => {
+    const rule = objectOr(r);
+    const name = stringOr(rule["name"]);
+    const etag = stringOr(rule["etag"]);
+    return {
+      ...objectOr(rule["properties"]),
+      ...(name === undefined ? {} : { name }),
+      ...(etag === undefined ? {} : { etag }),
+    };
+  });
+  const id = stringOr(d["id"]);
+  const etag = stringOr(d["etag"]);
+  const location = stringOr(d["location"]);
+  const model: NetworkSecurityGroup = {
+    securityRules,
+    ...(id === undefined ? {} : { id }),
+    ...(etag === undefined ? {} : { etag }),
+    ...(location === undefined ? {} : { location }),
+  };
+  return fromSdkNsg(model);
+}

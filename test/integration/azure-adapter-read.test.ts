@@ -183,6 +183,77 @@ describe("listNsgs", () => {
     expect(calls).toEqual(Array.from({ length: 3 }, () => "GET networkSecurityGroups 200"));
   });
 
+  it("lists each NSG exactly as the SDK's own GET maps it (the list skips the SDK's models)", async () => {
+    const full = `${BULK_RG}/every-field`;
+    emu.addResources([
+      {
+        id: full,
+        name: "every-field",
+        type: "Microsoft.Network/networkSecurityGroups",
+        location: "northeurope",
+        tags: { team: "a" },
+        properties: {
+          securityRules: [
+            {
+              name: "drawbridge-p1-allow-1",
+              properties: {
+                description: "drawbridge grant team-a/web-admin port 22",
+                protocol: "tcp",
+                sourcePortRanges: ["1000-2000", "3000"],
+                destinationPortRanges: ["22", "2222"],
+                sourceAddressPrefixes: ["203.0.113.7/32", "198.51.100.0/24"],
+                destinationAddressPrefixes: ["10.0.2.4/32"],
+                access: "allow",
+                priority: 100,
+                direction: "inbound",
+              },
+            },
+            {
+              name: "deny-out",
+              properties: {
+                protocol: "*",
+                sourcePortRange: "*",
+                destinationPortRange: "*",
+                sourceAddressPrefix: "VirtualNetwork",
+                destinationAddressPrefix: "Internet",
+                sourceAddressPrefixes: [],
+                access: "Deny",
+                priority: 4000,
+                direction: "Outbound",
+              },
+            },
+          ],
+        },
+      },
+    ]);
+    const { a } = adapter();
+    const listed = await a.listNsgs(SUB);
+    const ids = [full, NIC_NSG, SUBNET_NSG, JUMP_NSG, `${BULK_RG}/bulk-000`];
+    for (const id of ids) {
+      const one = listed.find((n) => n.id.toLowerCase() === id.toLowerCase());
+      expect(one).toEqual(await a.getNsg(id));
+    }
+    const rules = listed.find((n) => n.id === full)?.securityRules ?? [];
+    expect(rules.map((r) => [r.name, r.protocol, r.access, r.direction])).toEqual([
+      ["drawbridge-p1-allow-1", "Tcp", "Allow", "Inbound"],
+      ["deny-out", "*", "Deny", "Outbound"],
+    ]);
+  });
+
+  it("maps a rejected token on a list to Unauthorized", async () => {
+    const badToken: TokenCredential = {
+      getToken: (): Promise<AccessToken> =>
+        Promise.resolve({ token: "not a token", expiresOnTimestamp: Date.now() + 3600_000 }),
+    };
+    const { a, calls } = adapter({ credential: badToken });
+    const e = (await a.listNsgs(SUB).catch((x: unknown) => x)) as AzureError;
+    expect(e).toBeInstanceOf(AzureError);
+    expect(e.kind).toBe("Unauthorized");
+    expect(e.statusCode).toBe(401);
+    expect(e.code).toBeDefined();
+    expect(calls).toEqual(["GET networkSecurityGroups 401"]);
+  });
+
   it("rejects a malformed subscription id", async () => {
     const { a } = adapter();
     await expect(a.listNsgs("../etc")).rejects.toMatchObject({ kind: "Invalid" });

@@ -258,6 +258,27 @@ describe("nsg write mode", () => {
     );
   });
 
+  it("reads a listed NSG before its PUT (lists keep no SDK document) and keeps every property", async () => {
+    const { a, calls } = adapter();
+    const before = doc(TAGGED_NSG);
+    const listed = (await a.listNsgs(SUB)).find((n) => n.id.toLowerCase() === TAGGED_NSG.toLowerCase());
+    if (listed === undefined) throw new Error("tagged-nsg not listed");
+    calls.length = 0;
+    const written = await a.replaceRules(listed, [grant("drawbridge-g-listed", 100, ["203.0.113.7/32"])]);
+    // One read for the whole document, then the PUT (then the SDK's own polling).
+    expect(calls.slice(0, 2)).toEqual(["GET networkSecurityGroups 200", "PUT networkSecurityGroups 200"]);
+    const after = doc(TAGGED_NSG);
+    expect(after.tags).toEqual(before.tags);
+    expect(after.properties["flushConnection"]).toBe(true);
+    expect(after.properties["defaultSecurityRules"]).toEqual(
+      (before.properties["defaultSecurityRules"] as ArmRuleDoc[]).map((r) => ({ ...r, etag: after.etag })),
+    );
+    expect(foreignRules(TAGGED_NSG)).toEqual(
+      (before.properties.securityRules ?? []).map(({ etag: _e, ...rest }) => rest),
+    );
+    await a.replaceRules(written, []);
+  });
+
   it("fails with PreconditionFailed on a stale etag and writes nothing", async () => {
     const { a } = adapter();
     const stale = await a.getNsg(JUMP_NSG);

@@ -10,7 +10,7 @@ import { ensureHelm } from "../../src/helm/build.ts";
 import { chartDir, helmTemplate, renderChart, runHelm, type Manifest } from "../../src/helm/template.ts";
 import { parseConfig } from "../../src/runtime/config.ts";
 import { parseSweepConfig } from "../../src/sweep/config.ts";
-import { OPERATOR_NODE_OPTIONS } from "../../src/runtime/node-options.ts";
+import { OPERATOR_ENV, OPERATOR_NODE_OPTIONS } from "../../src/runtime/node-options.ts";
 import {
   NON_DEFAULT_VALUES,
   WORKLOAD_CLIENT_ID,
@@ -137,6 +137,7 @@ describe("Deployment", () => {
       limits: { memory: "384Mi" },
     });
     expect(c.env).toContainEqual({ name: "NODE_OPTIONS", value: OPERATOR_NODE_OPTIONS });
+    for (const [name, value] of Object.entries(OPERATOR_ENV)) expect(c.env).toContainEqual({ name, value });
   });
 
   test("probes /healthz and /readyz on the health port the operator binds", () => {

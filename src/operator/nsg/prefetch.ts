@@ -9,9 +9,9 @@
 // failed apply may have changed some rules, so it counts as a write.
 //
 // Memory: only what the planner needs is kept (id, etag, location and the rules without their
-// read-only fields). The listed object itself would keep the SDK's whole document alive (the
-// adapter maps it weakly for `nsg`-mode PUTs): 155 MiB of heap at 20,000 NSGs against 21 MiB for
-// the copies (bench/prefetch-heap.ts), which filled the operator's 256 MiB heap.
+// read-only fields). An ObservedNsg the adapter read or wrote keeps the SDK's whole document alive
+// (mapped weakly for `nsg`-mode PUTs): 155 MiB of heap at 20,000 NSGs against 21 MiB for the copies
+// (bench/prefetch-heap.ts), which filled the operator's 256 MiB heap. Listed ones no longer do.
 import type { ObservedNsg, SecurityRule } from "../../core/index.ts";
 import type { Clock } from "../../runtime/clock.ts";
 
