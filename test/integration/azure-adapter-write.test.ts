@@ -56,6 +56,19 @@ function foreignRules(id: string): unknown[] {
     .map(({ etag: _etag, ...rest }) => rest);
 }
 
+/** The tagged NSG after a whole-NSG PUT: tags, other properties, default and foreign rules as before. */
+function expectEveryPropertyKept(before: ArmNsgDoc): void {
+  const after = doc(TAGGED_NSG);
+  expect(after.tags).toEqual(before.tags);
+  expect(after.properties["flushConnection"]).toBe(true);
+  expect(after.properties["defaultSecurityRules"]).toEqual(
+    (before.properties["defaultSecurityRules"] as ArmRuleDoc[]).map((r) => ({ ...r, etag: after.etag })),
+  );
+  expect(foreignRules(TAGGED_NSG)).toEqual(
+    (before.properties.securityRules ?? []).map(({ etag: _e, ...rest }) => rest),
+  );
+}
+
 function grant(name: string, priority: number, prefixes: string[]): SecurityRule {
   return {
     name,
@@ -240,15 +253,7 @@ describe("nsg write mode", () => {
       "drawbridge-g-a",
       "drawbridge-d-a",
     ]);
-    const after = doc(TAGGED_NSG);
-    expect(after.tags).toEqual(before.tags);
-    expect(after.properties["flushConnection"]).toBe(true);
-    expect(after.properties["defaultSecurityRules"]).toEqual(
-      (before.properties["defaultSecurityRules"] as ArmRuleDoc[]).map((r) => ({ ...r, etag: after.etag })),
-    );
-    expect(foreignRules(TAGGED_NSG)).toEqual(
-      (before.properties.securityRules ?? []).map(({ etag: _e, ...rest }) => rest),
-    );
+    expectEveryPropertyKept(before);
 
     // Second reconcile: grants gone -> only foreign rules remain.
     const emptied = await a.replaceRules(written, []);
@@ -267,15 +272,7 @@ describe("nsg write mode", () => {
     const written = await a.replaceRules(listed, [grant("drawbridge-g-listed", 100, ["203.0.113.7/32"])]);
     // One read for the whole document, then the PUT (then the SDK's own polling).
     expect(calls.slice(0, 2)).toEqual(["GET networkSecurityGroups 200", "PUT networkSecurityGroups 200"]);
-    const after = doc(TAGGED_NSG);
-    expect(after.tags).toEqual(before.tags);
-    expect(after.properties["flushConnection"]).toBe(true);
-    expect(after.properties["defaultSecurityRules"]).toEqual(
-      (before.properties["defaultSecurityRules"] as ArmRuleDoc[]).map((r) => ({ ...r, etag: after.etag })),
-    );
-    expect(foreignRules(TAGGED_NSG)).toEqual(
-      (before.properties.securityRules ?? []).map(({ etag: _e, ...rest }) => rest),
-    );
+    expectEveryPropertyKept(before);
     await a.replaceRules(written, []);
   });
 
