@@ -38,6 +38,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
             instead of the profile's
   --concurrency N,N  the latency scenario's concurrent requests instead of the profile's
             (e.g. --quick --only latency --concurrency 100)
+  --bare-requests  the latency scenario creates requests without drawbridge's finalizer (the
+            operator then adds it: one more write each); default: as the CLI creates them
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
             add a self-time summary per operator to the results; the operators then run
             from the TypeScript sources, not the bundle, so profiles name files and packages
@@ -63,6 +65,7 @@ function parse(args: string[]): Args {
       out: { type: "string" },
       "cpu-prof": { type: "string" },
       concurrency: { type: "string" },
+      "bare-requests": { type: "boolean" },
       merge: { type: "boolean" },
       "from-sources": { type: "boolean" },
       "estate-sizes": { type: "string" },
@@ -87,8 +90,12 @@ function parse(args: string[]): Args {
     shardSize === undefined
       ? estateSized
       : { ...estateSized, shards: parseShardSize(shardSize, estateSized.shards) };
+  const concurrent = values.concurrency === undefined ? sized : withConcurrency(sized, values.concurrency);
   return {
-    profile: values.concurrency === undefined ? sized : withConcurrency(sized, values.concurrency),
+    profile:
+      values["bare-requests"] === true
+        ? { ...concurrent, latency: { ...concurrent.latency, bareRequests: true } }
+        : concurrent,
     only: only as Scenario[],
     out: values.out ?? join(ROOT, "bench", "results"),
     cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),

@@ -5,7 +5,7 @@ import type { ShardsOptions } from "./scenarios/shards.ts";
 
 export interface Profile {
   name: "full" | "quick";
-  latency: { concurrency: number[]; writeLatencyMs: number[]; duration: string };
+  latency: { concurrency: number[]; writeLatencyMs: number[]; duration: string; bareRequests?: boolean };
   burst: { requests: number; nsgs: number; writeLatencyMs: number; duration: string };
   resync: { nsgs: number; grants: number; policies: number; intervalS: number; subscriptions?: number };
   /** The cost curve (ten times the estate in full; none in quick). */

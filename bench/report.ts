@@ -144,7 +144,7 @@ function latencyChecks(runs: LatencyRun[]): Check[] {
   const maxN = Math.max(...runs.map((x) => x.concurrency));
   const out: Check[] = [];
   for (const x of runs.filter((y) => y.concurrency === maxN)) {
-    const at = `${x.concurrency} concurrent, L=${x.write_latency_ms} ms`;
+    const at = `${x.concurrency} concurrent, L=${x.write_latency_ms} ms${bare(x)}`;
     out.push({
       measure: `grant latency p99, ${at}`,
       value: `${x.grant_ms.p99} ms (Kubernetes floor ${x.floor.floor_ms.p99} ms, overhead ${x.grant_overhead_p99_ms} ms, ${x.grant_floor_ratio_p99}x the floor)`,
@@ -223,13 +223,18 @@ function pct(p: Percentiles): string {
   return `${p.p50} / ${p.p95} / ${p.p99}`;
 }
 
+/** Runs whose requests came without the finalizer (--bare-requests, or results from before it). */
+function bare(x: LatencyRun): string {
+  return x.created_with_finalizer === true ? "" : ", requests without the finalizer";
+}
+
 function latencyTable(runs: LatencyRun[]): string[] {
   return [
     "| concurrent | write latency L | Kubernetes floor p50/p95/p99 (ms) | created -> rule p50/p95/p99 (ms) | overhead p99 (ms) | created -> Active p50/p95/p99 (ms) | expiresAt -> rule gone p50/p95/p99 (ms) | ARM writes | Kubernetes writes / request to Active (floor 2) | targets (grant / revoke p99) |",
     "|---:|---:|---|---|---:|---|---|---:|---:|---|",
     ...runs.map(
       (x) =>
-        `| ${x.concurrency} | ${x.write_latency_ms} ms | ${pct(x.floor.floor_ms)} | ${pct(x.grant_ms)} | ${x.grant_overhead_p99_ms} | ${pct(x.active_ms)} | ${pct(x.revoke_ms)} | ${x.arm_writes} | ${x.kube_writes.per_request_to_active.mean} | ${x.grant_target_ms} / ${x.revoke_target_ms} ms |`,
+        `| ${x.concurrency}${bare(x)} | ${x.write_latency_ms} ms | ${pct(x.floor.floor_ms)} | ${pct(x.grant_ms)} | ${x.grant_overhead_p99_ms} | ${pct(x.active_ms)} | ${pct(x.revoke_ms)} | ${x.arm_writes} | ${x.kube_writes.per_request_to_active.mean} | ${x.grant_target_ms} / ${x.revoke_target_ms} ms |`,
     ),
   ];
 }

@@ -2,7 +2,7 @@
 // status Active) and revoke lag (status.expiresAt -> rule gone), for N concurrent requests on one
 // NSG at emulator write latency L. One operator (rule mode) serves every run; each run has its own
 // NSG and policy, so runs do not disturb each other.
-import { ACCESSREQUEST_PLURAL, JITPOLICY_PLURAL } from "../../src/api/types.ts";
+import { ACCESSREQUEST_PLURAL, FINALIZER, JITPOLICY_PLURAL } from "../../src/api/types.ts";
 import { hasManagedDeny } from "../emulator.ts";
 import { foreignRules, nsgDocument, nsgId, policyObject, requestObject, sourceOf } from "../estate.ts";
 import { createNamespace, crPath } from "../kube.ts";
@@ -48,12 +48,16 @@ export interface LatencyRun {
   arm_writes: number;
   arm_reads: number;
   poll_resolution_ms: number;
+  /** created as the CLI creates them, finalizer included (ADR 0022); false: the operator adds it */
+  created_with_finalizer: boolean;
 }
 
 export interface LatencyOptions {
   concurrency: number[];
   writeLatencyMs: number[];
   duration: string;
+  /** Create requests without drawbridge's finalizer, as plain YAML may (one more write each). */
+  bareRequests?: boolean;
 }
 
 const DURATION_MS: Record<string, number> = {
@@ -90,7 +94,15 @@ export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<La
         stack.log(`latency: ${n} concurrent request(s), write latency ${latency} ms`);
         const floor = await measureFloor(stack.kube, floorNs, n, String(index));
         const run = withFloor(
-          await runOne(stack, { ns, index: index++, n, latency, duration: opts.duration, watch }),
+          await runOne(stack, {
+            ns,
+            index: index++,
+            n,
+            latency,
+            duration: opts.duration,
+            watch,
+            withFinalizer: opts.bareRequests !== true,
+          }),
           floor,
         );
         stack.log(
@@ -126,6 +138,7 @@ interface RunSpec {
   latency: number;
   duration: string;
   watch: RequestWatch;
+  withFinalizer: boolean;
 }
 
 export type RunWithoutFloor = Omit<
@@ -171,6 +184,7 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
           policy,
           source: sources[k] ?? "",
           duration: runDuration(r.n, r.duration),
+          ...(r.withFinalizer ? { finalizers: [FINALIZER] } : {}),
         });
         issued[k] = Date.now();
         await stack.kube.call("POST", crPath(r.ns, ACCESSREQUEST_PLURAL), body);
@@ -228,6 +242,7 @@ async function runOne(stack: Stack, r: RunSpec): Promise<RunWithoutFloor> {
     arm_writes: stats.writes,
     arm_reads: stats.reads,
     poll_resolution_ms: Math.round(nsgWatch.resolutionMs * 10) / 10,
+    created_with_finalizer: r.withFinalizer,
   };
 }
 

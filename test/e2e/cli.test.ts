@@ -7,6 +7,8 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { FINALIZER } from "../../src/api/types.ts";
+import { FIELD_MANAGER } from "../../src/cli/access/client.ts";
 import { PluginDir } from "./plugin.ts";
 import type { Run } from "./plugin.ts";
 import { ALL_NSGS, JUMP_NSG, NIC_NSG, SUBNET_NSG, Stack, eventually } from "./harness.ts";
@@ -60,6 +62,25 @@ afterAll(async () => {
   await new Promise((r) => echo.close(r));
   plugin.remove();
 });
+
+/**
+ * Whether the CLI's create call itself set drawbridge's finalizer (ADR 0022): the CLI's own entry
+ * in managedFields owns metadata.finalizers. Added later by the operator, it would be the
+ * operator's (client-node's default manager name).
+ */
+async function finalizerSetAtCreate(name: string): Promise<boolean> {
+  const out = await stack.kubectlOk([
+    ...["get", "accessrequest", name, "-n", stack.ns, "-o", "json", "--show-managed-fields"],
+  ]);
+  const meta = (JSON.parse(out) as { metadata: { finalizers?: string[]; managedFields?: unknown[] } })
+    .metadata;
+  const fields = (meta.managedFields ?? []) as { manager?: string; fieldsV1?: unknown }[];
+  const created = fields.find((f) => f.manager === FIELD_MANAGER)?.fieldsV1 as
+    { "f:metadata"?: Record<string, unknown> } | undefined;
+  return (
+    created?.["f:metadata"]?.["f:finalizers"] !== undefined && (meta.finalizers ?? []).includes(FINALIZER)
+  );
+}
 
 function allowed(): boolean[] {
   return [NIC_NSG, SUBNET_NSG, JUMP_NSG].map((id) => stack.allowsFor(id, 3389, SOURCE).length > 0);
@@ -120,6 +141,7 @@ describe("kubectl drawbridge", () => {
     const spec = (req as unknown as { spec: Record<string, unknown> }).spec;
     // Filled from SelfSubjectReview, the duration in the API's form.
     expect(spec).toMatchObject({ requester: "alice", sourceAddressPrefix: SOURCE, duration: "PT45M" });
+    expect(await finalizerSetAtCreate(first)).toBe(true);
     expect(allowed()).toEqual([true, true, true]);
   }, 120_000);
 
@@ -174,6 +196,7 @@ describe("kubectl drawbridge", () => {
     expect(writes).toBeLessThanOrEqual(ALL_NSGS.length);
     const newer = await stack.getRequest(second);
     expect(newer?.status).toMatchObject({ phase: "Active", renewals: 1 });
+    expect(await finalizerSetAtCreate(second)).toBe(true);
     const older = await stack.getRequest(first);
     expect(newer?.status?.chainStartTime).toBe(older?.status?.startTime);
     expect(older?.status).toMatchObject({ reason: "Superseded" });

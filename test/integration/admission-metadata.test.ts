@@ -3,7 +3,7 @@
 // the operator revoke a grant, and to hand alice's request to the garbage collector with an
 // ownerReference to an object that does not exist; alice asks for access under a policy she was
 // never given. Only the operator's identities may change the finalizer, on live and on deleting
-// objects alike.
+// objects alike; a new AccessRequest alone may carry it from its creation.
 //
 // Two renderings of the chart, each scoped by admissionPolicy.namespaceSelector to this file's
 // labelled namespaces so other tests sharing the plane are unaffected: "strict" (the defaults, plus
@@ -290,18 +290,29 @@ describe("drawbridge's finalizer belongs to the operator", () => {
     expect(await finalizersOf(teamNs, name)).toEqual([FINALIZER]);
   });
 
-  test("nobody but the operator adds it: not on create, not on update, not a cluster admin", async () => {
-    const onCreate = await cluster.kubectl(["create", "-f", "-"], {
-      as: "alice",
-      input: request(teamNs, "alice", "web-admin", { finalizers: [FINALIZER] }),
-    });
-    expect(onCreate.code).not.toBe(0);
-    expect(onCreate.stderr).toContain(`only the drawbridge operator may add the finalizer ${FINALIZER}`);
+  test("a request may carry it from its creation, as the CLI creates requests (ADR 0022)", async () => {
+    const name = (
+      await ok(["create", "-o", "name", "-f", "-"], {
+        as: "alice",
+        input: request(teamNs, "alice", "web-admin", { finalizers: [FINALIZER] }),
+      })
+    ).trim();
+    expect(await finalizersOf(teamNs, name)).toEqual([FINALIZER]);
+    // Carried from creation or added by the operator, it is held the same way afterwards.
+    const strip = await cluster.kubectl(setFinalizers(teamNs, name, []), { as: "alice" });
+    expect(strip.stderr).toContain(`only the drawbridge operator may remove the finalizer ${FINALIZER}`);
+    expect(await finalizersOf(teamNs, name)).toEqual([FINALIZER]);
+  });
+
+  test("nobody but the operator adds it to a request that exists, not a cluster admin either", async () => {
     const name = (
       await ok(["create", "-o", "name", "-f", "-"], { as: "alice", input: request(teamNs, "alice") })
     ).trim();
     const byAlice = await cluster.kubectl(setFinalizers(teamNs, name, [FINALIZER]), { as: "alice" });
-    expect(byAlice.stderr).toContain("only the drawbridge operator may add the finalizer");
+    expect(byAlice.stderr).toContain(
+      `only the drawbridge operator may add the finalizer ${FINALIZER} (it makes the operator`,
+    );
+    expect(byAlice.stderr).toContain("(a new AccessRequest may carry it from its creation)");
     const byAdmin = await cluster.kubectl(setFinalizers(teamNs, name, [FINALIZER]));
     expect(byAdmin.stderr).toContain(
       "may add the finalizer jit.drawbridge.dev/finalizer (it makes the operator",
@@ -350,6 +361,8 @@ describe("drawbridge's finalizer belongs to the operator", () => {
       input: policy(teamNs, name, { finalizers: [FINALIZER] }),
     });
     expect(withFinalizer.stderr).toContain("only the drawbridge operator may add the finalizer");
+    // The exception at creation is the AccessRequest's alone.
+    expect(withFinalizer.stderr).not.toContain("may carry it from its creation");
     await ok(["create", "-f", "-"], { as: "bob", input: policy(teamNs, name) });
     await ok(["--as", operatorSa, ...setFinalizers(teamNs, `jitpolicy/${name}`, [FINALIZER])]);
     const strip = await cluster.kubectl(setFinalizers(teamNs, `jitpolicy/${name}`, []), { as: "bob" });

@@ -449,7 +449,9 @@ describe("lifecycle metadata admission policy", () => {
       { operations: ["CREATE", "UPDATE"], resources: ["accessrequests", "jitpolicies"] },
     ]);
     const [finalizer, requestOwners, policyOwners] = policy.spec.validations;
-    expect(finalizer?.expression).toBe("variables.hasFinalizer == variables.hadFinalizer");
+    expect(finalizer?.expression).toBe(
+      "variables.createdHeld || variables.hasFinalizer == variables.hadFinalizer",
+    );
     expect(finalizer?.messageExpression).toContain("only the drawbridge operator may");
     expect(requestOwners?.expression).toContain("request.resource.resource != 'accessrequests'");
     expect(requestOwners?.expression).toContain("size(variables.addedOwners) == 0");

@@ -19,6 +19,9 @@ import {
   JITPOLICY_PLURAL,
 } from "../../api/types.ts";
 
+/** The CLI's writes show under its own name in managedFields, apart from the operator's. */
+export const FIELD_MANAGER = "kubectl-drawbridge";
+
 export interface AccessApi {
   namespace: string;
   whoami(): Promise<Identity>;
@@ -77,10 +80,17 @@ export function connect(o: ConnectOptions): AccessApi {
         ...base,
         plural: ACCESSREQUEST_PLURAL,
         body,
+        fieldManager: FIELD_MANAGER,
       })) as AccessRequest,
     revokeRequest: async (name) =>
       (await custom.patchNamespacedCustomObject(
-        { ...base, plural: ACCESSREQUEST_PLURAL, name, body: { spec: { revoked: true } } },
+        {
+          ...base,
+          plural: ACCESSREQUEST_PLURAL,
+          name,
+          body: { spec: { revoked: true } },
+          fieldManager: FIELD_MANAGER,
+        },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       )) as AccessRequest,
     listApprovals: () => list<AccessApproval>(ACCESSAPPROVAL_PLURAL),
@@ -89,6 +99,7 @@ export function connect(o: ConnectOptions): AccessApi {
         ...base,
         plural: ACCESSAPPROVAL_PLURAL,
         body,
+        fieldManager: FIELD_MANAGER,
       })) as AccessApproval,
   };
 }

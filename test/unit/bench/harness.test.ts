@@ -154,6 +154,7 @@ describe("grant latency against the Kubernetes floor", () => {
     arm_writes: 2,
     arm_reads: 1,
     poll_resolution_ms: 6,
+    created_with_finalizer: true,
   };
   const floor = { concurrency: 10, create_ms: p(40), floor_ms: p(125), writes_per_request: 2 };
 
@@ -177,5 +178,27 @@ describe("grant latency against the Kubernetes floor", () => {
     const missed = assess(buildResults(QUICK, machine, at(1176), 1));
     expect(met.find((c) => c.measure.startsWith("grant latency"))?.pass).toBe(true);
     expect(missed.find((c) => c.measure.startsWith("grant latency"))?.pass).toBe(false);
+  });
+
+  it("names runs whose requests came without the finalizer, and only those", () => {
+    const machine = { cpus: 2, model: "x", memory_gib: 1, node: "v24", platform: "linux", loadavg_start: [] };
+    const measures = (created_with_finalizer: boolean): string[] =>
+      assess(
+        buildResults(
+          QUICK,
+          machine,
+          {
+            errors: {},
+            seconds: {},
+            load: {},
+            latency: [withFloor({ ...run, created_with_finalizer }, floor)],
+          },
+          1,
+        ),
+      ).map((c) => c.measure);
+    expect(measures(true)).toContain("grant latency p99, 10 concurrent, L=500 ms");
+    expect(measures(false)).toContain(
+      "grant latency p99, 10 concurrent, L=500 ms, requests without the finalizer",
+    );
   });
 });

@@ -7,7 +7,7 @@ import { onePositional } from "../args.ts";
 import type { Command } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
 import { precheck } from "../precheck.ts";
-import { WAIT_FLAGS, createAndWait, durationOf, nameStem } from "./request.ts";
+import { WAIT_FLAGS, createAndWait, durationOf, newRequestMetadata } from "./request.ts";
 
 export const extend: Command = {
   summary: "renew an Active request for longer: extend <request> --for 30m [--wait]",
@@ -27,7 +27,7 @@ export const extend: Command = {
     const body: AccessRequest = {
       apiVersion: API_GROUP_VERSION,
       kind: "AccessRequest",
-      metadata: { generateName: `${nameStem(me.username)}-`, namespace: ctx.api.namespace },
+      metadata: newRequestMetadata(me.username, ctx.api.namespace),
       spec: {
         policyName: o.policyName,
         ...(o.targets === undefined ? {} : { targets: [...o.targets] }),

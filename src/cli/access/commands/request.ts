@@ -1,6 +1,6 @@
 // `request <policy> --port 22 (--my-ip | --source <ip>) --for 1h --reason "..." [--target vm] [--wait]`
 import type { AccessRequest } from "../../../api/types.ts";
-import { API_GROUP_VERSION } from "../../../api/types.ts";
+import { API_GROUP_VERSION, FINALIZER } from "../../../api/types.ts";
 import { onePositional, parsePorts, UsageError } from "../args.ts";
 import type { Parsed } from "../args.ts";
 import type { Command, Context } from "../context.ts";
@@ -47,7 +47,7 @@ export const request: Command = {
     const body: AccessRequest = {
       apiVersion: API_GROUP_VERSION,
       kind: "AccessRequest",
-      metadata: { generateName: `${nameStem(me.username)}-`, namespace: ctx.api.namespace },
+      metadata: newRequestMetadata(me.username, ctx.api.namespace),
       spec: {
         policyName,
         ...(targets === undefined ? {} : { targets }),
@@ -111,6 +111,14 @@ async function sourceOf(p: Parsed, ctx: Context): Promise<string | number> {
     ctx.err(`${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.myIp;
   }
+}
+
+/**
+ * A new request's metadata. It carries drawbridge's finalizer from its creation (ADR 0022): the
+ * operator would add it first thing, one more API server write before the grant could show Active.
+ */
+export function newRequestMetadata(username: string, namespace: string): AccessRequest["metadata"] {
+  return { generateName: `${nameStem(username)}-`, namespace, finalizers: [FINALIZER] };
 }
 
 /** A generateName stem from the user name: "alice@example.com" -> "alice-example-com". */

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { ApiException } from "@kubernetes/client-node";
 import { NSG, sshPolicy, sshRequest } from "./bench.ts";
 import { Stack, startedWithSshPolicy } from "./stack.ts";
+import { FINALIZER } from "../../../../src/api/types.ts";
 import type { Notification } from "../../../../src/notify/types.ts";
 
 const ALLOW = "tcp-22@100";
@@ -196,6 +197,33 @@ describe("approval in flight", () => {
       "setFinalizers [jit.drawbridge.dev/finalizer]",
       "patchStatus",
     ]);
+  });
+
+  it("a request created with the finalizer (ADR 0022): one request write to Active", async () => {
+    const s = await started();
+    const born = sshRequest("alice");
+    born.metadata.finalizers = [FINALIZER];
+    s.create("AccessRequest", born);
+    await s.run(2000);
+    expect(s.phase("alice")).toBe("Active");
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    expect(requestWrites(s, "alice")).toEqual(["patchStatus"]);
+  });
+
+  it("a request created with the finalizer and deleted: revoked first, then released", async () => {
+    const s = await started();
+    const born = sshRequest("alice");
+    born.metadata.finalizers = [FINALIZER];
+    s.create("AccessRequest", born);
+    await s.run(2000);
+    expect(s.rules()).toEqual([DENY, ALLOW]);
+    s.kube.delete("AccessRequest", "team-a/alice");
+    // Held by the finalizer it was born with until no NSG carries the grant.
+    expect(s.request("alice")?.metadata.deletionTimestamp).toBeDefined();
+    await s.run(2000);
+    expect(s.rules()).toEqual([DENY]);
+    expect(s.request("alice")).toBeUndefined();
+    expect(requestWrites(s, "alice")).toEqual(["patchStatus", "setFinalizers []"]);
   });
 
   it("the approval write waits for a slow NSG write, up to 2 s after the decision", async () => {
