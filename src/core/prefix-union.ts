@@ -10,12 +10,6 @@ interface Block {
   size: bigint;
 }
 
-/** A held source: its block (the cover's blocks are these very objects), family and multiplicity. */
-interface Held extends Block {
-  family: IpFamily;
-  count: number;
-}
-
 /** Disjoint blocks sorted by start (no block inside another) and their total size. */
 interface Cover {
   blocks: Block[];
@@ -23,7 +17,7 @@ interface Cover {
 }
 
 /** The block a prefix text covers, or undefined for wildcards and invalid text (left out, as in unionAddressCount). */
-export function blockOf(text: string): { block: Block; family: IpFamily } | undefined {
+export function blockOf(text: string): { block: Block; family: IpFamily; canonical: string } | undefined {
   if (isWildcardPrefix(text)) return undefined;
   const r = parsePrefix(text);
   if (!r.ok) return undefined;
@@ -32,6 +26,8 @@ export function blockOf(text: string): { block: Block; family: IpFamily } | unde
   return {
     block: { start, size: prefixAddressCount(r.prefix.family, r.prefix.bits) },
     family: r.prefix.family,
+    // `text` itself when it is canonical (the grants' sources are): no copy per held source.
+    canonical: r.prefix.text === text ? text : r.prefix.text,
   };
 }
 
@@ -75,7 +71,13 @@ function insert(cover: Cover, b: Block): void {
 }
 
 export class PrefixUnion {
-  readonly #held = new Map<string, Held>();
+  /**
+   * How many sources of each block are held, by the block's canonical text (wildcards and invalid
+   * text never are): one entry per block, however it was spelled. Counts only, no parsed block per
+   * source: a block is an object and a bigint (~80 bytes a source, most of this union's memory),
+   * needed only in a cover, which is built when first read.
+   */
+  readonly #held = new Map<string, number>();
   /**
    * Per family; undefined until read, and when a removal may have uncovered nested blocks (rebuilt
    * when read). Two fields, not a Map: an empty Map alone costs ~180 bytes, per allow rule.
@@ -85,35 +87,56 @@ export class PrefixUnion {
 
   /** One more source of this text (wildcards and invalid text are ignored). */
   add(text: string): void {
-    const h = this.#held.get(text);
-    if (h !== undefined) {
-      h.count++;
+    const n = this.#held.get(text);
+    if (n !== undefined) {
+      this.#held.set(text, n + 1);
       return;
     }
     const parsed = blockOf(text);
     if (parsed === undefined) return;
-    const held: Held = {
-      start: parsed.block.start,
-      size: parsed.block.size,
-      family: parsed.family,
-      count: 1,
-    };
-    this.#held.set(text, held);
-    const cover = this.#coverOf(held.family);
-    if (cover !== undefined) insert(cover, held);
+    const more = this.#held.get(parsed.canonical);
+    this.#held.set(parsed.canonical, (more ?? 0) + 1);
+    if (more !== undefined) return;
+    const cover = this.#coverOf(parsed.family);
+    if (cover !== undefined) insert(cover, parsed.block);
   }
 
-  /** One source of this text fewer. */
+  /** One source of this text fewer (of its block, however it was spelled when added). */
   remove(text: string): void {
-    const h = this.#held.get(text);
-    if (h === undefined) return;
-    if (--h.count > 0) return;
-    this.#held.delete(text);
-    const cover = this.#coverOf(h.family);
-    // A block of the cover went: the blocks it held inside may be bare now.
-    if (cover !== undefined && cover.blocks[lowerBound(cover.blocks, h.start)] === h) {
-      this.#setCover(h.family, undefined);
+    let key = text;
+    let n = this.#held.get(text);
+    let parsed: ReturnType<typeof blockOf>;
+    if (n === undefined) {
+      // Another spelling of a held block (or nothing held).
+      parsed = blockOf(text);
+      if (parsed === undefined) return;
+      key = parsed.canonical;
+      n = this.#held.get(key);
+      if (n === undefined) return;
     }
+    if (n > 1) {
+      this.#held.set(key, n - 1);
+      return;
+    }
+    this.#held.delete(key);
+    if (this.#v4 === undefined && this.#v6 === undefined) return;
+    parsed ??= blockOf(text);
+    if (parsed === undefined) return;
+    const cover = this.#coverOf(parsed.family);
+    if (cover === undefined) return;
+    const { start, size } = parsed.block;
+    const at = lowerBound(cover.blocks, start);
+    const b = cover.blocks[at];
+    // Not in the cover (inside another block): the union is the same without it.
+    if (b?.start !== start || b.size !== size) return;
+    if (size === 1n) {
+      // A single address holds no other block inside it (an equal one is this very entry).
+      cover.blocks.splice(at, 1);
+      cover.total -= size;
+      return;
+    }
+    // The blocks it held inside may be bare now.
+    this.#setCover(parsed.family, undefined);
   }
 
   /** Whether no source is held (the caller may drop the union). */
@@ -147,7 +170,11 @@ export class PrefixUnion {
   #cover(family: IpFamily): Cover {
     let cover = this.#coverOf(family);
     if (cover !== undefined) return cover;
-    const blocks: Block[] = [...this.#held.values()].filter((h) => h.family === family);
+    const blocks: Block[] = [];
+    for (const text of this.#held.keys()) {
+      const p = blockOf(text);
+      if (p !== undefined && p.family === family) blocks.push(p.block);
+    }
     // Wider first on a tie of start, so a nested block always follows the one it lies in.
     blocks.sort((a, b) =>
       a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.size === b.size ? 0 : a.size > b.size ? -1 : 1,
