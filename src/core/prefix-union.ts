@@ -70,6 +70,10 @@ function insert(cover: Cover, b: Block): void {
   cover.total += a.gain;
 }
 
+/** Up to this many distinct blocks a union keeps their counts in a flat array instead of a Map. */
+const FEW = 8;
+const NONE: readonly (string | number)[] = Object.freeze([]);
+
 export class PrefixUnion {
   /**
    * How many sources of each block are held, by the block's canonical text (wildcards and invalid
@@ -77,7 +81,13 @@ export class PrefixUnion {
    * source: a block is an object and a bigint (~80 bytes a source, most of this union's memory),
    * needed only in a cover, which is built when first read.
    */
-  readonly #held = new Map<string, number>();
+  #many: Map<string, number> | undefined;
+  /**
+   * The same while at most FEW blocks are held (most rules carry a handful of sources): text,
+   * count, text, count... in an array of its exact length, ~130 bytes for five blocks where a Map
+   * takes ~300. Replaced, never grown in place (an array grown by push keeps room for 17 entries).
+   */
+  #few: readonly (string | number)[] = NONE;
   /**
    * Per family; undefined until read, and when a removal may have uncovered nested blocks (rebuilt
    * when read). Two fields, not a Map: an empty Map alone costs ~180 bytes, per allow rule.
@@ -87,15 +97,15 @@ export class PrefixUnion {
 
   /** One more source of this text (wildcards and invalid text are ignored). */
   add(text: string): void {
-    const n = this.#held.get(text);
+    const n = this.#count(text);
     if (n !== undefined) {
-      this.#held.set(text, n + 1);
+      this.#setCount(text, n + 1);
       return;
     }
     const parsed = blockOf(text);
     if (parsed === undefined) return;
-    const more = this.#held.get(parsed.canonical);
-    this.#held.set(parsed.canonical, (more ?? 0) + 1);
+    const more = this.#count(parsed.canonical);
+    this.#setCount(parsed.canonical, (more ?? 0) + 1);
     if (more !== undefined) return;
     const cover = this.#coverOf(parsed.family);
     if (cover !== undefined) insert(cover, parsed.block);
@@ -104,21 +114,21 @@ export class PrefixUnion {
   /** One source of this text fewer (of its block, however it was spelled when added). */
   remove(text: string): void {
     let key = text;
-    let n = this.#held.get(text);
+    let n = this.#count(text);
     let parsed: ReturnType<typeof blockOf>;
     if (n === undefined) {
       // Another spelling of a held block (or nothing held).
       parsed = blockOf(text);
       if (parsed === undefined) return;
       key = parsed.canonical;
-      n = this.#held.get(key);
+      n = this.#count(key);
       if (n === undefined) return;
     }
     if (n > 1) {
-      this.#held.set(key, n - 1);
+      this.#setCount(key, n - 1);
       return;
     }
-    this.#held.delete(key);
+    this.#forget(key);
     if (this.#v4 === undefined && this.#v6 === undefined) return;
     parsed ??= blockOf(text);
     if (parsed === undefined) return;
@@ -141,7 +151,7 @@ export class PrefixUnion {
 
   /** Whether no source is held (the caller may drop the union). */
   get empty(): boolean {
-    return this.#held.size === 0;
+    return this.#many === undefined ? this.#few.length === 0 : this.#many.size === 0;
   }
 
   /** Addresses of `family` the held sources and `extra` (prefix texts) cover together. */
@@ -158,6 +168,55 @@ export class PrefixUnion {
     return total;
   }
 
+  #count(text: string): number | undefined {
+    if (this.#many !== undefined) return this.#many.get(text);
+    const few = this.#few;
+    for (let i = 0; i < few.length; i += 2) if (few[i] === text) return few[i + 1] as number;
+    return undefined;
+  }
+
+  #setCount(text: string, n: number): void {
+    if (this.#many !== undefined) {
+      this.#many.set(text, n);
+      return;
+    }
+    const few = this.#few;
+    for (let i = 0; i < few.length; i += 2) {
+      if (few[i] !== text) continue;
+      // The union's own array (NONE is empty): its count changes in place.
+      (few as (string | number)[])[i + 1] = n;
+      return;
+    }
+    if (few.length < FEW * 2) {
+      // concat, not a spread: a spread array keeps room to grow (~280 bytes for ten entries, not 128).
+      this.#few = few.concat(text, n);
+      return;
+    }
+    this.#many = new Map();
+    for (let i = 0; i < few.length; i += 2) this.#many.set(few[i] as string, few[i + 1] as number);
+    this.#many.set(text, n);
+    this.#few = NONE;
+  }
+
+  #forget(text: string): void {
+    if (this.#many !== undefined) {
+      this.#many.delete(text);
+      return;
+    }
+    const few = this.#few;
+    for (let i = 0; i < few.length; i += 2) {
+      if (few[i] !== text) continue;
+      this.#few = few.length === 2 ? NONE : few.slice(0, i).concat(few.slice(i + 2));
+      return;
+    }
+  }
+
+  /** The canonical texts of the blocks held. */
+  #texts(): Iterable<string> {
+    if (this.#many !== undefined) return this.#many.keys();
+    return this.#few.filter((_, i) => i % 2 === 0) as string[];
+  }
+
   #coverOf(family: IpFamily): Cover | undefined {
     return family === "IPv4" ? this.#v4 : this.#v6;
   }
@@ -171,7 +230,7 @@ export class PrefixUnion {
     let cover = this.#coverOf(family);
     if (cover !== undefined) return cover;
     const blocks: Block[] = [];
-    for (const text of this.#held.keys()) {
+    for (const text of this.#texts()) {
       const p = blockOf(text);
       if (p !== undefined && p.family === family) blocks.push(p.block);
     }

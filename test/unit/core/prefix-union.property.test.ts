@@ -105,6 +105,23 @@ describe("PrefixUnion", () => {
     expect(u.empty).toBe(true);
   });
 
+  it("counts the same with a few blocks held and with many, twice each, added and removed", () => {
+    const u = new PrefixUnion();
+    const texts = Array.from({ length: 20 }, (_, i) => `10.0.${String(i)}.0/${String(24 + (i % 3))}`);
+    const held: string[] = [];
+    for (const t of [...texts, ...texts]) {
+      u.add(t);
+      held.push(t);
+      expect(u.totalWith([], "IPv4")).toBe(unionAddressCount(held, "IPv4"));
+    }
+    for (const t of [...texts].reverse().concat(texts)) {
+      u.remove(t);
+      held.splice(held.indexOf(t), 1);
+      expect(u.totalWith(["10.0.3.0/24"], "IPv4")).toBe(unionAddressCount([...held, "10.0.3.0/24"], "IPv4"));
+    }
+    expect(u.empty).toBe(true);
+  });
+
   it("counts a wider prefix once over the narrower ones it holds", () => {
     const u = new PrefixUnion();
     u.add("10.0.0.1/32");
