@@ -2,25 +2,43 @@
 // every string value longer than ten characters, so 100,000 cached AccessRequests held 100,000
 // copies each of their namespace, policy name, target id, condition messages and the like. The
 // table is bounded: when it is full it starts over, so a stream of unique strings costs at most
-// `maxEntries` entries and the values that repeat are simply taken in again.
+// `maxEntries` entries and the values that repeat are simply taken in again. ARM resource ids have
+// a table of their own (`maxIds`), which the requests' unique values never make start over.
 
 export interface InternOptions {
   /** Distinct strings the table holds before it starts over. Default 20,000. */
   maxEntries?: number;
+  /** Distinct ARM resource ids the table holds before it starts over, apart from the rest. Default 100,000. */
+  maxIds?: number;
   /** Longer strings are left as they are (rarely repeated, dear to hash). Default 256. */
   maxLength?: number;
 }
 
+/** How every ARM resource id starts (as the API serves them and policies name them). */
+const ARM_ID_HEAD = "/subscriptions/";
+
 export class Interner {
   readonly #table = new Map<string, string>();
+  /**
+   * ARM resource ids (targets, NSG ids: 100-200 characters each) in a table of their own. Their
+   * number is the estate's (the resources policies name), not the requests'; in the shared table
+   * the requests' own values (sources, timestamps, messages: several new ones per request) made it
+   * start over every few thousand requests, and every request kept its own copy of its target id
+   * (~160 bytes) when an estate has more NSGs than that (bench/request-heap.ts).
+   */
+  readonly #ids = new Map<string, string>();
   readonly #maxEntries: number;
+  readonly #maxIds: number;
   readonly #maxLength: number;
 
   constructor(opts: InternOptions = {}) {
     this.#maxEntries = opts.maxEntries ?? 20_000;
+    this.#maxIds = opts.maxIds ?? 100_000;
     this.#maxLength = opts.maxLength ?? 256;
     if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 1)
       throw new Error(`intern: maxEntries must be a positive integer, got ${String(opts.maxEntries)}`);
+    if (!Number.isInteger(this.#maxIds) || this.#maxIds < 1)
+      throw new Error(`intern: maxIds must be a positive integer, got ${String(opts.maxIds)}`);
     if (!Number.isInteger(this.#maxLength) || this.#maxLength < 0)
       throw new Error(`intern: maxLength must be a non-negative integer, got ${String(opts.maxLength)}`);
   }
@@ -28,16 +46,18 @@ export class Interner {
   /** The table's copy of `s` (equal to `s`); `s` itself when it is new or too long. */
   intern(s: string): string {
     if (s.length > this.#maxLength) return s;
-    const known = this.#table.get(s);
+    const isId = s.startsWith(ARM_ID_HEAD);
+    const table = isId ? this.#ids : this.#table;
+    const known = table.get(s);
     if (known !== undefined) return known;
-    if (this.#table.size >= this.#maxEntries) this.#table.clear();
-    this.#table.set(s, s);
+    if (table.size >= (isId ? this.#maxIds : this.#maxEntries)) table.clear();
+    table.set(s, s);
     return s;
   }
 
-  /** Distinct strings held now. */
+  /** Distinct strings held now (ids included). */
   get size(): number {
-    return this.#table.size;
+    return this.#table.size + this.#ids.size;
   }
 }
 

@@ -48,7 +48,7 @@ export class PolicyView {
     return this.#sorted;
   }
 
-  add(grants: Grant[]): void {
+  add(grants: readonly Grant[]): void {
     if (grants.length === 0) return;
     const mine = grants.slice().sort(this.#compare);
     if (mine.length <= SPLICE_MAX) for (const g of mine) this.#sorted.splice(this.#upperBound(g), 0, g);
@@ -61,7 +61,7 @@ export class PolicyView {
   }
 
   /** Take these grants out (those already swept are skipped). */
-  remove(grants: Grant[]): void {
+  remove(grants: readonly Grant[]): void {
     let gone: Grant[];
     if (grants.length <= SPLICE_MAX) {
       gone = grants.filter((g) => {

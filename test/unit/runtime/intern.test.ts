@@ -51,7 +51,31 @@ describe("Interner", () => {
     expect(table.size).toBe(5);
   });
 
+  test("keeps ARM ids in a table of their own: a stream of other strings does not push them out", () => {
+    const table = new Interner({ maxEntries: 10 });
+    const id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n";
+    table.intern(id);
+    // Unique sources and timestamps, many times the table's size.
+    for (let i = 0; i < 94; i++) table.intern(`198.18.${String(i)}.1/32`);
+    const held = table.size;
+    expect(held).toBeLessThanOrEqual(10 + 1);
+    // The id is still there: taking in another copy of it adds nothing.
+    expect(table.intern(copy(id))).toBe(id);
+    expect(table.size).toBe(held);
+  });
+
+  test("starts the id table over when full, and never holds more than maxIds ids", () => {
+    const table = new Interner({ maxIds: 3 });
+    for (let i = 0; i < 10; i++) {
+      const id = `/subscriptions/s/nsg-${String(i)}`;
+      expect(table.intern(id)).toBe(id);
+      expect(table.size).toBeLessThanOrEqual(3);
+    }
+    expect(table.size).toBe(1);
+  });
+
   test("names the bad option", () => {
+    expect(() => new Interner({ maxIds: 0 })).toThrow(/maxIds/);
     expect(() => new Interner({ maxEntries: 0 })).toThrow(/maxEntries/);
     expect(() => new Interner({ maxLength: -1 })).toThrow(/maxLength/);
   });

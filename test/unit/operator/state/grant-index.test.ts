@@ -4,7 +4,7 @@ import fc from "fast-check";
 import type { AccessRequest, JitPolicy } from "../../../../src/api/types.ts";
 import { activeGrants } from "../../../../src/core/index.ts";
 import { GrantIndex, isGrantCandidate } from "../../../../src/operator/state/grant-index.ts";
-import { policy, request } from "../fixtures.ts";
+import { JUMP_NSG, policy, request } from "../fixtures.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 
@@ -87,6 +87,33 @@ describe("GrantIndex", () => {
     expect(w.actual(at(16))).toEqual(w.expected(at(16)));
   });
 
+  it("holds a request's only grant and several grants alike", () => {
+    const w = new World();
+    w.policies.set("team-a/p", namedPolicy("p"));
+    const one = approved("a", "p", T0, 10);
+    one.spec.targets = [JUMP_NSG];
+    w.requests.set("team-a/a", one);
+    w.requests.set("team-a/b", approved("bb", "p", T0, 20));
+    w.index.reset(w.requests.keys());
+    const at = (min: number): Date => new Date(T0 + min * 60_000);
+    expect(w.index.forRequest("team-a/a", at(1))).toHaveLength(1);
+    expect(w.index.forRequest("team-a/b", at(1)).length).toBeGreaterThan(1);
+    expect(w.actual(at(1))).toEqual(w.expected(at(1)));
+    expect(w.index.activeRequests(at(1))).toBe(2);
+    expect(w.index.rulesOf("team-a/p", at(1)).holds("team-a/a")).toBe(true);
+    expect(w.index.rulesOf("team-a/q", at(1)).holds("team-a/a")).toBe(false);
+    expect(w.index.rulesOf("team-a/p", at(15)).holds("team-a/a")).toBe(false);
+    expect(w.index.activeRequests(at(15))).toBe(1);
+    // The lone grant leaves the policy's view when its request goes, and comes back with it.
+    w.requests.delete("team-a/a");
+    w.index.invalidateRequest("team-a/a");
+    expect(w.actual(at(1))).toEqual(w.expected(at(1)));
+    w.requests.set("team-a/a", one);
+    w.index.invalidateRequest("team-a/a");
+    expect(w.actual(at(1))).toEqual(w.expected(at(1)));
+    expect(w.index.forPolicy("team-a/p", at(1)).filter((g) => g.requestKey === "team-a/a")).toHaveLength(1);
+  });
+
   it("equals the core's activeGrants after any sequence of changes", () => {
     const op = fc.oneof(
       fc.record({
@@ -95,6 +122,8 @@ describe("GrantIndex", () => {
         policy: fc.constantFrom("p", "q"),
         minutes: fc.integer({ min: 1, max: 60 }),
         revoked: fc.boolean(),
+        // One target and one port: the request's only grant (held without a list by the index).
+        single: fc.boolean(),
       }),
       fc.record({ kind: fc.constant("delete" as const), name: fc.constantFrom("a", "bb", "ccc", "dddd") }),
       fc.record({
@@ -113,6 +142,7 @@ describe("GrantIndex", () => {
           if (o.kind === "put") {
             const r = approved(o.name, o.policy, now, o.minutes);
             r.spec.revoked = o.revoked;
+            if (o.single) r.spec.targets = [JUMP_NSG];
             w.requests.set(`team-a/${o.name}`, r);
             w.index.invalidateRequest(`team-a/${o.name}`);
           } else if (o.kind === "delete") {
@@ -127,7 +157,18 @@ describe("GrantIndex", () => {
           }
           const t = new Date(now);
           const all = ["team-a/p", "team-a/q"].flatMap((k) => w.index.forPolicy(k, t));
-          expect(all).toEqual(w.expected(t));
+          const expected = w.expected(t);
+          expect(all).toEqual(expected);
+          // Per request, whether it holds one grant or several: its grants, and whether its policy's
+          // rules hold it.
+          for (const name of ["a", "bb", "ccc", "dddd"]) {
+            const key = `team-a/${name}`;
+            const own = expected.filter((g) => g.requestKey === key);
+            expect(w.index.forRequest(key, t)).toEqual(expect.arrayContaining(own));
+            expect(w.index.forRequest(key, t)).toHaveLength(own.length);
+            for (const p of ["team-a/p", "team-a/q"])
+              expect(w.index.rulesOf(p, t).holds(key)).toBe(own.some((g) => g.policyKey === p));
+          }
         }
       }),
       { numRuns: 300 },
