@@ -154,7 +154,11 @@ function operationFailure(doc: Record<string, unknown>): OperationFailedError {
     if (typeof e.message === "string" && e.message !== "") messages.push(e.message);
     err = e.innererror;
   }
-  return new OperationFailedError(code, messages.length === 0 ? "The operation failed." : messages.join(" "));
+  // Joined as core-lro joins them: each message ends with a full stop before the next.
+  const detail = messages
+    .map((m, i) => (i < messages.length - 1 && !m.endsWith(".") ? `${m}.` : m))
+    .join(" ");
+  return new OperationFailedError(code, detail === "" ? "The operation failed." : detail);
 }
 
 function jsonObject(text: string | null | undefined): Record<string, unknown> {

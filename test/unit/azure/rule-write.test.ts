@@ -234,7 +234,7 @@ describe("failures map as the SDK's did", () => {
           status: "Failed",
           error: {
             code: "Outer",
-            message: "outer.",
+            message: "outer",
             innererror: { code: "AnotherOperationInProgress", message: "busy" },
           },
         },
@@ -242,6 +242,7 @@ describe("failures map as the SDK's did", () => {
     ]);
     const e = await failure(writeRule(deps(client), "PUT", RULE_URL, ruleWireBody(RULE), signal()));
     expect(e).toMatchObject({ kind: "Conflict", code: "AnotherOperationInProgress" });
+    expect(e.message).toMatch(/AnotherOperationInProgress: outer\. busy$/);
   });
 
   it("treats a failure without an error, and a canceled operation, as transient", async () => {
