@@ -7,7 +7,6 @@ import {
   createDefaultHttpClient,
   createHttpHeaders,
   createPipelineRequest,
-  RestError,
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
 import type { Logger } from "pino";
@@ -15,11 +14,12 @@ import { isManagedRule, type ObservedNsg, type SecurityRule } from "../core/nsg.
 import { armPolicy, type ArmCallHook } from "./arm-policy.ts";
 import { ArmClientFactory, normalizeEndpoint } from "./clients.ts";
 import { systemClock, type Clock } from "../runtime/clock.ts";
-import { toAzureError } from "./errors.ts";
+import { restErrorOf, toAzureError } from "./errors.ts";
 import { normalizeId, parseNsgId } from "./ids.ts";
-import { fromArmNsg, fromSdkNsg, toSdkRule } from "./mapping.ts";
+import { fromArmNsg, fromSdkNsg } from "./mapping.ts";
 import { buildNsgPutBody } from "./nsg-body.ts";
 import { AzureError, type AzurePort, type ResolvedVm } from "./port.ts";
+import { ruleWireBody, securityRuleUrl, writeRule, type RuleWriteDeps } from "./rule-write.ts";
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from "./retry.ts";
 import { DEFAULT_RATE_LIMITS, SubscriptionRateLimiter, type RateLimits } from "./token-bucket.ts";
 import { AsyncTtlCache } from "./ttl-cache.ts";
@@ -85,6 +85,7 @@ interface ListPage {
 
 /** A list page's JSON, or the RestError the SDK would throw for the answer (ARM's error code kept). */
 function listPage(res: PipelineResponse): ListPage {
+  if (res.status !== 200) throw restErrorOf(res);
   const text = res.bodyAsText ?? "";
   let body: unknown;
   try {
@@ -93,16 +94,6 @@ function listPage(res: PipelineResponse): ListPage {
     body = undefined;
   }
   const doc = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  if (res.status !== 200) {
-    const err = (doc["error"] ?? {}) as { code?: unknown; message?: unknown };
-    const message = typeof err.message === "string" ? err.message : `HTTP ${res.status}`;
-    throw new RestError(message, {
-      ...(typeof err.code === "string" ? { code: err.code } : {}),
-      statusCode: res.status,
-      request: res.request,
-      response: res,
-    });
-  }
   if (!Array.isArray(doc["value"])) {
     throw new AzureError("Invalid", "NSG list page without a value array in the ARM answer", {
       code: "UnexpectedNsgShape",
@@ -151,7 +142,7 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
   const requestTimeoutMs = positiveInt("requestTimeoutMs", opts.requestTimeoutMs, 30_000, 600_000);
   const pollIntervalMs = positiveInt("pollIntervalMs", opts.pollIntervalMs, 500, 60_000);
   const operationTimeoutMs = positiveInt("operationTimeoutMs", opts.operationTimeoutMs, 120_000, 3_600_000);
-  /** Options of every long-running write: poll interval and an overall deadline. */
+  /** Options of the SDK's long-running NSG PUT (write mode `nsg`): poll interval and an overall deadline. */
   const lro = (): { updateIntervalInMs: number; abortSignal: AbortSignal } => ({
     updateIntervalInMs: pollIntervalMs,
     abortSignal: AbortSignal.timeout(operationTimeoutMs),
@@ -173,7 +164,8 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
     }),
   });
   const clientsFor = (sub: string): ReturnType<ArmClientFactory["for"]> => factory.for(sub);
-  // Sends list pages through the network client's own pipeline (listPages says why).
+  // Sends list pages and rule writes through the network client's own pipeline (listPages and
+  // rule-write.ts say why).
   const httpClient = createDefaultHttpClient();
   const vmCache = new AsyncTtlCache<ResolvedVm>({ ttlMs: opts.vmCacheTtlMs ?? 5 * 60_000, now });
   // The SDK document each read or written ObservedNsg was made from, so an nsg-mode PUT can send
@@ -235,6 +227,11 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
     return pages;
   }
 
+  /** A rule write's pipeline and poll timing: the network client's pipeline, as listPages. */
+  function ruleWriter(subscriptionId: string): RuleWriteDeps {
+    return { pipeline: clientsFor(subscriptionId).network.pipeline, httpClient, clock, pollIntervalMs };
+  }
+
   async function readNsg(nsgId: string): Promise<NetworkSecurityGroup> {
     const id = parseNsgId(nsgId);
     return clientsFor(id.subscriptionId).network.networkSecurityGroups.get(id.resourceGroup, id.name);
@@ -276,9 +273,14 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
       return guarded(`PUT rule ${rule.name} in ${nsgId}`, async () => {
         refuseForeign("putRule", nsgId, rule.name);
         const id = parseNsgId(nsgId);
-        await clientsFor(id.subscriptionId)
-          .network.securityRules.createOrUpdate(id.resourceGroup, id.name, rule.name, toSdkRule(rule), lro())
-          .pollUntilDone();
+        // Polled by rule-write.ts, which (unlike the SDK's poller) does not read the rule back.
+        await writeRule(
+          ruleWriter(id.subscriptionId),
+          "PUT",
+          securityRuleUrl(endpoint, id, rule.name),
+          ruleWireBody(rule),
+          AbortSignal.timeout(operationTimeoutMs),
+        );
       });
     },
 
@@ -287,9 +289,13 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
         refuseForeign("deleteRule", nsgId, ruleName);
         const id = parseNsgId(nsgId);
         try {
-          await clientsFor(id.subscriptionId)
-            .network.securityRules.delete(id.resourceGroup, id.name, ruleName, lro())
-            .pollUntilDone();
+          await writeRule(
+            ruleWriter(id.subscriptionId),
+            "DELETE",
+            securityRuleUrl(endpoint, id, ruleName),
+            undefined,
+            AbortSignal.timeout(operationTimeoutMs),
+          );
         } catch (err) {
           // Already gone is what we wanted. (A missing NSG is also a 404: nothing left to revoke.)
           if (toAzureError(err, "", now()).kind === "NotFound") return;

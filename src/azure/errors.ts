@@ -1,5 +1,6 @@
 // ARM failures -> AzureError kinds the reconcilers act on. The ARM error code and message are kept
 // so logs and status conditions can say exactly what Azure refused.
+import { RestError, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { AzureError, type AzureErrorKind } from "./port.ts";
 
 export interface HeaderSource {
@@ -37,7 +38,7 @@ export function kindForStatus(status: number | undefined, code?: string): AzureE
 }
 
 /** Codes a long-running operation can fail with, by kind; anything else is treated as transient. */
-function kindForLroCode(code: string): AzureErrorKind {
+export function kindForLroCode(code: string): AzureErrorKind {
   // SecurityRuleConflict (same priority and direction) is a 400 in ARM: retrying cannot fix it.
   if (code === "AnotherOperationInProgress" || code === "Conflict") return "Conflict";
   if (code === "PreconditionFailed") return "PreconditionFailed";
@@ -65,6 +66,45 @@ export function armErrorCode(bodyText: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The RestError the SDK would throw for an ARM answer it does not expect (ARM's error code and
+ * message kept), for requests sent through a client's pipeline without the SDK's operation layer.
+ */
+export function restErrorOf(res: PipelineResponse): RestError {
+  const text = res.bodyAsText ?? "";
+  let body: unknown;
+  try {
+    body = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const doc = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const err = (doc["error"] ?? {}) as { code?: unknown; message?: unknown };
+  const message = typeof err.message === "string" ? err.message : `HTTP ${res.status}`;
+  return new RestError(message, {
+    ...(typeof err.code === "string" ? { code: err.code } : {}),
+    statusCode: res.status,
+    request: res.request,
+    response: res,
+  });
+}
+
+/**
+ * A long-running operation that ended Failed or Canceled, as our own poller (rule-write.ts) saw it:
+ * mapped like core-lro's "The long-running operation has failed" error below.
+ */
+export class OperationFailedError extends Error {
+  override readonly name = "OperationFailedError";
+  readonly armCode: string;
+  readonly detail: string;
+
+  constructor(armCode: string, detail: string) {
+    super(`The long-running operation has failed. ${armCode}. ${detail}`);
+    this.armCode = armCode;
+    this.detail = detail;
+  }
+}
+
 interface RestErrorLike {
   name?: unknown;
   message?: unknown;
@@ -83,9 +123,9 @@ export function toAzureError(err: unknown, what: string, nowMs: number): AzureEr
   if (err instanceof AzureError) return err;
   const e = (typeof err === "object" && err !== null ? err : {}) as RestErrorLike;
   const message = typeof e.message === "string" ? e.message : String(err);
-  const lro = LRO_FAILED.exec(message);
-  if (lro !== null) {
-    const [, code = "", detail = ""] = lro;
+  const failed = failedOperation(err, message);
+  if (failed !== undefined) {
+    const { code, detail } = failed;
     return new AzureError(kindForLroCode(code), `${what}: operation failed: ${code}: ${detail}`, {
       code,
       cause: err,
@@ -111,6 +151,15 @@ export function toAzureError(err: unknown, what: string, nowMs: number): AzureEr
       cause: err,
     }),
   );
+}
+
+/** The ARM code and detail of a failed long-running operation: ours, or core-lro's message. */
+function failedOperation(err: unknown, message: string): { code: string; detail: string } | undefined {
+  if (err instanceof OperationFailedError) return { code: err.armCode, detail: err.detail };
+  const lro = LRO_FAILED.exec(message);
+  if (lro === null) return undefined;
+  const [, code = "", detail = ""] = lro;
+  return { code, detail };
 }
 
 function isAbortName(name: unknown): boolean {

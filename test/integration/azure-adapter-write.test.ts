@@ -159,10 +159,36 @@ describe("rule write mode", () => {
     expect(foreignRules(JUMP_NSG)).toEqual(foreignBefore);
   });
 
+  it("writes a rule in one PUT and one operation poll, deletes it in one DELETE and one poll", async () => {
+    const { a, calls } = adapter();
+    const name = "drawbridge-g-calls-tcp-22";
+    await a.putRule(JUMP_NSG, grant(name, 140, ["203.0.113.7/32"]));
+    // No GET of the rule once the operation succeeded: nothing reads its answer.
+    expect(calls).toEqual(["PUT securityRules 201", "GET operations 200"]);
+    calls.length = 0;
+    await a.putRule(JUMP_NSG, grant(name, 140, ["203.0.113.8/32"]));
+    expect(calls).toEqual(["PUT securityRules 200", "GET operations 200"]);
+    const stored = doc(JUMP_NSG).properties.securityRules?.find((r) => r.name === name);
+    expect(stored?.properties).toMatchObject({
+      priority: 140,
+      sourceAddressPrefixes: ["203.0.113.8/32"],
+      destinationAddressPrefixes: ["10.0.2.4/32"],
+      description: "drawbridge grant team-a/web-admin port 22",
+      provisioningState: "Succeeded",
+    });
+    calls.length = 0;
+    await a.deleteRule(JUMP_NSG, name);
+    expect(calls).toEqual(["DELETE securityRules 202", "GET operations 200"]);
+    expect(doc(JUMP_NSG).properties.securityRules?.some((r) => r.name === name)).toBe(false);
+  });
+
   it("treats deleting an absent rule as done", async () => {
     const { a, calls } = adapter();
     await a.deleteRule(JUMP_NSG, "drawbridge-never-existed");
-    expect(calls.some((c) => c.startsWith("DELETE securityRules"))).toBe(true);
+    expect(calls).toEqual(["DELETE securityRules 204"]);
+    // A missing NSG answers 404: nothing left to revoke either.
+    await a.deleteRule(`${NSGS}/no-such-nsg`, "drawbridge-never-existed");
+    expect(calls[1]).toBe("DELETE securityRules 404");
   });
 
   it("refuses to write or delete a foreign rule, without calling ARM", async () => {
@@ -226,6 +252,52 @@ describe("long-running operations", () => {
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       await stuck.close();
+    }
+  });
+  it("polls an asynchronous rule write until ARM says it is done, waiting out Retry-After", async () => {
+    const slow = await startEmulator({
+      seedFile: "examples/seed.yaml",
+      lroMode: "async",
+      lroDurationMs: 300,
+    });
+    try {
+      const calls: Array<[string, number]> = [];
+      const started = Date.now();
+      const a = createAzureAdapter({
+        credential: new StaticTokenCredential("t"),
+        endpoint: slow.endpoint,
+        caPem: slow.caPem,
+        logger: pino({ level: "silent" }),
+        pollIntervalMs: 20,
+        onArmCall: (op, status) => calls.push([`${op} ${status}`, Date.now() - started]),
+      });
+      adapters.push(a);
+      const name = "drawbridge-g-slow";
+      await a.putRule(JUMP_NSG, grant(name, 102, ["203.0.113.7/32"]));
+      // In place once putRule resolved, without the adapter reading it.
+      const rules = (slow.getNsgDocument(JUMP_NSG) as ArmNsgDoc).properties.securityRules ?? [];
+      expect(rules.find((r) => r.name === name)?.properties["provisioningState"]).toBe("Succeeded");
+      // The first poll at once (InProgress, Retry-After: 1), the next a second later, not every 20 ms.
+      expect(calls.map(([c]) => c)).toEqual([
+        "PUT securityRules 201",
+        "GET operations 200",
+        "GET operations 200",
+      ]);
+      const [put, first, second] = calls.map(([, ms]) => ms) as [number, number, number];
+      expect(first - put).toBeLessThan(900);
+      expect(second - first).toBeGreaterThanOrEqual(950);
+
+      calls.length = 0;
+      await a.deleteRule(JUMP_NSG, name);
+      expect(calls.map(([c]) => c)).toEqual([
+        "DELETE securityRules 202",
+        "GET operations 200",
+        "GET operations 200",
+      ]);
+      const after = (slow.getNsgDocument(JUMP_NSG) as ArmNsgDoc).properties.securityRules ?? [];
+      expect(after.some((r) => r.name === name)).toBe(false);
+    } finally {
+      await slow.close();
     }
   });
 });
