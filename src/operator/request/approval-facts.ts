@@ -36,7 +36,9 @@ export function approvalFacts(
 /** The notification types a written decision amounts to, in the order they happened. */
 export function notificationTypes(request: AccessRequest, dec: RequestDecision): NotificationType[] {
   const out: NotificationType[] = [];
-  if (dec.addFinalizer && request.status?.phase === undefined) out.push("Requested");
+  // Once, with the request's first status: notifications follow a written status, and a request
+  // may come with the finalizer already on it (ADR 0022), so the finalizer write cannot mark it.
+  if (request.status?.phase === undefined && dec.status?.phase !== undefined) out.push("Requested");
   for (const e of dec.events) {
     switch (e.reason) {
       case "AwaitingApproval":

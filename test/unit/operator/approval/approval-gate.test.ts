@@ -141,8 +141,20 @@ describe("the approval step", () => {
 describe("notifications of a decision", () => {
   it("maps the first decision and later ones to event types, in order", () => {
     const first = decideRequest(facts(request(), [], "2026-01-01T00:01:00Z"));
-    first.addFinalizer = true;
     expect(notificationTypes(request(), first)).toEqual(["Requested", "AwaitingApproval"]);
+    // Whether or not the operator adds the finalizer in the same pass (ADR 0022).
+    expect(notificationTypes(request(), { ...first, addFinalizer: true })).toEqual([
+      "Requested",
+      "AwaitingApproval",
+    ]);
+    expect(notificationTypes(request(), { ...first, addFinalizer: false })).toEqual([
+      "Requested",
+      "AwaitingApproval",
+    ]);
+    // A pass that writes no status (a finalizer alone) announces nothing yet.
+    expect(
+      notificationTypes(request(), { ...first, status: undefined, addFinalizer: true, events: [] }),
+    ).toEqual([]);
     const rejected = decideRequest(
       facts(request({ phase: "Pending" }), [answer("dave", "Reject")], "2026-01-01T00:02:00Z"),
     );

@@ -199,8 +199,13 @@ describe("approval in flight", () => {
     ]);
   });
 
-  it("a request created with the finalizer (ADR 0022): one request write to Active", async () => {
-    const s = await started();
+  it("a request created with the finalizer (ADR 0022): one request write to Active, notified as any", async () => {
+    const sent: Notification[] = [];
+    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
+    s.azure.addNsg(NSG, []);
+    s.create("JitPolicy", sshPolicy());
+    s.start();
+    await s.run(2000);
     const born = sshRequest("alice");
     born.metadata.finalizers = [FINALIZER];
     s.create("AccessRequest", born);
@@ -208,6 +213,11 @@ describe("approval in flight", () => {
     expect(s.phase("alice")).toBe("Active");
     expect(s.rules()).toEqual([DENY, ALLOW]);
     expect(requestWrites(s, "alice")).toEqual(["patchStatus"]);
+    expect(sent.map((n) => [n.type, n.reason])).toEqual([
+      ["Requested", "Approved"],
+      ["Approved", "Approved"],
+      ["Opened", "Granted"],
+    ]);
   });
 
   it("a request created with the finalizer and deleted: revoked first, then released", async () => {
