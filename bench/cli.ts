@@ -34,8 +34,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
   --estate-sizes N/G[/H][,...]  the estate scenario's sizes (NSGs/grants over 8 subscriptions; H: operator heap MiB)
-  --shard-size N/G[/S]  the shards scenario's estate: NSGs/grants over S subscriptions (default 8)
-            instead of the profile's
+  --shard-size N/G[/S[/H]]  the shards scenario's estate: NSGs/grants over S subscriptions (default 8)
+            instead of the profile's; H: each replica's heap MiB (default 1024 from 10,000 NSGs)
   --concurrency N,N  the latency scenario's concurrent requests instead of the profile's
             (e.g. --quick --only latency --concurrency 100)
   --cpu-prof DIR  run every operator with node --cpu-prof (profiles in DIR/<namespace>/) and
