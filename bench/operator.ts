@@ -122,7 +122,8 @@ export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise
     "--health-probe-bind-address=0",
     `--write-mode=${spec.writeMode}`,
     `--resync-interval=${spec.resyncInterval}`,
-    "--log-level=info",
+    // BENCH_OPERATOR_LOG_LEVEL=debug for a diagnosis (with BENCH_LOG_DIR to keep the whole log).
+    `--log-level=${process.env.BENCH_OPERATOR_LOG_LEVEL ?? "info"}`,
     // No admission policy runs in the benchmark: the index it reads is not published.
     "--scope-index-name=",
     // Requests here are made as any requester: the requester admission policy is not what this runs.

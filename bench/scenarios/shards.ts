@@ -3,6 +3,8 @@
 // NSGs it owns, its ARM reads and writes (its own drawbridge_arm_requests_total) and its CPU seconds
 // over start-up, a burst of new requests (one per sampled NSG) and one resync period; then one
 // replica holding no shard 0 is SIGKILLed and the time until its shards are held again is measured.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ACCESSREQUEST_PLURAL } from "../../src/api/types.ts";
 import { nsgKey } from "../../src/operator/state/keys.ts";
 import { shardOf } from "../../src/runtime/shard-hash.ts";
@@ -58,6 +60,8 @@ export interface ShardsRun {
   throttled: { reads: number; writes: number };
   /** Of those, the reads answered 429 before the replicas first settled (start-up, shard hand-overs). */
   start_throttled_reads: number;
+  /** The emulator's count of requests by operation until the replicas first settled (all replicas). */
+  start_operations: Record<string, number>;
   /**
    * From the replicas settling to the end of the resync period after the burst: the emulator's count
    * of requests by operation (all replicas, 429s and retries included), e.g. "getNsg", "getOperation".
@@ -278,6 +282,7 @@ async function runReplicas(
       500,
     );
     const arm0 = await settled(ops, 600_000 + o.grants * n * 3);
+    await dumpMetrics(ops, identities, "settled");
     const settleS = round((Date.now() - startedAt) / 1000, 10);
     const settledStats = await stack.emulator.admin.stats();
     const proc0 = ops.map((op) => op.proc());
@@ -316,6 +321,7 @@ async function runReplicas(
         writes: stats1.throttledWrites - stats0.throttledWrites,
       },
       start_throttled_reads: settledStats.throttledReads - stats0.throttledReads,
+      start_operations: operationsBetween(stats0.byOperation, settledStats.byOperation),
       burst_operations: operationsBetween(settledStats.byOperation, stats1.byOperation),
       failover_ms: f?.ms ?? null,
       failover_arm_reads: f?.reads ?? null,
@@ -326,6 +332,16 @@ async function runReplicas(
     throw new Error(`${(err as Error).message}\n${tails}`, { cause: err });
   } finally {
     for (const op of ops) await op.stop();
+  }
+}
+
+/** BENCH_LOG_DIR set: each replica's /metrics as of `phase`, beside its log (diagnosis). */
+async function dumpMetrics(ops: OperatorProcess[], identities: string[], phase: string): Promise<void> {
+  const dir = process.env.BENCH_LOG_DIR;
+  if (dir === undefined || dir === "") return;
+  for (const [i, op] of ops.entries()) {
+    const lines = [...(await op.metrics())].map(([k, v]) => `${k} ${String(v)}`);
+    writeFileSync(join(dir, `${identities[i] ?? i}-${phase}.metrics`), `${lines.join("\n")}\n`);
   }
 }
 
@@ -398,7 +414,7 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
   for (const n of o.replicas) {
     const r = await runReplicas(stack, ns, o, n, keys, subs);
     stack.log(
-      `  ${n} replica(s), settled in ${r.settle_s} s: ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r/${p.start_arm_writes}w ${p.start_cpu_s} CPU s, then ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s, peak RSS ${p.peak_rss_mib} MiB`).join("; ")}; burst Active in ${r.burst_active_s} s; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start); burst window ${JSON.stringify(r.burst_operations)}`,
+      `  ${n} replica(s), settled in ${r.settle_s} s: ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r/${p.start_arm_writes}w ${p.start_cpu_s} CPU s, then ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s, peak RSS ${p.peak_rss_mib} MiB`).join("; ")}; burst Active in ${r.burst_active_s} s; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start); start ${JSON.stringify(r.start_operations)}; burst window ${JSON.stringify(r.burst_operations)}`,
     );
     runs.push(r);
   }

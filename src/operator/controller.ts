@@ -176,11 +176,7 @@ export class Controller {
     this.grants = new GrantIndex({
       policy: (k) => caches.policy(k),
       request: (k) => this.#inFlight.overlay(caches.request(k)),
-      requestsOf: (policyKey) =>
-        caches
-          .requests()
-          .filter((r) => policyKeyOf(r) === policyKey)
-          .map((r) => objectKey(r.metadata)),
+      requestsOf: (policyKey) => caches.requestsOf(policyKey),
       isAuthentic,
     });
     const onError = (name: string) => (key: string, err: unknown, retryInMs: number) => {
@@ -499,11 +495,7 @@ export class Controller {
     this.policyQueue.add(key);
     if (old === undefined || old.metadata.generation !== p.metadata.generation || deleted) {
       // A policy change can close live grants: let each of its requests re-check.
-      for (const r of this.caches.requests()) {
-        if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
-          this.requestQueue.add(objectKey(r.metadata));
-        }
-      }
+      for (const k of this.caches.requestsOf(key)) this.requestQueue.add(k);
     }
   }
 
@@ -522,11 +514,7 @@ export class Controller {
       this.#signatures.set(key, signature);
       this.grants.invalidatePolicy(key);
       for (const k of this.#bind(p)) this.nsgQueue.add(k);
-      for (const r of this.caches.requests()) {
-        if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
-          this.requestQueue.add(objectKey(r.metadata));
-        }
-      }
+      for (const k of this.caches.requestsOf(key)) this.requestQueue.add(k);
     }
     if (!this.#deciding) return;
     void this.#o.scopeIndex?.publish();
