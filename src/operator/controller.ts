@@ -147,6 +147,8 @@ export class Controller {
   readonly policyQueue: WorkQueue;
   readonly #resync: ResyncLoop;
   readonly #takeover: TakeoverLists;
+  /** Settles once the grant index has taken in every cached request after start() (in slices). */
+  #grantsIndexed: Promise<void> = Promise.resolve();
   readonly #events: EventRecorder;
   /** The request reconciler's bound on its Kubernetes writes; Events yield to them. */
   readonly #requestSlots = new WriteSlots(REQUEST_WRITE_SLOTS);
@@ -364,6 +366,9 @@ export class Controller {
     const requests = this.caches.requests();
     const now = o.clock.now().getTime();
     this.grants.reset(requests.map((r) => objectKey(r.metadata)));
+    // Indexed in slices before any handler reads it (#timed waits): in one stretch, 100,000
+    // requests kept the event loop (and the shard Lease renewals) waiting for seconds.
+    this.#grantsIndexed = indexInSlices(this.grants);
     this.#undecided.clear();
     for (const r of requests) this.#undecided.update(objectKey(r.metadata), r, false, now);
     this.nsgQueue.start(this.#timed("nsg", (k) => this.#reconcileNsg(k)));
@@ -600,6 +605,7 @@ export class Controller {
   #timed(controller: string, fn: (key: string) => Promise<HandlerResult>): Handler {
     const { clock, metrics } = this.#o;
     return async (key) => {
+      await this.#grantsIndexed;
       const start = clock.now().getTime();
       try {
         const r = await fn(key);
@@ -615,6 +621,20 @@ export class Controller {
       }
     };
   }
+}
+
+/** Requests the grant index takes per turn of the event loop at start (tens of ms of CPU). */
+const INDEX_SLICE = 1000;
+
+/** GrantIndex.refreshSome until done, yielding to the event loop (timers, I/O) between slices. */
+export async function indexInSlices(
+  grants: Pick<GrantIndex, "refreshSome">,
+  slice = INDEX_SLICE,
+): Promise<void> {
+  while (!grants.refreshSome(slice))
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
 }
 
 function labelsOf(obj: KubernetesObject): string {
