@@ -147,8 +147,8 @@ export class Controller {
   readonly policyQueue: WorkQueue;
   readonly #resync: ResyncLoop;
   readonly #takeover: TakeoverLists;
-  /** Settles once the grant index has taken in every cached request after start() (in slices). */
-  #grantsIndexed: Promise<void> = Promise.resolve();
+  /** While the grant index takes in the cached requests after start() (in slices): its end. */
+  #grantsIndexed: Promise<void> | undefined;
   readonly #events: EventRecorder;
   /** The request reconciler's bound on its Kubernetes writes; Events yield to them. */
   readonly #requestSlots = new WriteSlots(REQUEST_WRITE_SLOTS);
@@ -368,7 +368,10 @@ export class Controller {
     this.grants.reset(requests.map((r) => objectKey(r.metadata)));
     // Indexed in slices before any handler reads it (#timed waits): in one stretch, 100,000
     // requests kept the event loop (and the shard Lease renewals) waiting for seconds.
-    this.#grantsIndexed = indexInSlices(this.grants);
+    const indexed = indexInSlices(this.grants)?.finally(() => {
+      if (this.#grantsIndexed === indexed) this.#grantsIndexed = undefined;
+    });
+    this.#grantsIndexed = indexed;
     this.#undecided.clear();
     for (const r of requests) this.#undecided.update(objectKey(r.metadata), r, false, now);
     this.nsgQueue.start(this.#timed("nsg", (k) => this.#reconcileNsg(k)));
@@ -605,7 +608,8 @@ export class Controller {
   #timed(controller: string, fn: (key: string) => Promise<HandlerResult>): Handler {
     const { clock, metrics } = this.#o;
     return async (key) => {
-      await this.#grantsIndexed;
+      // Not awaited once done: a handler's first step stays in the turn it was started in.
+      if (this.#grantsIndexed !== undefined) await this.#grantsIndexed;
       const start = clock.now().getTime();
       try {
         const r = await fn(key);
@@ -626,15 +630,22 @@ export class Controller {
 /** Requests the grant index takes per turn of the event loop at start (tens of ms of CPU). */
 const INDEX_SLICE = 1000;
 
-/** GrantIndex.refreshSome until done, yielding to the event loop (timers, I/O) between slices. */
-export async function indexInSlices(
+/**
+ * GrantIndex.refreshSome until done, yielding to the event loop (timers, I/O) between slices;
+ * undefined when the first slice took everything (no wait for anyone).
+ */
+export function indexInSlices(
   grants: Pick<GrantIndex, "refreshSome">,
   slice = INDEX_SLICE,
-): Promise<void> {
-  while (!grants.refreshSome(slice))
-    await new Promise<void>((resolve) => {
-      setImmediate(resolve);
-    });
+): Promise<void> | undefined {
+  if (grants.refreshSome(slice)) return undefined;
+  return (async (): Promise<void> => {
+    do
+      await new Promise<void>((resolve) => {
+        setImmediate(resolve);
+      });
+    while (!grants.refreshSome(slice));
+  })();
 }
 
 function labelsOf(obj: KubernetesObject): string {
