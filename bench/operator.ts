@@ -54,6 +54,20 @@ export class OperatorProcess {
 
   /** Every sample of /metrics keyed by `name{labels}` (labels as printed). */
   async metrics(): Promise<MetricSamples> {
+    // A connection reset under load ("fetch failed", 2 cores, 4 replicas of 100,000 requests) is
+    // tried again while the process lives; a dead operator still fails the scrape.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#scrape();
+      } catch (err) {
+        const alive = this.child.proc.exitCode === null && this.child.proc.signalCode === null;
+        if (!alive || attempt >= 3 || (err as Error).message !== "fetch failed") throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  async #scrape(): Promise<MetricSamples> {
     // Bounded: a scrape left unanswered by a busy operator must fail and be retried, not hang the run.
     const res = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw new Error(`operator /metrics: ${res.status}`);
