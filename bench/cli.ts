@@ -34,8 +34,10 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(",")}]
   --merge   keep the scenarios of DIR/latest.json that this run does not repeat (a full run
             taken in parts, e.g. --only resync first, then the rest)
   --estate-sizes N/G[/H][,...]  the estate scenario's sizes (NSGs/grants over 8 subscriptions; H: operator heap MiB)
-  --shard-size N/G[/S]  the shards scenario's estate: NSGs/grants over S subscriptions (default 8)
-            instead of the profile's
+  --shard-size N/G[/S[/H]]  the shards scenario's estate: NSGs/grants over S subscriptions (default 8)
+            instead of the profile's; H: each replica's heap MiB (default 1024 from 10,000 NSGs)
+  --shard-replicas N,N  the replica counts the shards scenario runs (default 1,2,4), e.g. 4 to
+            repeat only that one on a large estate
   --concurrency N,N  the latency scenario's concurrent requests instead of the profile's
             (e.g. --quick --only latency --concurrency 100)
   --bare-requests  the latency scenario creates requests without drawbridge's finalizer (the
@@ -70,6 +72,7 @@ function parse(args: string[]): Args {
       "from-sources": { type: "boolean" },
       "estate-sizes": { type: "string" },
       "shard-size": { type: "string" },
+      "shard-replicas": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -86,10 +89,15 @@ function parse(args: string[]): Args {
   const sizes = values["estate-sizes"];
   const estateSized = sizes === undefined ? base : { ...base, estate: parseEstateSizes(sizes) };
   const shardSize = values["shard-size"];
-  const sized =
+  const shardSized =
     shardSize === undefined
       ? estateSized
       : { ...estateSized, shards: parseShardSize(shardSize, estateSized.shards) };
+  const replicas = values["shard-replicas"];
+  const sized =
+    replicas === undefined
+      ? shardSized
+      : { ...shardSized, shards: { ...shardSized.shards, replicas: parseShardReplicas(replicas) } };
   const concurrent = values.concurrency === undefined ? sized : withConcurrency(sized, values.concurrency);
   return {
     profile:
@@ -102,6 +110,13 @@ function parse(args: string[]): Args {
     merge: values.merge === true,
     fromSources: values["from-sources"] === true,
   };
+}
+
+function parseShardReplicas(text: string): number[] {
+  const replicas = text.split(",").map((x) => Number(x.trim()));
+  if (replicas.some((n) => !Number.isInteger(n) || n < 1 || n > 16))
+    throw new Error(`--shard-replicas: "${text}" must be whole numbers from 1 to 16, comma-separated`);
+  return replicas;
 }
 
 function withConcurrency(p: Profile, text: string): Profile {

@@ -54,6 +54,20 @@ export class OperatorProcess {
 
   /** Every sample of /metrics keyed by `name{labels}` (labels as printed). */
   async metrics(): Promise<MetricSamples> {
+    // A connection reset under load ("fetch failed", 2 cores, 4 replicas of 100,000 requests) is
+    // tried again while the process lives; a dead operator still fails the scrape.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#scrape();
+      } catch (err) {
+        const alive = this.child.proc.exitCode === null && this.child.proc.signalCode === null;
+        if (!alive || attempt >= 3 || (err as Error).message !== "fetch failed") throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  async #scrape(): Promise<MetricSamples> {
     // Bounded: a scrape left unanswered by a busy operator must fail and be retried, not hang the run.
     const res = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw new Error(`operator /metrics: ${res.status}`);
@@ -122,7 +136,8 @@ export async function startOperator(spec: OperatorSpec, reaper: Reaper): Promise
     "--health-probe-bind-address=0",
     `--write-mode=${spec.writeMode}`,
     `--resync-interval=${spec.resyncInterval}`,
-    "--log-level=info",
+    // BENCH_OPERATOR_LOG_LEVEL=debug for a diagnosis (with BENCH_LOG_DIR to keep the whole log).
+    `--log-level=${process.env.BENCH_OPERATOR_LOG_LEVEL ?? "info"}`,
     // No admission policy runs in the benchmark: the index it reads is not published.
     "--scope-index-name=",
     // Requests here are made as any requester: the requester admission policy is not what this runs.

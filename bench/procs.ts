@@ -2,6 +2,8 @@
 // `setpriv --pdeathsig` when available, so even a SIGKILLed benchmark leaves nothing running, and
 // every child is registered with a Reaper that stops it on normal exit, failure and SIGINT/SIGTERM.
 import { spawn, spawnSync } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -63,12 +65,21 @@ export function spawnNode(name: string, args: string[], env: Readonly<Record<str
     env: { ...process.env, ...env },
   });
   const output = new OutputTail();
+  // BENCH_LOG_DIR=DIR: every process's whole output also goes to DIR/<name>-<pid>.log (diagnosis).
+  const logDir = process.env.BENCH_LOG_DIR;
+  const file =
+    logDir === undefined || logDir === "" || proc.pid === undefined
+      ? undefined
+      : createWriteStream(join(logDir, `${name}-${String(proc.pid)}.log`));
   proc.stdout.on("data", (b: Buffer) => {
     output.push(b);
+    file?.write(b);
   });
   proc.stderr.on("data", (b: Buffer) => {
     output.push(b);
+    file?.write(b);
   });
+  proc.once("exit", () => file?.end());
   const exited = new Promise<number | null>((resolve) => {
     proc.once("exit", (code) => {
       resolve(code);

@@ -3,6 +3,8 @@
 // NSGs it owns, its ARM reads and writes (its own drawbridge_arm_requests_total) and its CPU seconds
 // over start-up, a burst of new requests (one per sampled NSG) and one resync period; then one
 // replica holding no shard 0 is SIGKILLed and the time until its shards are held again is measured.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ACCESSREQUEST_PLURAL } from "../../src/api/types.ts";
 import { nsgKey } from "../../src/operator/state/keys.ts";
 import { shardOf } from "../../src/runtime/shard-hash.ts";
@@ -35,9 +37,15 @@ export interface ReplicaWork {
   nsgs_owned: number;
   /** ARM reads from the replica's start until the replicas first settled (start-up, shard hand-overs). */
   start_arm_reads: number;
+  /** ARM writes over the same phase (0 on a converged estate). */
+  start_arm_writes: number;
+  /** CPU seconds over the same phase. */
+  start_cpu_s: number;
   arm_reads: number;
   arm_writes: number;
   cpu_s: number;
+  /** The replica's peak RSS (VmHWM) at the end of the resync period after the burst. */
+  peak_rss_mib: number;
 }
 
 export interface ShardsRun {
@@ -45,11 +53,15 @@ export interface ShardsRun {
   per_replica: ReplicaWork[];
   /** The busiest replica's ARM calls over the mean (1 = perfectly even). */
   max_over_mean_arm_calls: number;
+  /** From the first replica's start until the replicas first settled. */
+  settle_s: number;
   burst_active_s: number;
   /** ARM 429s the emulator answered from the replicas' start to the end of the run (reads / writes). */
   throttled: { reads: number; writes: number };
   /** Of those, the reads answered 429 before the replicas first settled (start-up, shard hand-overs). */
   start_throttled_reads: number;
+  /** The emulator's count of requests by operation until the replicas first settled (all replicas). */
+  start_operations: Record<string, number>;
   /**
    * From the replicas settling to the end of the resync period after the burst: the emulator's count
    * of requests by operation (all replicas, 429s and retries included), e.g. "getNsg", "getOperation".
@@ -201,16 +213,19 @@ async function burst(
     });
     await stack.kube.call("POST", crPath(ns, ACCESSREQUEST_PLURAL), body);
   });
+  // One GET per request not yet seen Active: a list of the namespace would carry every seeded grant
+  // (100,000 at the 10x size) twice a second.
+  const waiting = new Set(names);
   await until(
     "the burst Active",
     async () => {
-      const list = (await stack.kube.call("GET", crPath(ns, ACCESSREQUEST_PLURAL))) as unknown as {
-        items: { metadata: { name: string }; status?: { phase?: string } }[];
-      };
-      const active = new Set(
-        list.items.filter((r) => r.status?.phase === "Active").map((r) => r.metadata.name),
-      );
-      return names.every((n) => active.has(n));
+      await pool([...waiting], 16, async (name) => {
+        const r = (await stack.kube.call("GET", crPath(ns, ACCESSREQUEST_PLURAL, name))) as unknown as {
+          status?: { phase?: string };
+        };
+        if (r.status?.phase === "Active") waiting.delete(name);
+      });
+      return waiting.size === 0;
     },
     300_000,
     500,
@@ -230,6 +245,10 @@ async function runReplicas(
   const stats0 = await stack.emulator.admin.stats();
   const identities = Array.from({ length: n }, (_, i) => `${id}-r${i}`);
   const ops: OperatorProcess[] = [];
+  // Every replica lists and indexes every request before it takes a Lease, all at once on the same
+  // cores: the waits grow with the grants times the replicas (100,000 grants: 145 s for one replica).
+  const startMs = 120_000 + o.grants * n * 1.5;
+  const startedAt = Date.now();
   try {
     for (const identity of identities)
       ops.push(
@@ -246,6 +265,8 @@ async function runReplicas(
             `--lease-duration=${LEASE.duration}s`,
             `--renew-deadline=${LEASE.renewDeadline}s`,
             `--retry-period=${LEASE.retry}s`,
+            // The first lists of the requests, n replicas at once (the default 3 minutes is one's).
+            `--startup-timeout=${Math.ceil(Math.max(180_000, startMs) / 1000)}s`,
           ],
         }),
       );
@@ -257,10 +278,12 @@ async function runReplicas(
         const ok = identities.every((r) => ls.filter((l) => l.holder === r).length <= want);
         return ls.every((l) => l.holder !== undefined) && ok ? ls : undefined;
       },
-      120_000,
+      startMs,
       500,
     );
-    const arm0 = await settled(ops, 600_000);
+    const arm0 = await settled(ops, 600_000 + o.grants * n * 3);
+    await dumpMetrics(ops, identities, "settled");
+    const settleS = round((Date.now() - startedAt) / 1000, 10);
     const settledStats = await stack.emulator.admin.stats();
     const proc0 = ops.map((op) => op.proc());
     const burstS = await burst(stack, ns, o, n, subs);
@@ -275,9 +298,12 @@ async function runReplicas(
         shards,
         nsgs_owned: keys.filter((k) => shards.includes(shardOf(k, o.shards))).length,
         start_arm_reads: arm0[i]?.reads ?? 0,
+        start_arm_writes: arm0[i]?.writes ?? 0,
+        start_cpu_s: round(proc0[i]?.cpuSeconds ?? 0),
         arm_reads: (arm1[i]?.reads ?? 0) - (arm0[i]?.reads ?? 0),
         arm_writes: (arm1[i]?.writes ?? 0) - (arm0[i]?.writes ?? 0),
         cpu_s: round((ops[i]?.proc().cpuSeconds ?? 0) - (proc0[i]?.cpuSeconds ?? 0)),
+        peak_rss_mib: round(ops[i]?.proc().peakRssMiB ?? 0, 10),
       };
     });
     const stats1 = await stack.emulator.admin.stats();
@@ -288,12 +314,14 @@ async function runReplicas(
       replicas: n,
       per_replica: perReplica,
       max_over_mean_arm_calls: mean === 0 ? 1 : round(Math.max(...calls) / mean),
+      settle_s: settleS,
       burst_active_s: burstS,
       throttled: {
         reads: stats1.throttledReads - stats0.throttledReads,
         writes: stats1.throttledWrites - stats0.throttledWrites,
       },
       start_throttled_reads: settledStats.throttledReads - stats0.throttledReads,
+      start_operations: operationsBetween(stats0.byOperation, settledStats.byOperation),
       burst_operations: operationsBetween(settledStats.byOperation, stats1.byOperation),
       failover_ms: f?.ms ?? null,
       failover_arm_reads: f?.reads ?? null,
@@ -304,6 +332,16 @@ async function runReplicas(
     throw new Error(`${(err as Error).message}\n${tails}`, { cause: err });
   } finally {
     for (const op of ops) await op.stop();
+  }
+}
+
+/** BENCH_LOG_DIR set: each replica's /metrics as of `phase`, beside its log (diagnosis). */
+async function dumpMetrics(ops: OperatorProcess[], identities: string[], phase: string): Promise<void> {
+  const dir = process.env.BENCH_LOG_DIR;
+  if (dir === undefined || dir === "") return;
+  for (const [i, op] of ops.entries()) {
+    const lines = [...(await op.metrics())].map(([k, v]) => `${k} ${String(v)}`);
+    writeFileSync(join(dir, `${identities[i] ?? i}-${phase}.metrics`), `${lines.join("\n")}\n`);
   }
 }
 
@@ -376,7 +414,7 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
   for (const n of o.replicas) {
     const r = await runReplicas(stack, ns, o, n, keys, subs);
     stack.log(
-      `  ${n} replica(s): ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r, ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s`).join("; ")}; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start); burst window ${JSON.stringify(r.burst_operations)}`,
+      `  ${n} replica(s), settled in ${r.settle_s} s: ${r.per_replica.map((p) => `${p.nsgs_owned} NSGs start ${p.start_arm_reads}r/${p.start_arm_writes}w ${p.start_cpu_s} CPU s, then ${p.arm_reads}r/${p.arm_writes}w ${p.cpu_s} CPU s, peak RSS ${p.peak_rss_mib} MiB`).join("; ")}; burst Active in ${r.burst_active_s} s; failover ${r.failover_ms ?? "-"} ms, then ${Object.values(r.failover_arm_reads ?? {}).join("/") || "-"}r, ${r.failover_throttled_reads ?? "-"} throttled; throttled ${r.throttled.reads}r/${r.throttled.writes}w (${r.start_throttled_reads}r at start); start ${JSON.stringify(r.start_operations)}; burst window ${JSON.stringify(r.burst_operations)}`,
     );
     runs.push(r);
   }
@@ -391,14 +429,22 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
   };
 }
 
-/** "20000/10000/8": the shards scenario at NSGs/grants over S subscriptions (default 8). */
+/**
+ * "20000/10000/8[/H]": the shards scenario at NSGs/grants over S subscriptions (default 8), each
+ * replica with an old-space limit of H MiB (default: the shipped one, 1,024 from 10,000 NSGs).
+ */
 export function parseShardSize(text: string, base: ShardsOptions): ShardsOptions {
-  const m = /^\s*(\d+)\/(\d+)(?:\/(\d+))?\s*$/.exec(text);
+  const m = /^\s*(\d+)\/(\d+)(?:\/(\d+)(?:\/(\d+))?)?\s*$/.exec(text);
   if (m === null)
-    throw new Error(`--shard-size: "${text}" is not NSGs/grants[/subscriptions] (e.g. 20000/10000/8)`);
+    throw new Error(
+      `--shard-size: "${text}" is not NSGs/grants[/subscriptions[/heap MiB]] (e.g. 20000/10000/8)`,
+    );
   const nsgs = Number(m[1]);
   const grants = Number(m[2]);
   const subscriptions = m[3] === undefined ? 8 : Number(m[3]);
+  const heapMiB = m[4] === undefined ? undefined : Number(m[4]);
+  if (heapMiB !== undefined && (heapMiB < 128 || heapMiB > 16_384))
+    throw new Error(`--shard-size: heap ${heapMiB} MiB outside 128..16384`);
   if (nsgs < 1 || nsgs > 0xffff) throw new Error(`--shard-size: ${nsgs} NSGs outside 1..65535`);
   // The burst's sources start at 100,000 (see burst()).
   if (grants > 100_000) throw new Error(`--shard-size: ${grants} grants above the limit of 100,000`);
@@ -415,6 +461,7 @@ export function parseShardSize(text: string, base: ShardsOptions): ShardsOptions
     // In the shipped 256 MiB heap a 20,000-NSG replica collects back to back (0.45-0.55 s each) and
     // misses its 10 s renew deadline (docs/operations.md, Sizing): give it room, as a user would.
     ...(nsgs >= 10_000 ? { heapMiB: 1024 } : {}),
+    ...(heapMiB === undefined ? {} : { heapMiB }),
   };
 }
 

@@ -147,6 +147,8 @@ export class Controller {
   readonly policyQueue: WorkQueue;
   readonly #resync: ResyncLoop;
   readonly #takeover: TakeoverLists;
+  /** While the grant index takes in the cached requests after start() (in slices): its end. */
+  #grantsIndexed: Promise<void> | undefined;
   readonly #events: EventRecorder;
   /** The request reconciler's bound on its Kubernetes writes; Events yield to them. */
   readonly #requestSlots = new WriteSlots(REQUEST_WRITE_SLOTS);
@@ -176,11 +178,7 @@ export class Controller {
     this.grants = new GrantIndex({
       policy: (k) => caches.policy(k),
       request: (k) => this.#inFlight.overlay(caches.request(k)),
-      requestsOf: (policyKey) =>
-        caches
-          .requests()
-          .filter((r) => policyKeyOf(r) === policyKey)
-          .map((r) => objectKey(r.metadata)),
+      requestsOf: (policyKey) => caches.requestsOf(policyKey),
       isAuthentic,
     });
     const onError = (name: string) => (key: string, err: unknown, retryInMs: number) => {
@@ -368,6 +366,12 @@ export class Controller {
     const requests = this.caches.requests();
     const now = o.clock.now().getTime();
     this.grants.reset(requests.map((r) => objectKey(r.metadata)));
+    // Indexed in slices before any handler reads it (#timed waits): in one stretch, 100,000
+    // requests kept the event loop (and the shard Lease renewals) waiting for seconds.
+    const indexed = indexInSlices(this.grants)?.finally(() => {
+      if (this.#grantsIndexed === indexed) this.#grantsIndexed = undefined;
+    });
+    this.#grantsIndexed = indexed;
     this.#undecided.clear();
     for (const r of requests) this.#undecided.update(objectKey(r.metadata), r, false, now);
     this.nsgQueue.start(this.#timed("nsg", (k) => this.#reconcileNsg(k)));
@@ -499,11 +503,7 @@ export class Controller {
     this.policyQueue.add(key);
     if (old === undefined || old.metadata.generation !== p.metadata.generation || deleted) {
       // A policy change can close live grants: let each of its requests re-check.
-      for (const r of this.caches.requests()) {
-        if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
-          this.requestQueue.add(objectKey(r.metadata));
-        }
-      }
+      for (const k of this.caches.requestsOf(key)) this.requestQueue.add(k);
     }
   }
 
@@ -522,11 +522,7 @@ export class Controller {
       this.#signatures.set(key, signature);
       this.grants.invalidatePolicy(key);
       for (const k of this.#bind(p)) this.nsgQueue.add(k);
-      for (const r of this.caches.requests()) {
-        if (r.metadata.namespace === p.metadata.namespace && r.spec.policyName === p.metadata.name) {
-          this.requestQueue.add(objectKey(r.metadata));
-        }
-      }
+      for (const k of this.caches.requestsOf(key)) this.requestQueue.add(k);
     }
     if (!this.#deciding) return;
     void this.#o.scopeIndex?.publish();
@@ -612,6 +608,8 @@ export class Controller {
   #timed(controller: string, fn: (key: string) => Promise<HandlerResult>): Handler {
     const { clock, metrics } = this.#o;
     return async (key) => {
+      // Not awaited once done: a handler's first step stays in the turn it was started in.
+      if (this.#grantsIndexed !== undefined) await this.#grantsIndexed;
       const start = clock.now().getTime();
       try {
         const r = await fn(key);
@@ -627,6 +625,27 @@ export class Controller {
       }
     };
   }
+}
+
+/** Requests the grant index takes per turn of the event loop at start (tens of ms of CPU). */
+const INDEX_SLICE = 1000;
+
+/**
+ * GrantIndex.refreshSome until done, yielding to the event loop (timers, I/O) between slices;
+ * undefined when the first slice took everything (no wait for anyone).
+ */
+export function indexInSlices(
+  grants: Pick<GrantIndex, "refreshSome">,
+  slice = INDEX_SLICE,
+): Promise<void> | undefined {
+  if (grants.refreshSome(slice)) return undefined;
+  return (async (): Promise<void> => {
+    do
+      await new Promise<void>((resolve) => {
+        setImmediate(resolve);
+      });
+    while (!grants.refreshSome(slice));
+  })();
 }
 
 function labelsOf(obj: KubernetesObject): string {

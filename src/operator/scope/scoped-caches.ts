@@ -13,6 +13,7 @@ export function scopedCaches(raw: Caches, gate: ScopeGate): Caches {
     },
     request: (key) => raw.request(key),
     renewalsOf: (namespace, name) => raw.renewalsOf(namespace, name),
+    requestsOf: (policyKey) => raw.requestsOf(policyKey),
     openAhead: (request, inFlight) => raw.openAhead(request, inFlight),
   };
 }

@@ -7,6 +7,7 @@ import { splitKey } from "./keys.ts";
 import { followRequests } from "./follow-requests.ts";
 import { RenewalIndex } from "./renewal-index.ts";
 import { OpenRequestIndex } from "./open-index.ts";
+import { PolicyRequestIndex } from "./policy-requests.ts";
 import type { OpenCounts } from "./open-index.ts";
 
 export interface Caches {
@@ -16,6 +17,8 @@ export interface Caches {
   request(key: string): AccessRequest | undefined;
   /** The cached requests whose spec.supersedes names `namespace/name` (indexed, not scanned). */
   renewalsOf(namespace: string | undefined, name: string): AccessRequest[];
+  /** Keys of the cached requests of a policy (policyKeyOf), indexed, not scanned. */
+  requestsOf(policyKey: string): string[];
   /**
    * countOpenAhead(request, requests(), o => inFlight holds o's key), from an index kept from the
    * informer's events (not a scan of the cache).
@@ -29,6 +32,7 @@ export function informerCaches(
 ): Caches {
   const renewals = followRequests(requests, new RenewalIndex());
   const open = followRequests(requests, new OpenRequestIndex());
+  const byPolicy = followRequests(requests, new PolicyRequestIndex());
   const request = (key: string): AccessRequest | undefined => {
     const { namespace, name } = splitKey(key);
     return requests.get(namespace, name) as unknown as AccessRequest | undefined;
@@ -42,6 +46,7 @@ export function informerCaches(
     },
     request,
     renewalsOf: (namespace, name) => renewals.renewalsOf(namespace, name).flatMap((k) => request(k) ?? []),
+    requestsOf: (policyKey) => byPolicy.requestsOf(policyKey),
     openAhead: (r, inFlight) => open.openAhead(r, inFlight),
   };
 }

@@ -14,6 +14,16 @@ describe("parseShardSize", () => {
     expect(parseShardSize("40/80/2", FULL.shards)).toMatchObject({ subscriptions: 2, burst: 40 });
   });
 
+  it("takes each replica's heap MiB as a fourth field", () => {
+    expect(parseShardSize("20000/100000/8/384", FULL.shards)).toMatchObject({
+      grants: 100_000,
+      subscriptions: 8,
+      heapMiB: 384,
+    });
+    expect(parseShardSize("2000/1000/1/512", FULL.shards).heapMiB).toBe(512);
+    expect(() => parseShardSize("2000/1000/1/64", FULL.shards)).toThrow(/heap 64 MiB outside 128\.\.16384/);
+  });
+
   it("names the flag and the limit on bad input", () => {
     expect(() => parseShardSize("20000", FULL.shards)).toThrow(/--shard-size: "20000" is not NSGs\/grants/);
     expect(() => parseShardSize("70000/10", FULL.shards)).toThrow(/70000 NSGs outside 1\.\.65535/);

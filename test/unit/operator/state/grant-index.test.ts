@@ -175,3 +175,52 @@ describe("GrantIndex", () => {
     );
   });
 });
+
+describe("GrantIndex.refreshSome and indexInSlices", () => {
+  function world(n: number): World {
+    const w = new World();
+    w.policies.set("team-a/p", namedPolicy("p"));
+    for (let i = 0; i < n; i++)
+      w.requests.set(`team-a/r${i}`, approved(`r${"x".repeat(i)}`, "p", T0, 10 + i));
+    w.index.reset(w.requests.keys());
+    return w;
+  }
+
+  it("indexes at most the given number of changed requests per call, to the same grants", () => {
+    const w = world(7);
+    const now = new Date(T0 + 60_000);
+    const rounds: boolean[] = [];
+    for (let done = false; !done;) rounds.push((done = w.index.refreshSome(3)));
+    expect(rounds).toEqual([false, false, true]);
+    expect(w.index.activeRequests(now)).toBe(7);
+    expect(w.actual(now)).toEqual(w.expected(now));
+    // A change after the slices is indexed by the next read, as before.
+    w.requests.delete("team-a/r0");
+    w.index.invalidateRequest("team-a/r0");
+    expect(w.actual(now)).toEqual(w.expected(now));
+  });
+
+  it("lets the event loop turn between slices (a macrotask queued in one runs before the end)", async () => {
+    const { indexInSlices } = await import("../../../../src/operator/controller.ts");
+    const w = world(50);
+    const order: string[] = [];
+    let slices = 0;
+    const counted = {
+      refreshSome: (max: number): boolean => {
+        slices++;
+        if (slices === 2)
+          setImmediate(() => {
+            order.push(`macrotask after slice ${String(slices)}`);
+          });
+        return w.index.refreshSome(max);
+      },
+    };
+    await indexInSlices(counted, 5);
+    order.push("indexed");
+    expect(slices).toBe(10);
+    // In one synchronous stretch the macrotask would run only after the end.
+    expect(order).toEqual(["macrotask after slice 2", "indexed"]);
+    const now = new Date(T0 + 60_000);
+    expect(w.actual(now)).toEqual(w.expected(now));
+  });
+});
