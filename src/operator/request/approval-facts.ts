@@ -33,12 +33,19 @@ export function approvalFacts(
   return { tally: tallyApprovals(request, rule, mine, bound, deadlineMs), deadlineMs };
 }
 
+/**
+ * Requested goes out once, with the request's first status: notifications follow a written status,
+ * and a request may come with the finalizer already on it (ADR 0022), so the operator's finalizer
+ * write cannot mark its arrival.
+ */
+function writesFirstStatus(request: AccessRequest, dec: RequestDecision): boolean {
+  return request.status?.phase === undefined && dec.status?.phase !== undefined;
+}
+
 /** The notification types a written decision amounts to, in the order they happened. */
 export function notificationTypes(request: AccessRequest, dec: RequestDecision): NotificationType[] {
   const out: NotificationType[] = [];
-  // Once, with the request's first status: notifications follow a written status, and a request
-  // may come with the finalizer already on it (ADR 0022), so the finalizer write cannot mark it.
-  if (request.status?.phase === undefined && dec.status?.phase !== undefined) out.push("Requested");
+  if (writesFirstStatus(request, dec)) out.push("Requested");
   for (const e of dec.events) {
     switch (e.reason) {
       case "AwaitingApproval":
