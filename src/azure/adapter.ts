@@ -14,7 +14,7 @@ import { isManagedRule, type ObservedNsg, type SecurityRule } from "../core/nsg.
 import { armPolicy, type ArmCallHook } from "./arm-policy.ts";
 import { ArmClientFactory, normalizeEndpoint } from "./clients.ts";
 import { systemClock, type Clock } from "../runtime/clock.ts";
-import { restErrorOf, toAzureError } from "./errors.ts";
+import { jsonObjectOf, restErrorOf, toAzureError } from "./errors.ts";
 import { normalizeId, parseNsgId } from "./ids.ts";
 import { fromArmNsg, fromSdkNsg } from "./mapping.ts";
 import { buildNsgPutBody } from "./nsg-body.ts";
@@ -86,14 +86,7 @@ interface ListPage {
 /** A list page's JSON, or the RestError the SDK would throw for the answer (ARM's error code kept). */
 function listPage(res: PipelineResponse): ListPage {
   if (res.status !== 200) throw restErrorOf(res);
-  const text = res.bodyAsText ?? "";
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const doc = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const doc = jsonObjectOf(res.bodyAsText);
   if (!Array.isArray(doc["value"])) {
     throw new AzureError("Invalid", "NSG list page without a value array in the ARM answer", {
       code: "UnexpectedNsgShape",

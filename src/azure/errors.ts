@@ -66,19 +66,23 @@ export function armErrorCode(bodyText: string | undefined): string | undefined {
   }
 }
 
+/** An ARM answer's JSON object; {} for an empty, unparsable or non-object body. */
+export function jsonObjectOf(text: string | null | undefined): Record<string, unknown> {
+  if (text === undefined || text === null || text === "") return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /**
  * The RestError the SDK would throw for an ARM answer it does not expect (ARM's error code and
  * message kept), for requests sent through a client's pipeline without the SDK's operation layer.
  */
 export function restErrorOf(res: PipelineResponse): RestError {
-  const text = res.bodyAsText ?? "";
-  let body: unknown;
-  try {
-    body = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const doc = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const doc = jsonObjectOf(res.bodyAsText);
   const err = (doc["error"] ?? {}) as { code?: unknown; message?: unknown };
   const message = typeof err.message === "string" ? err.message : `HTTP ${res.status}`;
   return new RestError(message, {

@@ -13,7 +13,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import type { SecurityRule } from "../core/nsg.ts";
 import { sleep, type Clock } from "../runtime/clock.ts";
-import { OperationFailedError, parseRetryAfterMs, restErrorOf } from "./errors.ts";
+import { jsonObjectOf, OperationFailedError, parseRetryAfterMs, restErrorOf } from "./errors.ts";
 import type { ArmResourceId } from "./ids.ts";
 import { toSdkRule } from "./mapping.ts";
 
@@ -113,7 +113,7 @@ async function untilDone(deps: RuleWriteDeps, initial: PipelineResponse, signal:
     });
     const res = await deps.pipeline.sendRequest(deps.httpClient, request);
     if (res.status < 200 || res.status > 299) throw restErrorOf(res);
-    const doc = mode === "operation" ? jsonObject(res.bodyAsText) : {};
+    const doc = mode === "operation" ? jsonObjectOf(res.bodyAsText) : {};
     const state = mode === "operation" ? operationState(doc, res.status) : statusState(res.status);
     if (state === "succeeded") return;
     if (state === "failed") throw operationFailure(doc);
@@ -159,16 +159,6 @@ function operationFailure(doc: Record<string, unknown>): OperationFailedError {
     .map((m, i) => (i < messages.length - 1 && !m.endsWith(".") ? `${m}.` : m))
     .join(" ");
   return new OperationFailedError(code, detail === "" ? "The operation failed." : detail);
-}
-
-function jsonObject(text: string | null | undefined): Record<string, unknown> {
-  if (text === undefined || text === null || text === "") return {};
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 /** The SDK adds the api-version to a poll URL that lacks one; so does this. */
