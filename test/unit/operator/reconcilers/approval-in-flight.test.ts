@@ -47,6 +47,13 @@ function requestWrites(s: Stack, name: string): string[] {
     .map((w) => w.replace(` AccessRequest team-a/${name}`, ""));
 }
 
+/** Notifications (type, reason) of a request approved and Active in one status write. */
+const GRANTED_AT_ONCE = [
+  ["Requested", "Approved"],
+  ["Approved", "Approved"],
+  ["Opened", "Granted"],
+];
+
 describe("approval in flight", () => {
   let stack: Stack | undefined;
   afterEach(async () => {
@@ -56,6 +63,16 @@ describe("approval in flight", () => {
 
   function started(): Promise<Stack> {
     return startedWithSshPolicy((s) => (stack = s));
+  }
+
+  /** The SSH policy's stack, its notifications collected into `sent`. */
+  async function startedNotifying(sent: Notification[]): Promise<Stack> {
+    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
+    s.azure.addNsg(NSG, []);
+    s.create("JitPolicy", sshPolicy());
+    s.start();
+    await s.run(2000);
+    return s;
   }
 
   it("writes the rule while the approval write is held; Active once it lands", async () => {
@@ -201,11 +218,7 @@ describe("approval in flight", () => {
 
   it("a request created with the finalizer (ADR 0022): one request write to Active, notified as any", async () => {
     const sent: Notification[] = [];
-    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
-    s.azure.addNsg(NSG, []);
-    s.create("JitPolicy", sshPolicy());
-    s.start();
-    await s.run(2000);
+    const s = await startedNotifying(sent);
     const born = sshRequest("alice");
     born.metadata.finalizers = [FINALIZER];
     s.create("AccessRequest", born);
@@ -213,11 +226,7 @@ describe("approval in flight", () => {
     expect(s.phase("alice")).toBe("Active");
     expect(s.rules()).toEqual([DENY, ALLOW]);
     expect(requestWrites(s, "alice")).toEqual(["patchStatus"]);
-    expect(sent.map((n) => [n.type, n.reason])).toEqual([
-      ["Requested", "Approved"],
-      ["Approved", "Approved"],
-      ["Opened", "Granted"],
-    ]);
+    expect(sent.map((n) => [n.type, n.reason])).toEqual(GRANTED_AT_ONCE);
   });
 
   it("a request created with the finalizer and deleted: revoked first, then released", async () => {
@@ -323,11 +332,7 @@ describe("approval in flight", () => {
 
   it("one write for approval and Active: the notifications are Approved, then Opened, each with its own reason", async () => {
     const sent: Notification[] = [];
-    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
-    s.azure.addNsg(NSG, []);
-    s.create("JitPolicy", sshPolicy());
-    s.start();
-    await s.run(2000);
+    const s = await startedNotifying(sent);
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(2000);
     expect(s.phase("alice")).toBe("Active");
@@ -335,11 +340,7 @@ describe("approval in flight", () => {
       "setFinalizers [jit.drawbridge.dev/finalizer]",
       "patchStatus",
     ]);
-    expect(sent.map((n) => [n.type, n.reason])).toEqual([
-      ["Requested", "Approved"],
-      ["Approved", "Approved"],
-      ["Opened", "Granted"],
-    ]);
+    expect(sent.map((n) => [n.type, n.reason])).toEqual(GRANTED_AT_ONCE);
   });
 
   it("two renewals of one grant decided at once: only one is approved while the first write is held", async () => {
