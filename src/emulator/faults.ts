@@ -57,7 +57,7 @@ export function validateFaults(raw: unknown): FaultOptions {
     throw new Error("faults: expected an object");
   const f = raw as Record<string, unknown>;
   checkNumbers(f, ["rate429", "rate500", "rate503", "rateDrop", "rateTimeout"], 1);
-  checkNumbers(f, ["timeoutMs", "foreignWriterIntervalMs"], Number.MAX_SAFE_INTEGER);
+  checkNumbers(f, ["timeoutMs", "foreignWriterIntervalMs", "foreignWriterRaces"], Number.MAX_SAFE_INTEGER);
   const ids = f["foreignWriterNsgIds"];
   if (ids !== undefined && (!Array.isArray(ids) || ids.some((x) => typeof x !== "string"))) {
     throw new Error("faults.foreignWriterNsgIds: expected an array of NSG ids");

@@ -2,9 +2,10 @@
 // removes a `foreign-writer-*` rule (priorities 2000..2999, never touching other rules) on each
 // listed NSG, through the same per-NSG serialization as every other writer.
 import type { Core } from "./core.ts";
-import { parseResourceId } from "./ids.ts";
+import { idKey, parseResourceId } from "./ids.ts";
 import { newEtag, nsgDoc, rulesOf, shapeOf, type RuleInput } from "./nsg-model.ts";
 import { validateRuleSet } from "./validation.ts";
+import { recordWrite, ruleFingerprints } from "./write-log.ts";
 import { runNsgWrite } from "./writes.ts";
 
 const PREFIX = "foreign-writer-";
@@ -62,6 +63,40 @@ export function foreignEdit(rules: RuleInput[], random: () => number): RuleInput
   return rules.filter((r) => r.name !== target.name);
 }
 
+/** Applies one foreign edit to the stored NSG (new etag); false when there was nothing to edit. */
+export function applyForeignEdit(core: Core, id: string): boolean {
+  const current = core.store.getNsg(id);
+  if (current === undefined) return false;
+  const shape = shapeOf(current);
+  const rules = foreignEdit(shape.rules, Math.random);
+  if (rules === undefined) return false;
+  validateRuleSet(rules, current.id);
+  core.store.putNsg(nsgDoc({ ...shape, rules }, newEtag()));
+  return true;
+}
+
+/**
+ * The deterministic form of the interval writer's race (faults.foreignWriterRaces): a conditional
+ * NSG PUT to a listed NSG that is not busy finds a foreign edit made just before it, so its
+ * If-Match is stale. Each race spends one from the count.
+ */
+export function raceConditionalPut(core: Core, id: string, ifMatch: string | undefined): void {
+  const races = core.faults.foreignWriterRaces ?? 0;
+  if (races <= 0 || ifMatch === undefined || ifMatch === "" || ifMatch === "*") return;
+  const key = idKey(id);
+  if (!(core.faults.foreignWriterNsgIds ?? []).some((n) => idKey(n) === key)) return;
+  if (core.locks.holder(key) !== undefined) return;
+  const before = ruleFingerprints(core, id);
+  try {
+    if (!applyForeignEdit(core, id)) return;
+  } catch {
+    return;
+  }
+  recordWrite(core, id, "foreign-writer", before);
+  core.faults.foreignWriterRaces = races - 1;
+  core.stats.countFault("race");
+}
+
 export class ForeignWriter {
   private timer: NodeJS.Timeout | undefined;
   private readonly core: Core;
@@ -101,12 +136,7 @@ export class ForeignWriter {
       await runNsgWrite(this.core, req, () => {
         const current = store.getNsg(id);
         if (current === undefined) return { status: 204 };
-        const shape = shapeOf(current);
-        const rules = foreignEdit(shape.rules, Math.random);
-        if (rules === undefined) return { status: 200 };
-        validateRuleSet(rules, current.id);
-        store.putNsg(nsgDoc({ ...shape, rules }, newEtag()));
-        this.edits += 1;
+        if (applyForeignEdit(this.core, id)) this.edits += 1;
         return { status: 200, body: rulesOf(current).length };
       });
     } catch {

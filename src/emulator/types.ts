@@ -27,6 +27,11 @@ export interface FaultOptions {
   /** Every N ms a foreign writer edits a `foreign-writer-*` rule on each listed NSG. */
   foreignWriterIntervalMs?: number;
   foreignWriterNsgIds?: string[];
+  /**
+   * The next N NSG PUTs with If-Match to a listed NSG each lose a race: a foreign edit lands
+   * just before the PUT is applied, so it is answered 412 (the interval writer's race, made certain).
+   */
+  foreignWriterRaces?: number;
 }
 
 export type LroMode = "sync" | "async";

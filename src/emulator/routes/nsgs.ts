@@ -5,6 +5,7 @@ import { nsgId } from "../ids.ts";
 import { newEtag, nsgDoc, shapeOf, withState, type RuleInput } from "../nsg-model.ts";
 import type { ArmDoc } from "../types.ts";
 import { normalizeRuleProperties, validateName, validateRuleSet } from "../validation.ts";
+import { raceConditionalPut } from "../foreign-writer.ts";
 import { checkPreconditions, runNsgWrite } from "../writes.ts";
 import { paged } from "./paging.ts";
 
@@ -89,6 +90,7 @@ export async function putNsg(ctx: RequestContext, r: NsgRoute): Promise<Reply> {
     location: location ?? existing?.location ?? "",
     apiVersion: ctx.apiVersion,
   };
+  raceConditionalPut(ctx.core, id, header(ctx, "if-match"));
   return runNsgWrite(ctx.core, req, () => {
     const current = ctx.core.store.getNsg(id);
     checkPreconditions(header(ctx, "if-match"), header(ctx, "if-none-match"), current?.etag);

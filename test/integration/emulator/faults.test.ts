@@ -93,6 +93,39 @@ describe("fault injection", () => {
     expect(stats.foreignWriterEdits).toBeGreaterThan(0);
   });
 
+  test("foreignWriterRaces: the next N conditional NSG PUTs to a listed NSG each find a foreign edit first (412)", async () => {
+    const e = await start({ throttle: false, recordWrites: true });
+    const id = `${NSG_PATH}/jump-nsg`;
+    const other = `${NSG_PATH}/web-subnet-nsg`;
+    e.setFaults({ foreignWriterRaces: 2, foreignWriterNsgIds: [id] });
+    const etagOf = async (path: string): Promise<string> =>
+      ((await get(e, `${path}?${API}`)).body as { etag: string }).etag;
+    const put = (path: string, etag: string | undefined): Promise<HttpAnswer> =>
+      call(e.endpoint, e.caPem, "PUT", `${path}?${API}`, {
+        body: { location: "westeurope", properties: { securityRules: [{ name: "only", ...ruleBody(200) }] } },
+        ...(etag === undefined ? {} : { headers: { "If-Match": etag } }),
+      });
+    // An unconditional PUT and a PUT to an NSG not listed are not raced.
+    expect((await put(other, await etagOf(other))).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await put(id, await etagOf(id));
+      statuses.push(answer.status);
+      if (answer.status === 412) expect(code(answer)).toBe("PreconditionFailed");
+    }
+    expect(statuses).toEqual([412, 412, 200]);
+    const rules = (e.getNsgDocument(id) as { properties: { securityRules: { name: string }[] } }).properties
+      .securityRules;
+    expect(rules.map((r) => r.name)).toEqual(["only"]);
+    expect(
+      e
+        .writeLog()
+        .filter((w) => w.nsgId === id)
+        .map((w) => w.actor),
+    ).toEqual(["foreign-writer", "foreign-writer", "api"]);
+    expect(e.stats().faults).toEqual({ race: 2 });
+  });
+
   test("a foreign write in flight makes a concurrent writer wait its turn (409)", async () => {
     const e = await start({ throttle: false, latencyMs: { write: 400 } });
     const id = `${NSG_PATH}/jump-nsg`;
