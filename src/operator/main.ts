@@ -28,6 +28,7 @@ import {
 import type { AzurePort } from "../azure/port.ts";
 import { Controller } from "./controller.ts";
 import { PooledWriteKubeConfig } from "../kube/kube-config.ts";
+import { watchLoopStalls } from "../runtime/loop-stall.ts";
 import { createKubeWriter } from "../kube/kube.ts";
 import { AdmissionGuard } from "./guard/state.ts";
 import type { GuardNamespace } from "./guard/guard.ts";
@@ -198,6 +199,14 @@ export async function runOperator(config: Config, opts: RunOptions = {}): Promis
   shutdown.register("keep-alive", () => {
     clearInterval(keepAlive);
   });
+  // Timers that run late take Lease renewals and watch deadlines with them: logged and counted.
+  const stopStallWatch = watchLoopStalls({
+    logger: log.child({ component: "event-loop" }),
+    onStall: (ms) => {
+      metrics.eventLoopStalls.observe(ms / 1000);
+    },
+  });
+  shutdown.register("loop-stall", stopStallWatch);
   const kc = loadKubeConfig(config.kubeconfig);
   // Sharded replicas each use their share of a subscription's ARM budget (shard/wiring.ts).
   const limiter = new SubscriptionRateLimiter(DEFAULT_RATE_LIMITS);

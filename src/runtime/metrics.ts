@@ -42,6 +42,8 @@ export class Metrics {
   readonly managedRules: Gauge;
   readonly resyncDuration: Histogram;
   readonly informerRestarts: Counter<"resource" | "reason">;
+  readonly eventLoopStalls: Histogram;
+  readonly leaseRenewal: Histogram;
   /** Served namespaces the requester admission policy does not guard (see src/operator/guard/state.ts). */
   readonly admissionGuardUnguarded: Gauge;
   readonly #probes = new Map<string, InFlightProbe>();
@@ -183,6 +185,18 @@ export class Metrics {
       name: "drawbridge_informer_restarts_total",
       help: "Watch restarts by resource and reason (error, gone, watchdog, relist)",
       labelNames: ["resource", "reason"],
+      registers,
+    });
+    this.eventLoopStalls = new Histogram({
+      name: "drawbridge_event_loop_stall_seconds",
+      help: "Event loop stalls: how late a 500 ms timer fired, when later than 1 s (runtime/loop-stall.ts)",
+      buckets: [1, 2, 3, 5, 8, 12, 20],
+      registers,
+    });
+    this.leaseRenewal = new Histogram({
+      name: "drawbridge_lease_renewal_seconds",
+      help: "Time from sending a shard Lease renewal to its answer (or to its failure)",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 10],
       registers,
     });
     this.admissionGuardUnguarded = new Gauge({

@@ -21,6 +21,8 @@ export interface ShardLeasesOptions {
   retryPeriodMs: number;
   clock: Clock;
   logger: Logger;
+  /** Told each renewal round's time from sending to the last answer (ms), for a metric. */
+  onRenewed?: (ms: number) => void;
 }
 
 export interface ShardCallbacks {
@@ -80,9 +82,12 @@ export class ShardLeases {
   async #loop(cb: ShardCallbacks): Promise<void> {
     const renewing = (async (): Promise<void> => {
       while (!this.#isStopped()) {
+        const started = this.#nowMs();
         const lost = await this.renew();
         if (lost === undefined) {
-          await this.#wait.sleep(this.#o.retryPeriodMs);
+          // A retry period from when this round was sent, not answered: a slow answer must not
+          // push the next renewal towards the deadline as well.
+          await this.#wait.sleep(Math.max(0, started + this.#o.retryPeriodMs - this.#nowMs()));
           continue;
         }
         // At once, not after the balancing round in flight: the shard's writes must stop now.
@@ -113,6 +118,7 @@ export class ShardLeases {
     const started = this.#nowMs();
     const held = this.held();
     const renewed = await Promise.all(held.map((s) => this.#within(this.#shards.claim(s), s)));
+    if (held.length > 0) this.#tookRenewal(this.#nowMs() - started, held);
     for (const [i, s] of held.entries()) {
       if (!this.#held.has(s)) continue; // given back meanwhile
       // Someone else wrote a Lease we hold: it may be theirs now, so it is lost at once, not at
@@ -152,6 +158,17 @@ export class ShardLeases {
       this.#held.delete(s);
       await this.#shards.release(s);
       this.#o.logger.info({ shard: s, target: plan.target }, "released shard to rebalance");
+    }
+  }
+
+  /** Slow answers are logged: with the event loop watchdog's log they tell a slow API server from a stalled loop. */
+  #tookRenewal(ms: number, shards: number[]): void {
+    this.#o.onRenewed?.(ms);
+    if (ms > this.#o.retryPeriodMs) {
+      this.#o.logger.warn(
+        { shards, tookMs: ms, renewDeadlineMs: this.#o.renewDeadlineMs },
+        "slow shard renewal",
+      );
     }
   }
 

@@ -88,20 +88,24 @@ export class Shutdown {
     this.#signal = reason;
     this.#logger?.info({ reason }, "shutting down");
     const deadline = Date.now() + this.#deadlineMs;
+    // A closer that timed out had the whole remaining budget: the deadline is spent even when the
+    // timer fired a millisecond before Date.now() reached it (the two clocks round differently).
+    let spent = false;
     for (const { name, fn } of [...this.#closers].reverse()) {
       const left = deadline - Date.now();
-      if (left <= 0) {
+      if (spent || left <= 0) {
         this.#logger?.error({ closer: name }, "shutdown deadline passed; skipping closer");
         continue;
       }
-      await this.#runOne(name, fn, left);
+      spent = await this.#runOne(name, fn, left);
     }
     this.uninstall();
     this.#logger?.info({ reason }, "shutdown complete");
     this.#resolveDone();
   }
 
-  async #runOne(name: string, fn: Closer, budgetMs: number): Promise<void> {
+  /** Runs one closer within budgetMs; true when it timed out. */
+  async #runOne(name: string, fn: Closer, budgetMs: number): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => {
@@ -110,13 +114,16 @@ export class Shutdown {
     });
     try {
       const r = await Promise.race([Promise.resolve().then(fn), timeout]);
-      if (r === "timeout") this.#logger?.error({ closer: name, budgetMs }, "closer timed out");
+      if (r !== "timeout") return false;
+      this.#logger?.error({ closer: name, budgetMs }, "closer timed out");
+      return true;
     } catch (err) {
       // The message only: a client error object carries response headers and a stack.
       this.#logger?.error(
         { closer: name, err: err instanceof Error ? err.message : String(err) },
         "closer failed",
       );
+      return false;
     } finally {
       clearTimeout(timer);
     }

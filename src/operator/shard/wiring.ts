@@ -54,6 +54,9 @@ export function startSharding(o: ShardingOptions): ShardLeases {
     retryPeriodMs: config.retryPeriodMs,
     clock: o.clock,
     logger: o.log.child({ component: "shards", identity: config.identity }),
+    onRenewed: (ms) => {
+      o.metrics.leaseRenewal.observe(ms / 1000);
+    },
   });
   const publish = (): void => {
     for (const i of range) o.metrics.setLeader(shardLeaseName(base, i), ownership.held().includes(i));

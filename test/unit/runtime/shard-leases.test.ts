@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { Writable } from "node:stream";
 import { FakeClock } from "../../../src/runtime/clock.ts";
 import { LeaseConflictError } from "../../../src/runtime/lease-client.ts";
 import type { LeaseClient, LeaseRecord } from "../../../src/runtime/lease-client.ts";
@@ -199,6 +200,64 @@ describe("ShardLeases", () => {
     expect(lostAt).toHaveLength(1);
     expect(lostAt[0]).toBeGreaterThanOrEqual(10_000); // not before the renew deadline
     expect(lostAt[0]).toBeLessThan(15_000); // and before anyone else could take the Lease
+    await a.stop(recorder(log, "a"));
+  });
+
+  it("a slow renewal answer is logged, and the next renewal goes out a retry period after it was sent", async () => {
+    const clock = new FakeClock(0);
+    const leases = new Leases();
+    const sent: number[] = [];
+    let slowOnce = false;
+    const slowClient = (name: string): LeaseClient => {
+      const c = leases.client(name);
+      return {
+        ...c,
+        update: async (r) => {
+          if (name === "shard-0") sent.push(clock.now().getTime());
+          if (name === "shard-0" && slowOnce) {
+            slowOnce = false;
+            // The answer comes 7 s after the renewal was sent (within the 10 s renew deadline).
+            await new Promise<void>((resolve) => clock.setTimer(resolve, 7_000));
+          }
+          return c.update(r);
+        },
+      };
+    };
+    const lines: { msg: string; tookMs?: number }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb): void {
+        lines.push(JSON.parse(chunk.toString()) as { msg: string; tookMs?: number });
+        cb();
+      },
+    });
+    const renewals: number[] = [];
+    const a = new ShardLeases({
+      shardClients: [...Array(SHARDS).keys()].map((i) => slowClient(`shard-${String(i)}`)),
+      slotClients: [...Array(memberSlots(SHARDS)).keys()].map((i) => leases.client(`member-${String(i)}`)),
+      identity: "a",
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      clock,
+      logger: createLogger("info", sink),
+      onRenewed: (ms) => void renewals.push(ms),
+    });
+    const log: string[] = [];
+    void a.run(recorder(log, "a"));
+    await clock.advanceAsync(3_000, 50);
+    expect(a.held()).toEqual([0, 1, 2, 3]);
+    slowOnce = true;
+    const before = sent.length;
+    await clock.advanceAsync(12_000, 50);
+    const slowAt = sent[before]!;
+    const nextAt = sent[before + 1]!;
+    // Sent again as the late answer arrived: 7 s after, not 7 + 2 s (which would leave 1 s of the
+    // 10 s deadline for the next answer).
+    expect(nextAt - slowAt).toBeGreaterThanOrEqual(7_000);
+    expect(nextAt - slowAt).toBeLessThan(7_500);
+    expect(log.some((l) => l.includes("lost"))).toBe(false);
+    expect(lines.filter((l) => l.msg === "slow shard renewal").map((l) => l.tookMs)).toEqual([7_000]);
+    expect(renewals).toContain(7_000);
     await a.stop(recorder(log, "a"));
   });
 
