@@ -4,6 +4,7 @@
 // did not is withdrawn as before. On the whole controller in process, the watch lagging the writes.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { sshRequest } from "./bench.ts";
+import { firstStatusWrite } from "./held-write.ts";
 import { Stack, startedWithSshPolicy } from "./stack.ts";
 
 const ALLOW = "tcp-22@100";
@@ -24,12 +25,7 @@ function refused(): Error {
 
 /** The first status write of the request applies, but its reply is lost (and its watch lags). */
 function loseFirstStatusReply(s: Stack): void {
-  let first = true;
-  s.kube.lostReply = (op) => {
-    if (op !== "patchStatus" || !first) return undefined;
-    first = false;
-    return timeout();
-  };
+  s.kube.lostReply = firstStatusWrite(timeout);
 }
 
 /** ARM writes that took the grant's rule out of the NSG. */
@@ -80,12 +76,7 @@ describe("approval write whose outcome is unknown", () => {
 
   it("timed out and did not land: read back, the grant is withdrawn and the rule goes", async () => {
     const s = await started();
-    let first = true;
-    s.kube.gate = (op) => {
-      if (op !== "patchStatus" || !first) return undefined;
-      first = false;
-      return Promise.reject(timeout());
-    };
+    s.kube.gate = firstStatusWrite(() => Promise.reject(timeout()));
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(2100, 10);
     expect(s.kube.reads).toBe(1);
@@ -98,12 +89,7 @@ describe("approval write whose outcome is unknown", () => {
 
   it("a write refused before it was sent is not read back: withdrawn at once", async () => {
     const s = await started();
-    let first = true;
-    s.kube.gate = (op) => {
-      if (op !== "patchStatus" || !first) return undefined;
-      first = false;
-      return Promise.reject(refused());
-    };
+    s.kube.gate = firstStatusWrite(() => Promise.reject(refused()));
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(2100, 10);
     expect(s.kube.reads).toBe(0);

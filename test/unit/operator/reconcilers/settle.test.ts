@@ -2,18 +2,8 @@
 // counts as an arrival for the settle period, the operator's own later writes to it do not.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { sshPolicy, sshRequest, NSG } from "./bench.ts";
+import { Held } from "./held-write.ts";
 import { Stack } from "./stack.ts";
-
-/** A write held until the test lets it go. */
-class Held {
-  readonly promise: Promise<void>;
-  release!: () => void;
-  constructor() {
-    this.promise = new Promise<void>((resolve) => {
-      this.release = resolve;
-    });
-  }
-}
 
 describe("batching hold and approvals in flight", () => {
   let stack: Stack | undefined;
