@@ -1,11 +1,11 @@
 // The approval in flight (ADR 0016): the NSGs plan with an approval from the moment it is decided,
 // while its finalizer and status are written. Each row holds or fails one of those writes and
 // checks that no rule outlives an approval that did not land, on the whole controller in process.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { ApiException } from "@kubernetes/client-node";
-import { NSG, sshPolicy, sshRequest } from "./bench.ts";
+import { sshRequest } from "./bench.ts";
 import { Held, firstStatusWrite, holdNsgWrites } from "./held-write.ts";
-import { Stack, startedWithSshPolicy } from "./stack.ts";
+import { stackPerTest, type Stack } from "./stack.ts";
 import { FINALIZER } from "../../../../src/api/types.ts";
 import type { Notification } from "../../../../src/notify/types.ts";
 
@@ -38,24 +38,11 @@ const GRANTED_AT_ONCE = [
 ];
 
 describe("approval in flight", () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
-
-  function started(): Promise<Stack> {
-    return startedWithSshPolicy((s) => (stack = s));
-  }
+  const { started } = stackPerTest();
 
   /** The SSH policy's stack, its notifications collected into `sent`. */
-  async function startedNotifying(sent: Notification[]): Promise<Stack> {
-    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
-    s.azure.addNsg(NSG, []);
-    s.create("JitPolicy", sshPolicy());
-    s.start();
-    await s.run(2000);
-    return s;
+  function startedNotifying(sent: Notification[]): Promise<Stack> {
+    return started({ notify: (n) => sent.push(n) });
   }
 
   it("writes the rule while the approval write is held; Active once it lands", async () => {

@@ -2,10 +2,10 @@
 // API server may have applied the write. The request is read back before the approval is withdrawn,
 // so a write that landed keeps its rule (the status says Active and the NSG agrees), and one that
 // did not is withdrawn as before. On the whole controller in process, the watch lagging the writes.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { sshRequest } from "./bench.ts";
 import { firstStatusWrite } from "./held-write.ts";
-import { Stack, startedWithSshPolicy } from "./stack.ts";
+import { stackPerTest, type Stack } from "./stack.ts";
 
 const ALLOW = "tcp-22@100";
 const DENY = "deny-tcp@199";
@@ -44,15 +44,7 @@ async function activeWithoutRule(s: Stack, ms: number): Promise<string[]> {
 }
 
 describe("approval write whose outcome is unknown", () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
-
-  function started(): Promise<Stack> {
-    return startedWithSshPolicy((s) => (stack = s));
-  }
+  const { started } = stackPerTest();
 
   it("landed but timed out (approval and Active in one write): read back, the rule never leaves, Active", async () => {
     const s = await started();
