@@ -15,7 +15,7 @@ import { armPolicy, type ArmCallHook } from "./arm-policy.ts";
 import { ArmClientFactory, normalizeEndpoint } from "./clients.ts";
 import { systemClock, type Clock } from "../runtime/clock.ts";
 import { jsonObjectOf, restErrorOf, toAzureError } from "./errors.ts";
-import { normalizeId, parseNsgId } from "./ids.ts";
+import { normalizeId, parseNsgId, withApiVersion } from "./ids.ts";
 import { fromArmNsg, fromSdkNsg } from "./mapping.ts";
 import { buildNsgPutBody } from "./nsg-body.ts";
 import { AzureError, type AzurePort, type ResolvedVm } from "./port.ts";
@@ -94,13 +94,6 @@ function listPage(res: PipelineResponse): ListPage {
   }
   const next = doc["nextLink"];
   return { value: doc["value"], nextLink: typeof next === "string" && next !== "" ? next : undefined };
-}
-
-/** The SDK's paging adds the api-version to a nextLink that lacks one; so does this. */
-function withApiVersion(link: string): string {
-  const url = new URL(link);
-  if (!url.searchParams.has("api-version")) url.searchParams.set("api-version", NSG_LIST_API_VERSION);
-  return url.toString();
 }
 
 function positiveInt(name: string, v: number | undefined, dflt: number, max: number): number {
@@ -215,7 +208,7 @@ export function createAzureAdapter(opts: AzureAdapterOptions): AzureAdapter {
       const page = listPage(await pipeline.sendRequest(httpClient, request));
       pages++;
       onPage(page.value);
-      url = page.nextLink === undefined ? undefined : withApiVersion(page.nextLink);
+      url = page.nextLink === undefined ? undefined : withApiVersion(page.nextLink, NSG_LIST_API_VERSION);
     }
     return pages;
   }

@@ -1,5 +1,6 @@
 // ARM resource ids: parsed once at the boundary so a malformed id fails with a clear message
-// instead of becoming a confusing 404 (or a request against the wrong resource) later.
+// instead of becoming a confusing 404 (or a request against the wrong resource) later. And the
+// api-version an ARM link (a list page's nextLink, an operation's poll URL) is followed with.
 import { AzureError } from "./port.ts";
 
 export interface ArmResourceId {
@@ -84,4 +85,11 @@ export function parseSubnetId(id: string): SubnetId {
 /** ARM ids compare case-insensitively; this is the form used for cache keys and dedupe. */
 export function normalizeId(id: string): string {
   return id.toLowerCase();
+}
+
+/** The SDK adds the api-version to a link ARM sent without one (nextLink, poll URL); so does this. */
+export function withApiVersion(link: string, apiVersion: string): string {
+  const url = new URL(link);
+  if (!url.searchParams.has("api-version")) url.searchParams.set("api-version", apiVersion);
+  return url.toString();
 }

@@ -14,7 +14,7 @@ import {
 import type { SecurityRule } from "../core/nsg.ts";
 import { sleep, type Clock } from "../runtime/clock.ts";
 import { jsonObjectOf, OperationFailedError, parseRetryAfterMs, restErrorOf } from "./errors.ts";
-import type { ArmResourceId } from "./ids.ts";
+import { withApiVersion, type ArmResourceId } from "./ids.ts";
 import { toSdkRule } from "./mapping.ts";
 
 /**
@@ -106,7 +106,7 @@ async function untilDone(deps: RuleWriteDeps, initial: PipelineResponse, signal:
   for (;;) {
     await sleep(deps.clock, delayMs, signal);
     const request = createPipelineRequest({
-      url: withApiVersion(url),
+      url: withApiVersion(url, SECURITY_RULES_API_VERSION),
       method: "GET",
       headers: createHttpHeaders({ accept: "application/json" }),
       abortSignal: signal,
@@ -159,11 +159,4 @@ function operationFailure(doc: Record<string, unknown>): OperationFailedError {
     .map((m, i) => (i < messages.length - 1 && !m.endsWith(".") ? `${m}.` : m))
     .join(" ");
   return new OperationFailedError(code, detail === "" ? "The operation failed." : detail);
-}
-
-/** The SDK adds the api-version to a poll URL that lacks one; so does this. */
-function withApiVersion(link: string): string {
-  const u = new URL(link);
-  if (!u.searchParams.has("api-version")) u.searchParams.set("api-version", SECURITY_RULES_API_VERSION);
-  return u.toString();
 }

@@ -3,12 +3,11 @@
 // Faults are switched off from the onArmCall hook after the first failure, so every test is
 // deterministic: exactly one failed attempt, then success.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { pino } from "pino";
-import { createAzureAdapter, type AzureAdapter, type AzureAdapterOptions } from "../../src/azure/adapter.ts";
-import { StaticTokenCredential } from "../../src/azure/credentials.ts";
+import type { AzureAdapter, AzureAdapterOptions } from "../../src/azure/adapter.ts";
 import { AzureError } from "../../src/azure/port.ts";
 import type { SecurityRule } from "../../src/core/nsg.ts";
 import { startEmulator, type FaultOptions, type RunningEmulator } from "../../src/emulator/index.ts";
+import { recordingAdapter } from "./azure-adapter-support.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const NSGS = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers/Microsoft.Network/networkSecurityGroups`;
@@ -17,27 +16,16 @@ const JUMP_NSG = `${NSGS}/jump-nsg`;
 let emu: RunningEmulator;
 const adapters: AzureAdapter[] = [];
 
-function adapter(extra: Partial<AzureAdapterOptions> = {}): {
-  a: AzureAdapter;
-  calls: Array<[string, number | "error"]>;
-} {
-  const calls: Array<[string, number | "error"]> = [];
-  const hook = extra.onArmCall;
-  const a = createAzureAdapter({
-    credential: new StaticTokenCredential("integration-test"),
-    endpoint: emu.endpoint,
-    caPem: emu.caPem,
-    logger: pino({ level: "silent" }),
-    pollIntervalMs: 20,
-    retry: { baseDelayMs: 50 },
-    ...extra,
-    onArmCall: (op, status, ms) => {
-      calls.push([op, status]);
-      hook?.(op, status, ms);
-    },
-  });
-  adapters.push(a);
-  return { a, calls };
+type ArmCall = [op: string, status: number | "error"];
+
+function armCall(op: string, status: number | "error"): ArmCall {
+  return [op, status];
+}
+
+function adapter(extra: Partial<AzureAdapterOptions> = {}): { a: AzureAdapter; calls: ArmCall[] } {
+  const made = recordingAdapter(emu, armCall, { pollIntervalMs: 20, retry: { baseDelayMs: 50 }, ...extra });
+  adapters.push(made.a);
+  return made;
 }
 
 /** Inject `faults` until the first failed attempt is seen, then heal. */
@@ -245,23 +233,16 @@ describe("rate limits", () => {
       throttle: { readBurst: 100, readPerSec: 50, writeBurst: 1, writePerSec: 2 },
     });
     try {
-      const statuses: Array<number | "error"> = [];
-      const a = createAzureAdapter({
-        credential: new StaticTokenCredential("t"),
-        endpoint: strict.endpoint,
-        caPem: strict.caPem,
-        logger: pino({ level: "silent" }),
+      const { a, calls } = recordingAdapter(strict, armCall, {
         pollIntervalMs: 20,
         rateLimit: { writesPerSec: 1000, writeBurst: 1000 },
-        onArmCall: (op, status) => {
-          if (op === "PUT securityRules") statuses.push(status);
-        },
       });
       adapters.push(a);
       await Promise.all([
         a.putRule(JUMP_NSG, rule("drawbridge-t1", 191)),
         a.putRule(`${NSGS}/web-1-nic-nsg`, rule("drawbridge-t2", 191)),
       ]);
+      const statuses = calls.filter(([op]) => op === "PUT securityRules").map(([, status]) => status);
       expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
       expect(statuses.filter((s) => s === 201 || s === 200)).toHaveLength(2);
       expect(strict.stats().throttled).toBeGreaterThanOrEqual(1);

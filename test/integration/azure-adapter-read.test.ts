@@ -1,12 +1,11 @@
 // The Azure adapter over the real SDKs against the ARM emulator (HTTPS, own CA): VM resolution,
 // NSG reads and paged listing.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { pino } from "pino";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { createAzureAdapter, type AzureAdapter, type AzureAdapterOptions } from "../../src/azure/adapter.ts";
-import { StaticTokenCredential } from "../../src/azure/credentials.ts";
+import type { AzureAdapter, AzureAdapterOptions } from "../../src/azure/adapter.ts";
 import { AzureError } from "../../src/azure/port.ts";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/index.ts";
+import { callLine, recordingAdapter } from "./azure-adapter-support.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const RG = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers`;
@@ -20,17 +19,9 @@ let emu: RunningEmulator;
 const adapters: AzureAdapter[] = [];
 
 function adapter(extra: Partial<AzureAdapterOptions> = {}): { a: AzureAdapter; calls: string[] } {
-  const calls: string[] = [];
-  const a = createAzureAdapter({
-    credential: new StaticTokenCredential("integration-test"),
-    endpoint: emu.endpoint,
-    caPem: emu.caPem,
-    logger: pino({ level: "silent" }),
-    onArmCall: (op, status) => calls.push(`${op} ${status}`),
-    ...extra,
-  });
-  adapters.push(a);
-  return { a, calls };
+  const made = recordingAdapter(emu, callLine, extra);
+  adapters.push(made.a);
+  return made;
 }
 
 beforeAll(async () => {

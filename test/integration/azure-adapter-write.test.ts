@@ -1,12 +1,11 @@
 // Both write modes of the Azure adapter against the ARM emulator: `rule` (PUT/DELETE of
 // drawbridge- rules) and `nsg` (whole-NSG PUT with If-Match), foreign rules untouched.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { pino } from "pino";
-import { createAzureAdapter, type AzureAdapter, type AzureAdapterOptions } from "../../src/azure/adapter.ts";
-import { StaticTokenCredential } from "../../src/azure/credentials.ts";
+import type { AzureAdapter, AzureAdapterOptions } from "../../src/azure/adapter.ts";
 import { AzureError } from "../../src/azure/port.ts";
 import type { SecurityRule } from "../../src/core/nsg.ts";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/index.ts";
+import { callLine, recordingAdapter } from "./azure-adapter-support.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const NSGS = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers/Microsoft.Network/networkSecurityGroups`;
@@ -30,19 +29,14 @@ interface ArmNsgDoc {
 let emu: RunningEmulator;
 const adapters: AzureAdapter[] = [];
 
-function adapter(extra: Partial<AzureAdapterOptions> = {}): { a: AzureAdapter; calls: string[] } {
-  const calls: string[] = [];
-  const a = createAzureAdapter({
-    credential: new StaticTokenCredential("integration-test"),
-    endpoint: emu.endpoint,
-    caPem: emu.caPem,
-    logger: pino({ level: "silent" }),
-    pollIntervalMs: 20,
-    onArmCall: (op, status) => calls.push(`${op} ${status}`),
-    ...extra,
-  });
-  adapters.push(a);
-  return { a, calls };
+/** An adapter on `on` (default the shared emulator), polling every 20 ms unless `extra` says otherwise. */
+function adapter(
+  extra: Partial<AzureAdapterOptions> = {},
+  on: RunningEmulator = emu,
+): { a: AzureAdapter; calls: string[] } {
+  const made = recordingAdapter(on, callLine, { pollIntervalMs: 20, ...extra });
+  adapters.push(made.a);
+  return made;
 }
 
 function doc(id: string): ArmNsgDoc {
@@ -233,15 +227,7 @@ describe("long-running operations", () => {
       lroDurationMs: 20_000,
     });
     try {
-      const a = createAzureAdapter({
-        credential: new StaticTokenCredential("t"),
-        endpoint: stuck.endpoint,
-        caPem: stuck.caPem,
-        logger: pino({ level: "silent" }),
-        pollIntervalMs: 25,
-        operationTimeoutMs: 600,
-      });
-      adapters.push(a);
+      const { a } = adapter({ pollIntervalMs: 25, operationTimeoutMs: 600 }, stuck);
       const started = Date.now();
       const e = (await a
         .putRule(JUMP_NSG, grant("drawbridge-stuck", 100, ["203.0.113.7/32"]))
@@ -261,16 +247,12 @@ describe("long-running operations", () => {
       lroDurationMs: 300,
     });
     try {
-      const calls: Array<[string, number]> = [];
       const started = Date.now();
-      const a = createAzureAdapter({
-        credential: new StaticTokenCredential("t"),
-        endpoint: slow.endpoint,
-        caPem: slow.caPem,
-        logger: pino({ level: "silent" }),
-        pollIntervalMs: 20,
-        onArmCall: (op, status) => calls.push([`${op} ${status}`, Date.now() - started]),
-      });
+      const { a, calls } = recordingAdapter(
+        slow,
+        (op, status): [string, number] => [callLine(op, status), Date.now() - started],
+        { pollIntervalMs: 20 },
+      );
       adapters.push(a);
       const name = "drawbridge-g-slow";
       await a.putRule(JUMP_NSG, grant(name, 102, ["203.0.113.7/32"]));
@@ -388,14 +370,7 @@ describe("nsg write mode", () => {
       lroDurationMs: 150,
     });
     try {
-      const a = createAzureAdapter({
-        credential: new StaticTokenCredential("t"),
-        endpoint: slow.endpoint,
-        caPem: slow.caPem,
-        logger: pino({ level: "silent" }),
-        pollIntervalMs: 25,
-      });
-      adapters.push(a);
+      const { a } = adapter({ pollIntervalMs: 25 }, slow);
       const observed = await a.getNsg(JUMP_NSG);
       const written = await a.replaceRules(observed, [grant("drawbridge-g-async", 100, ["203.0.113.7/32"])]);
       expect(written.securityRules.map((r) => r.name)).toContain("drawbridge-g-async");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { parseNsgId, parseSubnetId, parseVmId } from "../../../src/azure/ids.ts";
+import { parseNsgId, parseSubnetId, parseVmId, withApiVersion } from "../../../src/azure/ids.ts";
 import { AzureError } from "../../../src/azure/port.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
@@ -43,5 +43,15 @@ describe("ARM ids", () => {
       expect((e as AzureError).kind).toBe("Invalid");
     }
     expect.assertions(4);
+  });
+
+  it("adds the api-version to an ARM link without one, and keeps the one a link has", () => {
+    const link = `https://arm.test/subscriptions/${SUB}/providers/Microsoft.Network/networkSecurityGroups`;
+    expect(withApiVersion(`${link}?$skiptoken=a%2Fb`, "2026-01-01")).toBe(
+      `${link}?%24skiptoken=a%2Fb&api-version=2026-01-01`,
+    );
+    expect(withApiVersion(`${link}?api-version=2024-05-01`, "2026-01-01")).toBe(
+      `${link}?api-version=2024-05-01`,
+    );
   });
 });

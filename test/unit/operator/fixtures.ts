@@ -1,6 +1,7 @@
 // Small builders for operator unit tests.
 import type { AccessRequest, JitPolicy } from "../../../src/api/types.ts";
 import type { SecurityRule } from "../../../src/core/index.ts";
+import type { NsgRecord } from "../../../src/operator/state/ledger.ts";
 
 export const SUB = "00000000-0000-0000-0000-000000000001";
 export const VM = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers/Microsoft.Compute/virtualMachines/web-1`;
@@ -85,5 +86,21 @@ export function foreignRule(name: string, priority: number, extra: Partial<Secur
     destinationAddressPrefix: "*",
     destinationPortRange: "443",
     ...extra,
+  };
+}
+
+/** An NSG's ledger record with nothing placed, refused or failed (seq 1), but for `over`. */
+export function nsgRecord(over: Partial<NsgRecord> = {}): NsgRecord {
+  return {
+    seq: 1,
+    placements: new Map(),
+    rejected: new Map(),
+    failed: new Map(),
+    conflicts: [],
+    shadowed: [],
+    error: undefined,
+    lastWriteAt: undefined,
+    policiesWithRules: new Set(),
+    ...over,
   };
 }

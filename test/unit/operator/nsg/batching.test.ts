@@ -9,6 +9,7 @@ import {
 import type { HoldInput } from "../../../../src/operator/nsg/batching.ts";
 import type { Grant } from "../../../../src/core/index.ts";
 import type { NsgRecord } from "../../../../src/operator/state/ledger.ts";
+import { nsgRecord } from "../fixtures.ts";
 import type { AccessRequest } from "../../../../src/api/types.ts";
 
 function req(name: string, policyName: string, phase?: string): AccessRequest {
@@ -34,17 +35,7 @@ function grant(requestKey: string): Grant {
 }
 
 function record(placed: string[]): NsgRecord {
-  return {
-    seq: 1,
-    placements: new Map(placed.map((k) => [k, { rules: [], expiresAt: 10_000_000 }])),
-    rejected: new Map(),
-    failed: new Map(),
-    conflicts: [],
-    shadowed: [],
-    error: undefined,
-    lastWriteAt: undefined,
-    policiesWithRules: new Set(),
-  };
+  return nsgRecord({ placements: new Map(placed.map((k) => [k, { rules: [], expiresAt: 10_000_000 }])) });
 }
 
 const base: HoldInput = {

@@ -8,6 +8,7 @@ import {
   observedResult,
 } from "../../../../src/operator/nsg/observe.ts";
 import type { NsgRecord } from "../../../../src/operator/state/ledger.ts";
+import { nsgRecord } from "../fixtures.ts";
 
 function rule(name: string): SecurityRule {
   return { name } as unknown as SecurityRule;
@@ -37,18 +38,7 @@ function plan(over: Partial<NsgPlan>): NsgPlan {
 }
 
 function record(seq: number, policies: string[] = []): NsgRecord {
-  return {
-    seq,
-    placements: new Map(),
-    rejected: new Map(),
-    failed: new Map(),
-    conflicts: [],
-    shadowed: [],
-    error: undefined,
-    lastWriteAt: undefined,
-    policiesWithRules: new Set(policies),
-    basis: { etag: "e", inputs: [] },
-  };
+  return nsgRecord({ seq, policiesWithRules: new Set(policies), basis: { etag: "e", inputs: [] } });
 }
 
 describe("observe-only NSG reconciles", () => {

@@ -1,24 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { FakeClock } from "../../../../src/runtime/clock.ts";
-import type { NsgRecord } from "../../../../src/operator/state/ledger.ts";
 import { decidePolicy } from "../../../../src/operator/policy/decision.ts";
 import type { PolicyFacts } from "../../../../src/operator/policy/decision.ts";
-import { JUMP_NSG, NIC_NSG, policy } from "../fixtures.ts";
-
-function record(over: Partial<NsgRecord> = {}): NsgRecord {
-  return {
-    seq: 1,
-    placements: new Map(),
-    rejected: new Map(),
-    failed: new Map(),
-    conflicts: [],
-    shadowed: [],
-    error: undefined,
-    lastWriteAt: undefined,
-    policiesWithRules: new Set(),
-    ...over,
-  };
-}
+import { JUMP_NSG, NIC_NSG, nsgRecord, policy } from "../fixtures.ts";
 
 function facts(clock: FakeClock, over: Partial<PolicyFacts> = {}): PolicyFacts {
   return {
@@ -28,8 +12,8 @@ function facts(clock: FakeClock, over: Partial<PolicyFacts> = {}): PolicyFacts {
     resolution: { targets: [], problems: [] },
     outOfScope: [],
     records: [
-      { nsgKey: NIC_NSG.toLowerCase(), nsgId: NIC_NSG, record: record() },
-      { nsgKey: JUMP_NSG.toLowerCase(), nsgId: JUMP_NSG, record: record() },
+      { nsgKey: NIC_NSG.toLowerCase(), nsgId: NIC_NSG, record: nsgRecord() },
+      { nsgKey: JUMP_NSG.toLowerCase(), nsgId: JUMP_NSG, record: nsgRecord() },
     ],
     specIssues: [],
     ...over,
@@ -84,7 +68,7 @@ describe("decidePolicy", () => {
       { policyKey: "team-b/other", ruleName: "y", priority: 120, message: "y sits in band of other" },
     ];
     const f = facts(new FakeClock());
-    f.records[0]!.record = record({ conflicts });
+    f.records[0]!.record = nsgRecord({ conflicts });
     const d = decidePolicy(f);
     expect(cond(d, "PriorityConflict")).toMatchObject({
       status: "True",
@@ -100,7 +84,7 @@ describe("decidePolicy", () => {
     pending.records[1]!.record = undefined;
     expect(cond(decidePolicy(pending), "Ready")).toMatchObject({ status: "False", reason: "Reconciling" });
     const broken = facts(clock);
-    broken.records[1]!.record = record({ error: { reason: "NsgNotFound", message: "gone" } });
+    broken.records[1]!.record = nsgRecord({ error: { reason: "NsgNotFound", message: "gone" } });
     expect(cond(decidePolicy(broken), "Ready")).toMatchObject({ status: "False", reason: "NsgError" });
     const invalid = facts(clock, { specIssues: ["PriorityBandTooSmall: too small"] });
     expect(cond(decidePolicy(invalid), "Ready")).toMatchObject({ status: "False", reason: "InvalidSpec" });

@@ -1,38 +1,21 @@
 // The approval in flight (ADR 0016): the NSGs plan with an approval from the moment it is decided,
 // while its finalizer and status are written. Each row holds or fails one of those writes and
 // checks that no rule outlives an approval that did not land, on the whole controller in process.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { ApiException } from "@kubernetes/client-node";
-import { NSG, sshPolicy, sshRequest } from "./bench.ts";
-import { Stack, startedWithSshPolicy } from "./stack.ts";
+import { sshRequest } from "./bench.ts";
+import { Held, firstStatusWrite, holdNsgWrites } from "./held-write.ts";
+import { stackPerTest, type Stack } from "./stack.ts";
 import { FINALIZER } from "../../../../src/api/types.ts";
 import type { Notification } from "../../../../src/notify/types.ts";
 
 const ALLOW = "tcp-22@100";
 const DENY = "deny-tcp@199";
 
-/** A write held until the test lets it go (or fails it). */
-class Held {
-  readonly promise: Promise<void>;
-  release!: () => void;
-  refuse!: (err: Error) => void;
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.release = resolve;
-      this.refuse = reject;
-    });
-  }
-}
-
 /** Holds the next status write until the test lets it go; later writes pass. */
 function holdFirstStatusWrite(s: Stack): Held {
   const held = new Held();
-  let first = true;
-  s.kube.gate = (op) => {
-    if (op !== "patchStatus" || !first) return undefined;
-    first = false;
-    return held.promise;
-  };
+  s.kube.gate = firstStatusWrite(() => held.promise);
   return held;
 }
 
@@ -55,24 +38,11 @@ const GRANTED_AT_ONCE = [
 ];
 
 describe("approval in flight", () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
-
-  function started(): Promise<Stack> {
-    return startedWithSshPolicy((s) => (stack = s));
-  }
+  const { started } = stackPerTest();
 
   /** The SSH policy's stack, its notifications collected into `sent`. */
-  async function startedNotifying(sent: Notification[]): Promise<Stack> {
-    const s = (stack = new Stack({ notify: (n) => sent.push(n) }));
-    s.azure.addNsg(NSG, []);
-    s.create("JitPolicy", sshPolicy());
-    s.start();
-    await s.run(2000);
-    return s;
+  function startedNotifying(sent: Notification[]): Promise<Stack> {
+    return started({ notify: (n) => sent.push(n) });
   }
 
   it("writes the rule while the approval write is held; Active once it lands", async () => {
@@ -126,16 +96,14 @@ describe("approval in flight", () => {
     expect(s.rules()).toEqual([DENY, ALLOW]);
     // The NSG write that takes the first approval's rule out is slow; meanwhile the approval's write
     // fails as a cut connection does, and the request is approved again at once.
-    const removal = new Held();
-    s.azure.gate = () => removal.promise;
+    const releaseRemoval = holdNsgWrites(s);
     held.refuse(new TypeError("fetch failed"));
     await s.run(1000);
     expect(s.request("alice")?.status?.startTime).toBeDefined();
     // The NSG still carries the rule, but planned for an approval that did not land: the rule is on
     // its way out, so the request must not claim Active from it.
     expect(s.phase("alice")).not.toBe("Active");
-    s.azure.gate = undefined;
-    removal.release();
+    releaseRemoval();
     const lies: string[] = [];
     for (let t = 0; t < 3000; t += 10) {
       await s.run(10, 10);
@@ -149,8 +117,7 @@ describe("approval in flight", () => {
   it("approved again while the first approval's rule was being written: Active once replanned", async () => {
     const s = await started();
     const held = holdFirstStatusWrite(s);
-    const firstRule = new Held();
-    s.azure.gate = () => firstRule.promise;
+    const releaseFirstRule = holdNsgWrites(s);
     s.create("AccessRequest", sshRequest("alice"));
     // Past the wait for the rule (2 s): the approval's write is on its way without it.
     await s.run(3000);
@@ -159,8 +126,7 @@ describe("approval in flight", () => {
     held.refuse(new TypeError("fetch failed"));
     await s.run(1000);
     expect(s.request("alice")?.status?.startTime).toBeDefined();
-    s.azure.gate = undefined;
-    firstRule.release();
+    releaseFirstRule();
     // The next plan of the NSG keeps the rule for the second approval: the request is woken by the
     // placement's new grant, not only by a rule coming or going.
     await s.run(2000);
@@ -247,14 +213,12 @@ describe("approval in flight", () => {
 
   it("the approval write waits for a slow NSG write, up to 2 s after the decision", async () => {
     const s = await started();
-    const nsgWrite = new Held();
-    s.azure.gate = () => nsgWrite.promise;
+    const releaseNsgWrites = holdNsgWrites(s);
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(1500);
     // Finalizer written; the approval waits for the rule.
     expect(requestWrites(s, "alice")).toEqual(["setFinalizers [jit.drawbridge.dev/finalizer]"]);
-    s.azure.gate = undefined;
-    nsgWrite.release();
+    releaseNsgWrites();
     await s.run(1000);
     expect(s.phase("alice")).toBe("Active");
     expect(requestWrites(s, "alice")).toEqual([
@@ -265,15 +229,13 @@ describe("approval in flight", () => {
 
   it("an NSG slower than the wait: the approval is written alone, then Active", async () => {
     const s = await started();
-    const nsgWrite = new Held();
-    s.azure.gate = () => nsgWrite.promise;
+    const releaseNsgWrites = holdNsgWrites(s);
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(2500);
     expect(s.request("alice")?.status?.startTime).toBeDefined();
     expect(s.phase("alice")).toBe("Pending");
     expect(s.rules()).toEqual([DENY]);
-    s.azure.gate = undefined;
-    nsgWrite.release();
+    releaseNsgWrites();
     await s.run(1000);
     expect(s.phase("alice")).toBe("Active");
     expect(s.rules()).toEqual([DENY, ALLOW]);
@@ -286,8 +248,7 @@ describe("approval in flight", () => {
 
   it("revoked while the approval waits for its rule: the wait ends, the request ends Revoked", async () => {
     const s = await started();
-    const nsgWrite = new Held();
-    s.azure.gate = () => nsgWrite.promise;
+    const releaseNsgWrites = holdNsgWrites(s);
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(500);
     expect(requestWrites(s, "alice")).toEqual(["setFinalizers [jit.drawbridge.dev/finalizer]"]);
@@ -298,8 +259,7 @@ describe("approval in flight", () => {
     await s.run(500);
     expect(requestWrites(s, "alice").length).toBeGreaterThanOrEqual(2);
     expect(s.phase("alice")).toBe("Revoked");
-    s.azure.gate = undefined;
-    nsgWrite.release();
+    releaseNsgWrites();
     await s.run(2000);
     expect(s.phase("alice")).toBe("Revoked");
     expect(s.rules()).toEqual([DENY]);

@@ -2,9 +2,10 @@
 // API server may have applied the write. The request is read back before the approval is withdrawn,
 // so a write that landed keeps its rule (the status says Active and the NSG agrees), and one that
 // did not is withdrawn as before. On the whole controller in process, the watch lagging the writes.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { sshRequest } from "./bench.ts";
-import { Stack, startedWithSshPolicy } from "./stack.ts";
+import { firstStatusWrite } from "./held-write.ts";
+import { stackPerTest, type Stack } from "./stack.ts";
 
 const ALLOW = "tcp-22@100";
 const DENY = "deny-tcp@199";
@@ -24,12 +25,7 @@ function refused(): Error {
 
 /** The first status write of the request applies, but its reply is lost (and its watch lags). */
 function loseFirstStatusReply(s: Stack): void {
-  let first = true;
-  s.kube.lostReply = (op) => {
-    if (op !== "patchStatus" || !first) return undefined;
-    first = false;
-    return timeout();
-  };
+  s.kube.lostReply = firstStatusWrite(timeout);
 }
 
 /** ARM writes that took the grant's rule out of the NSG. */
@@ -48,15 +44,7 @@ async function activeWithoutRule(s: Stack, ms: number): Promise<string[]> {
 }
 
 describe("approval write whose outcome is unknown", () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
-
-  function started(): Promise<Stack> {
-    return startedWithSshPolicy((s) => (stack = s));
-  }
+  const { started } = stackPerTest();
 
   it("landed but timed out (approval and Active in one write): read back, the rule never leaves, Active", async () => {
     const s = await started();
@@ -80,12 +68,7 @@ describe("approval write whose outcome is unknown", () => {
 
   it("timed out and did not land: read back, the grant is withdrawn and the rule goes", async () => {
     const s = await started();
-    let first = true;
-    s.kube.gate = (op) => {
-      if (op !== "patchStatus" || !first) return undefined;
-      first = false;
-      return Promise.reject(timeout());
-    };
+    s.kube.gate = firstStatusWrite(() => Promise.reject(timeout()));
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(2100, 10);
     expect(s.kube.reads).toBe(1);
@@ -98,12 +81,7 @@ describe("approval write whose outcome is unknown", () => {
 
   it("a write refused before it was sent is not read back: withdrawn at once", async () => {
     const s = await started();
-    let first = true;
-    s.kube.gate = (op) => {
-      if (op !== "patchStatus" || !first) return undefined;
-      first = false;
-      return Promise.reject(refused());
-    };
+    s.kube.gate = firstStatusWrite(() => Promise.reject(refused()));
     s.create("AccessRequest", sshRequest("alice"));
     await s.run(2100, 10);
     expect(s.kube.reads).toBe(0);

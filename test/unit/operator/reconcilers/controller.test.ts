@@ -1,12 +1,12 @@
 // The controller end to end in process: informer events, the three work queues and the reconcilers
 // over in-memory Kubernetes and ARM, on a fake clock. Every row starts from a policy on one NSG whose
 // baseline deny is written, then acts and checks what the cluster and the NSG show.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { invalid, throttled } from "../../../support/memory-azure.ts";
 import type { SecurityRule } from "./bench.ts";
 import { AZURE_LIMITS, NSG, POLICY_KEY, foreignFiller, foreignRule, sshPolicy, sshRequest } from "./bench.ts";
 import type { StackOptions } from "./stack.ts";
-import { Stack } from "./stack.ts";
+import { stackPerTest, type Stack } from "./stack.ts";
 
 const HOUR = 3_600_000;
 const BURST = ["bob", "carol", "dave", "erin"];
@@ -193,14 +193,10 @@ const rows: Row[] = [
 ];
 
 describe("Controller", () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
+  const { make } = stackPerTest();
 
   it.each(rows)("$name", async (row) => {
-    const s = (stack = new Stack(row.opts));
+    const s = make(row.opts);
     s.azure.addNsg(NSG, row.nsg ?? []);
     s.create("JitPolicy", sshPolicy());
     s.start();

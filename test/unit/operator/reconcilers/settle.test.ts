@@ -1,29 +1,15 @@
 // The NSG batching hold (ADR 0005) against the approvals in flight (ADR 0016): a request's creation
 // counts as an arrival for the settle period, the operator's own later writes to it do not.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { sshPolicy, sshRequest, NSG } from "./bench.ts";
-import { Stack } from "./stack.ts";
-
-/** A write held until the test lets it go. */
-class Held {
-  readonly promise: Promise<void>;
-  release!: () => void;
-  constructor() {
-    this.promise = new Promise<void>((resolve) => {
-      this.release = resolve;
-    });
-  }
-}
+import { Held } from "./held-write.ts";
+import { stackPerTest } from "./stack.ts";
 
 describe("batching hold and approvals in flight", () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
+  const { make } = stackPerTest();
 
   it("an earlier request's finalizer landing does not restart the settle period", async () => {
-    const s = (stack = new Stack({ batchMaxHoldMs: 2000, writeMs: 400 }));
+    const s = make({ batchMaxHoldMs: 2000, writeMs: 400 });
     s.azure.addNsg(NSG, []);
     s.create("JitPolicy", sshPolicy());
     s.start();

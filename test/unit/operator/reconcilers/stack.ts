@@ -1,6 +1,7 @@
 // The whole controller in process: its informers are in-memory, its Kubernetes writes land in them
 // (and come back as watch events), ARM is in memory and time is a fake clock, so the work queues,
 // batching, backoff and expiry wake-ups run as in production, only without waiting.
+import { afterEach } from "@jest/globals";
 import { Controller } from "../../../../src/operator/controller.ts";
 import type { ShardOwnership } from "../../../../src/operator/shard/ownership.ts";
 import type { RequestNotifier } from "../../../../src/notify/types.ts";
@@ -99,13 +100,25 @@ export class Stack {
   }
 }
 
-/**
- * A started stack over an empty NSG and the ssh policy, 2 s on: the NSG holds the policy's baseline
- * deny. `keep` is handed the stack first, so a test's afterEach can stop it even if the wait fails.
- */
-export async function startedWithSshPolicy(keep: (s: Stack) => void, opts?: StackOptions): Promise<Stack> {
-  const s = new Stack(opts);
-  keep(s);
+export interface StackPerTest {
+  /** The test's stack, stopped after the test. */
+  make: (opts?: StackOptions) => Stack;
+  /** The test's stack started over an empty NSG and the ssh policy, 2 s on: only the baseline deny. */
+  started: (opts?: StackOptions) => Promise<Stack>;
+}
+
+/** For a describe block: the stack each test makes is stopped after it, even if the test failed. */
+export function stackPerTest(): StackPerTest {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+  const make = (opts?: StackOptions): Stack => (stack = new Stack(opts));
+  return { make, started: (opts) => startedWithSshPolicy(make(opts)) };
+}
+
+async function startedWithSshPolicy(s: Stack): Promise<Stack> {
   s.azure.addNsg(NSG, []);
   s.create("JitPolicy", sshPolicy());
   s.start();

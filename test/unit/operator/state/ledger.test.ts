@@ -3,19 +3,10 @@
 import { describe, expect, it } from "@jest/globals";
 import type { NsgRecord } from "../../../../src/operator/state/ledger.ts";
 import { Ledger } from "../../../../src/operator/state/ledger.ts";
+import { nsgRecord } from "../fixtures.ts";
 
 function rec(seq: number, policies: string[]): NsgRecord {
-  return {
-    seq,
-    placements: new Map(),
-    rejected: new Map(),
-    failed: new Map(),
-    conflicts: [],
-    shadowed: [],
-    error: undefined,
-    lastWriteAt: undefined,
-    policiesWithRules: new Set(policies),
-  };
+  return nsgRecord({ seq, policiesWithRules: new Set(policies) });
 }
 
 describe("Ledger", () => {
