@@ -1,7 +1,7 @@
 // The controller end to end in process: informer events, the three work queues and the reconcilers
 // over in-memory Kubernetes and ARM, on a fake clock. Every row starts from a policy on one NSG whose
 // baseline deny is written, then acts and checks what the cluster and the NSG show.
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { invalid, throttled } from "../../../support/memory-azure.ts";
 import type { SecurityRule } from "./bench.ts";
 import { AZURE_LIMITS, NSG, POLICY_KEY, foreignFiller, foreignRule, sshPolicy, sshRequest } from "./bench.ts";
@@ -178,6 +178,27 @@ const rows: Row[] = [
           .filter((w) => !w.includes("tcp-22")),
       ).toEqual([]);
       expect(s.rules()).toContain("deny-tcp@199");
+    },
+  },
+  {
+    name: "a policy's status write leaves its requests' grants indexed; a new spec marks them changed",
+    async act(s) {
+      s.create("AccessRequest", sshRequest("alice"));
+      await s.run(2000);
+      expect(s.phase("alice")).toBe("Active");
+      const marked = jest.spyOn(s.controller.grants, "invalidatePolicy");
+      const stored = s.policy();
+      if (stored === undefined) throw new Error("no policy");
+      await s.kube.patchStatus("JitPolicy", stored.metadata, { ...stored.status, observedGeneration: 7 });
+      await s.run(500);
+      expect(marked).not.toHaveBeenCalled();
+      const edited = sshPolicy({ nsgScope: "All", priorityRange: { from: 100, to: 198 } });
+      edited.metadata = { ...edited.metadata, generation: 2 };
+      s.create("JitPolicy", edited);
+      await s.run(2000);
+      expect(marked).toHaveBeenCalledWith(POLICY_KEY);
+      expect(s.phase("alice")).toBe("Active");
+      expect(s.rules()).toEqual(["deny-tcp@198", "tcp-22@100"]);
     },
   },
   {
