@@ -9,12 +9,15 @@ import type { AddressInfo } from "node:net";
 import { createKubeWriter } from "../../src/kube/kube.ts";
 import { PooledWriteKubeConfig } from "../../src/kube/kube-config.ts";
 import { maybeLanded } from "../../src/operator/request/unknown-outcome.ts";
+import { eventually } from "../support/poll.ts";
 import { startTlsTestServer } from "./tls-test-server.ts";
 import type { TlsTestServer } from "./tls-test-server.ts";
 
 let server: TlsTestServer | undefined;
 let caPem = "";
 let port = 0;
+/** How many "hang" requests the server has read in full (and left unanswered). */
+let hanging = 0;
 
 /** The HTTP status a request for this object name is answered with; "reset" and "hang" do not answer. */
 function answer(name: string): number | "reset" | "hang" {
@@ -29,7 +32,10 @@ beforeAll(async () => {
     req.resume();
     req.on("end", () => {
       const a = answer(name);
-      if (a === "hang") return;
+      if (a === "hang") {
+        hanging += 1;
+        return;
+      }
       if (a === "reset") {
         req.socket.destroy();
         return;
@@ -99,8 +105,10 @@ describe("status write outcomes as the client reports them", () => {
 
   it("a write still unanswered when the pool is dropped may have landed", async () => {
     const kc = pool();
+    const before = hanging;
     const pending = statusWriteError(kc, "hang");
-    await new Promise((r) => setTimeout(r, 300));
+    // Dropped once the server holds the whole request: it was sent, and no answer came.
+    await eventually("the server to hold the request", () => hanging > before, 10_000, 10);
     kc.dropConnections(new Error("a watch connection broke"));
     const err = await pending;
     expect(err).toBeDefined();
