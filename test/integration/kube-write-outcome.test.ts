@@ -3,7 +3,7 @@
 // unknown-outcome.ts, ADR 0021) reads it as a write that may have been applied: against a real TLS
 // server that resets the connection after reading a request, answers with an error status, or
 // never answers until the pool is dropped; and a port where nothing listens.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { createServer as createTcpServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { createKubeWriter } from "../../src/kube/kube.ts";
@@ -12,6 +12,9 @@ import { maybeLanded } from "../../src/operator/request/unknown-outcome.ts";
 import { eventually } from "../support/poll.ts";
 import { startTlsTestServer } from "./tls-test-server.ts";
 import type { TlsTestServer } from "./tls-test-server.ts";
+
+// A guard well above the wait for the server to hold a request, for a loaded machine.
+jest.setTimeout(30_000);
 
 let server: TlsTestServer | undefined;
 let caPem = "";

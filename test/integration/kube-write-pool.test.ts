@@ -2,7 +2,7 @@
 // accepts a request and never answers, as a connection a network break left half-dead does: a
 // write waits there until WRITE_TIMEOUT_MS, unless the pool is dropped, which fails it at once and
 // hands the next write a fresh connection.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node";
 import { request } from "undici";
 import type { Dispatcher } from "undici";
@@ -10,6 +10,9 @@ import { PooledWriteKubeConfig, WRITE_TIMEOUT_MS } from "../../src/kube/kube-con
 import { eventually } from "../support/poll.ts";
 import { startTlsTestServer } from "./tls-test-server.ts";
 import type { TlsTestServer } from "./tls-test-server.ts";
+
+// A guard well above the wait for the server to hold a request, for a loaded machine.
+jest.setTimeout(30_000);
 
 let server: TlsTestServer | undefined;
 let url = "";
