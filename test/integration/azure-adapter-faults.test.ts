@@ -231,12 +231,35 @@ describe("exhausted retries", () => {
   });
 
   it("waits no longer than maxRetryAfterMs in the adapter", async () => {
-    emu.setFaults({ rate429: 1 });
-    const { a, calls } = adapter({ retry: { maxRetryAfterMs: 500 } });
-    const started = Date.now();
-    await expect(a.getNsg(JUMP_NSG)).rejects.toMatchObject({ kind: "Throttled", retryAfterMs: 1000 });
-    expect(calls).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // One read token, refilled in 100 s: the second read is told to come back in 100 s, which the
+    // adapter must not wait out (a wait would also overrun this test's guard).
+    const strict = await startEmulator({
+      seedFile: "examples/seed.yaml",
+      throttle: { readBurst: 1, readPerSec: 0.01, writeBurst: 100, writePerSec: 50 },
+    });
+    try {
+      const calls: Array<[string, number | "error"]> = [];
+      const a = createAzureAdapter({
+        credential: new StaticTokenCredential("t"),
+        endpoint: strict.endpoint,
+        caPem: strict.caPem,
+        logger: pino({ level: "silent" }),
+        retry: { maxRetryAfterMs: 500 },
+        onArmCall: (op, status) => calls.push([op, status]),
+      });
+      adapters.push(a);
+      await a.getNsg(JUMP_NSG);
+      const started = Date.now();
+      const e = (await a.getNsg(JUMP_NSG).catch((x: unknown) => x)) as AzureError;
+      expect(e).toBeInstanceOf(AzureError);
+      expect(e.kind).toBe("Throttled");
+      // 100 s less the moments since the first read, in whole seconds.
+      expect(e.retryAfterMs).toBeGreaterThan(90_000);
+      expect(calls).toHaveLength(2);
+      expect(Date.now() - started).toBeLessThan(50_000);
+    } finally {
+      await strict.close();
+    }
   });
 });
 
