@@ -61,7 +61,17 @@ describe("input faults", () => {
         ),
       60_000,
     );
-    await sleep(1_000);
+    // The rest of the baseline may still be in flight: start counting once ARM has seen no write
+    // for 2 s, however long the operator takes on a loaded machine.
+    await waitFor(
+      "the baseline written",
+      async () => {
+        const w = s.emulator.stats().writes;
+        await sleep(2_000);
+        return s.emulator.stats().writes === w;
+      },
+      60_000,
+    );
     const before = s.emulator.stats().writes;
     const nsgsBefore = [...readNsgs(s.emulator, s.nsgIds)].map(([id, rules]) => [id, rules.map(comparable)]);
     const tally = {

@@ -70,7 +70,7 @@ describe("JitScope enforcement in the operator", () => {
     await eventually(
       "the VM's rules to go",
       () => stack.managed(NIC_NSG).length === 0 && stack.managed(SUBNET_NSG).length === 0,
-      20_000,
+      60_000,
     );
     const closedInMs = Date.now() - narrowedAt;
     expect(stack.allowsFor(JUMP_NSG, 22, "203.0.113.7/32")).toHaveLength(1);
@@ -80,8 +80,9 @@ describe("JitScope enforcement in the operator", () => {
     });
     expect(c.message).toContain(VM_ID);
     expect(c.message).toContain(stack.ns);
-    // One reconcile, not a resync (10 minutes here): the change itself wakes the NSGs.
-    expect(closedInMs).toBeLessThan(20_000);
+    // One reconcile, not a resync (10 minutes here): the change itself wakes the NSGs. (A minute is
+    // far from either, however loaded the machine.)
+    expect(closedInMs).toBeLessThan(60_000);
 
     // A request naming the VM now is refused; one naming jump-nsg still works.
     const onVm = await stack.createRequest({ targets: [VM_ID] });

@@ -142,9 +142,10 @@ describe("forged status", () => {
     });
     expect((await statusOf(short)).expiresAt).toBe(new Date(end + 3_600_000).toISOString());
 
-    await eventually("the short request's rules to go", () => allowsOf(SHORT).length === 0, 40_000);
-    // Gone by the original expiry (plus the time an NSG write takes), never an hour later.
-    expect(Date.now()).toBeLessThan(end + 10_000);
+    await eventually("the short request's rules to go", () => allowsOf(SHORT).length === 0, 90_000);
+    // Gone by the original expiry (plus the time NSG writes take on a loaded machine), never an hour
+    // later.
+    expect(Date.now()).toBeLessThan(end + 60_000);
     await holdsFor(3_000, () => {
       expect(allowsOf(SHORT)).toEqual([]);
     });

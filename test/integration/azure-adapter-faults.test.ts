@@ -2,7 +2,7 @@
 // and a busy NSG are retried within bounds; when retries run out the caller gets the right kind.
 // Faults are switched off from the onArmCall hook after the first failure, so every test is
 // deterministic: exactly one failed attempt, then success.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { AzureAdapter, AzureAdapterOptions } from "../../src/azure/adapter.ts";
 import { AzureError } from "../../src/azure/port.ts";
 import type { SecurityRule } from "../../src/core/nsg.ts";
@@ -12,6 +12,10 @@ import { recordingAdapter } from "./azure-adapter-support.ts";
 const SUB = "00000000-0000-0000-0000-000000000001";
 const NSGS = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers/Microsoft.Network/networkSecurityGroups`;
 const JUMP_NSG = `${NSGS}/jump-nsg`;
+
+// Several tests wait out Retry-After or write latency for seconds: a guard well above that, for a
+// loaded machine.
+jest.setTimeout(30_000);
 
 let emu: RunningEmulator;
 const adapters: AzureAdapter[] = [];
@@ -36,6 +40,11 @@ function faultOnce(faults: FaultOptions): Partial<AzureAdapterOptions> {
       if (status === "error" || status >= 400) emu.setFaults({});
     },
   };
+}
+
+/** Resolves once the emulator has taken one more write than `before` (it then holds the NSG). */
+async function writeArrived(before: number): Promise<void> {
+  while (emu.stats().writes <= before) await new Promise((r) => setTimeout(r, 10));
 }
 
 function rule(name: string, priority: number): SecurityRule {
@@ -107,12 +116,13 @@ describe("retried faults", () => {
   });
 
   it("retries a write that finds the NSG busy (AnotherOperationInProgress)", async () => {
-    emu.setLatency({ write: 300 });
-    const { a, calls } = adapter({ retry: { baseDelayMs: 200, maxRetries: 4 } });
-    await Promise.all([
-      a.putRule(JUMP_NSG, rule("drawbridge-c1", 161)),
-      a.putRule(JUMP_NSG, rule("drawbridge-c2", 162)),
-    ]);
+    emu.setLatency({ write: 1_000 });
+    const { a, calls } = adapter({ retry: { baseDelayMs: 200, maxRetries: 6 } });
+    // The second write starts once the first holds the NSG, so it certainly finds it busy.
+    const writes = emu.stats().writes;
+    const first = a.putRule(JUMP_NSG, rule("drawbridge-c1", 161));
+    await writeArrived(writes);
+    await Promise.all([first, a.putRule(JUMP_NSG, rule("drawbridge-c2", 162))]);
     expect(calls.filter(([op, s]) => op === "PUT securityRules" && s === 409).length).toBeGreaterThanOrEqual(
       1,
     );
@@ -126,18 +136,37 @@ describe("retried faults", () => {
 
 describe("fault storm", () => {
   it("converges under 20% 500s and dropped connections: every write lands exactly once", async () => {
-    emu.setFaults({ rate500: 0.1, rateDrop: 0.1 });
-    const { a, calls } = adapter({ maxRetries: 8, retry: { baseDelayMs: 10, maxDelayMs: 100 } });
+    // Every tenth request answers 500 and every tenth drops its connection, at fixed places, set from
+    // the hook after each answer (the requests run one at a time): the storm hits in every run.
+    let storm = true;
+    let requests = 0;
+    const stormFaults = (): FaultOptions => {
+      requests += 1;
+      if (!storm) return {};
+      if (requests % 10 === 3) return { rate500: 1 };
+      if (requests % 10 === 7) return { rateDrop: 1 };
+      return {};
+    };
+    emu.setFaults(stormFaults());
+    const { a, calls } = adapter({
+      maxRetries: 8,
+      retry: { baseDelayMs: 10, maxDelayMs: 100 },
+      onArmCall: () => {
+        emu.setFaults(stormFaults());
+      },
+    });
     const names = Array.from({ length: 8 }, (_, i) => `drawbridge-storm-${i}`);
     for (const [i, n] of names.entries()) await a.putRule(JUMP_NSG, rule(n, 130 + i));
     for (const n of names.slice(0, 4)) await a.deleteRule(JUMP_NSG, n);
+    storm = false;
     emu.setFaults({});
     const managed = (await a.getNsg(JUMP_NSG)).securityRules.filter((r) =>
       r.name.startsWith("drawbridge-storm-"),
     );
     expect(managed.map((r) => [r.name, r.priority])).toEqual(names.slice(4).map((n, i) => [n, 134 + i]));
-    // The storm did hit: some attempts failed and were retried.
-    expect(calls.filter(([, s]) => s === "error" || s === 500).length).toBeGreaterThan(0);
+    // The storm did hit: attempts failed both ways and were retried.
+    expect(calls.filter(([, s]) => s === 500).length).toBeGreaterThan(0);
+    expect(calls.filter(([, s]) => s === "error").length).toBeGreaterThan(0);
     for (const n of names.slice(4)) await a.deleteRule(JUMP_NSG, n);
   });
 });
@@ -171,12 +200,13 @@ describe("exhausted retries", () => {
   });
 
   it("surfaces a busy NSG as Conflict AnotherOperationInProgress", async () => {
-    emu.setLatency({ write: 400 });
+    emu.setLatency({ write: 2_000 });
     const { a } = adapter({ maxRetries: 0 });
-    const results = await Promise.allSettled([
-      a.putRule(JUMP_NSG, rule("drawbridge-b1", 171)),
-      a.putRule(JUMP_NSG, rule("drawbridge-b2", 172)),
-    ]);
+    // The second write starts once the first holds the NSG, so it certainly finds it busy.
+    const writes = emu.stats().writes;
+    const first = a.putRule(JUMP_NSG, rule("drawbridge-b1", 171));
+    await writeArrived(writes);
+    const results = await Promise.allSettled([first, a.putRule(JUMP_NSG, rule("drawbridge-b2", 172))]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     expect(failed).toHaveLength(1);
     expect(failed[0]!.reason).toMatchObject({
@@ -189,12 +219,33 @@ describe("exhausted retries", () => {
   });
 
   it("waits no longer than maxRetryAfterMs in the adapter", async () => {
-    emu.setFaults({ rate429: 1 });
-    const { a, calls } = adapter({ retry: { maxRetryAfterMs: 500 } });
-    const started = Date.now();
-    await expect(a.getNsg(JUMP_NSG)).rejects.toMatchObject({ kind: "Throttled", retryAfterMs: 1000 });
-    expect(calls).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // One read token, refilled in 100 s: the second read is told to come back in 100 s, which the
+    // adapter must not wait out (a wait would also overrun this test's guard).
+    const strict = await startEmulator({
+      seedFile: "examples/seed.yaml",
+      throttle: { readBurst: 1, readPerSec: 0.01, writeBurst: 100, writePerSec: 50 },
+    });
+    try {
+      const { a, calls } = recordingAdapter(
+        strict,
+        (op, status): [string, number | "error"] => [op, status],
+        {
+          retry: { maxRetryAfterMs: 500 },
+        },
+      );
+      adapters.push(a);
+      await a.getNsg(JUMP_NSG);
+      const started = Date.now();
+      const e = (await a.getNsg(JUMP_NSG).catch((x: unknown) => x)) as AzureError;
+      expect(e).toBeInstanceOf(AzureError);
+      expect(e.kind).toBe("Throttled");
+      // 100 s less the moments since the first read, in whole seconds.
+      expect(e.retryAfterMs).toBeGreaterThan(90_000);
+      expect(calls).toHaveLength(2);
+      expect(Date.now() - started).toBeLessThan(50_000);
+    } finally {
+      await strict.close();
+    }
   });
 });
 
@@ -230,7 +281,8 @@ describe("rate limits", () => {
   it("honours ARM's own 429 + Retry-After when the client-side limit is set too high", async () => {
     const strict = await startEmulator({
       seedFile: "examples/seed.yaml",
-      throttle: { readBurst: 100, readPerSec: 50, writeBurst: 1, writePerSec: 2 },
+      // One write token, refilled in 2 s: far longer than the two concurrent PUTs take to arrive.
+      throttle: { readBurst: 100, readPerSec: 50, writeBurst: 1, writePerSec: 0.5 },
     });
     try {
       const { a, calls } = recordingAdapter(strict, armCall, {

@@ -1,11 +1,15 @@
 // Both write modes of the Azure adapter against the ARM emulator: `rule` (PUT/DELETE of
 // drawbridge- rules) and `nsg` (whole-NSG PUT with If-Match), foreign rules untouched.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { AzureAdapter, AzureAdapterOptions } from "../../src/azure/adapter.ts";
 import { AzureError } from "../../src/azure/port.ts";
 import type { SecurityRule } from "../../src/core/nsg.ts";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/index.ts";
 import { callLine, recordingAdapter } from "./azure-adapter-support.ts";
+
+// Several tests wait out operations and Retry-After for seconds: a guard well above that, for a
+// loaded machine.
+jest.setTimeout(30_000);
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const NSGS = `/subscriptions/${SUB}/resourceGroups/demo-rg/providers/Microsoft.Network/networkSecurityGroups`;

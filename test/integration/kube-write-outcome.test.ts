@@ -3,18 +3,24 @@
 // unknown-outcome.ts, ADR 0021) reads it as a write that may have been applied: against a real TLS
 // server that resets the connection after reading a request, answers with an error status, or
 // never answers until the pool is dropped; and a port where nothing listens.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { createServer as createTcpServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { createKubeWriter } from "../../src/kube/kube.ts";
 import { PooledWriteKubeConfig } from "../../src/kube/kube-config.ts";
 import { maybeLanded } from "../../src/operator/request/unknown-outcome.ts";
+import { eventually } from "../support/poll.ts";
 import { startTlsTestServer } from "./tls-test-server.ts";
 import type { TlsTestServer } from "./tls-test-server.ts";
+
+// A guard well above the wait for the server to hold a request, for a loaded machine.
+jest.setTimeout(30_000);
 
 let server: TlsTestServer | undefined;
 let caPem = "";
 let port = 0;
+/** How many "hang" requests the server has read in full (and left unanswered). */
+let hanging = 0;
 
 /** The HTTP status a request for this object name is answered with; "reset" and "hang" do not answer. */
 function answer(name: string): number | "reset" | "hang" {
@@ -29,7 +35,10 @@ beforeAll(async () => {
     req.resume();
     req.on("end", () => {
       const a = answer(name);
-      if (a === "hang") return;
+      if (a === "hang") {
+        hanging += 1;
+        return;
+      }
       if (a === "reset") {
         req.socket.destroy();
         return;
@@ -99,8 +108,10 @@ describe("status write outcomes as the client reports them", () => {
 
   it("a write still unanswered when the pool is dropped may have landed", async () => {
     const kc = pool();
+    const before = hanging;
     const pending = statusWriteError(kc, "hang");
-    await new Promise((r) => setTimeout(r, 300));
+    // Dropped once the server holds the whole request: it was sent, and no answer came.
+    await eventually("the server to hold the request", () => hanging > before, 10_000, 10);
     kc.dropConnections(new Error("a watch connection broke"));
     const err = await pending;
     expect(err).toBeDefined();

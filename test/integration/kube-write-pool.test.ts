@@ -2,22 +2,29 @@
 // accepts a request and never answers, as a connection a network break left half-dead does: a
 // write waits there until WRITE_TIMEOUT_MS, unless the pool is dropped, which fails it at once and
 // hands the next write a fresh connection.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node";
 import { request } from "undici";
 import type { Dispatcher } from "undici";
 import { PooledWriteKubeConfig, WRITE_TIMEOUT_MS } from "../../src/kube/kube-config.ts";
+import { eventually } from "../support/poll.ts";
 import { startTlsTestServer } from "./tls-test-server.ts";
 import type { TlsTestServer } from "./tls-test-server.ts";
+
+// A guard well above the wait for the server to hold a request, for a loaded machine.
+jest.setTimeout(30_000);
 
 let server: TlsTestServer | undefined;
 let url = "";
 let caPem = "";
+/** How many "/hang" requests the server has received (and left unanswered). */
+let hanging = 0;
 
 beforeAll(async () => {
   // "/hang" is accepted and never answered; anything else answers at once.
   server = await startTlsTestServer("write-pool-", (req, res) => {
-    if (req.url !== "/hang") res.end("ok");
+    if (req.url === "/hang") hanging += 1;
+    else res.end("ok");
   });
   url = `https://127.0.0.1:${String(server.port)}`;
   caPem = server.caPem;
@@ -50,12 +57,14 @@ describe("pooled write connections", () => {
   it("dropping the pool fails a write that waits for an answer, and the next write gets a new connection", async () => {
     const kc = pool();
     const first = await dispatcherOf(kc);
-    const began = Date.now();
+    const before = hanging;
     const hung = request(`${url}/hang`, { dispatcher: first, method: "PUT", body: "{}" }).then(
       () => "answered",
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Dropped once the server holds the request: it was sent, and no answer came.
+    await eventually("the server to hold the request", () => hanging > before, 10_000, 10);
+    const began = Date.now();
     kc.dropConnections(new Error("a watch connection broke"));
     const outcome = await hung;
     const tookMs = Date.now() - began;

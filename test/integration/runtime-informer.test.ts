@@ -10,6 +10,7 @@ import { createInformer } from "../../src/runtime/informer.ts";
 import type { Informer, InformerOptions, ListFn } from "../../src/runtime/informer.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { Metrics } from "../../src/runtime/metrics.ts";
+import { eventually } from "../support/poll.ts";
 import { CuttableProxy, kubeConfigVia, waitFor } from "./runtime-support.ts";
 
 jest.setTimeout(90_000);
@@ -211,7 +212,7 @@ describe("createInformer against the API server", () => {
     await proxy.up();
     stops.push(() => proxy.down());
     let broken = 0;
-    const { informer } = configMapInformer(kubeConfigVia(admin, proxy.url), ns, {
+    const { informer, metrics } = configMapInformer(kubeConfigVia(admin, proxy.url), ns, {
       onBrokenWatch: () => {
         broken += 1;
       },
@@ -219,7 +220,8 @@ describe("createInformer against the API server", () => {
     await informer.start();
     await waitFor("watching", () => informer.watching);
     informer.dropWatch();
-    await new Promise((r) => setTimeout(r, 500));
+    // The drop is handled (counted, the watch restarting) before the connection is cut.
+    await eventually("the drop handled", async () => (await restarts(metrics, "dropped")) >= 1, 15_000, 50);
     await waitFor("watching again after the drop", () => informer.watching);
     expect(broken).toBe(0);
     proxy.cut();
@@ -236,8 +238,12 @@ describe("createInformer against the API server", () => {
     const { informer, events, metrics } = configMapInformer(kc, ns, { watchdogMs: 1000 });
     await informer.start();
     const before = await restarts(metrics, "watchdog");
-    await new Promise((r) => setTimeout(r, 2500));
-    expect((await restarts(metrics, "watchdog")) - before).toBeGreaterThanOrEqual(1);
+    await eventually(
+      "a watchdog restart",
+      async () => (await restarts(metrics, "watchdog")) - before >= 1,
+      15_000,
+      50,
+    );
     await api.createNamespacedConfigMap({ namespace: ns, body: cm("z", "3") });
     await waitFor("event after watchdog restarts", () => events.includes("add z=3"));
   });
@@ -320,8 +326,12 @@ describe("createInformer against the API server", () => {
     const { informer, metrics } = configMapInformer(kc, ns, { relistIntervalMs: 500 });
     expect(informer.hasSynced()).toBe(false);
     await informer.start();
-    await new Promise((r) => setTimeout(r, 1300));
-    expect(await restarts(metrics, "relist")).toBeGreaterThanOrEqual(2);
+    await eventually(
+      "two periodic relists",
+      async () => (await restarts(metrics, "relist")) >= 2,
+      15_000,
+      50,
+    );
     expect(informer.hasSynced()).toBe(true);
   });
 });

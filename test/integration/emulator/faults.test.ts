@@ -1,6 +1,7 @@
 // Throttling, fault injection, the foreign writer and the admin surface.
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { startEmulator, type RunningEmulator } from "../../../src/emulator/index.ts";
+import { eventually } from "../../support/poll.ts";
 import { API, call, manyNsgs, NSG_PATH, ruleBody, SEED_FILE, type HttpAnswer } from "./support.ts";
 
 let emu: RunningEmulator | undefined;
@@ -79,7 +80,10 @@ describe("fault injection", () => {
     const before = e.getNsgDocument(id) as { properties: { securityRules: { name: string }[] } };
     const original = before.properties.securityRules;
     e.setFaults({ foreignWriterIntervalMs: 20, foreignWriterNsgIds: [id] });
-    await new Promise((r) => setTimeout(r, 600));
+    // Several edits (adds, updates, removes), however slowly the interval fires on a loaded machine.
+    const edits = async (): Promise<number> =>
+      ((await get(e, "/_emulator/stats", null)).body as { foreignWriterEdits: number }).foreignWriterEdits;
+    await eventually("foreign edits", async () => (await edits()) >= 10, 30_000, 20);
     e.setFaults({});
     const after = e.getNsgDocument(id) as {
       properties: { securityRules: { name: string; properties: { priority: number } }[] };
@@ -89,9 +93,8 @@ describe("fault injection", () => {
     expect(others).toEqual(original.map((r) => expect.objectContaining({ name: r.name })));
     for (const r of foreign) expect(r.properties.priority).toBeGreaterThanOrEqual(2000);
     for (const r of foreign) expect(r.properties.priority).toBeLessThanOrEqual(2999);
-    const stats = (await get(e, "/_emulator/stats", null)).body as { foreignWriterEdits: number };
-    expect(stats.foreignWriterEdits).toBeGreaterThan(0);
-  });
+    expect(await edits()).toBeGreaterThanOrEqual(10);
+  }, 60_000);
 
   test("foreignWriterRaces: the next N conditional NSG PUTs to a listed NSG each find a foreign edit first (412)", async () => {
     const e = await start({ throttle: false, recordWrites: true });
@@ -127,14 +130,16 @@ describe("fault injection", () => {
   });
 
   test("a foreign write in flight makes a concurrent writer wait its turn (409)", async () => {
-    const e = await start({ throttle: false, latencyMs: { write: 400 } });
+    // The foreign write holds the NSG for 5 s, far longer than the PUT below takes to arrive.
+    const e = await start({ throttle: false, latencyMs: { write: 5_000 } });
     const id = `${NSG_PATH}/jump-nsg`;
     e.setFaults({ foreignWriterIntervalMs: 50, foreignWriterNsgIds: [id] });
+    // Timers fire in order: by the end of this wait the first tick (50 ms) holds the NSG.
     await new Promise((r) => setTimeout(r, 150));
+    e.setFaults({});
     const a = await call(e.endpoint, e.caPem, "PUT", `${id}/securityRules/drawbridge-f?${API}`, {
       body: ruleBody(100),
     });
-    e.setFaults({});
     expect(a.status).toBe(409);
     expect(code(a)).toBe("AnotherOperationInProgress");
   });

@@ -4,9 +4,13 @@
 /* eslint-disable @typescript-eslint/no-deprecated */
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { NetworkManagementClient } from "@azure/arm-network";
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { startEmulator, type RunningEmulator } from "../../../src/emulator/index.ts";
 import { manyNsgs, RG, SEED_FILE, staticToken, SUB } from "./support.ts";
+
+// The async-LRO test waits for operations for seconds: a guard well above that, for a loaded
+// machine.
+jest.setTimeout(30_000);
 
 let emu: RunningEmulator;
 let network: NetworkManagementClient;

@@ -1,8 +1,11 @@
 // Writes: etags and preconditions, one write at a time per NSG, validation with Azure's codes
 // (and no partial writes), long-running operations.
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { startEmulator, type RunningEmulator } from "../../../src/emulator/index.ts";
 import { API, call, NSG_PATH, ruleBody, SEED_FILE, type HttpAnswer } from "./support.ts";
+
+// Some tests hold an NSG or an operation for seconds: a guard well above that, for a loaded machine.
+jest.setTimeout(30_000);
 
 let emu: RunningEmulator;
 
@@ -16,6 +19,10 @@ afterAll(async () => {
 
 const http = (method: string, path: string, opts: Parameters<typeof call>[4] = {}): Promise<HttpAnswer> =>
   call(emu.endpoint, emu.caPem, method, path.includes("?") ? path : `${path}?${API}`, opts);
+/** Resolves once the emulator has taken one more write than `before` (it then holds the NSG). */
+async function writeArrived(before: number): Promise<void> {
+  while (emu.stats().writes <= before) await new Promise((r) => setTimeout(r, 10));
+}
 const code = (a: HttpAnswer): string | undefined => (a.body as { error?: { code?: string } }).error?.code;
 const etagOf = async (nsg: string): Promise<string> =>
   ((await http("GET", `${NSG_PATH}/${nsg}`)).body as { etag: string }).etag;
@@ -70,10 +77,16 @@ describe("etags and preconditions", () => {
 
 describe("one write at a time per NSG", () => {
   test("a concurrent write on the same NSG gets 409 AnotherOperationInProgress; other NSGs proceed", async () => {
-    emu.setLatency({ write: 300 });
+    emu.setLatency({ write: 2_000 });
     try {
+      // The others start once the first holds jump-nsg: they certainly arrive while it is busy.
+      const writes = emu.stats().writes;
+      const firstPut = http("PUT", `${NSG_PATH}/jump-nsg/securityRules/drawbridge-c1`, {
+        body: ruleBody(110),
+      });
+      await writeArrived(writes);
       const [first, second, third, other] = await Promise.all([
-        http("PUT", `${NSG_PATH}/jump-nsg/securityRules/drawbridge-c1`, { body: ruleBody(110) }),
+        firstPut,
         http("PUT", `${NSG_PATH}/jump-nsg/securityRules/drawbridge-c2`, { body: ruleBody(111) }),
         http("PUT", `${NSG_PATH}/jump-nsg`, { body: { location: "westeurope" } }),
         http("PUT", `${NSG_PATH}/web-1-nic-nsg/securityRules/drawbridge-c3`, { body: ruleBody(112) }),
@@ -93,10 +106,14 @@ describe("one write at a time per NSG", () => {
 
   test("rule DELETE is serialized too", async () => {
     await http("PUT", `${NSG_PATH}/web-1-nic-nsg/securityRules/drawbridge-d`, { body: ruleBody(120) });
-    emu.setLatency({ write: 300 });
+    emu.setLatency({ write: 2_000 });
     try {
+      // The PUT starts once the DELETE holds the NSG: it certainly arrives while it is busy.
+      const writes = emu.stats().writes;
+      const deleting = http("DELETE", `${NSG_PATH}/web-1-nic-nsg/securityRules/drawbridge-d`);
+      await writeArrived(writes);
       const [del, put] = await Promise.all([
-        http("DELETE", `${NSG_PATH}/web-1-nic-nsg/securityRules/drawbridge-d`),
+        deleting,
         http("PUT", `${NSG_PATH}/web-1-nic-nsg/securityRules/drawbridge-d2`, { body: ruleBody(121) }),
       ]);
       expect([del.status, put.status].sort()).toEqual([202, 409]);
@@ -245,7 +262,8 @@ describe("long-running operations", () => {
       seedFile: SEED_FILE,
       throttle: false,
       lroMode: "async",
-      lroDurationMs: 1500,
+      // Far longer than the three requests below take, however loaded the machine.
+      lroDurationMs: 5_000,
     });
     try {
       const req = (m: string, p: string, o: Parameters<typeof call>[4] = {}): Promise<HttpAnswer> =>
@@ -263,7 +281,7 @@ describe("long-running operations", () => {
         (await req("PUT", `${NSG_PATH}/jump-nsg/securityRules/drawbridge-b`, { body: ruleBody(161) })).status,
       ).toBe(409);
       let status: unknown;
-      for (let i = 0; i < 50 && (status as { status?: string } | undefined)?.status !== "Succeeded"; i++) {
+      for (let i = 0; i < 150 && (status as { status?: string } | undefined)?.status !== "Succeeded"; i++) {
         await new Promise((r) => setTimeout(r, 100));
         status = (await call(slow.endpoint, slow.caPem, "GET", op)).body;
       }
