@@ -107,14 +107,20 @@ export class LeaderElector {
 
   async #renewLoop(cb: LeaderCallbacks): Promise<"lost" | "stopped"> {
     let lastRenew = this.#nowMs();
+    let sent = lastRenew;
     for (;;) {
-      await this.#wait.sleep(this.#o.retryPeriodMs);
+      // A retry period from when the last attempt was sent: a slow answer does not push the next
+      // attempt towards the deadline as well.
+      await this.#wait.sleep(Math.max(0, sent + this.#o.retryPeriodMs - this.#nowMs()));
       if (this.#isStopped()) return "stopped";
-      const left = lastRenew + this.#o.renewDeadlineMs - this.#nowMs();
+      sent = this.#nowMs();
+      const left = lastRenew + this.#o.renewDeadlineMs - sent;
       // A hung call is a failed renewal (#tryAcquireOrRenew itself never rejects).
       const ok = left > 0 && (await this.#wait.within(this.#tryAcquireOrRenew(cb), left).catch(() => false));
       if (this.#isStopped()) return "stopped";
-      if (ok) lastRenew = this.#nowMs();
+      // Held from when the renewal was sent, as the renewTime it wrote tells everyone else: a slow
+      // answer must not stretch our deadline past theirs.
+      if (ok) lastRenew = sent;
       else if (this.#nowMs() - lastRenew >= this.#o.renewDeadlineMs) return "lost";
     }
   }

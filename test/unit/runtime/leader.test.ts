@@ -148,6 +148,49 @@ describe("LeaderElector", () => {
     expect(log).toEqual(["a started", "a stopped:lost"]);
   });
 
+  it("a slow renewal: the next goes out a retry period after it was sent, and the deadline counts from sending", async () => {
+    const clock = new FakeClock(0);
+    const lease = new MemoryLease();
+    const inner = lease.client();
+    const sent: number[] = [];
+    const slow: number[] = [];
+    const client: LeaseClient = {
+      ...inner,
+      update: async (r) => {
+        sent.push(clock.now().getTime());
+        const ms = slow.shift();
+        if (ms !== undefined) await new Promise<void>((resolve) => clock.setTimer(resolve, ms));
+        return inner.update(r);
+      },
+    };
+    const a = new LeaderElector({
+      client,
+      name: "drawbridge-leader",
+      identity: "a",
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      clock,
+      logger: createLogger("silent"),
+      random: () => 0,
+    });
+    const log: string[] = [];
+    const done = a.run(callbacks(log, "a"));
+    await clock.advanceAsync(10);
+    expect(a.isLeader()).toBe(true);
+    await clock.advanceAsync(2_000, 100);
+    // Answered 7 s after it was sent, then 4 s after the next: that one lands 11 s after the slow
+    // one was sent, past the 10 s deadline counted from sending (from the answer it would be 4 s).
+    slow.push(7_000, 4_000);
+    const from = sent.length;
+    await clock.advanceAsync(14_000, 100);
+    await done;
+    const [slowAt, nextAt] = [sent[from]!, sent[from + 1]!];
+    expect(nextAt - slowAt).toBeGreaterThanOrEqual(7_000);
+    expect(nextAt - slowAt).toBeLessThan(7_200);
+    expect(log).toEqual(["a started", "a stopped:lost"]);
+  });
+
   it("does not act on a Lease another candidate changed concurrently (409)", async () => {
     const clock = new FakeClock(0);
     const lease = new MemoryLease();
