@@ -39,9 +39,14 @@ class MemoryLease {
   }
 }
 
-function elector(lease: MemoryLease, clock: FakeClock, identity: string, metrics?: Metrics): LeaderElector {
+function elector(
+  lease: MemoryLease | LeaseClient,
+  clock: FakeClock,
+  identity: string,
+  metrics?: Metrics,
+): LeaderElector {
   return new LeaderElector({
-    client: lease.client(),
+    client: lease instanceof MemoryLease ? lease.client() : lease,
     name: "drawbridge-leader",
     identity,
     leaseDurationMs: 15_000,
@@ -163,17 +168,7 @@ describe("LeaderElector", () => {
         return inner.update(r);
       },
     };
-    const a = new LeaderElector({
-      client,
-      name: "drawbridge-leader",
-      identity: "a",
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-      clock,
-      logger: createLogger("silent"),
-      random: () => 0,
-    });
+    const a = elector(client, clock, "a");
     const log: string[] = [];
     const done = a.run(callbacks(log, "a"));
     await clock.advanceAsync(10);

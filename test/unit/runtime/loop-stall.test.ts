@@ -22,22 +22,33 @@ function sinkOf(lines: Line[]): Writable {
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A watchdog every 10 ms on a monotonic clock the test moves (`jump`), as a stalled loop would. */
+function watched(onStall?: (ms: number) => void): { lines: Line[]; jump: (ms: number) => void } {
+  const lines: Line[] = [];
+  let offset = 0;
+  stop = watchLoopStalls({
+    logger: createLogger("info", sinkOf(lines)),
+    intervalMs: 10,
+    thresholdMs: 1_000,
+    now: () => performance.now() + offset,
+    ...(onStall === undefined ? {} : { onStall }),
+  });
+  return {
+    lines,
+    jump: (ms) => {
+      offset += ms;
+    },
+  };
+}
+
 describe("watchLoopStalls", () => {
   it("logs and reports a timer that fired later than the threshold, with how late", async () => {
-    const lines: Line[] = [];
     const stalls: number[] = [];
-    // A monotonic clock the test moves: 5 s pass between two timer runs, as in a stalled loop.
-    let offset = 0;
-    stop = watchLoopStalls({
-      logger: createLogger("info", sinkOf(lines)),
-      intervalMs: 10,
-      thresholdMs: 1_000,
-      now: () => performance.now() + offset,
-      onStall: (ms) => void stalls.push(ms),
-    });
+    const { lines, jump } = watched((ms) => void stalls.push(ms));
     await tick(40);
     expect(stalls).toEqual([]);
-    offset += 5_000;
+    // 5 s pass between two timer runs.
+    jump(5_000);
     await tick(40);
     expect(stalls).toHaveLength(1);
     expect(stalls[0]).toBeGreaterThanOrEqual(4_990);
@@ -47,17 +58,10 @@ describe("watchLoopStalls", () => {
   });
 
   it("stays quiet while timers run on time, and stops when told", async () => {
-    const lines: Line[] = [];
-    let offset = 0;
-    stop = watchLoopStalls({
-      logger: createLogger("info", sinkOf(lines)),
-      intervalMs: 10,
-      thresholdMs: 1_000,
-      now: () => performance.now() + offset,
-    });
+    const { lines, jump } = watched();
     await tick(50);
-    stop();
-    offset += 5_000;
+    stop?.();
+    jump(5_000);
     await tick(40);
     expect(lines).toEqual([]);
   });
