@@ -10,6 +10,7 @@ import type { ResyncResults } from "./scenarios/resync.ts";
 import type { EstateResults } from "./scenarios/estate.ts";
 import { estateChecks, estateCurve, estateTable, type CurvePoint } from "./estate-report.ts";
 import type { ShardsResults } from "./scenarios/shards.ts";
+import { shardsChecks, shardsHeadline, shardsTable, type ShardsHeadline } from "./shards-report.ts";
 import type { Percentiles } from "./stats.ts";
 
 export interface ScenarioOutcomes {
@@ -46,6 +47,8 @@ export interface Results {
   resync: Pick<ResyncResults, "reads" | "writes" | "cpu_s" | "rss_mib" | "nsgs" | "grants" | "memory"> | null;
   /** the estate scenario per size: reads (and the naive design's), writes, CPU, RSS, start-up */
   estate_curve: CurvePoint[] | null;
+  /** the sharding scenario per replica count: work per replica, failover, 429s */
+  shards: ShardsHeadline | null;
   planner_ms_per_plan: number | null;
   /** CPU ms per plan (user + system): what the target is assessed on, wall time includes preemption */
   planner_cpu_ms_per_plan: number | null;
@@ -115,6 +118,7 @@ export function buildResults(
             memory: r.memory,
           },
     estate_curve: estateCurve(o.estate),
+    shards: shardsHeadline(o.shards),
     planner_ms_per_plan: o.planner === undefined ? null : Math.round(o.planner.msPerPlan * 1000) / 1000,
     planner_cpu_ms_per_plan:
       o.planner === undefined ? null : Math.round(o.planner.cpuMsPerPlan * 1000) / 1000,
@@ -207,6 +211,7 @@ export function assess(res: Results): Check[] {
   if (s.burst !== undefined) out.push(...burstChecks(s.burst));
   if (s.resync !== undefined) out.push(...resyncChecks(s.resync));
   if (s.estate !== undefined) out.push(...estateChecks(s.estate));
+  if (s.shards !== undefined) out.push(...shardsChecks(s.shards));
   if (s.planner !== undefined) {
     const cpu = s.planner.cpuMsPerPlan;
     out.push({
@@ -289,6 +294,7 @@ export function renderMarkdown(res: Results): string {
   if (s.burst !== undefined) lines.push("", "## Burst", "", ...burstTable(s.burst));
   if (s.resync !== undefined) lines.push("", "## Resync", "", ...resyncTable(s.resync));
   if (s.estate !== undefined) lines.push("", "## Estate (cost curve)", "", ...estateTable(s.estate));
+  if (s.shards !== undefined) lines.push("", "## Sharding", "", ...shardsTable(s.shards));
   if (s.planner !== undefined)
     lines.push(
       "",

@@ -82,6 +82,8 @@ export interface ShardsResults {
   grants: number;
   subscriptions: number;
   shards: number;
+  /** new requests in each run's burst, one per NSG */
+  burst: number;
   lease_duration_s: number;
   retry_period_s: number;
   runs: ShardsRun[];
@@ -423,6 +425,7 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
     grants: o.grants,
     subscriptions: subs.length,
     shards: o.shards,
+    burst: o.burst,
     lease_duration_s: LEASE.duration,
     retry_period_s: LEASE.retry,
     runs,
@@ -450,8 +453,11 @@ export function parseShardSize(text: string, base: ShardsOptions): ShardsOptions
   if (grants > 100_000) throw new Error(`--shard-size: ${grants} grants above the limit of 100,000`);
   if (subscriptions < 1 || subscriptions > 64)
     throw new Error(`--shard-size: ${subscriptions} subscriptions outside 1..64`);
+  // The base's heap was chosen for its own size: a new size gets the heap of its own size.
+  const sized: ShardsOptions = { ...base };
+  delete sized.heapMiB;
   return {
-    ...base,
+    ...sized,
     nsgs,
     grants,
     subscriptions,

@@ -29,6 +29,9 @@ async function startEtcdOnce(opts: EtcdOptions): Promise<Etcd> {
     `--initial-cluster=default=${peer}`,
     // A throw-away store: durability across power loss buys nothing and costs every write a fsync.
     "--unsafe-no-fsync=true",
+    // The benchmark's full run keeps two 100,000-request estates (and their history until the
+    // API server compacts it); the 2 GiB default would refuse writes with "database space exceeded".
+    "--quota-backend-bytes=8589934592",
     "--log-level=warn",
   ];
   const pid = await spawnDaemon({ bin, args, logFile, detached: opts.detached });
