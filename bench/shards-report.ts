@@ -91,17 +91,17 @@ export function shardsChecks(s: ShardsResults): Check[] {
   return s.runs.flatMap((r) => runChecks(s, r));
 }
 
-const list = (xs: number[]): string => xs.join(" / ");
+const list = (xs: (number | string)[]): string => xs.join(" / ");
 
 export function shardsTable(s: ShardsResults): string[] {
   return [
-    `${s.nsgs} NSGs / ${s.grants} grants over ${s.subscriptions} subscriptions, ${s.shards} shards, Leases of ${s.lease_duration_s} s; a burst of ${s.burst} new requests, then one resync period. Per replica (the first decides requests):`,
+    `${s.nsgs} NSGs / ${s.grants} grants over ${s.subscriptions} subscriptions, ${s.shards} shards, Leases of ${s.lease_duration_s} s; a burst of ${s.burst} new requests, then one resync period. Per replica; * holds shard 0 and so decides requests:`,
     "",
     "| replicas | settled | NSGs owned | start-up CPU s | burst + resync reads / writes | CPU s | peak RSS MiB | busiest / mean ARM calls | burst Active | failover | 429s |",
     "|---:|---:|---|---|---|---|---|---:|---:|---:|---:|",
     ...s.runs.map(
       (r) =>
-        `| ${r.replicas} | ${r.settle_s} s | ${list(r.per_replica.map((p) => p.nsgs_owned))} | ${list(r.per_replica.map((p) => p.start_cpu_s))} | ${r.per_replica.map((p) => `${p.arm_reads} / ${p.arm_writes}`).join(", ")} | ${list(r.per_replica.map((p) => p.cpu_s))} | ${list(r.per_replica.map((p) => p.peak_rss_mib))} | ${r.max_over_mean_arm_calls} | ${r.burst_active_s} s | ${r.failover_ms === null ? "-" : `${r.failover_ms} ms`} | ${r.throttled.reads + r.throttled.writes} |`,
+        `| ${r.replicas} | ${r.settle_s} s | ${list(r.per_replica.map((p) => `${p.nsgs_owned}${p.shards.includes(0) ? "*" : ""}`))} | ${list(r.per_replica.map((p) => p.start_cpu_s))} | ${r.per_replica.map((p) => `${p.arm_reads} / ${p.arm_writes}`).join(", ")} | ${list(r.per_replica.map((p) => p.cpu_s))} | ${list(r.per_replica.map((p) => p.peak_rss_mib))} | ${r.max_over_mean_arm_calls} | ${r.burst_active_s} s | ${r.failover_ms === null ? "-" : `${r.failover_ms} ms`} | ${r.throttled.reads + r.throttled.writes} |`,
     ),
   ];
 }

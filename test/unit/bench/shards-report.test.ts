@@ -4,10 +4,10 @@ import { describe, expect, it } from "@jest/globals";
 import { shardsChecks, shardsHeadline, shardsTable } from "../../../bench/shards-report.ts";
 import type { ReplicaWork, ShardsResults, ShardsRun } from "../../../bench/scenarios/shards.ts";
 
-function replica(writes: number): ReplicaWork {
+function replica(writes: number, i: number): ReplicaWork {
   return {
-    identity: `r-${writes}`,
-    shards: [0],
+    identity: `r-${i}`,
+    shards: [i],
     nsgs_owned: 100,
     start_arm_reads: 8,
     start_arm_writes: 0,
@@ -22,7 +22,7 @@ function replica(writes: number): ReplicaWork {
 function run(writes: number[], failoverMs: number | null, throttledReads = 0): ShardsRun {
   return {
     replicas: writes.length,
-    per_replica: writes.map(replica),
+    per_replica: writes.map((w, i) => replica(w, i)),
     max_over_mean_arm_calls: 1.1,
     settle_s: 12,
     burst_active_s: 3,
@@ -83,5 +83,7 @@ describe("shardsHeadline and shardsTable", () => {
     const table = shardsTable(r);
     expect(table.filter((l) => l.startsWith("| 2 |"))).toHaveLength(1);
     expect(table.join("\n")).toContain("16000 ms");
+    // Shard 0's holder decides requests: marked, and only it.
+    expect(table.filter((l) => l.includes("100*"))).toHaveLength(2);
   });
 });
