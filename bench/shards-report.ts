@@ -21,15 +21,10 @@ export interface ShardsPoint {
   throttled: number;
 }
 
-export interface ShardsHeadline {
-  nsgs: number;
-  grants: number;
-  subscriptions: number;
-  shards: number;
-  burst: number;
-  lease_duration_s: number;
-  runs: ShardsPoint[];
-}
+export type ShardsHeadline = Pick<
+  ShardsResults,
+  "nsgs" | "grants" | "subscriptions" | "shards" | "burst" | "lease_duration_s"
+> & { runs: ShardsPoint[] };
 
 export function shardsHeadline(s: ShardsResults | undefined): ShardsHeadline | null {
   if (s === undefined) return null;
