@@ -23,7 +23,7 @@ export interface ShardsPoint {
 
 export type ShardsHeadline = Pick<
   ShardsResults,
-  "nsgs" | "grants" | "subscriptions" | "shards" | "burst" | "lease_duration_s"
+  "nsgs" | "grants" | "subscriptions" | "shards" | "burst" | "naive" | "lease_duration_s"
 > & { runs: ShardsPoint[] };
 
 export function shardsHeadline(s: ShardsResults | undefined): ShardsHeadline | null {
@@ -34,6 +34,7 @@ export function shardsHeadline(s: ShardsResults | undefined): ShardsHeadline | n
     subscriptions: s.subscriptions,
     shards: s.shards,
     burst: s.burst,
+    naive: s.naive,
     lease_duration_s: s.lease_duration_s,
     runs: s.runs.map((r) => ({
       replicas: r.replicas,
@@ -90,7 +91,7 @@ const list = (xs: (number | string)[]): string => xs.join(" / ");
 
 export function shardsTable(s: ShardsResults): string[] {
   return [
-    `${s.nsgs} NSGs / ${s.grants} grants over ${s.subscriptions} subscriptions, ${s.shards} shards, Leases of ${s.lease_duration_s} s; a burst of ${s.burst} new requests, then one resync period. Per replica; * holds shard 0 and so decides requests:`,
+    `${s.nsgs} NSGs / ${s.grants} grants over ${s.subscriptions} subscriptions, ${s.shards} shards, Leases of ${s.lease_duration_s} s; a burst of ${s.burst} new requests, then one resync period${s.naive === undefined ? "" : ` (the naive design: ${s.naive.resync_reads} reads per resync, one GET per NSG, and ${s.naive.burst_writes} writes, one per request, over all replicas)`}. Per replica; * holds shard 0 and so decides requests:`,
     "",
     "| replicas | settled | NSGs owned | start-up CPU s | burst + resync reads / writes | CPU s | peak RSS MiB | busiest / mean ARM calls | burst Active | failover | 429s |",
     "|---:|---:|---|---|---|---|---|---:|---:|---:|---:|",

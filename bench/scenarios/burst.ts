@@ -2,12 +2,10 @@
 // first create to every source being in its NSG, in `rule` mode, `nsg` mode, and for a naive
 // baseline that PUTs one rule per request through the Azure adapter (sequential per NSG, NSGs in
 // parallel: the best a one-write-per-request design can do against Azure's per-NSG serialization).
-import { readFileSync } from "node:fs";
-import { pino } from "pino";
 import { ACCESSREQUEST_PLURAL, JITPOLICY_PLURAL } from "../../src/api/types.ts";
-import { createAzureAdapter, createCredential } from "../../src/azure/index.ts";
 import { hasManagedDeny } from "../emulator.ts";
-import { foreignRules, nsgDocument, nsgId, PORT, policyObject, requestObject, sourceOf } from "../estate.ts";
+import { naiveAdapter, naiveRule } from "../naive.ts";
+import { foreignRules, nsgDocument, nsgId, policyObject, requestObject, sourceOf } from "../estate.ts";
 import { createNamespace, crPath, pool } from "../kube.ts";
 import { NsgWatch } from "../nsg-watch.ts";
 import { RequestWatch } from "../request-watch.ts";
@@ -134,36 +132,18 @@ async function runMode(stack: Stack, mode: "rule" | "nsg", o: BurstOptions): Pro
 }
 
 async function runNaive(stack: Stack, o: BurstOptions): Promise<BurstRun> {
-  const { admin, endpoint, caFile } = stack.emulator;
+  const { admin } = stack.emulator;
   const ids = burstNsgs(`naive-${Date.now().toString(36)}`, o.nsgs);
   await admin.addResources(ids.map((id) => nsgDocument(id, foreignRules())));
   await admin.setWriteLatency(o.writeLatencyMs);
-  const azure = createAzureAdapter({
-    credential: createCredential({ armEndpoint: endpoint, armCaFile: caFile }),
-    endpoint,
-    caPem: readFileSync(caFile, "utf8"),
-    logger: pino({ level: "silent" }),
-    pollIntervalMs: 50,
-  });
+  const azure = naiveAdapter(stack);
   await admin.resetStats();
   const t0 = Date.now();
   try {
     await Promise.all(
       ids.map(async (id, n) => {
-        for (let k = n, i = 0; k < o.requests; k += ids.length, i++) {
-          await azure.putRule(id, {
-            name: `drawbridge-naive-${k}`,
-            priority: 100 + i,
-            direction: "Inbound",
-            access: "Allow",
-            protocol: "Tcp",
-            sourceAddressPrefix: sourceOf(k),
-            sourcePortRange: "*",
-            destinationAddressPrefix: "10.0.2.4/32",
-            destinationPortRange: String(PORT),
-            description: `naive baseline: one rule per request (b-${k})`,
-          });
-        }
+        for (let k = n, i = 0; k < o.requests; k += ids.length, i++)
+          await azure.putRule(id, naiveRule(k, i, "b"));
       }),
     );
   } finally {

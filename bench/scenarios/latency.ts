@@ -4,6 +4,7 @@
 // NSG and policy, so runs do not disturb each other.
 import { ACCESSREQUEST_PLURAL, FINALIZER, JITPOLICY_PLURAL } from "../../src/api/types.ts";
 import { hasManagedDeny } from "../emulator.ts";
+import { naiveAtLeastMs, naiveWriteMs } from "../naive.ts";
 import { foreignRules, nsgDocument, nsgId, policyObject, requestObject, sourceOf } from "../estate.ts";
 import { createNamespace, crPath } from "../kube.ts";
 import { NsgWatch } from "../nsg-watch.ts";
@@ -50,6 +51,12 @@ export interface LatencyRun {
   poll_resolution_ms: number;
   /** created as the CLI creates them, finalizer included (ADR 0022); false: the operator adds it */
   created_with_finalizer: boolean;
+  /**
+   * The naive one-write-per-request design beside it (bench/naive.ts): one rule write at this L,
+   * measured, and what that makes its grant latency and revoke lag p99 for this many requests on
+   * one NSG at least (serial writes only, Kubernetes time not counted). Absent in older results.
+   */
+  naive?: { write_ms: number; p99_at_least_ms: number };
 }
 
 export interface LatencyOptions {
@@ -73,6 +80,9 @@ const DURATION_MS: Record<string, number> = {
  * profile's 10 s some expired before they were seen Active (100 at L = 500 ms under load), and the
  * run failed waiting for them.
  */
+/** Naive rule writes timed per write latency (their median is the naive design's write). */
+const NAIVE_WRITES = 5;
+
 export function runDuration(n: number, duration: string): string {
   if (n >= 1000) return "PT60S";
   return n >= 100 ? "PT30S" : duration;
@@ -90,10 +100,12 @@ export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<La
   let index = 0;
   try {
     for (const latency of opts.writeLatencyMs) {
+      const naiveMs = await naiveWriteMs(stack, latency, NAIVE_WRITES);
+      stack.log(`latency: a naive rule write at write latency ${latency} ms takes ${naiveMs} ms`);
       for (const n of opts.concurrency) {
         stack.log(`latency: ${n} concurrent request(s), write latency ${latency} ms`);
         const floor = await measureFloor(stack.kube, floorNs, n, String(index));
-        const run = withFloor(
+        const timed = withFloor(
           await runOne(stack, {
             ns,
             index: index++,
@@ -105,12 +117,13 @@ export async function runLatency(stack: Stack, opts: LatencyOptions): Promise<La
           }),
           floor,
         );
+        const run = { ...timed, naive: { write_ms: naiveMs, p99_at_least_ms: naiveAtLeastMs(naiveMs, n) } };
         stack.log(
           `  floor p99 ${floor.floor_ms.p99} ms, overhead p99 ${run.grant_overhead_p99_ms} ms, ` +
             `grant p50/p99 ${run.grant_ms.p50}/${run.grant_ms.p99} ms, active p99 ${run.active_ms.p99} ms, ` +
             `revoke p50/p99 ${run.revoke_ms.p50}/${run.revoke_ms.p99} ms, ${run.arm_writes} writes, ` +
             `${run.kube_writes.per_request_to_active.mean} Kubernetes writes per request to Active ` +
-            `(floor ${floor.writes_per_request}), ${run.never_active} closed before Active`,
+            `(floor ${floor.writes_per_request}), ${run.never_active} closed before Active; naive p99 >= ${run.naive.p99_at_least_ms} ms`,
         );
         const s = run.steps;
         stack.log(

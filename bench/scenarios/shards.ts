@@ -84,6 +84,11 @@ export interface ShardsResults {
   shards: number;
   /** new requests in each run's burst, one per NSG */
   burst: number;
+  /**
+   * The naive one-write-per-request design on the same estate, over all replicas: one GET per NSG
+   * per resync, one write per new request. Absent in older results.
+   */
+  naive?: { resync_reads: number; burst_writes: number };
   lease_duration_s: number;
   retry_period_s: number;
   runs: ShardsRun[];
@@ -426,6 +431,7 @@ export async function runShards(stack: Stack, o: ShardsOptions): Promise<ShardsR
     subscriptions: subs.length,
     shards: o.shards,
     burst: o.burst,
+    naive: { resync_reads: o.nsgs, burst_writes: o.burst },
     lease_duration_s: LEASE.duration,
     retry_period_s: LEASE.retry,
     runs,

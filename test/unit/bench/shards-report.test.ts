@@ -43,6 +43,7 @@ function results(runs: ShardsRun[]): ShardsResults {
     subscriptions: 8,
     shards: 4,
     burst: 20,
+    naive: { resync_reads: 400, burst_writes: 20 },
     lease_duration_s: 15,
     retry_period_s: 2,
     runs,
@@ -83,6 +84,7 @@ describe("shardsHeadline and shardsTable", () => {
     const table = shardsTable(r);
     expect(table.filter((l) => l.startsWith("| 2 |"))).toHaveLength(1);
     expect(table.join("\n")).toContain("16000 ms");
+    expect(table[0]).toContain("the naive design: 400 reads per resync");
     // Shard 0's holder decides requests: marked, and only it.
     expect(table.filter((l) => l.includes("100*"))).toHaveLength(2);
   });
