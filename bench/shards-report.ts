@@ -26,6 +26,9 @@ export type ShardsHeadline = Pick<
   "nsgs" | "grants" | "subscriptions" | "shards" | "burst" | "naive" | "lease_duration_s"
 > & { runs: ShardsPoint[] };
 
+/** The emulator's 429s, reads and writes, over a run. */
+const throttledOf = (r: ShardsRun): number => r.throttled.reads + r.throttled.writes;
+
 export function shardsHeadline(s: ShardsResults | undefined): ShardsHeadline | null {
   if (s === undefined) return null;
   return {
@@ -47,7 +50,7 @@ export function shardsHeadline(s: ShardsResults | undefined): ShardsHeadline | n
       max_over_mean_arm_calls: r.max_over_mean_arm_calls,
       burst_active_s: r.burst_active_s,
       failover_ms: r.failover_ms,
-      throttled: r.throttled.reads + r.throttled.writes,
+      throttled: throttledOf(r),
     })),
   };
 }
@@ -97,7 +100,7 @@ export function shardsTable(s: ShardsResults): string[] {
     "|---:|---:|---|---|---|---|---|---:|---:|---:|---:|",
     ...s.runs.map(
       (r) =>
-        `| ${r.replicas} | ${r.settle_s} s | ${list(r.per_replica.map((p) => `${p.nsgs_owned}${p.shards.includes(0) ? "*" : ""}`))} | ${list(r.per_replica.map((p) => p.start_cpu_s))} | ${r.per_replica.map((p) => `${p.arm_reads} / ${p.arm_writes}`).join(", ")} | ${list(r.per_replica.map((p) => p.cpu_s))} | ${list(r.per_replica.map((p) => p.peak_rss_mib))} | ${r.max_over_mean_arm_calls} | ${r.burst_active_s} s | ${r.failover_ms === null ? "-" : `${r.failover_ms} ms`} | ${r.throttled.reads + r.throttled.writes} |`,
+        `| ${r.replicas} | ${r.settle_s} s | ${list(r.per_replica.map((p) => `${p.nsgs_owned}${p.shards.includes(0) ? "*" : ""}`))} | ${list(r.per_replica.map((p) => p.start_cpu_s))} | ${r.per_replica.map((p) => `${p.arm_reads} / ${p.arm_writes}`).join(", ")} | ${list(r.per_replica.map((p) => p.cpu_s))} | ${list(r.per_replica.map((p) => p.peak_rss_mib))} | ${r.max_over_mean_arm_calls} | ${r.burst_active_s} s | ${r.failover_ms === null ? "-" : `${r.failover_ms} ms`} | ${throttledOf(r)} |`,
     ),
   ];
 }

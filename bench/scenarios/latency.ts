@@ -67,6 +67,9 @@ export interface LatencyOptions {
   bareRequests?: boolean;
 }
 
+/** Naive rule writes timed per write latency (their median is the naive design's write). */
+const NAIVE_WRITES = 5;
+
 const DURATION_MS: Record<string, number> = {
   PT10S: 10_000,
   PT15S: 15_000,
@@ -80,9 +83,6 @@ const DURATION_MS: Record<string, number> = {
  * profile's 10 s some expired before they were seen Active (100 at L = 500 ms under load), and the
  * run failed waiting for them.
  */
-/** Naive rule writes timed per write latency (their median is the naive design's write). */
-const NAIVE_WRITES = 5;
-
 export function runDuration(n: number, duration: string): string {
   if (n >= 1000) return "PT60S";
   return n >= 100 ? "PT30S" : duration;
